@@ -1,0 +1,85 @@
+#include "analysis/csvr.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/xalloc.h"
+
+typedef struct reader {
+  char **fields;
+  size_t n, cap;
+  long line;
+  bool failed;
+  csvr_row_fn fn;
+  void *ctx;
+  ps_err *err;
+} reader;
+
+static void on_field(void *s, size_t len, void *data) {
+  reader *r = data;
+  if (r->n == r->cap) {
+    r->cap = r->cap ? 2 * r->cap : 8;
+    r->fields = xrealloc(r->fields, r->cap * sizeof *r->fields);
+  }
+  char *f = xmalloc(len + 1);
+  memcpy(f, s, len);
+  f[len] = '\0';
+  r->fields[r->n++] = f;
+}
+
+static void on_row(int c, void *data) {
+  (void)c;
+  reader *r = data;
+  if (!r->failed && !r->fn(r->ctx, r->line, r->fields, r->n, r->err)) r->failed = true;
+  for (size_t i = 0; i < r->n; i++) free(r->fields[i]);
+  r->n = 0;
+}
+
+bool csvr_read(const char *path, csvr_row_fn fn, void *ctx, ps_err *err) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return ps_fail(err, "%s: cannot open: %s", path, strerror(errno));
+  struct csv_parser p;
+  csv_init(&p, 0);
+  reader r = {.fn = fn, .ctx = ctx, .err = err};
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  bool ok = true;
+  while (!r.failed && (len = getline(&line, &cap, fp)) >= 0) {
+    r.line++;
+    if (csv_parse(&p, line, (size_t)len, on_field, on_row, &r) != (size_t)len) {
+      ok = ps_fail(err, "%s:%ld: malformed CSV: %s", path, r.line, csv_strerror(csv_error(&p)));
+      break;
+    }
+  }
+  if (ok && !r.failed && ferror(fp)) ok = ps_fail(err, "%s: read error: %s", path, strerror(errno));
+  if (ok && !r.failed && csv_fini(&p, on_field, on_row, &r) != 0)
+    ok = ps_fail(err, "%s:%ld: malformed CSV: %s", path, r.line, csv_strerror(csv_error(&p)));
+  csv_free(&p);
+  for (size_t i = 0; i < r.n; i++) free(r.fields[i]);
+  free(r.fields);
+  free(line);
+  fclose(fp);
+  return ok && !r.failed;
+}
+
+bool csvr_long(const char *s, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (end == s || *end || errno) return false;
+  *out = v;
+  return true;
+}
+
+bool csvr_double(const char *s, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (end == s || *end || errno || !isfinite(v)) return false;
+  *out = v;
+  return true;
+}

@@ -1,0 +1,29 @@
+/*
+ * outfile: output files that appear only when complete. A file is written under a hidden
+ * temporary name in its final directory (".NAME.tmp.PID") and renamed over NAME by
+ * outfile_commit; outfile_abort removes it. A crash or an error therefore never leaves a
+ * half-written file under a name that looks finished.
+ */
+#ifndef PODSCALE_OUTFILE_H
+#define PODSCALE_OUTFILE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "models/err.h"
+
+typedef struct outfile {
+  FILE *fp;        /* open for writing while the file is in progress */
+  char *tmp_path;  /* hidden temporary name */
+  char *path;      /* final name */
+} outfile;
+
+bool outfile_open(outfile *f, const char *dir, const char *name, ps_err *err);
+/* Flush, close and rename into place; false (with a message) on any write error. */
+bool outfile_commit(outfile *f, ps_err *err);
+/* Close and delete the temporary file; safe on a file never opened or already committed. */
+void outfile_abort(outfile *f);
+/* Create a directory and its parents (mkdir -p). */
+bool outfile_mkdirs(const char *dir, ps_err *err);
+
+#endif

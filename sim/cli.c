@@ -1,0 +1,177 @@
+#include "sim/cli.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <glpk.h>
+#include <gsl/gsl_version.h>
+#include <hiredis/hiredis.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "models/xalloc.h"
+#include "sim/run.h"
+#include "sim/scenario.h"
+
+#ifndef PODSCALE_VERSION
+#define PODSCALE_VERSION "0.0.0"
+#endif
+
+static const char usage_text[] =
+  "usage: podscale COMMAND [ARGS]\n"
+  "\n"
+  "Simulate autoscaling of LLM-serving GPU pods.\n"
+  "\n"
+  "commands:\n"
+  "  run SCENARIO [-o DIR] [--seed N] [--policy NAME]... [--quiet]\n"
+  "                 run every policy of a scenario on the same arrivals and write\n"
+  "                 requests.csv, timeseries.csv, decisions.csv, summary.csv, run.json\n"
+  "  version        print the version and the libraries linked\n"
+  "  help           print this help (also -h, --help)\n"
+  "\n"
+  "run options:\n"
+  "  -o, --output DIR   output directory (default: the scenario's output.dir, else out/NAME)\n"
+  "  -s, --seed N       seed for this run instead of the scenario's\n"
+  "  -p, --policy NAME  run only this policy (repeatable)\n"
+  "  -q, --quiet        no progress line and no summary on the terminal\n"
+  "\n"
+  "exit status: 0 ok, 1 runtime failure, 2 bad input (usage, scenario or data file)\n"
+  "docs: docs/cli.md, docs/scenarios.md, docs/outputs.md\n";
+
+static int usage_error(const char *fmt, const char *arg) {
+  fprintf(stderr, "podscale: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\nTry 'podscale --help'.\n");
+  return EXIT_BADINPUT;
+}
+
+static int cmd_version(void) {
+  printf("podscale %s\n", PODSCALE_VERSION);
+  printf("  GSL %s, cJSON %s, GLPK %s, hiredis %d.%d.%d, libmicrohttpd %s\n", GSL_VERSION,
+         cJSON_Version(), glp_version(), HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH,
+         MHD_get_version());
+  return EXIT_OK;
+}
+
+static void print_summary(const char *dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/summary.csv", dir);
+  FILE *fp = fopen(path, "r");
+  if (!fp) return;
+  char line[4096];
+  printf("%-20s %9s %9s %9s %12s %10s %10s\n", "policy", "requests", "ok", "failed", "cost", "e2e_mean", "e2e_p99");
+  bool header = true;
+  while (fgets(line, sizeof line, fp)) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    char *f[32];
+    int n = 0;
+    line[strcspn(line, "\n")] = '\0';
+    for (char *s = line; n < 32; s++) {
+      f[n++] = s;
+      if (!(s = strchr(s, ','))) break;
+      *s = '\0';
+    }
+    if (n < 11) continue;
+    printf("%-20.20s %9s %9s %9lld %12s %10s %10s\n", f[0], f[1], f[2], atoll(f[3]) + atoll(f[4]), f[5], f[7], f[10]);
+  }
+  fclose(fp);
+  printf("outputs in %s/\n", dir);
+}
+
+static int cmd_run(int argc, char **argv) {
+  static const struct option longopts[] = {
+    {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 's'},
+    {"policy", required_argument, NULL, 'p'}, {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+  };
+  const char *out = NULL;
+  const char **policies = xcalloc((size_t)argc + 1, sizeof *policies);
+  int npolicies = 0, c;
+  bool quiet = false, has_seed = false;
+  unsigned long long seed = 0;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "o:s:p:qh", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'o': out = optarg; break;
+    case 's': {
+      char *end;
+      errno = 0;
+      seed = strtoull(optarg, &end, 10);
+      if (*optarg == '-' || end == optarg || *end || errno) {
+        free(policies);
+        return usage_error("--seed: expected a whole number >= 0, found '%s'", optarg);
+      }
+      has_seed = true;
+      break;
+    }
+    case 'p': policies[npolicies++] = optarg; break;
+    case 'q': quiet = true; break;
+    case 'h': fputs(usage_text, stdout); free(policies); return EXIT_OK;
+    default:
+      free(policies);
+      return usage_error("run: unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+  }
+  if (optind != argc - 1) {
+    free(policies);
+    return usage_error("run: %s", optind >= argc ? "expected a scenario file" : "expected one scenario file, found more arguments");
+  }
+  scenario sc;
+  ps_err err;
+  if (!scenario_load(argv[optind], &sc, &err)) {
+    fprintf(stderr, "podscale: %s\n", err.msg);
+    free(policies);
+    return EXIT_BADINPUT;
+  }
+  for (int i = 0; i < npolicies; i++) {
+    if (scenario_policy_index(&sc, policies[i]) < 0) {
+      fprintf(stderr, "podscale: %s: policies: expected the name of a policy, found '%s'\n", sc.path, policies[i]);
+      scenario_free(&sc);
+      free(policies);
+      return EXIT_BADINPUT;
+    }
+  }
+  char defdir[1024];
+  if (!out) {
+    if (sc.output.dir) out = sc.output.dir;
+    else snprintf(defdir, sizeof defdir, "out/%s", sc.name), out = defdir;
+  }
+  run_options opt = {
+    .out_dir = out, .seed = has_seed ? seed : sc.seed, .policies = npolicies ? policies : NULL,
+    .progress = !quiet && isatty(STDERR_FILENO),
+  };
+  run_totals tot;
+  int rc = EXIT_OK;
+  if (!run_scenario(&sc, &opt, &tot, &err)) {
+    fprintf(stderr, "podscale: %s\n", err.msg);
+    rc = EXIT_RUNTIME;
+  } else if (!quiet) {
+    print_summary(out);
+    printf("%llu events in %.2f s\n", (unsigned long long)tot.events, tot.wall_s);
+  }
+  scenario_free(&sc);
+  free(policies);
+  return rc;
+}
+
+int podscale_main(int argc, char **argv) {
+  if (argc < 2) {
+    fputs(usage_text, stderr);
+    return EXIT_BADINPUT;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+    fputs(usage_text, stdout);
+    return EXIT_OK;
+  }
+  if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) return cmd_version();
+  if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
+  return usage_error("unknown command '%s'", cmd);
+}

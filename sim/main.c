@@ -1,0 +1,3 @@
+#include "sim/cli.h"
+
+int main(int argc, char **argv) { return podscale_main(argc, argv); }

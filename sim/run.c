@@ -1,0 +1,255 @@
+#include "sim/run.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analysis/csvw.h"
+#include "analysis/outfile.h"
+#include "analysis/stats.h"
+#include "models/xalloc.h"
+#include "sim/cluster.h"
+
+#ifndef PODSCALE_VERSION
+#define PODSCALE_VERSION "0.0.0"
+#endif
+
+const char *const run_requests_columns[] = {
+  "policy", "id", "arrival_s", "input_tokens", "output_tokens", "deployment", "pod", "start_s",
+  "first_token_s", "finish_s", "ttft_s", "tpot_s", "e2e_s", "status", "preemptions", NULL};
+const char *const run_timeseries_columns[] = {
+  "policy", "time_s", "deployment", "offered_rps", "completed_rps", "desired", "pending",
+  "starting", "ready", "terminating", "running", "waiting", "gateway_queue", "kv_usage_mean",
+  "cost", NULL};
+const char *const run_decisions_columns[] = {
+  "policy", "time_s", "deployment", "autoscaler", "current", "desired", "metric", "reason", NULL};
+const char *const run_summary_columns[] = {
+  "policy", "requests", "ok", "timeout", "failed", "cost", "gpu_hours", "e2e_mean_s", "e2e_p50_s",
+  "e2e_p90_s", "e2e_p99_s", "ttft_mean_s", "ttft_p99_s", "tpot_mean_s", "slo_attainment",
+  "scale_ups", "scale_downs", "peak_pods", NULL};
+
+enum { F_REQUESTS, F_TIMESERIES, F_DECISIONS, F_SUMMARY, F_RUN, NFILES };
+static const char *const file_names[NFILES] = {"requests.csv", "timeseries.csv", "decisions.csv",
+                                                "summary.csv", "run.json"};
+
+/* Everything one policy's run accumulates. */
+typedef struct acc {
+  const scenario *sc;
+  const sc_policy *pol;
+  csvw req, ts, dec;
+  bool write_requests;
+  sample e2e, ttft, tpot;
+  uint64_t ok, timeout, failed, slo_met;
+  /* progress */
+  bool progress;
+  uint32_t index, count;
+  struct timespec last;
+} acc;
+
+static double wall_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static const char *dep_name(const scenario *sc, uint32_t dep) {
+  return dep < sc->ndeployments ? sc->deployments[dep].name : "";
+}
+
+static void on_request(void *ctx, const request *r, uint32_t dep) {
+  acc *a = ctx;
+  const sc_output *o = &a->sc->output;
+  int64_t ttft = r->first_token_us >= 0 ? r->first_token_us - r->arrival_us : -1;
+  int64_t e2e = r->status == RQ_OK ? r->finish_us - r->arrival_us : -1;
+  int64_t tpot = r->status == RQ_OK && r->output_tokens > 1
+                   ? (r->finish_us - r->first_token_us) / (r->output_tokens - 1) : -1;
+  static const char *const status[] = {"pending", "ok", "timeout", "failed"};
+  if (r->status == RQ_OK) {
+    a->ok++;
+    sample_add(&a->e2e, (double)e2e * 1e-6);
+    sample_add(&a->ttft, (double)ttft * 1e-6);
+    if (tpot >= 0) sample_add(&a->tpot, (double)(r->finish_us - r->first_token_us) * 1e-6 / (r->output_tokens - 1));
+    bool met = (o->slo_e2e_s <= 0 || (double)e2e * 1e-6 <= o->slo_e2e_s) &&
+               (o->slo_ttft_s <= 0 || (double)ttft * 1e-6 <= o->slo_ttft_s);
+    a->slo_met += met;
+  } else if (r->status == RQ_TIMEOUT) {
+    a->timeout++;
+  } else {
+    a->failed++;
+  }
+  if (!a->write_requests) return;
+  csvw *w = &a->req;
+  csvw_str(w, a->pol->name);
+  csvw_int(w, (long long)r->id);
+  csvw_time(w, r->arrival_us);
+  csvw_int(w, r->input_tokens);
+  csvw_int(w, r->output_tokens);
+  csvw_str(w, dep_name(a->sc, dep));
+  if (r->pod >= 0) csvw_int(w, r->pod);
+  else csvw_str(w, "");
+  csvw_time(w, r->start_us);
+  csvw_time(w, r->first_token_us);
+  csvw_time(w, r->finish_us);
+  csvw_time(w, ttft);
+  csvw_time(w, tpot);
+  csvw_time(w, e2e);
+  csvw_str(w, status[r->status]);
+  csvw_int(w, r->preemptions);
+  csvw_end(w);
+}
+
+static void on_sample(void *ctx, const cluster_sample *s) {
+  acc *a = ctx;
+  csvw *w = &a->ts;
+  csvw_str(w, a->pol->name);
+  csvw_time(w, s->time_us);
+  csvw_str(w, dep_name(a->sc, s->deployment));
+  csvw_num(w, s->offered_rps);
+  csvw_num(w, s->completed_rps);
+  csvw_int(w, s->desired);
+  csvw_int(w, s->pending);
+  csvw_int(w, s->starting);
+  csvw_int(w, s->ready);
+  csvw_int(w, s->terminating);
+  csvw_int(w, s->running);
+  csvw_int(w, s->waiting);
+  csvw_int(w, s->gateway_queue);
+  csvw_num(w, s->kv_usage);
+  csvw_num(w, s->cost);
+  csvw_end(w);
+}
+
+static void on_decision(void *ctx, const cluster_decision *d) {
+  acc *a = ctx;
+  csvw *w = &a->dec;
+  csvw_str(w, a->pol->name);
+  csvw_time(w, d->time_us);
+  csvw_str(w, dep_name(a->sc, d->deployment));
+  csvw_str(w, policy_kind_name(a->pol->cfg.kind));
+  csvw_int(w, d->current);
+  csvw_int(w, d->desired);
+  csvw_num(w, d->metric);
+  csvw_str(w, d->reason);
+  csvw_end(w);
+}
+
+static void on_progress(void *ctx, int64_t now_us, int64_t end_us) {
+  acc *a = ctx;
+  if (!a->progress) return;
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  if ((t.tv_sec - a->last.tv_sec) * 1000000000L + (t.tv_nsec - a->last.tv_nsec) < 200000000L) return;
+  a->last = t;
+  double pct = end_us > 0 ? 100.0 * (double)now_us / (double)end_us : 100;
+  fprintf(stderr, "\rpodscale: [%u/%u] %-20.20s %10.0f / %.0f s simulated (%3.0f%%)", a->index + 1,
+          a->count, a->pol->name, (double)now_us * 1e-6, (double)end_us * 1e-6, pct > 100 ? 100 : pct);
+}
+
+static void write_summary(csvw *w, acc *a, const cluster_result *res) {
+  uint64_t total = a->ok + a->timeout + a->failed;
+  csvw_str(w, a->pol->name);
+  csvw_int(w, (long long)total);
+  csvw_int(w, (long long)a->ok);
+  csvw_int(w, (long long)a->timeout);
+  csvw_int(w, (long long)a->failed);
+  csvw_num(w, res->cost);
+  csvw_num(w, res->gpu_hours);
+  csvw_num(w, sample_mean(&a->e2e));
+  csvw_num(w, sample_quantile(&a->e2e, 0.50));
+  csvw_num(w, sample_quantile(&a->e2e, 0.90));
+  csvw_num(w, sample_quantile(&a->e2e, 0.99));
+  csvw_num(w, sample_mean(&a->ttft));
+  csvw_num(w, sample_quantile(&a->ttft, 0.99));
+  csvw_num(w, sample_mean(&a->tpot));
+  csvw_num(w, total ? (double)a->slo_met / (double)total : NAN);
+  csvw_int(w, res->scale_ups);
+  csvw_int(w, res->scale_downs);
+  csvw_int(w, res->peak_pods);
+  csvw_end(w);
+}
+
+static cJSON *policy_json(const sc_policy *p, const cluster_result *res, double wall_s) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "name", p->name);
+  cJSON_AddNumberToObject(o, "events", (double)res->events);
+  cJSON_AddNumberToObject(o, "requests", (double)res->requests);
+  cJSON_AddNumberToObject(o, "end_s", (double)res->end_us * 1e-6);
+  cJSON_AddNumberToObject(o, "wall_time_s", wall_s);
+  return o;
+}
+
+static bool selected(const scenario *sc, uint32_t i, const char *const *names) {
+  if (!names) return true;
+  for (; *names; names++)
+    if (!strcmp(*names, sc->policies[i].name)) return true;
+  return false;
+}
+
+bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, ps_err *err) {
+  outfile f[NFILES] = {0};
+  if (!outfile_mkdirs(opt->out_dir, err)) return false;
+  bool write_requests = sc->output.requests;
+  for (int k = 0; k < NFILES; k++) {
+    if (k == F_REQUESTS && !write_requests) continue;
+    if (!outfile_open(&f[k], opt->out_dir, file_names[k], err)) {
+      for (int j = 0; j < k; j++) outfile_abort(&f[j]);
+      return false;
+    }
+  }
+  csvw req = {f[F_REQUESTS].fp, false}, ts = {f[F_TIMESERIES].fp, false},
+       dec = {f[F_DECISIONS].fp, false}, sum = {f[F_SUMMARY].fp, false};
+  if (write_requests) csvw_header(&req, run_requests_columns);
+  csvw_header(&ts, run_timeseries_columns);
+  csvw_header(&dec, run_decisions_columns);
+  csvw_header(&sum, run_summary_columns);
+
+  cJSON *runj = cJSON_CreateObject();
+  cJSON_AddStringToObject(runj, "podscale_version", PODSCALE_VERSION);
+  cJSON_AddStringToObject(runj, "scenario", sc->path);
+  cJSON_AddStringToObject(runj, "scenario_name", sc->name);
+  cJSON_AddStringToObject(runj, "scenario_digest", sc->digest);
+  cJSON_AddNumberToObject(runj, "seed", (double)opt->seed);
+  cJSON_AddNumberToObject(runj, "duration_s", (double)sc->duration_us * 1e-6);
+  cJSON *pols = cJSON_AddArrayToObject(runj, "policies");
+
+  uint32_t count = 0, index = 0;
+  for (uint32_t i = 0; i < sc->npolicies; i++) count += selected(sc, i, opt->policies);
+  double t0 = wall_now();
+  *tot = (run_totals){0};
+  for (uint32_t i = 0; i < sc->npolicies; i++) {
+    if (!selected(sc, i, opt->policies)) continue;
+    acc a = {.sc = sc, .pol = &sc->policies[i], .req = req, .ts = ts, .dec = dec,
+             .write_requests = write_requests, .progress = opt->progress, .index = index++,
+             .count = count};
+    cluster_hooks h = {&a, on_request, on_sample, on_decision, on_progress};
+    cluster_result res;
+    double tp = wall_now();
+    cluster_run(sc, i, opt->seed, &h, &res);
+    double wall = wall_now() - tp;
+    write_summary(&sum, &a, &res);
+    cJSON_AddItemToArray(pols, policy_json(&sc->policies[i], &res, wall));
+    tot->events += res.events;
+    sample_free(&a.e2e);
+    sample_free(&a.ttft);
+    sample_free(&a.tpot);
+  }
+  if (opt->progress) fprintf(stderr, "\r%*s\r", 80, "");
+  tot->wall_s = wall_now() - t0;
+  cJSON_AddNumberToObject(runj, "events", (double)tot->events);
+  cJSON_AddNumberToObject(runj, "wall_time_s", tot->wall_s);
+  char *json = cJSON_Print(runj);
+  fprintf(f[F_RUN].fp, "%s\n", json);
+  free(json);
+  cJSON_Delete(runj);
+
+  bool ok = true;
+  for (int k = 0; k < NFILES; k++) {
+    if (!f[k].fp) continue;
+    if (ok) ok = outfile_commit(&f[k], err);
+    else outfile_abort(&f[k]);
+  }
+  return ok;
+}

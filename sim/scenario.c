@@ -1,0 +1,618 @@
+#include "sim/scenario.h"
+
+#include <libgen.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/csvr.h"
+#include "models/xalloc.h"
+#include "sim/jsonv.h"
+
+#define MAX_SECONDS 1e9 /* about 31 years: any longer is a typo */
+#define MAX_RATE 1e7    /* requests per second */
+#define MAX_TOKENS 10e6
+
+/* ---- files a scenario reads ---- */
+
+static char *resolve(const scenario *sc, const char *file) {
+  if (file[0] == '/') return xstrdup(file);
+  char *copy = xstrdup(sc->path);
+  const char *dir = dirname(copy);
+  size_t n = strlen(dir) + strlen(file) + 2;
+  char *p = xmalloc(n);
+  snprintf(p, n, "%s/%s", dir, file);
+  free(copy);
+  return p;
+}
+
+typedef struct counts_ctx {
+  const char *path;
+  int32_t *counts;
+  size_t n, cap;
+  long last_second;
+} counts_ctx;
+
+static bool count_row(void *vctx, long line, char **f, size_t nf, ps_err *err) {
+  counts_ctx *c = vctx;
+  long sec, cnt;
+  if (nf != 2) return ps_fail(err, "%s:%ld: expected 2 fields (second,count), found %zu", c->path, line, nf);
+  if (!csvr_long(f[0], &sec)) {
+    if (line == 1) return true; /* a header */
+    return ps_fail(err, "%s:%ld: expected a whole second, found \"%s\"", c->path, line, f[0]);
+  }
+  if (sec < 0 || sec > 100000000) return ps_fail(err, "%s:%ld: expected a second from 0 to 100000000, found %ld", c->path, line, sec);
+  if (sec <= c->last_second) return ps_fail(err, "%s:%ld: expected seconds in increasing order, found %ld after %ld", c->path, line, sec, c->last_second);
+  if (!csvr_long(f[1], &cnt) || cnt < 0 || cnt > 100000000)
+    return ps_fail(err, "%s:%ld: expected a count from 0 to 100000000, found \"%s\"", c->path, line, f[1]);
+  if ((size_t)sec >= c->cap) {
+    size_t cap = c->cap ? c->cap : 1024;
+    while (cap <= (size_t)sec) cap *= 2;
+    c->counts = xrealloc(c->counts, cap * sizeof(int32_t));
+    memset(c->counts + c->cap, 0, (cap - c->cap) * sizeof(int32_t));
+    c->cap = cap;
+  }
+  c->counts[sec] = (int32_t)cnt;
+  c->n = (size_t)sec + 1;
+  c->last_second = sec;
+  return true;
+}
+
+/* "2023-11-16 18:17:03.9799600" -> microseconds since the epoch. */
+static bool parse_timestamp(const char *s, int64_t *out) {
+  int y, mo, d, h, mi, sec, used = 0;
+  if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6) return false;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0) return false;
+  int64_t frac_us = 0;
+  const char *p = s + used;
+  if (*p == '.') {
+    int64_t scale = 100000;
+    for (p++; *p >= '0' && *p <= '9'; p++) {
+      if (scale) frac_us += (*p - '0') * scale;
+      scale /= 10;
+    }
+  }
+  if (*p) return false;
+  /* days from civil (proleptic Gregorian), H. Hinnant's algorithm */
+  y -= mo <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = era * 146097 + doe - 719468;
+  *out = ((days * 24 + h) * 60 + mi) * 60 * INT64_C(1000000) + sec * INT64_C(1000000) + frac_us;
+  return true;
+}
+
+typedef struct trace_ctx {
+  const char *path;
+  wl_trace_rec *recs;
+  size_t n, cap;
+  int col_t, col_in, col_out;
+  size_t ncols;
+} trace_ctx;
+
+static bool trace_row(void *vctx, long line, char **f, size_t nf, ps_err *err) {
+  trace_ctx *c = vctx;
+  if (line == 1 || c->ncols == 0) {
+    c->col_t = c->col_in = c->col_out = -1;
+    for (size_t i = 0; i < nf; i++) {
+      if (!strcmp(f[i], "TIMESTAMP")) c->col_t = (int)i;
+      else if (!strcmp(f[i], "ContextTokens")) c->col_in = (int)i;
+      else if (!strcmp(f[i], "GeneratedTokens")) c->col_out = (int)i;
+    }
+    if (c->col_t < 0 || c->col_in < 0 || c->col_out < 0)
+      return ps_fail(err, "%s:%ld: expected a header with TIMESTAMP, ContextTokens and GeneratedTokens, found \"%s%s\"", c->path, line, nf ? f[0] : "", nf > 1 ? ",..." : "");
+    c->ncols = nf;
+    return true;
+  }
+  if (nf != c->ncols) return ps_fail(err, "%s:%ld: expected %zu fields, found %zu", c->path, line, c->ncols, nf);
+  int64_t t;
+  long in, outt;
+  if (!parse_timestamp(f[c->col_t], &t))
+    return ps_fail(err, "%s:%ld: expected a TIMESTAMP like 2023-11-16 18:17:03.9799600, found \"%s\"", c->path, line, f[c->col_t]);
+  if (!csvr_long(f[c->col_in], &in) || in < 0 || in > MAX_TOKENS)
+    return ps_fail(err, "%s:%ld: expected ContextTokens from 0 to %.0f, found \"%s\"", c->path, line, MAX_TOKENS, f[c->col_in]);
+  if (!csvr_long(f[c->col_out], &outt) || outt < 0 || outt > MAX_TOKENS)
+    return ps_fail(err, "%s:%ld: expected GeneratedTokens from 0 to %.0f, found \"%s\"", c->path, line, MAX_TOKENS, f[c->col_out]);
+  if (c->n && t < c->recs[c->n - 1].t_us)
+    return ps_fail(err, "%s:%ld: expected timestamps in increasing order, found %s before the previous line's", c->path, line, f[c->col_t]);
+  if (c->n == c->cap) {
+    c->cap = c->cap ? 2 * c->cap : 4096;
+    c->recs = xrealloc(c->recs, c->cap * sizeof *c->recs);
+  }
+  c->recs[c->n++] = (wl_trace_rec){t, (int32_t)in, (int32_t)outt};
+  return true;
+}
+
+/* ---- sections ---- */
+
+static bool load_dist(jv *v, const cJSON *obj, const char *key, bool required, bool allow_trace,
+                      const char *unit, dist *out) {
+  const cJSON *node;
+  if (required ? !jv_require(v, obj, key, &node) : !(node = cJSON_GetObjectItemCaseSensitive(obj, key)))
+    return !required;
+  size_t mark = jv_enter(v, key);
+  static const char *const keys[] = {"dist", "value", "min", "max", "mean", "p99", NULL};
+  static const char *const kinds[] = {"constant", "deterministic", "uniform", "exponential", "lognormal", "trace", NULL};
+  int kind = 0;
+  bool ok = jv_object(v, node, keys) && jv_choice(v, node, "dist", true, kinds, &kind);
+  double a = NAN, b = NAN, hi = strcmp(unit, "tokens") ? MAX_SECONDS : MAX_TOKENS;
+  if (ok) switch (kind) {
+    case 0:
+    case 1:
+      ok = jv_number(v, node, "value", true, 0, hi, &a);
+      *out = (dist){DIST_CONSTANT, a, 0};
+      break;
+    case 2:
+      ok = jv_number(v, node, "min", true, 0, hi, &a) && jv_number(v, node, "max", true, a, hi, &b);
+      *out = (dist){DIST_UNIFORM, a, b};
+      break;
+    case 3:
+      ok = jv_number(v, node, "mean", true, 1e-9, hi, &a);
+      *out = (dist){DIST_EXPONENTIAL, a, 0};
+      break;
+    case 4:
+      ok = jv_number(v, node, "mean", true, 1e-9, hi, &a) && jv_number(v, node, "p99", true, a, hi, &b);
+      if (ok && !dist_lognormal_mean_p99(a, b, out)) {
+        size_t m2 = jv_enter(v, "p99");
+        ok = jv_fail(v, "expected a p99 above the mean and below 14.97 times it (a lognormal must fit), found %g with mean %g", b, a);
+        jv_leave(v, m2);
+      }
+      break;
+    case 5:
+      if (!allow_trace) {
+        size_t m2 = jv_enter(v, "dist");
+        ok = jv_fail(v, "expected a distribution other than \"trace\" (only a trace workload records %s), found \"trace\"", unit);
+        jv_leave(v, m2);
+      }
+      *out = (dist){DIST_TRACE, 0, 0};
+      break;
+    }
+  if (ok && kind != 2 && kind != 5 && (cJSON_GetObjectItemCaseSensitive(node, "min") || cJSON_GetObjectItemCaseSensitive(node, "max")))
+    ok = jv_fail(v, "expected \"min\" and \"max\" only with \"dist\": \"uniform\"");
+  jv_leave(v, mark);
+  return ok;
+}
+
+static bool load_segments(jv *v, scenario *sc, const cJSON *arr, int shape) {
+  size_t n = (size_t)cJSON_GetArraySize(arr);
+  sc->segments = xcalloc(n, sizeof *sc->segments);
+  static const char *const keys[] = {"duration_s", "rate", "end_rate", NULL};
+  int i = 0;
+  for (const cJSON *s = arr->child; s; s = s->next, i++) {
+    size_t mark = jv_enter_index(v, i);
+    wl_segment *g = &sc->segments[i];
+    g->end_rps = NAN;
+    if (!jv_object(v, s, keys) || !jv_number(v, s, "duration_s", true, 1e-6, MAX_SECONDS, &g->duration_s) ||
+        !jv_number(v, s, "rate", true, 0, MAX_RATE, &g->rate_rps) ||
+        !jv_number(v, s, "end_rate", false, 0, MAX_RATE, &g->end_rps))
+      return false;
+    jv_leave(v, mark);
+  }
+  /* "linear" ramps each segment to the next one's rate unless end_rate says otherwise. */
+  for (size_t k = 0; k < n; k++) {
+    wl_segment *g = &sc->segments[k];
+    if (isnan(g->end_rps))
+      g->end_rps = shape == 1 && k + 1 < n ? sc->segments[k + 1].rate_rps : g->rate_rps;
+  }
+  sc->workload.segments = sc->segments;
+  sc->workload.nsegments = n;
+  return true;
+}
+
+static bool load_process(jv *v, const cJSON *a, wl_spec *w) {
+  static const char *const procs[] = {"poisson", "gamma", NULL};
+  int proc = 0;
+  w->cv = 1;
+  if (!jv_choice(v, a, "process", false, procs, &proc) || !jv_number(v, a, "cv", false, 0.01, 100, &w->cv))
+    return false;
+  w->process = proc ? WL_GAMMA : WL_POISSON;
+  if (!proc && cJSON_GetObjectItemCaseSensitive(a, "cv")) {
+    size_t mark = jv_enter(v, "cv");
+    jv_fail(v, "expected \"cv\" only with \"process\": \"gamma\" (Poisson arrivals have cv 1)");
+    jv_leave(v, mark);
+    return false;
+  }
+  return true;
+}
+
+static bool load_arrivals(jv *v, scenario *sc, const cJSON *a) {
+  static const char *const keys[] = {"type", "process", "cv", "shape", "segments", "file", "mode", "format", NULL};
+  static const char *const types[] = {"segments", "counts", "trace", NULL};
+  wl_spec *w = &sc->workload;
+  int type = 0;
+  if (!jv_object(v, a, keys) || !jv_choice(v, a, "type", true, types, &type)) return false;
+  static const char *const per_type[3][5] = {
+    {"process", "cv", "shape", "segments", NULL},
+    {"file", "mode", "process", "cv", NULL},
+    {"file", "format", NULL, NULL, NULL},
+  };
+  for (const cJSON *m = a->child; m; m = m->next) {
+    bool ok = !strcmp(m->string, "type");
+    for (int k = 0; per_type[type][k] && !ok; k++) ok = !strcmp(per_type[type][k], m->string);
+    if (!ok) {
+      size_t mark = jv_enter(v, m->string);
+      jv_fail(v, "expected no \"%s\" with \"type\": \"%s\"", m->string, types[type]);
+      jv_leave(v, mark);
+      return false;
+    }
+  }
+  if (type == 0) {
+    static const char *const shapes[] = {"step", "linear", NULL};
+    int shape = 0;
+    const cJSON *segs;
+    w->source = WL_SEGMENTS;
+    if (!load_process(v, a, w) || !jv_choice(v, a, "shape", false, shapes, &shape) ||
+        !jv_array(v, a, "segments", true, 1, &segs))
+      return false;
+    size_t mark = jv_enter(v, "segments");
+    bool ok = load_segments(v, sc, segs, shape);
+    jv_leave(v, mark);
+    return ok;
+  }
+  const char *file;
+  if (!jv_string(v, a, "file", true, &file)) return false;
+  char *path = resolve(sc, file);
+  bool ok;
+  if (type == 1) {
+    static const char *const modes[] = {"exact", "rate", NULL};
+    int mode = 0;
+    counts_ctx c = {.path = path, .last_second = -1};
+    ok = jv_choice(v, a, "mode", false, modes, &mode) && load_process(v, a, w) &&
+         csvr_read(path, count_row, &c, v->err);
+    if (ok && c.n == 0) ok = ps_fail(v->err, "%s: expected per-second counts, found none", path);
+    sc->counts = c.counts;
+    if (ok && mode == 1) { /* counts as a step rate function */
+      sc->segments = xcalloc(c.n, sizeof *sc->segments);
+      for (size_t i = 0; i < c.n; i++) sc->segments[i] = (wl_segment){1.0, c.counts[i], c.counts[i]};
+      w->source = WL_SEGMENTS;
+      w->segments = sc->segments;
+      w->nsegments = c.n;
+    } else if (ok) {
+      if (cJSON_GetObjectItemCaseSensitive(a, "process")) {
+        size_t mark = jv_enter(v, "process");
+        ok = jv_fail(v, "expected \"process\" only with \"mode\": \"rate\" (exact counts have no process)");
+        jv_leave(v, mark);
+      }
+      w->source = WL_COUNTS;
+      w->counts = c.counts;
+      w->ncounts = c.n;
+    }
+  } else {
+    static const char *const formats[] = {"azure", NULL};
+    int format = 0;
+    trace_ctx c = {.path = path};
+    ok = jv_choice(v, a, "format", false, formats, &format) && csvr_read(path, trace_row, &c, v->err);
+    if (ok && c.n == 0) ok = ps_fail(v->err, "%s: expected trace records, found none", path);
+    for (size_t i = c.n; ok && i-- > 0;) c.recs[i].t_us -= c.recs[0].t_us;
+    sc->trace = c.recs;
+    w->source = WL_TRACE;
+    w->trace = c.recs;
+    w->ntrace = c.n;
+  }
+  free(path);
+  return ok;
+}
+
+static bool load_workload(jv *v, scenario *sc, const cJSON *node) {
+  static const char *const keys[] = {"arrivals", "input_tokens", "output_tokens", "max_output_tokens", "rate_scale", "time_scale", NULL};
+  wl_spec *w = &sc->workload;
+  w->rate_scale = w->time_scale = 1;
+  const cJSON *a;
+  if (!jv_object(v, node, keys) || !jv_require(v, node, "arrivals", &a)) return false;
+  size_t mark = jv_enter(v, "arrivals");
+  bool ok = load_arrivals(v, sc, a);
+  jv_leave(v, mark);
+  if (!ok) return false;
+  bool trace = w->source == WL_TRACE;
+  int64_t cap = 0;
+  w->input_tokens = w->output_tokens = (dist){DIST_TRACE, 0, 0};
+  if (!load_dist(v, node, "input_tokens", !trace, trace, "tokens", &w->input_tokens) ||
+      !load_dist(v, node, "output_tokens", !trace, trace, "tokens", &w->output_tokens) ||
+      !jv_int(v, node, "max_output_tokens", false, 0, (int64_t)MAX_TOKENS, &cap) ||
+      !jv_number(v, node, "rate_scale", false, 1e-6, 1e6, &w->rate_scale) ||
+      !jv_number(v, node, "time_scale", false, 1e-6, 1e6, &w->time_scale))
+    return false;
+  w->max_output_tokens = (int32_t)cap;
+  return true;
+}
+
+static bool load_gpus(jv *v, scenario *sc, const cJSON *arr) {
+  static const char *const keys[] = {"name", "price_per_hour", "count", NULL};
+  sc->ngpus = (uint32_t)cJSON_GetArraySize(arr);
+  sc->gpus = xcalloc(sc->ngpus, sizeof *sc->gpus);
+  int i = 0;
+  for (const cJSON *g = arr->child; g; g = g->next, i++) {
+    size_t mark = jv_enter_index(v, i);
+    const char *name;
+    int64_t count = 1000000;
+    sc_gpu *gpu = &sc->gpus[i];
+    if (!jv_object(v, g, keys) || !jv_string(v, g, "name", true, &name) ||
+        !jv_number(v, g, "price_per_hour", true, 0, 1e6, &gpu->price_per_hour) ||
+        !jv_int(v, g, "count", false, 1, 1000000, &count))
+      return false;
+    for (int k = 0; k < i; k++)
+      if (!strcmp(sc->gpus[k].name, name)) {
+        size_t m2 = jv_enter(v, "name");
+        jv_fail(v, "expected a name not used by another GPU type, found \"%s\" again", name);
+        jv_leave(v, m2);
+        return false;
+      }
+    gpu->name = xstrdup(name);
+    gpu->count = (int32_t)count;
+    jv_leave(v, mark);
+  }
+  return true;
+}
+
+static bool load_model(jv *v, sc_deployment *d, const cJSON *m) {
+  static const char *const keys[] = {"type", "slots", "service_s", NULL};
+  static const char *const types[] = {"slots", NULL};
+  int type = 0;
+  int64_t slots = 1;
+  if (!jv_object(v, m, keys) || !jv_choice(v, m, "type", true, types, &type) ||
+      !jv_int(v, m, "slots", false, 1, 100000, &slots) ||
+      !load_dist(v, m, "service_s", true, false, "seconds", &d->slots.service_s))
+    return false;
+  d->model = SC_MODEL_SLOTS;
+  d->slots.slots = (int32_t)slots;
+  if (d->slots.service_s.kind == DIST_UNIFORM) {
+    size_t mark = jv_enter(v, "service_s");
+    jv_fail(v, "expected an exponential, constant (deterministic) or lognormal service time, found a uniform one");
+    jv_leave(v, mark);
+    return false;
+  }
+  return true;
+}
+
+static int find_name(const char *name, const void *base, size_t size, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(*(char *const *)((const char *)base + i * size), name)) return (int)i;
+  return -1;
+}
+
+static bool load_deployments(jv *v, scenario *sc, const cJSON *arr) {
+  static const char *const keys[] = {"name", "gpu", "model", "startup_s", "termination_grace_s", NULL};
+  sc->ndeployments = (uint32_t)cJSON_GetArraySize(arr);
+  sc->deployments = xcalloc(sc->ndeployments, sizeof *sc->deployments);
+  int i = 0;
+  for (const cJSON *dn = arr->child; dn; dn = dn->next, i++) {
+    size_t mark = jv_enter_index(v, i);
+    sc_deployment *d = &sc->deployments[i];
+    const char *name, *gpu;
+    const cJSON *model;
+    d->grace_us = 60 * INT64_C(1000000);
+    if (!jv_object(v, dn, keys) || !jv_string(v, dn, "name", true, &name) ||
+        !jv_string(v, dn, "gpu", true, &gpu) || !jv_require(v, dn, "model", &model) ||
+        !jv_seconds(v, dn, "startup_s", false, 0, 86400, &d->startup_us) ||
+        !jv_seconds(v, dn, "termination_grace_s", false, 0, 86400, &d->grace_us))
+      return false;
+    if (find_name(name, sc->deployments, sizeof *d, (size_t)i) >= 0) {
+      size_t m2 = jv_enter(v, "name");
+      jv_fail(v, "expected a name not used by another deployment, found \"%s\" again", name);
+      jv_leave(v, m2);
+      return false;
+    }
+    d->name = xstrdup(name);
+    int g = find_name(gpu, sc->gpus, sizeof *sc->gpus, sc->ngpus);
+    if (g < 0) {
+      size_t m2 = jv_enter(v, "gpu");
+      jv_fail(v, "expected the name of a GPU type in \"gpus\", found \"%s\"", gpu);
+      jv_leave(v, m2);
+      return false;
+    }
+    d->gpu = (uint32_t)g;
+    size_t m2 = jv_enter(v, "model");
+    bool ok = load_model(v, d, model);
+    jv_leave(v, m2);
+    if (!ok) return false;
+    jv_leave(v, mark);
+  }
+  return true;
+}
+
+static bool load_replicas(jv *v, scenario *sc, sc_policy *p, const cJSON *pol) {
+  const cJSON *node;
+  if (!jv_require(v, pol, "replicas", &node)) return false;
+  p->replicas = xcalloc(sc->ndeployments, sizeof(int32_t));
+  int64_t r = 0;
+  if (cJSON_IsNumber(node)) {
+    if (!jv_int(v, pol, "replicas", true, 0, 100000, &r)) return false;
+    for (uint32_t d = 0; d < sc->ndeployments; d++) p->replicas[d] = (int32_t)r;
+    return true;
+  }
+  size_t mark = jv_enter(v, "replicas");
+  bool ok = true;
+  if (!cJSON_IsObject(node)) {
+    char found[96];
+    jv_describe(node, found, sizeof found);
+    ok = jv_fail(v, "expected an integer, or an object of replicas per deployment, found %s", found);
+  }
+  for (const cJSON *m = ok ? node->child : NULL; m && ok; m = m->next) {
+    if (find_name(m->string, sc->deployments, sizeof *sc->deployments, sc->ndeployments) < 0) {
+      size_t m2 = jv_enter(v, m->string);
+      ok = jv_fail(v, "expected the name of a deployment, found an unknown one");
+      jv_leave(v, m2);
+    }
+  }
+  for (uint32_t d = 0; d < sc->ndeployments && ok; d++) {
+    ok = jv_int(v, node, sc->deployments[d].name, true, 0, 100000, &r);
+    p->replicas[d] = (int32_t)r;
+  }
+  jv_leave(v, mark);
+  return ok;
+}
+
+static bool load_policies(jv *v, scenario *sc, const cJSON *arr) {
+  static const char *const keys[] = {"name", "type", "replicas", "period_s", NULL};
+  static const char *const types[] = {"fixed", NULL};
+  sc->npolicies = (uint32_t)cJSON_GetArraySize(arr);
+  sc->policies = xcalloc(sc->npolicies, sizeof *sc->policies);
+  int i = 0;
+  for (const cJSON *pn = arr->child; pn; pn = pn->next, i++) {
+    size_t mark = jv_enter_index(v, i);
+    sc_policy *p = &sc->policies[i];
+    const char *name;
+    int type = 0;
+    p->cfg.period_us = 30 * INT64_C(1000000);
+    if (!jv_object(v, pn, keys) || !jv_string(v, pn, "name", true, &name) ||
+        !jv_choice(v, pn, "type", true, types, &type) ||
+        !jv_seconds(v, pn, "period_s", false, 1e-3, 86400, &p->cfg.period_us) ||
+        !load_replicas(v, sc, p, pn))
+      return false;
+    if (find_name(name, sc->policies, sizeof *p, (size_t)i) >= 0 || strpbrk(name, "/\\")) {
+      size_t m2 = jv_enter(v, "name");
+      jv_fail(v, "expected a name without slashes, not used by another policy, found \"%s\"", name);
+      jv_leave(v, m2);
+      return false;
+    }
+    p->name = xstrdup(name);
+    p->cfg.kind = POLICY_FIXED;
+    p->cfg.replicas = p->replicas;
+    jv_leave(v, mark);
+  }
+  return true;
+}
+
+static bool load_output(jv *v, scenario *sc, const cJSON *node) {
+  static const char *const keys[] = {"dir", "interval_s", "requests", "slo", NULL};
+  static const char *const slo_keys[] = {"e2e_s", "ttft_s", NULL};
+  const char *dir = NULL;
+  const cJSON *slo = cJSON_GetObjectItemCaseSensitive(node, "slo");
+  if (!jv_object(v, node, keys) || !jv_string(v, node, "dir", false, &dir) ||
+      !jv_seconds(v, node, "interval_s", false, 1e-3, 86400, &sc->output.interval_us) ||
+      !jv_bool(v, node, "requests", &sc->output.requests))
+    return false;
+  if (dir) sc->output.dir = xstrdup(dir);
+  if (!slo) return true;
+  size_t mark = jv_enter(v, "slo");
+  bool ok = jv_object(v, slo, slo_keys) &&
+            jv_number(v, slo, "e2e_s", false, 1e-6, MAX_SECONDS, &sc->output.slo_e2e_s) &&
+            jv_number(v, slo, "ttft_s", false, 1e-6, MAX_SECONDS, &sc->output.slo_ttft_s);
+  jv_leave(v, mark);
+  return ok;
+}
+
+/* Run `fn` on member `key` of obj with the path entered; absent optional members are skipped. */
+typedef bool (*section_fn)(jv *, scenario *, const cJSON *);
+static bool section(jv *v, scenario *sc, const cJSON *obj, const char *key, bool required,
+                    bool is_array, section_fn fn) {
+  const cJSON *node = NULL;
+  if (is_array ? !jv_array(v, obj, key, required, 1, &node)
+               : required ? !jv_require(v, obj, key, &node) : false)
+    return false;
+  if (!is_array) node = cJSON_GetObjectItemCaseSensitive(obj, key);
+  if (!node) return true;
+  size_t mark = jv_enter(v, key);
+  bool ok = fn(v, sc, node);
+  jv_leave(v, mark);
+  return ok;
+}
+
+static bool load_router(jv *v, scenario *sc, const cJSON *node) {
+  static const char *const keys[] = {"policy", NULL};
+  static const char *const kinds[] = {"random", "round-robin", "least-request", NULL};
+  int k = (int)sc->router;
+  if (!jv_object(v, node, keys) || !jv_choice(v, node, "policy", false, kinds, &k)) return false;
+  sc->router = (router_kind)k;
+  return true;
+}
+
+static bool load_client(jv *v, scenario *sc, const cJSON *node) {
+  static const char *const keys[] = {"timeout_s", NULL};
+  return jv_object(v, node, keys) && jv_seconds(v, node, "timeout_s", false, 0, MAX_SECONDS, &sc->timeout_us);
+}
+
+static void digest(const char *text, char out[17]) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const unsigned char *p = (const unsigned char *)text; *p; p++) h = (h ^ *p) * 0x100000001b3ULL;
+  snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static char *default_name(const char *path) {
+  char *copy = xstrdup(path);
+  char *base = xstrdup(basename(copy));
+  free(copy);
+  char *dot = strrchr(base, '.');
+  if (dot && dot != base) *dot = '\0';
+  return base;
+}
+
+static bool load_top(jv *v, scenario *sc, const cJSON *root) {
+  static const char *const keys[] = {"name", "description", "seed", "duration_s", "drain_s", "workload", "gpus",
+                                     "deployments", "router", "client", "policies", "output", NULL};
+  const char *name = NULL, *desc = NULL;
+  int64_t seed = 1;
+  sc->drain_us = 600 * INT64_C(1000000);
+  sc->duration_us = -1;
+  sc->router = ROUTER_RANDOM;
+  sc->output.interval_us = 10 * INT64_C(1000000);
+  sc->output.requests = true;
+  if (!jv_object(v, root, keys) || !jv_string(v, root, "name", false, &name) ||
+      !jv_string(v, root, "description", false, &desc) ||
+      !jv_int(v, root, "seed", false, 0, INT64_C(9007199254740991), &seed) ||
+      !jv_seconds(v, root, "duration_s", false, 1e-3, MAX_SECONDS, &sc->duration_us) ||
+      !jv_seconds(v, root, "drain_s", false, 0, MAX_SECONDS, &sc->drain_us) ||
+      !section(v, sc, root, "workload", true, false, load_workload) ||
+      !section(v, sc, root, "gpus", true, true, load_gpus) ||
+      !section(v, sc, root, "deployments", true, true, load_deployments) ||
+      !section(v, sc, root, "router", false, false, load_router) ||
+      !section(v, sc, root, "client", false, false, load_client) ||
+      !section(v, sc, root, "policies", true, true, load_policies) ||
+      !section(v, sc, root, "output", false, false, load_output))
+    return false;
+  if (name && strpbrk(name, "/\\")) {
+    size_t mark = jv_enter(v, "name");
+    jv_fail(v, "expected a name without slashes (it names the output directory), found \"%s\"", name);
+    jv_leave(v, mark);
+    return false;
+  }
+  sc->name = name ? xstrdup(name) : default_name(sc->path);
+  sc->seed = (uint64_t)seed;
+  if (sc->duration_us < 0) sc->duration_us = wl_spec_span_us(&sc->workload);
+  if (sc->duration_us <= 0) return jv_fail(v, "expected a workload that lasts some time (or \"duration_s\"), found one of length 0");
+  sc->workload.duration_us = sc->duration_us;
+  return true;
+}
+
+bool scenario_load(const char *path, scenario *sc, ps_err *err) {
+  *sc = (scenario){0};
+  sc->path = xstrdup(path);
+  char *text = NULL;
+  cJSON *root = jv_parse_file(path, &text, err);
+  if (!root) {
+    scenario_free(sc);
+    return false;
+  }
+  digest(text, sc->digest);
+  free(text);
+  jv v = {.file = path, .err = err};
+  bool ok = load_top(&v, sc, root);
+  cJSON_Delete(root);
+  if (!ok) scenario_free(sc);
+  return ok;
+}
+
+void scenario_free(scenario *sc) {
+  free(sc->path);
+  free(sc->name);
+  free(sc->segments);
+  free(sc->counts);
+  free(sc->trace);
+  for (uint32_t i = 0; i < sc->ngpus; i++) free(sc->gpus[i].name);
+  free(sc->gpus);
+  for (uint32_t i = 0; i < sc->ndeployments; i++) free(sc->deployments[i].name);
+  free(sc->deployments);
+  for (uint32_t i = 0; i < sc->npolicies; i++) {
+    free(sc->policies[i].name);
+    free(sc->policies[i].replicas);
+  }
+  free(sc->policies);
+  free(sc->output.dir);
+  *sc = (scenario){0};
+}
+
+int scenario_policy_index(const scenario *sc, const char *name) {
+  return find_name(name, sc->policies, sizeof *sc->policies, sc->npolicies);
+}

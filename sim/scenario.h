@@ -1,0 +1,83 @@
+/*
+ * scenario: a scenario file (JSON) loaded and checked into plain structs.
+ *
+ * Loading validates everything before a run starts: syntax, unknown keys, types, ranges, and
+ * references between sections (a deployment's GPU type, a policy's deployments, the file a
+ * workload reads). The first problem is reported as "FILE: JSON.PATH: expected ..., found ..."
+ * (or FILE:LINE:COL for JSON syntax, FILE:LINE for the CSV files it reads) and the load fails;
+ * the caller exits with status 2 before any output exists. docs/scenarios.md documents every
+ * key; keep the two in step.
+ *
+ * Relative file names in a scenario are relative to the scenario file's directory.
+ */
+#ifndef PODSCALE_SCENARIO_H
+#define PODSCALE_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/err.h"
+#include "models/policy.h"
+#include "models/router.h"
+#include "models/slotpod.h"
+#include "models/workload.h"
+
+typedef struct sc_gpu {
+  char *name;
+  double price_per_hour; /* dollars per GPU-hour */
+  int32_t count;         /* GPUs of this type in the cluster's pool */
+} sc_gpu;
+
+typedef enum sc_model_kind { SC_MODEL_SLOTS } sc_model_kind;
+
+typedef struct sc_deployment {
+  char *name;
+  uint32_t gpu;          /* index into gpus */
+  sc_model_kind model;
+  slotpod_config slots;  /* model "slots" */
+  int64_t startup_us;    /* from pod creation to ready */
+  int64_t grace_us;      /* terminationGracePeriodSeconds: drain time on scale-down */
+} sc_deployment;
+
+typedef struct sc_policy {
+  char *name;
+  policy_config cfg;
+  int32_t *replicas;     /* fixed: per deployment */
+} sc_policy;
+
+typedef struct sc_output {
+  char *dir;             /* default output directory, NULL for out/<name> */
+  int64_t interval_us;   /* timeseries.csv sampling interval */
+  bool requests;         /* write requests.csv */
+  double slo_e2e_s;      /* SLO on end-to-end latency, 0 for none */
+  double slo_ttft_s;     /* SLO on time to first token, 0 for none */
+} sc_output;
+
+typedef struct scenario {
+  char *path;            /* the file it was loaded from */
+  char *name;
+  char digest[17];       /* FNV-1a 64 of the file's bytes, hex */
+  uint64_t seed;
+  int64_t duration_us;   /* arrivals stop here; pods are billed at least to here */
+  int64_t drain_us;      /* after duration, the most time given to requests in flight */
+  wl_spec workload;      /* points into the arrays below */
+  wl_segment *segments;
+  int32_t *counts;
+  wl_trace_rec *trace;
+  sc_gpu *gpus;
+  uint32_t ngpus;
+  sc_deployment *deployments;
+  uint32_t ndeployments;
+  router_kind router;
+  int64_t timeout_us;    /* client timeout, 0 for none */
+  sc_policy *policies;
+  uint32_t npolicies;
+  sc_output output;
+} scenario;
+
+bool scenario_load(const char *path, scenario *out, ps_err *err);
+void scenario_free(scenario *sc);
+/* Index of the policy named `name`, -1 if none. */
+int scenario_policy_index(const scenario *sc, const char *name);
+
+#endif
