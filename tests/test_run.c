@@ -1,0 +1,233 @@
+/*
+ * run: output files, their columns, determinism (same scenario and seed give byte-identical
+ * files, in one thread or two at once) and common random numbers across policies.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/csvw.h"
+#include "sim/run.h"
+#include "testutil.h"
+
+static const char *scenario_path(void) { return PODSCALE_SOURCE_DIR "/scenarios/default.json"; }
+
+static const char *const csv_files[] = {"requests.csv", "timeseries.csv", "decisions.csv", "summary.csv"};
+
+static void run_into(const char *scenario_file, const char *dir, uint64_t seed_delta) {
+  scenario sc;
+  ps_err err;
+  assert_true(scenario_load(scenario_file, &sc, &err));
+  run_options opt = {.out_dir = dir, .seed = sc.seed + seed_delta};
+  run_totals tot;
+  bool ok = run_scenario(&sc, &opt, &tot, &err);
+  if (!ok) fprintf(stderr, "%s\n", err.msg);
+  assert_true(ok);
+  assert_true(tot.events > 0);
+  scenario_free(&sc);
+}
+
+static void assert_same_file(const char *a_dir, const char *b_dir, const char *name) {
+  char a[256], b[256];
+  snprintf(a, sizeof a, "%s/%s", a_dir, name);
+  snprintf(b, sizeof b, "%s/%s", b_dir, name);
+  size_t na, nb;
+  char *x = tu_slurp(a, &na), *y = tu_slurp(b, &nb);
+  assert_non_null(x);
+  assert_non_null(y);
+  assert_true(na > 0);
+  assert_int_equal(na, nb);
+  assert_memory_equal(x, y, na);
+  free(x);
+  free(y);
+}
+
+/* run.json with its wall-clock fields removed. */
+static char *run_json_without_wall_time(const char *dir) {
+  char p[256];
+  snprintf(p, sizeof p, "%s/run.json", dir);
+  char *s = tu_slurp(p, NULL);
+  assert_non_null(s);
+  char *out = malloc(strlen(s) + 1), *o = out;
+  for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n"))
+    if (!strstr(line, "wall_time_s")) o += sprintf(o, "%s\n", line);
+  free(s);
+  return out;
+}
+
+static void same_scenario_and_seed_give_byte_identical_outputs(void **state) {
+  (void)state;
+  char a[64], b[64];
+  tu_tmpdir(a);
+  tu_tmpdir(b);
+  run_into(scenario_path(), a, 0);
+  run_into(scenario_path(), b, 0);
+  for (int i = 0; i < 4; i++) assert_same_file(a, b, csv_files[i]);
+  char *ja = run_json_without_wall_time(a), *jb = run_json_without_wall_time(b);
+  assert_string_equal(ja, jb);
+  free(ja);
+  free(jb);
+  tu_rmrf(a);
+  tu_rmrf(b);
+}
+
+static void another_seed_gives_other_requests(void **state) {
+  (void)state;
+  char a[64], b[64];
+  tu_tmpdir(a);
+  tu_tmpdir(b);
+  run_into(scenario_path(), a, 0);
+  run_into(scenario_path(), b, 1);
+  char pa[256], pb[256];
+  snprintf(pa, sizeof pa, "%s/summary.csv", a);
+  snprintf(pb, sizeof pb, "%s/summary.csv", b);
+  char *x = tu_slurp(pa, NULL), *y = tu_slurp(pb, NULL);
+  assert_string_not_equal(x, y);
+  free(x);
+  free(y);
+  tu_rmrf(a);
+  tu_rmrf(b);
+}
+
+static void *thread_run(void *dir) {
+  run_into(scenario_path(), dir, 0);
+  return NULL;
+}
+
+static void two_runs_in_two_threads_do_not_interfere(void **state) {
+  (void)state;
+  char ref[64], a[64], b[64];
+  tu_tmpdir(ref);
+  tu_tmpdir(a);
+  tu_tmpdir(b);
+  run_into(scenario_path(), ref, 0);
+  pthread_t ta, tb;
+  assert_int_equal(pthread_create(&ta, NULL, thread_run, a), 0);
+  assert_int_equal(pthread_create(&tb, NULL, thread_run, b), 0);
+  pthread_join(ta, NULL);
+  pthread_join(tb, NULL);
+  for (int i = 0; i < 4; i++) {
+    assert_same_file(ref, a, csv_files[i]);
+    assert_same_file(ref, b, csv_files[i]);
+  }
+  tu_rmrf(ref);
+  tu_rmrf(a);
+  tu_rmrf(b);
+}
+
+static void assert_header(const char *dir, const char *file, const char *expected) {
+  char p[256];
+  snprintf(p, sizeof p, "%s/%s", dir, file);
+  char *s = tu_slurp(p, NULL);
+  assert_non_null(s);
+  *strchr(s, '\n') = '\0';
+  assert_string_equal(s, expected);
+  free(s);
+}
+
+static void output_columns_are_pinned(void **state) {
+  (void)state;
+  char d[64];
+  tu_tmpdir(d);
+  run_into(scenario_path(), d, 0);
+  /* The stable interface: changing a column is a breaking change (docs/outputs.md). */
+  assert_header(d, "requests.csv",
+                "policy,id,arrival_s,input_tokens,output_tokens,deployment,pod,start_s,first_token_s,"
+                "finish_s,ttft_s,tpot_s,e2e_s,status,preemptions");
+  assert_header(d, "timeseries.csv",
+                "policy,time_s,deployment,offered_rps,completed_rps,desired,pending,starting,ready,"
+                "terminating,running,waiting,gateway_queue,kv_usage_mean,cost");
+  assert_header(d, "decisions.csv", "policy,time_s,deployment,autoscaler,current,desired,metric,reason");
+  assert_header(d, "summary.csv",
+                "policy,requests,ok,timeout,failed,cost,gpu_hours,e2e_mean_s,e2e_p50_s,e2e_p90_s,"
+                "e2e_p99_s,ttft_mean_s,ttft_p99_s,tpot_mean_s,slo_attainment,scale_ups,scale_downs,"
+                "peak_pods");
+  assert_int_equal(csvw_columns(run_requests_columns), 15);
+  /* Every data row has as many fields as the header. */
+  for (int i = 0; i < 4; i++) {
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", d, csv_files[i]);
+    char *s = tu_slurp(p, NULL);
+    int fields = -1, line = 0;
+    for (char *l = strtok(s, "\n"); l; l = strtok(NULL, "\n"), line++) {
+      int n = 1;
+      for (char *c = l; *c; c++) n += *c == ',';
+      if (fields < 0) fields = n;
+      assert_int_equal(n, fields);
+    }
+    assert_true(line > 1);
+    free(s);
+  }
+  /* No temporary file is left behind. */
+  DIR *dir = opendir(d);
+  struct dirent *e;
+  int files = 0;
+  while ((e = readdir(dir))) {
+    if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) fail_msg("left %s", e->d_name);
+    files += e->d_name[0] != '.';
+  }
+  closedir(dir);
+  assert_int_equal(files, 5);
+  tu_rmrf(d);
+}
+
+/* Every policy of a scenario gets the same requests: same ids, arrival times and tokens. */
+static void policies_see_identical_arrivals(void **state) {
+  (void)state;
+  char d[64];
+  tu_tmpdir(d);
+  run_into(scenario_path(), d, 0);
+  char p[256];
+  snprintf(p, sizeof p, "%s/requests.csv", d);
+  char *s = tu_slurp(p, NULL);
+  enum { MAXR = 20000 };
+  static const char *names[3] = {"fixed-2", "fixed-4", "fixed-8"};
+  char **rows[3]; /* rows[policy][id] = "arrival,input,output" */
+  int n[3] = {0, 0, 0};
+  for (int k = 0; k < 3; k++) rows[k] = calloc(MAXR, sizeof(char *));
+  strtok(s, "\n"); /* header */
+  for (char *l = strtok(NULL, "\n"); l; l = strtok(NULL, "\n")) {
+    char *comma = strchr(l, ',');
+    *comma = '\0';
+    int k = 0;
+    while (k < 3 && strcmp(l, names[k])) k++;
+    assert_true(k < 3);
+    long id = strtol(comma + 1, &comma, 10);
+    assert_true(id >= 0 && id < MAXR && rows[k][id] == NULL);
+    char *f = comma + 1, *end = f;
+    for (int commas = 0; *end && commas < 3; end++) commas += *end == ',';
+    rows[k][id] = strndup(f, (size_t)(end - f));
+    n[k]++;
+  }
+  assert_true(n[0] > 1000);
+  for (int k = 1; k < 3; k++) {
+    assert_int_equal(n[k], n[0]);
+    for (int id = 0; id < n[0]; id++) {
+      assert_non_null(rows[k][id]);
+      assert_string_equal(rows[k][id], rows[0][id]);
+    }
+  }
+  for (int k = 0; k < 3; k++) {
+    for (int i = 0; i < MAXR; i++) free(rows[k][i]);
+    free(rows[k]);
+  }
+  free(s);
+  tu_rmrf(d);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(same_scenario_and_seed_give_byte_identical_outputs),
+    cmocka_unit_test(another_seed_gives_other_requests),
+    cmocka_unit_test(two_runs_in_two_threads_do_not_interfere),
+    cmocka_unit_test(output_columns_are_pinned),
+    cmocka_unit_test(policies_see_identical_arrivals),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,48 @@
+/* Helpers shared by the tests: temporary directories and scenario files. */
+#ifndef PODSCALE_TESTUTIL_H
+#define PODSCALE_TESTUTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Write `text` to DIR/NAME and return the path in buf. */
+static inline const char *tu_write(const char *dir, const char *name, const char *text, char *buf,
+                                   size_t n) {
+  snprintf(buf, n, "%s/%s", dir, name);
+  FILE *fp = fopen(buf, "w");
+  if (!fp) abort();
+  fputs(text, fp);
+  fclose(fp);
+  return buf;
+}
+
+/* A fresh directory under /tmp; the caller removes it with tu_rmrf. */
+static inline char *tu_tmpdir(char buf[64]) {
+  strcpy(buf, "/tmp/podscale-test-XXXXXX");
+  if (!mkdtemp(buf)) abort();
+  return buf;
+}
+
+static inline void tu_rmrf(const char *dir) {
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* Whole file into a malloc'd string (NULL if it cannot be read). */
+static inline char *tu_slurp(const char *path, size_t *len) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return NULL;
+  fseek(fp, 0, SEEK_END);
+  long n = ftell(fp);
+  fseek(fp, 0, SEEK_SET);
+  char *s = malloc((size_t)n + 1);
+  size_t got = fread(s, 1, (size_t)n, fp);
+  fclose(fp);
+  s[got] = '\0';
+  if (len) *len = got;
+  return s;
+}
+
+#endif
