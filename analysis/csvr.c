@@ -34,7 +34,8 @@ static void on_row(int c, void *data) {
   (void)c;
   reader *r = data;
   if (!r->failed && !r->fn(r->ctx, r->line, r->fields, r->n, r->err)) r->failed = true;
-  for (size_t i = 0; i < r->n; i++) free(r->fields[i]);
+  for (size_t i = 0; i < r->n; i++)
+    free(r->fields[i]);
   r->n = 0;
 }
 
@@ -59,7 +60,8 @@ bool csvr_read(const char *path, csvr_row_fn fn, void *ctx, ps_err *err) {
   if (ok && !r.failed && csv_fini(&p, on_field, on_row, &r) != 0)
     ok = ps_fail(err, "%s:%ld: malformed CSV: %s", path, r.line, csv_strerror(csv_error(&p)));
   csv_free(&p);
-  for (size_t i = 0; i < r.n; i++) free(r.fields[i]);
+  for (size_t i = 0; i < r.n; i++)
+    free(r.fields[i]);
   free(r.fields);
   free(line);
   fclose(fp);

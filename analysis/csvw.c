@@ -13,8 +13,10 @@ void csvw_str(csvw *w, const char *s) {
   sep(w);
   size_t n = strlen(s);
   bool quote = n && (s[0] == ' ' || s[n - 1] == ' ' || strpbrk(s, ",\"\r\n"));
-  if (quote) csv_fwrite(w->fp, s, n);
-  else fputs(s, w->fp);
+  if (quote)
+    csv_fwrite(w->fp, s, n);
+  else
+    fputs(s, w->fp);
 }
 
 void csvw_int(csvw *w, long long v) {
@@ -38,12 +40,14 @@ void csvw_end(csvw *w) {
 }
 
 void csvw_header(csvw *w, const char *const *columns) {
-  for (; *columns; columns++) csvw_str(w, *columns);
+  for (; *columns; columns++)
+    csvw_str(w, *columns);
   csvw_end(w);
 }
 
 size_t csvw_columns(const char *const *columns) {
   size_t n = 0;
-  while (columns[n]) n++;
+  while (columns[n])
+    n++;
   return n;
 }

@@ -61,7 +61,8 @@ bool outfile_mkdirs(const char *dir, ps_err *err) {
     if (*s != '/' && *s != '\0') continue;
     char c = *s;
     *s = '\0';
-    if (mkdir(p, 0777) != 0 && errno != EEXIST) ok = ps_fail(err, "%s: cannot create directory: %s", p, strerror(errno));
+    if (mkdir(p, 0777) != 0 && errno != EEXIST)
+      ok = ps_fail(err, "%s: cannot create directory: %s", p, strerror(errno));
     *s = c;
     if (c == '\0') break;
   }

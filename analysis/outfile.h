@@ -13,9 +13,9 @@
 #include "models/err.h"
 
 typedef struct outfile {
-  FILE *fp;        /* open for writing while the file is in progress */
-  char *tmp_path;  /* hidden temporary name */
-  char *path;      /* final name */
+  FILE *fp;       /* open for writing while the file is in progress */
+  char *tmp_path; /* hidden temporary name */
+  char *path;     /* final name */
 } outfile;
 
 bool outfile_open(outfile *f, const char *dir, const char *name, ps_err *err);

@@ -19,7 +19,8 @@ typedef struct ps_err {
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static inline bool ps_fail(ps_err *e, const char *fmt, ...) {
+static inline bool
+ps_fail(ps_err *e, const char *fmt, ...) {
   if (e) {
     va_list ap;
     va_start(ap, fmt);

@@ -19,9 +19,9 @@
 #include "models/request.h"
 
 typedef struct pod_gauges {
-  int32_t running;   /* vllm:num_requests_running */
-  int32_t waiting;   /* vllm:num_requests_waiting */
-  double kv_usage;   /* vllm:gpu_cache_usage_perc, a 0-1 fraction */
+  int32_t running; /* vllm:num_requests_running */
+  int32_t waiting; /* vllm:num_requests_waiting */
+  double kv_usage; /* vllm:gpu_cache_usage_perc, a 0-1 fraction */
 } pod_gauges;
 
 typedef void (*pod_done_fn)(void *ctx, request *r, int64_t t_us);

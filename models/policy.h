@@ -32,7 +32,7 @@ typedef struct policy_decision {
 
 typedef struct policy_config {
   policy_kind kind;
-  int64_t period_us;      /* evaluation period */
+  int64_t period_us;       /* evaluation period */
   const int32_t *replicas; /* fixed: replicas per deployment */
 } policy_config;
 

@@ -33,7 +33,7 @@ struct request {
   int32_t preemptions;    /* times the request was preempted */
   uint32_t slot;          /* index of this record in the run's pool */
   rq_status status;
-  request *prev, *next;   /* links in the one queue that holds it */
+  request *prev, *next; /* links in the one queue that holds it */
 };
 
 /* An intrusive FIFO of requests. */
@@ -45,17 +45,23 @@ typedef struct rq_list {
 static inline void rq_push(rq_list *l, request *r) {
   r->next = NULL;
   r->prev = l->tail;
-  if (l->tail) l->tail->next = r;
-  else l->head = r;
+  if (l->tail)
+    l->tail->next = r;
+  else
+    l->head = r;
   l->tail = r;
   l->len++;
 }
 
 static inline void rq_unlink(rq_list *l, request *r) {
-  if (r->prev) r->prev->next = r->next;
-  else l->head = r->next;
-  if (r->next) r->next->prev = r->prev;
-  else l->tail = r->prev;
+  if (r->prev)
+    r->prev->next = r->next;
+  else
+    l->head = r->next;
+  if (r->next)
+    r->next->prev = r->prev;
+  else
+    l->tail = r->prev;
   r->prev = r->next = NULL;
   l->len--;
 }

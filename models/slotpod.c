@@ -14,11 +14,11 @@ typedef struct slot {
 
 typedef struct slotpod {
   slotpod_config cfg;
-  slot *busy;     /* busy[0..nbusy) */
+  slot *busy; /* busy[0..nbusy) */
   int32_t nbusy;
-  int32_t next;   /* index in busy of the earliest finish, -1 when idle */
+  int32_t next; /* index in busy of the earliest finish, -1 when idle */
   uint64_t seq;
-  rq_list queue;  /* waiting requests, FIFO */
+  rq_list queue; /* waiting requests, FIFO */
 } slotpod;
 
 static void find_next(slotpod *p) {
@@ -41,7 +41,8 @@ static void start(slotpod *p, request *r, int64_t now_us) {
 }
 
 static void fill_slots(slotpod *p, int64_t now_us) {
-  while (p->nbusy < p->cfg.slots && p->queue.len) start(p, rq_pop(&p->queue), now_us);
+  while (p->nbusy < p->cfg.slots && p->queue.len)
+    start(p, rq_pop(&p->queue), now_us);
   find_next(p);
 }
 
@@ -88,10 +89,12 @@ static void sp_gauges(const void *self, pod_gauges *g) {
 
 static void sp_evict(void *self, int64_t now_us, pod_done_fn out, void *ctx) {
   slotpod *p = self;
-  while (p->nbusy) out(ctx, p->busy[--p->nbusy].r, now_us);
+  while (p->nbusy)
+    out(ctx, p->busy[--p->nbusy].r, now_us);
   p->next = -1;
   request *r;
-  while ((r = rq_pop(&p->queue))) out(ctx, r, now_us);
+  while ((r = rq_pop(&p->queue)))
+    out(ctx, r, now_us);
 }
 
 static void sp_free(void *self) {
@@ -101,14 +104,14 @@ static void sp_free(void *self) {
 }
 
 static const pod_ops slotpod_ops = {
-  .name = "slots",
-  .submit = sp_submit,
-  .cancel = sp_cancel,
-  .next_us = sp_next_us,
-  .advance = sp_advance,
-  .gauges = sp_gauges,
-  .evict = sp_evict,
-  .free = sp_free,
+    .name = "slots",
+    .submit = sp_submit,
+    .cancel = sp_cancel,
+    .next_us = sp_next_us,
+    .advance = sp_advance,
+    .gauges = sp_gauges,
+    .evict = sp_evict,
+    .free = sp_free,
 };
 
 pod_model slotpod_new(const slotpod_config *cfg) {

@@ -15,8 +15,8 @@
 #include "models/pod.h"
 
 typedef struct slotpod_config {
-  int32_t slots;   /* parallel servers, >= 1 */
-  dist service_s;  /* service time, seconds */
+  int32_t slots;  /* parallel servers, >= 1 */
+  dist service_s; /* service time, seconds */
 } slotpod_config;
 
 pod_model slotpod_new(const slotpod_config *cfg);

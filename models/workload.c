@@ -13,15 +13,15 @@ struct wl_gen {
   uint64_t next_id;
   bool done;
   /* segments: cumulative intensity */
-  double *seg_t0_s;  /* scaled start time of each segment, seconds */
-  double *seg_l0;    /* Lambda at the start of each segment */
-  size_t seg;        /* current segment */
-  double s;          /* last point of the unit-rate process */
+  double *seg_t0_s; /* scaled start time of each segment, seconds */
+  double *seg_l0;   /* Lambda at the start of each segment */
+  size_t seg;       /* current segment */
+  double s;         /* last point of the unit-rate process */
   /* counts and traces: a batch of arrival times being emitted */
-  double *batch;     /* arrival times, seconds, sorted */
+  double *batch; /* arrival times, seconds, sorted */
   size_t nbatch, ibatch, capbatch;
-  size_t cursor;     /* next second (counts) or record (trace) */
-  size_t batch_rec;  /* trace record the batch belongs to */
+  size_t cursor;    /* next second (counts) or record (trace) */
+  size_t batch_rec; /* trace record the batch belongs to */
 };
 
 static double seg_duration(const wl_spec *sp, size_t i) {
@@ -36,7 +36,8 @@ int64_t wl_spec_span_us(const wl_spec *sp) {
   double s = 0;
   switch (sp->source) {
   case WL_SEGMENTS:
-    for (size_t i = 0; i < sp->nsegments; i++) s += seg_duration(sp, i);
+    for (size_t i = 0; i < sp->nsegments; i++)
+      s += seg_duration(sp, i);
     break;
   case WL_COUNTS: s = (double)sp->ncounts * sp->time_scale; break;
   case WL_TRACE:
@@ -112,7 +113,8 @@ static double unit_gap(wl_gen *g) {
 static bool segments_next(wl_gen *g, double *t_s) {
   const wl_spec *sp = g->spec;
   g->s += unit_gap(g);
-  while (g->seg < sp->nsegments && g->s >= g->seg_l0[g->seg + 1]) g->seg++;
+  while (g->seg < sp->nsegments && g->s >= g->seg_l0[g->seg + 1])
+    g->seg++;
   if (g->seg >= sp->nsegments) return false;
   size_t i = g->seg;
   double d = seg_duration(sp, i), r0 = seg_rate(sp, i, false), r1 = seg_rate(sp, i, true);
@@ -170,7 +172,8 @@ static bool trace_refill(wl_gen *g) {
     double next = i + 1 < sp->ntrace ? (double)sp->trace[i + 1].t_us * 1e-6 * sp->time_scale : t;
     batch_reserve(g, m);
     g->batch[0] = t;
-    for (size_t j = 1; j < m; j++) g->batch[j] = t + gsl_rng_uniform(g->r_arr) * (next - t);
+    for (size_t j = 1; j < m; j++)
+      g->batch[j] = t + gsl_rng_uniform(g->r_arr) * (next - t);
     qsort(g->batch, m, sizeof(double), cmp_double);
     g->batch_rec = i;
     return true;

@@ -47,17 +47,17 @@ typedef struct wl_trace_rec {
 
 typedef struct wl_spec {
   wl_source source;
-  wl_process process;  /* for segments */
-  double cv;           /* coefficient of variation of gamma inter-arrivals */
+  wl_process process; /* for segments */
+  double cv;          /* coefficient of variation of gamma inter-arrivals */
   const wl_segment *segments;
   size_t nsegments;
   const int32_t *counts; /* counts[s] = arrivals in second s */
   size_t ncounts;
   const wl_trace_rec *trace; /* sorted by t_us */
   size_t ntrace;
-  double rate_scale;         /* > 0 */
-  double time_scale;         /* > 0 */
-  dist input_tokens;         /* DIST_TRACE only with a trace source */
+  double rate_scale; /* > 0 */
+  double time_scale; /* > 0 */
+  dist input_tokens; /* DIST_TRACE only with a trace source */
   dist output_tokens;
   int32_t max_output_tokens; /* cap on output length, 0 for none */
   int64_t duration_us;       /* arrivals at or after this time are not generated */

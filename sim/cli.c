@@ -21,25 +21,25 @@
 #endif
 
 static const char usage_text[] =
-  "usage: podscale COMMAND [ARGS]\n"
-  "\n"
-  "Simulate autoscaling of LLM-serving GPU pods.\n"
-  "\n"
-  "commands:\n"
-  "  run SCENARIO [-o DIR] [--seed N] [--policy NAME]... [--quiet]\n"
-  "                 run every policy of a scenario on the same arrivals and write\n"
-  "                 requests.csv, timeseries.csv, decisions.csv, summary.csv, run.json\n"
-  "  version        print the version and the libraries linked\n"
-  "  help           print this help (also -h, --help)\n"
-  "\n"
-  "run options:\n"
-  "  -o, --output DIR   output directory (default: the scenario's output.dir, else out/NAME)\n"
-  "  -s, --seed N       seed for this run instead of the scenario's\n"
-  "  -p, --policy NAME  run only this policy (repeatable)\n"
-  "  -q, --quiet        no progress line and no summary on the terminal\n"
-  "\n"
-  "exit status: 0 ok, 1 runtime failure, 2 bad input (usage, scenario or data file)\n"
-  "docs: docs/cli.md, docs/scenarios.md, docs/outputs.md\n";
+    "usage: podscale COMMAND [ARGS]\n"
+    "\n"
+    "Simulate autoscaling of LLM-serving GPU pods.\n"
+    "\n"
+    "commands:\n"
+    "  run SCENARIO [-o DIR] [--seed N] [--policy NAME]... [--quiet]\n"
+    "                 run every policy of a scenario on the same arrivals and write\n"
+    "                 requests.csv, timeseries.csv, decisions.csv, summary.csv, run.json\n"
+    "  version        print the version and the libraries linked\n"
+    "  help           print this help (also -h, --help)\n"
+    "\n"
+    "run options:\n"
+    "  -o, --output DIR   output directory (default: the scenario's output.dir, else out/NAME)\n"
+    "  -s, --seed N       seed for this run instead of the scenario's\n"
+    "  -p, --policy NAME  run only this policy (repeatable)\n"
+    "  -q, --quiet        no progress line and no summary on the terminal\n"
+    "\n"
+    "exit status: 0 ok, 1 runtime failure, 2 bad input (usage, scenario or data file)\n"
+    "docs: docs/cli.md, docs/scenarios.md, docs/outputs.md\n";
 
 static int usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, "podscale: ");
@@ -62,7 +62,8 @@ static void print_summary(const char *dir) {
   FILE *fp = fopen(path, "r");
   if (!fp) return;
   char line[4096];
-  printf("%-20s %9s %9s %9s %12s %10s %10s\n", "policy", "requests", "ok", "failed", "cost", "e2e_mean", "e2e_p99");
+  printf("%-20s %9s %9s %9s %12s %10s %10s\n", "policy", "requests", "ok", "failed", "cost",
+         "e2e_mean", "e2e_p99");
   bool header = true;
   while (fgets(line, sizeof line, fp)) {
     if (header) {
@@ -78,7 +79,8 @@ static void print_summary(const char *dir) {
       *s = '\0';
     }
     if (n < 11) continue;
-    printf("%-20.20s %9s %9s %9lld %12s %10s %10s\n", f[0], f[1], f[2], atoll(f[3]) + atoll(f[4]), f[5], f[7], f[10]);
+    printf("%-20.20s %9s %9s %9lld %12s %10s %10s\n", f[0], f[1], f[2], atoll(f[3]) + atoll(f[4]),
+           f[5], f[7], f[10]);
   }
   fclose(fp);
   printf("outputs in %s/\n", dir);
@@ -86,9 +88,9 @@ static void print_summary(const char *dir) {
 
 static int cmd_run(int argc, char **argv) {
   static const struct option longopts[] = {
-    {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 's'},
-    {"policy", required_argument, NULL, 'p'}, {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+      {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 's'},
+      {"policy", required_argument, NULL, 'p'}, {"quiet", no_argument, NULL, 'q'},
+      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
   };
   const char *out = NULL;
   const char **policies = xcalloc((size_t)argc + 1, sizeof *policies);
@@ -113,7 +115,10 @@ static int cmd_run(int argc, char **argv) {
     }
     case 'p': policies[npolicies++] = optarg; break;
     case 'q': quiet = true; break;
-    case 'h': fputs(usage_text, stdout); free(policies); return EXIT_OK;
+    case 'h':
+      fputs(usage_text, stdout);
+      free(policies);
+      return EXIT_OK;
     default:
       free(policies);
       return usage_error("run: unknown or incomplete option '%s'", argv[optind - 1]);
@@ -121,7 +126,9 @@ static int cmd_run(int argc, char **argv) {
   }
   if (optind != argc - 1) {
     free(policies);
-    return usage_error("run: %s", optind >= argc ? "expected a scenario file" : "expected one scenario file, found more arguments");
+    return usage_error("run: %s", optind >= argc
+                                      ? "expected a scenario file"
+                                      : "expected one scenario file, found more arguments");
   }
   scenario sc;
   ps_err err;
@@ -132,7 +139,8 @@ static int cmd_run(int argc, char **argv) {
   }
   for (int i = 0; i < npolicies; i++) {
     if (scenario_policy_index(&sc, policies[i]) < 0) {
-      fprintf(stderr, "podscale: %s: policies: expected the name of a policy, found '%s'\n", sc.path, policies[i]);
+      fprintf(stderr, "podscale: %s: policies: expected the name of a policy, found '%s'\n",
+              sc.path, policies[i]);
       scenario_free(&sc);
       free(policies);
       return EXIT_BADINPUT;
@@ -140,12 +148,16 @@ static int cmd_run(int argc, char **argv) {
   }
   char defdir[1024];
   if (!out) {
-    if (sc.output.dir) out = sc.output.dir;
-    else snprintf(defdir, sizeof defdir, "out/%s", sc.name), out = defdir;
+    if (sc.output.dir)
+      out = sc.output.dir;
+    else
+      snprintf(defdir, sizeof defdir, "out/%s", sc.name), out = defdir;
   }
   run_options opt = {
-    .out_dir = out, .seed = has_seed ? seed : sc.seed, .policies = npolicies ? policies : NULL,
-    .progress = !quiet && isatty(STDERR_FILENO),
+      .out_dir = out,
+      .seed = has_seed ? seed : sc.seed,
+      .policies = npolicies ? policies : NULL,
+      .progress = !quiet && isatty(STDERR_FILENO),
   };
   run_totals tot;
   int rc = EXIT_OK;

@@ -19,11 +19,17 @@ enum {
   EV_END,     /* the scenario's duration (arg 0) or the drain limit (arg 1) */
 };
 
-typedef enum pod_state { POD_PENDING, POD_STARTING, POD_READY, POD_TERMINATING, POD_STOPPED } pod_state;
+typedef enum pod_state {
+  POD_PENDING,
+  POD_STARTING,
+  POD_READY,
+  POD_TERMINATING,
+  POD_STOPPED
+} pod_state;
 
 typedef struct cpod {
   pod_model m;
-  uint32_t dep;       /* deployment index */
+  uint32_t dep; /* deployment index */
   pod_state state;
   int64_t created_us; /* billing starts */
   int64_t stopped_us; /* billing ends, -1 while alive */
@@ -44,21 +50,21 @@ typedef struct cl {
   uint32_t npods, cappods;
   uint32_t *routable; /* indices of ready pods, ascending (creation order) */
   uint32_t nroutable;
-  uint32_t *load;     /* scratch: inflight of each routable pod */
-  rq_list gateway;    /* requests waiting for any ready pod */
-  request **chunks;   /* request pool */
+  uint32_t *load;   /* scratch: inflight of each routable pod */
+  rq_list gateway;  /* requests waiting for any ready pod */
+  request **chunks; /* request pool */
   uint32_t nchunks;
   request *free;
-  uint64_t inflight;  /* requests not yet final */
+  uint64_t inflight; /* requests not yet final */
   gsl_rng *r_arr, *r_in, *r_out, *r_svc, *r_router;
   wl_gen *gen;
   wl_request next;
   bool has_next;
   router rt;
-  int32_t *gpu_used;    /* per GPU type */
-  int32_t *desired;     /* per deployment */
-  uint64_t *completed;  /* per deployment, ok completions in the current sample interval */
-  uint64_t arrivals;    /* gateway arrivals in the current sample interval */
+  int32_t *gpu_used;   /* per GPU type */
+  int32_t *desired;    /* per deployment */
+  uint64_t *completed; /* per deployment, ok completions in the current sample interval */
+  uint64_t arrivals;   /* gateway arrivals in the current sample interval */
   int64_t last_sample_us;
   int32_t alive;
   bool ended;
@@ -86,7 +92,9 @@ static request *pool_get(cl *c) {
   return r;
 }
 
-static request *pool_at(cl *c, uint32_t slot) { return &c->chunks[slot / POOL_CHUNK][slot % POOL_CHUNK]; }
+static request *pool_at(cl *c, uint32_t slot) {
+  return &c->chunks[slot / POOL_CHUNK][slot % POOL_CHUNK];
+}
 
 static void finish(cl *c, request *r, rq_status status, int64_t t_us) {
   r->status = status;
@@ -146,9 +154,11 @@ static void routable_add(cl *c, uint32_t i) {
 
 static void routable_remove(cl *c, uint32_t i) {
   uint32_t k = 0;
-  while (k < c->nroutable && c->routable[k] != i) k++;
+  while (k < c->nroutable && c->routable[k] != i)
+    k++;
   assert(k < c->nroutable);
-  for (; k + 1 < c->nroutable; k++) c->routable[k] = c->routable[k + 1];
+  for (; k + 1 < c->nroutable; k++)
+    c->routable[k] = c->routable[k + 1];
   c->nroutable--;
 }
 
@@ -158,7 +168,8 @@ static void route(cl *c, request *r) {
     return;
   }
   if (c->rt.kind == ROUTER_LEAST_REQUEST)
-    for (uint32_t k = 0; k < c->nroutable; k++) c->load[k] = c->pods[c->routable[k]]->inflight;
+    for (uint32_t k = 0; k < c->nroutable; k++)
+      c->load[k] = c->pods[c->routable[k]]->inflight;
   uint32_t i = c->routable[router_pick(&c->rt, c->load, c->nroutable)];
   cpod *p = c->pods[i];
   pod_sync(c, i);
@@ -233,8 +244,10 @@ static void terminate_pod(cl *c, uint32_t i) {
   pod_sync(c, i);
   routable_remove(c, i);
   p->state = POD_TERMINATING;
-  if (p->inflight == 0) stop_pod(c, i);
-  else evq_push(&c->q, now(c) + c->sc->deployments[p->dep].grace_us, EV_GRACE, i, 0);
+  if (p->inflight == 0)
+    stop_pod(c, i);
+  else
+    evq_push(&c->q, now(c) + c->sc->deployments[p->dep].grace_us, EV_GRACE, i, 0);
 }
 
 /* ReplicaSet deletion order: pending, then starting, then ready; newest first within each. */
@@ -256,8 +269,10 @@ static void scale(cl *c, uint32_t dep, int32_t desired) {
   int32_t current = live_replicas(c, dep);
   if (desired > current) c->res->scale_ups++;
   if (desired < current) c->res->scale_downs++;
-  for (; current < desired; current++) create_pod(c, dep);
-  for (; current > desired; current--) terminate_pod(c, (uint32_t)pick_victim(c, dep));
+  for (; current < desired; current++)
+    create_pod(c, dep);
+  for (; current > desired; current--)
+    terminate_pod(c, (uint32_t)pick_victim(c, dep));
   c->desired[dep] = desired;
 }
 
@@ -295,9 +310,15 @@ static void evaluate_policy(cl *c) {
     observe(c, d, &v);
     int32_t ready = v.by_state[POD_READY];
     policy_obs obs = {
-      .now_us = now(c), .deployment = d, .current = c->desired[d], .ready = ready,
-      .running = v.running, .waiting = v.waiting, .gateway_queue = (int32_t)c->gateway.len,
-      .kv_usage = ready ? v.kv_sum / ready : 0, .arrival_rps = 0,
+        .now_us = now(c),
+        .deployment = d,
+        .current = c->desired[d],
+        .ready = ready,
+        .running = v.running,
+        .waiting = v.waiting,
+        .gateway_queue = (int32_t)c->gateway.len,
+        .kv_usage = ready ? v.kv_sum / ready : 0,
+        .arrival_rps = 0,
     };
     policy_decision dec;
     policy_decide(&c->pol->cfg, &obs, &dec);
@@ -317,14 +338,20 @@ static void take_sample(cl *c) {
     observe(c, d, &v);
     int32_t ready = v.by_state[POD_READY];
     cluster_sample s = {
-      .time_us = now(c), .deployment = d,
-      .offered_rps = span_s > 0 ? (double)c->arrivals / span_s : 0,
-      .completed_rps = span_s > 0 ? (double)c->completed[d] / span_s : 0,
-      .desired = c->desired[d], .pending = v.by_state[POD_PENDING],
-      .starting = v.by_state[POD_STARTING], .ready = ready,
-      .terminating = v.by_state[POD_TERMINATING], .running = v.running, .waiting = v.waiting,
-      .gateway_queue = (int32_t)c->gateway.len, .kv_usage = ready ? v.kv_sum / ready : 0,
-      .cost = v.cost,
+        .time_us = now(c),
+        .deployment = d,
+        .offered_rps = span_s > 0 ? (double)c->arrivals / span_s : 0,
+        .completed_rps = span_s > 0 ? (double)c->completed[d] / span_s : 0,
+        .desired = c->desired[d],
+        .pending = v.by_state[POD_PENDING],
+        .starting = v.by_state[POD_STARTING],
+        .ready = ready,
+        .terminating = v.by_state[POD_TERMINATING],
+        .running = v.running,
+        .waiting = v.waiting,
+        .gateway_queue = (int32_t)c->gateway.len,
+        .kv_usage = ready ? v.kv_sum / ready : 0,
+        .cost = v.cost,
     };
     if (c->h->sample) c->h->sample(c->h->ctx, &s);
     c->completed[d] = 0;
@@ -343,14 +370,23 @@ static void next_arrival(cl *c) {
 static void on_arrival(cl *c) {
   request *r = pool_get(c);
   *r = (request){
-    .id = c->next.id, .arrival_us = c->next.arrival_us, .start_us = -1, .first_token_us = -1,
-    .finish_us = -1, .service_u = c->next.service_u, .input_tokens = c->next.input_tokens,
-    .output_tokens = c->next.output_tokens, .pod = -1, .slot = r->slot, .status = RQ_PENDING,
+      .id = c->next.id,
+      .arrival_us = c->next.arrival_us,
+      .start_us = -1,
+      .first_token_us = -1,
+      .finish_us = -1,
+      .service_u = c->next.service_u,
+      .input_tokens = c->next.input_tokens,
+      .output_tokens = c->next.output_tokens,
+      .pod = -1,
+      .slot = r->slot,
+      .status = RQ_PENDING,
   };
   c->inflight++;
   c->arrivals++;
   c->res->requests++;
-  if (c->sc->timeout_us > 0) evq_push(&c->q, now(c) + c->sc->timeout_us, EV_TIMEOUT, r->slot, r->id);
+  if (c->sc->timeout_us > 0)
+    evq_push(&c->q, now(c) + c->sc->timeout_us, EV_TIMEOUT, r->slot, r->id);
   route(c, r);
   next_arrival(c);
 }
@@ -379,7 +415,8 @@ static void on_ready(cl *c, uint32_t i) {
   p->state = POD_READY;
   routable_add(c, i);
   request *r;
-  while ((r = rq_pop(&c->gateway))) route(c, r);
+  while ((r = rq_pop(&c->gateway)))
+    route(c, r);
 }
 
 static void on_grace(cl *c, uint32_t i) {
@@ -396,7 +433,8 @@ static void end_run(cl *c) {
   c->res->end_us = now(c);
   take_sample(c);
   request *r;
-  while ((r = rq_pop(&c->gateway))) finish(c, r, RQ_FAILED, now(c));
+  while ((r = rq_pop(&c->gateway)))
+    finish(c, r, RQ_FAILED, now(c));
   for (uint32_t i = 0; i < c->npods; i++) {
     cpod *p = c->pods[i];
     if (p->state == POD_STOPPED) continue;
@@ -462,7 +500,8 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
     if ((ev.kind == EV_END && ev.arg == 1) ||
         (!c.has_next && c.inflight == 0 && now(&c) >= sc->duration_us))
       break;
-    if (hooks->progress && (c.q.popped & 16383) == 0) hooks->progress(hooks->ctx, now(&c), end_hint);
+    if (hooks->progress && (c.q.popped & 16383) == 0)
+      hooks->progress(hooks->ctx, now(&c), end_hint);
   }
   end_run(&c);
   res->events = c.q.popped;
@@ -474,7 +513,8 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
   free(c.pods);
   free(c.routable);
   free(c.load);
-  for (uint32_t i = 0; i < c.nchunks; i++) free(c.chunks[i]);
+  for (uint32_t i = 0; i < c.nchunks; i++)
+    free(c.chunks[i]);
   free(c.chunks);
   free(c.gpu_used);
   free(c.desired);

@@ -60,13 +60,13 @@ typedef struct cluster_hooks {
 } cluster_hooks;
 
 typedef struct cluster_result {
-  uint64_t events;      /* events processed */
-  uint64_t requests;    /* arrivals */
-  int64_t end_us;       /* when the run ended */
-  double cost;          /* dollars, all pods */
-  double gpu_hours;     /* pod-hours at unit price */
+  uint64_t events;                /* events processed */
+  uint64_t requests;              /* arrivals */
+  int64_t end_us;                 /* when the run ended */
+  double cost;                    /* dollars, all pods */
+  double gpu_hours;               /* pod-hours at unit price */
   int32_t scale_ups, scale_downs; /* decisions that raised / lowered a deployment's replicas */
-  int32_t peak_pods;    /* most pods alive (not stopped) at once */
+  int32_t peak_pods;              /* most pods alive (not stopped) at once */
 } cluster_result;
 
 /* Run policy `policy` of `sc` with `seed`; results go to the hooks and *res. */

@@ -34,12 +34,12 @@ typedef struct evq_event {
 } evq_event;
 
 typedef struct evq {
-  evq_event *heap;  /* binary min-heap on (time_us, seq) */
-  size_t len;       /* events queued */
-  size_t cap;       /* allocated slots in heap */
+  evq_event *heap;   /* binary min-heap on (time_us, seq) */
+  size_t len;        /* events queued */
+  size_t cap;        /* allocated slots in heap */
   uint64_t next_seq; /* sequence number of the next push */
-  int64_t now_us;   /* time of the last popped event (the clock) */
-  uint64_t popped;  /* events popped so far */
+  int64_t now_us;    /* time of the last popped event (the clock) */
+  uint64_t popped;   /* events popped so far */
 } evq;
 
 void evq_init(evq *q);

@@ -45,34 +45,45 @@ cJSON *jv_parse_file(const char *path, char **text_out, ps_err *err) {
     if (!end) end = text;
     long line = 1, col = 1;
     for (const char *p = text; p < end; p++) {
-      if (*p == '\n') line++, col = 1;
-      else col++;
+      if (*p == '\n')
+        line++, col = 1;
+      else
+        col++;
     }
     char near[24] = "";
     size_t k = 0;
-    for (const char *p = end; *p && *p != '\n' && k < sizeof near - 1; p++) near[k++] = *p;
+    for (const char *p = end; *p && *p != '\n' && k < sizeof near - 1; p++)
+      near[k++] = *p;
     near[k] = '\0';
-    if (*end == '\0') ps_fail(err, "%s:%ld:%ld: JSON syntax error: unexpected end of file", path, line, col);
-    else ps_fail(err, "%s:%ld:%ld: JSON syntax error near '%s'", path, line, col, near);
+    if (*end == '\0')
+      ps_fail(err, "%s:%ld:%ld: JSON syntax error: unexpected end of file", path, line, col);
+    else
+      ps_fail(err, "%s:%ld:%ld: JSON syntax error near '%s'", path, line, col, near);
     free(text);
     return NULL;
   }
-  if (text_out) *text_out = text;
-  else free(text);
+  if (text_out)
+    *text_out = text;
+  else
+    free(text);
   return root;
 }
 
 size_t jv_enter(jv *v, const char *key) {
   size_t mark = v->len;
   int n = snprintf(v->path + v->len, sizeof v->path - v->len, "%s%s", v->len ? "." : "", key);
-  v->len = n < 0 ? v->len : v->len + (size_t)n >= sizeof v->path ? sizeof v->path - 1 : v->len + (size_t)n;
+  v->len = n < 0                                  ? v->len
+           : v->len + (size_t)n >= sizeof v->path ? sizeof v->path - 1
+                                                  : v->len + (size_t)n;
   return mark;
 }
 
 size_t jv_enter_index(jv *v, int index) {
   size_t mark = v->len;
   int n = snprintf(v->path + v->len, sizeof v->path - v->len, "[%d]", index);
-  v->len = n < 0 ? v->len : v->len + (size_t)n >= sizeof v->path ? sizeof v->path - 1 : v->len + (size_t)n;
+  v->len = n < 0                                  ? v->len
+           : v->len + (size_t)n >= sizeof v->path ? sizeof v->path - 1
+                                                  : v->len + (size_t)n;
   return mark;
 }
 
@@ -81,24 +92,48 @@ void jv_leave(jv *v, size_t mark) {
   v->path[mark] = '\0';
 }
 
-bool jv_fail(jv *v, const char *fmt, ...) {
+static bool vfail(jv *v, const char *fmt, va_list ap) {
   char msg[768];
-  va_list ap;
-  va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
   return ps_fail(v->err, "%s: %s: %s", v->file, v->len ? v->path : "(top level)", msg);
 }
 
+bool jv_fail(jv *v, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vfail(v, fmt, ap);
+  va_end(ap);
+  return false;
+}
+
+bool jv_fail_at(jv *v, const char *key, const char *fmt, ...) {
+  size_t mark = jv_enter(v, key);
+  va_list ap;
+  va_start(ap, fmt);
+  vfail(v, fmt, ap);
+  va_end(ap);
+  jv_leave(v, mark);
+  return false;
+}
+
 void jv_describe(const cJSON *node, char *buf, size_t n) {
-  if (!node) snprintf(buf, n, "nothing");
-  else if (cJSON_IsString(node)) snprintf(buf, n, "the string \"%.40s%s\"", node->valuestring, strlen(node->valuestring) > 40 ? "..." : "");
-  else if (cJSON_IsNumber(node)) snprintf(buf, n, "the number %.17g", node->valuedouble);
-  else if (cJSON_IsBool(node)) snprintf(buf, n, "%s", cJSON_IsTrue(node) ? "true" : "false");
-  else if (cJSON_IsNull(node)) snprintf(buf, n, "null");
-  else if (cJSON_IsArray(node)) snprintf(buf, n, "an array");
-  else if (cJSON_IsObject(node)) snprintf(buf, n, "an object");
-  else snprintf(buf, n, "an invalid value");
+  if (!node)
+    snprintf(buf, n, "nothing");
+  else if (cJSON_IsString(node))
+    snprintf(buf, n, "the string \"%.40s%s\"", node->valuestring,
+             strlen(node->valuestring) > 40 ? "..." : "");
+  else if (cJSON_IsNumber(node))
+    snprintf(buf, n, "the number %.17g", node->valuedouble);
+  else if (cJSON_IsBool(node))
+    snprintf(buf, n, "%s", cJSON_IsTrue(node) ? "true" : "false");
+  else if (cJSON_IsNull(node))
+    snprintf(buf, n, "null");
+  else if (cJSON_IsArray(node))
+    snprintf(buf, n, "an array");
+  else if (cJSON_IsObject(node))
+    snprintf(buf, n, "an object");
+  else
+    snprintf(buf, n, "an invalid value");
 }
 
 static bool expected(jv *v, const char *what, const cJSON *node) {
@@ -111,23 +146,19 @@ bool jv_object(jv *v, const cJSON *node, const char *const *allowed) {
   if (!cJSON_IsObject(node)) return expected(v, "an object", node);
   for (const cJSON *m = node->child; m; m = m->next) {
     bool known = false;
-    for (const char *const *k = allowed; *k && !known; k++) known = !strcmp(*k, m->string);
+    for (const char *const *k = allowed; *k && !known; k++)
+      known = !strcmp(*k, m->string);
     if (!known) {
       char list[512] = "";
       size_t len = 0;
       for (const char *const *k = allowed; *k; k++)
-        len += (size_t)snprintf(list + len, len < sizeof list ? sizeof list - len : 0, "%s%s", k == allowed ? "" : ", ", *k);
-      size_t mark = jv_enter(v, m->string);
-      bool r = jv_fail(v, "unknown key (expected one of: %s)", list);
-      jv_leave(v, mark);
-      return r;
+        len += (size_t)snprintf(list + len, len < sizeof list ? sizeof list - len : 0, "%s%s",
+                                k == allowed ? "" : ", ", *k);
+      return jv_fail_at(v, m->string, "unknown key (expected one of: %s)", list);
     }
     for (const cJSON *o = node->child; o != m; o = o->next) {
       if (!strcmp(o->string, m->string)) {
-        size_t mark = jv_enter(v, m->string);
-        bool r = jv_fail(v, "expected each key once, found this key twice");
-        jv_leave(v, mark);
-        return r;
+        return jv_fail_at(v, m->string, "expected each key once, found this key twice");
       }
     }
   }
@@ -137,10 +168,7 @@ bool jv_object(jv *v, const cJSON *node, const char *const *allowed) {
 bool jv_require(jv *v, const cJSON *obj, const char *key, const cJSON **out) {
   *out = cJSON_GetObjectItemCaseSensitive(obj, key);
   if (*out) return true;
-  size_t mark = jv_enter(v, key);
-  bool r = jv_fail(v, "required key is missing");
-  jv_leave(v, mark);
-  return r;
+  return jv_fail_at(v, key, "required key is missing");
 }
 
 /* Find a member; false only when it is required and missing. *node is NULL when absent. */
@@ -151,10 +179,14 @@ static bool member(jv *v, const cJSON *obj, const char *key, bool required, cons
 }
 
 static void range_text(char *buf, size_t n, const char *kind, double min, double max) {
-  if (min == -INFINITY && max == INFINITY) snprintf(buf, n, "%s", kind);
-  else if (max == INFINITY) snprintf(buf, n, "%s >= %.17g", kind, min);
-  else if (min == -INFINITY) snprintf(buf, n, "%s <= %.17g", kind, max);
-  else snprintf(buf, n, "%s from %.17g to %.17g", kind, min, max);
+  if (min == -INFINITY && max == INFINITY)
+    snprintf(buf, n, "%s", kind);
+  else if (max == INFINITY)
+    snprintf(buf, n, "%s >= %.17g", kind, min);
+  else if (min == -INFINITY)
+    snprintf(buf, n, "%s <= %.17g", kind, max);
+  else
+    snprintf(buf, n, "%s from %.17g to %.17g", kind, min, max);
 }
 
 bool jv_number(jv *v, const cJSON *obj, const char *key, bool required, double min, double max,
@@ -167,8 +199,10 @@ bool jv_number(jv *v, const cJSON *obj, const char *key, bool required, double m
   range_text(what, sizeof what, "a number", min, max);
   bool ok = cJSON_IsNumber(node) && isfinite(node->valuedouble) && node->valuedouble >= min &&
             node->valuedouble <= max;
-  if (ok) *out = node->valuedouble;
-  else expected(v, what, node);
+  if (ok)
+    *out = node->valuedouble;
+  else
+    expected(v, what, node);
   jv_leave(v, mark);
   return ok;
 }
@@ -183,8 +217,10 @@ bool jv_int(jv *v, const cJSON *obj, const char *key, bool required, int64_t min
   range_text(what, sizeof what, "an integer", (double)min, (double)max);
   double d = cJSON_IsNumber(node) ? node->valuedouble : NAN;
   bool ok = isfinite(d) && d == floor(d) && d >= (double)min && d <= (double)max;
-  if (ok) *out = (int64_t)d;
-  else expected(v, what, node);
+  if (ok)
+    *out = (int64_t)d;
+  else
+    expected(v, what, node);
   jv_leave(v, mark);
   return ok;
 }
@@ -216,8 +252,8 @@ bool jv_string(jv *v, const cJSON *obj, const char *key, bool required, const ch
   return false;
 }
 
-bool jv_choice(jv *v, const cJSON *obj, const char *key, bool required,
-               const char *const *choices, int *out) {
+bool jv_choice(jv *v, const cJSON *obj, const char *key, bool required, const char *const *choices,
+               int *out) {
   const char *s = NULL;
   if (!jv_string(v, obj, key, required, &s)) return false;
   if (!s) return true;
@@ -229,7 +265,8 @@ bool jv_choice(jv *v, const cJSON *obj, const char *key, bool required,
   char list[256] = "";
   size_t len = 0;
   for (int i = 0; choices[i]; i++)
-    len += (size_t)snprintf(list + len, len < sizeof list ? sizeof list - len : 0, "%s\"%s\"", i ? ", " : "", choices[i]);
+    len += (size_t)snprintf(list + len, len < sizeof list ? sizeof list - len : 0, "%s\"%s\"",
+                            i ? ", " : "", choices[i]);
   size_t mark = jv_enter(v, key);
   char what[300];
   snprintf(what, sizeof what, "one of %s", list);
@@ -238,8 +275,8 @@ bool jv_choice(jv *v, const cJSON *obj, const char *key, bool required,
   return false;
 }
 
-bool jv_seconds(jv *v, const cJSON *obj, const char *key, bool required, double min_s,
-                double max_s, int64_t *out_us) {
+bool jv_seconds(jv *v, const cJSON *obj, const char *key, bool required, double min_s, double max_s,
+                int64_t *out_us) {
   double s = NAN;
   if (!jv_number(v, obj, key, required, min_s, max_s, &s)) return false;
   if (!isnan(s)) *out_us = (int64_t)llround(s * 1e6);
@@ -254,10 +291,12 @@ bool jv_array(jv *v, const cJSON *obj, const char *key, bool required, size_t mi
   if (!node) return true;
   size_t mark = jv_enter(v, key);
   bool ok = cJSON_IsArray(node) && (size_t)cJSON_GetArraySize(node) >= min_items;
-  if (ok) *out = node;
+  if (ok)
+    *out = node;
   else {
     char what[64];
-    snprintf(what, sizeof what, min_items ? "an array of at least %zu item%s" : "an array", min_items, min_items == 1 ? "" : "s");
+    snprintf(what, sizeof what, min_items ? "an array of at least %zu item%s" : "an array",
+             min_items, min_items == 1 ? "" : "s");
     expected(v, what, node);
   }
   jv_leave(v, mark);

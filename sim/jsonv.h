@@ -37,6 +37,11 @@ void jv_leave(jv *v, size_t mark);
 __attribute__((format(printf, 2, 3)))
 #endif
 bool jv_fail(jv *v, const char *fmt, ...);
+/* The same for member `key` of the current object. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+bool jv_fail_at(jv *v, const char *key, const char *fmt, ...);
 /* A short description of a value for "found ...". */
 void jv_describe(const cJSON *node, char *buf, size_t n);
 
@@ -54,11 +59,11 @@ bool jv_int(jv *v, const cJSON *obj, const char *key, bool required, int64_t min
 bool jv_bool(jv *v, const cJSON *obj, const char *key, bool *out);
 bool jv_string(jv *v, const cJSON *obj, const char *key, bool required, const char **out);
 /* A string that must be one of choices (NULL-terminated); *out is its index. */
-bool jv_choice(jv *v, const cJSON *obj, const char *key, bool required,
-               const char *const *choices, int *out);
+bool jv_choice(jv *v, const cJSON *obj, const char *key, bool required, const char *const *choices,
+               int *out);
 /* A duration in seconds converted to microseconds, within [min_s, max_s]. */
-bool jv_seconds(jv *v, const cJSON *obj, const char *key, bool required, double min_s,
-                double max_s, int64_t *out_us);
+bool jv_seconds(jv *v, const cJSON *obj, const char *key, bool required, double min_s, double max_s,
+                int64_t *out_us);
 /* An array member (possibly required); *out is NULL when absent. */
 bool jv_array(jv *v, const cJSON *obj, const char *key, bool required, size_t min_items,
               const cJSON **out);

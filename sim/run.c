@@ -18,22 +18,25 @@
 #endif
 
 const char *const run_requests_columns[] = {
-  "policy", "id", "arrival_s", "input_tokens", "output_tokens", "deployment", "pod", "start_s",
-  "first_token_s", "finish_s", "ttft_s", "tpot_s", "e2e_s", "status", "preemptions", NULL};
+    "policy",        "id",         "arrival_s",   "input_tokens",
+    "output_tokens", "deployment", "pod",         "start_s",
+    "first_token_s", "finish_s",   "ttft_s",      "tpot_s",
+    "e2e_s",         "status",     "preemptions", NULL};
 const char *const run_timeseries_columns[] = {
-  "policy", "time_s", "deployment", "offered_rps", "completed_rps", "desired", "pending",
-  "starting", "ready", "terminating", "running", "waiting", "gateway_queue", "kv_usage_mean",
-  "cost", NULL};
+    "policy",        "time_s",        "deployment", "offered_rps", "completed_rps", "desired",
+    "pending",       "starting",      "ready",      "terminating", "running",       "waiting",
+    "gateway_queue", "kv_usage_mean", "cost",       NULL};
 const char *const run_decisions_columns[] = {
-  "policy", "time_s", "deployment", "autoscaler", "current", "desired", "metric", "reason", NULL};
+    "policy", "time_s", "deployment", "autoscaler", "current", "desired", "metric", "reason", NULL};
 const char *const run_summary_columns[] = {
-  "policy", "requests", "ok", "timeout", "failed", "cost", "gpu_hours", "e2e_mean_s", "e2e_p50_s",
-  "e2e_p90_s", "e2e_p99_s", "ttft_mean_s", "ttft_p99_s", "tpot_mean_s", "slo_attainment",
-  "scale_ups", "scale_downs", "peak_pods", NULL};
+    "policy",    "requests",    "ok",         "timeout",     "failed",
+    "cost",      "gpu_hours",   "e2e_mean_s", "e2e_p50_s",   "e2e_p90_s",
+    "e2e_p99_s", "ttft_mean_s", "ttft_p99_s", "tpot_mean_s", "slo_attainment",
+    "scale_ups", "scale_downs", "peak_pods",  NULL};
 
 enum { F_REQUESTS, F_TIMESERIES, F_DECISIONS, F_SUMMARY, F_RUN, NFILES };
 static const char *const file_names[NFILES] = {"requests.csv", "timeseries.csv", "decisions.csv",
-                                                "summary.csv", "run.json"};
+                                               "summary.csv", "run.json"};
 
 /* Everything one policy's run accumulates. */
 typedef struct acc {
@@ -65,13 +68,16 @@ static void on_request(void *ctx, const request *r, uint32_t dep) {
   int64_t ttft = r->first_token_us >= 0 ? r->first_token_us - r->arrival_us : -1;
   int64_t e2e = r->status == RQ_OK ? r->finish_us - r->arrival_us : -1;
   int64_t tpot = r->status == RQ_OK && r->output_tokens > 1
-                   ? (r->finish_us - r->first_token_us) / (r->output_tokens - 1) : -1;
+                     ? (r->finish_us - r->first_token_us) / (r->output_tokens - 1)
+                     : -1;
   static const char *const status[] = {"pending", "ok", "timeout", "failed"};
   if (r->status == RQ_OK) {
     a->ok++;
     sample_add(&a->e2e, (double)e2e * 1e-6);
     sample_add(&a->ttft, (double)ttft * 1e-6);
-    if (tpot >= 0) sample_add(&a->tpot, (double)(r->finish_us - r->first_token_us) * 1e-6 / (r->output_tokens - 1));
+    if (tpot >= 0)
+      sample_add(&a->tpot,
+                 (double)(r->finish_us - r->first_token_us) * 1e-6 / (r->output_tokens - 1));
     bool met = (o->slo_e2e_s <= 0 || (double)e2e * 1e-6 <= o->slo_e2e_s) &&
                (o->slo_ttft_s <= 0 || (double)ttft * 1e-6 <= o->slo_ttft_s);
     a->slo_met += met;
@@ -88,8 +94,10 @@ static void on_request(void *ctx, const request *r, uint32_t dep) {
   csvw_int(w, r->input_tokens);
   csvw_int(w, r->output_tokens);
   csvw_str(w, dep_name(a->sc, dep));
-  if (r->pod >= 0) csvw_int(w, r->pod);
-  else csvw_str(w, "");
+  if (r->pod >= 0)
+    csvw_int(w, r->pod);
+  else
+    csvw_str(w, "");
   csvw_time(w, r->start_us);
   csvw_time(w, r->first_token_us);
   csvw_time(w, r->finish_us);
@@ -141,11 +149,13 @@ static void on_progress(void *ctx, int64_t now_us, int64_t end_us) {
   if (!a->progress) return;
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
-  if ((t.tv_sec - a->last.tv_sec) * 1000000000L + (t.tv_nsec - a->last.tv_nsec) < 200000000L) return;
+  if ((t.tv_sec - a->last.tv_sec) * 1000000000L + (t.tv_nsec - a->last.tv_nsec) < 200000000L)
+    return;
   a->last = t;
   double pct = end_us > 0 ? 100.0 * (double)now_us / (double)end_us : 100;
   fprintf(stderr, "\rpodscale: [%u/%u] %-20.20s %10.0f / %.0f s simulated (%3.0f%%)", a->index + 1,
-          a->count, a->pol->name, (double)now_us * 1e-6, (double)end_us * 1e-6, pct > 100 ? 100 : pct);
+          a->count, a->pol->name, (double)now_us * 1e-6, (double)end_us * 1e-6,
+          pct > 100 ? 100 : pct);
 }
 
 static void write_summary(csvw *w, acc *a, const cluster_result *res) {
@@ -195,7 +205,8 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
   for (int k = 0; k < NFILES; k++) {
     if (k == F_REQUESTS && !write_requests) continue;
     if (!outfile_open(&f[k], opt->out_dir, file_names[k], err)) {
-      for (int j = 0; j < k; j++) outfile_abort(&f[j]);
+      for (int j = 0; j < k; j++)
+        outfile_abort(&f[j]);
       return false;
     }
   }
@@ -216,13 +227,20 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
   cJSON *pols = cJSON_AddArrayToObject(runj, "policies");
 
   uint32_t count = 0, index = 0;
-  for (uint32_t i = 0; i < sc->npolicies; i++) count += selected(sc, i, opt->policies);
+  for (uint32_t i = 0; i < sc->npolicies; i++)
+    count += selected(sc, i, opt->policies);
   double t0 = wall_now();
   *tot = (run_totals){0};
   for (uint32_t i = 0; i < sc->npolicies; i++) {
     if (!selected(sc, i, opt->policies)) continue;
-    acc a = {.sc = sc, .pol = &sc->policies[i], .req = req, .ts = ts, .dec = dec,
-             .write_requests = write_requests, .progress = opt->progress, .index = index++,
+    acc a = {.sc = sc,
+             .pol = &sc->policies[i],
+             .req = req,
+             .ts = ts,
+             .dec = dec,
+             .write_requests = write_requests,
+             .progress = opt->progress,
+             .index = index++,
              .count = count};
     cluster_hooks h = {&a, on_request, on_sample, on_decision, on_progress};
     cluster_result res;
@@ -248,8 +266,10 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
   bool ok = true;
   for (int k = 0; k < NFILES; k++) {
     if (!f[k].fp) continue;
-    if (ok) ok = outfile_commit(&f[k], err);
-    else outfile_abort(&f[k]);
+    if (ok)
+      ok = outfile_commit(&f[k], err);
+    else
+      outfile_abort(&f[k]);
   }
   return ok;
 }

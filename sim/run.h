@@ -34,7 +34,7 @@ typedef struct run_options {
 } run_options;
 
 typedef struct run_totals {
-  uint64_t events;  /* over all policies */
+  uint64_t events; /* over all policies */
   double wall_s;
 } run_totals;
 

@@ -36,18 +36,25 @@ typedef struct counts_ctx {
 static bool count_row(void *vctx, long line, char **f, size_t nf, ps_err *err) {
   counts_ctx *c = vctx;
   long sec, cnt;
-  if (nf != 2) return ps_fail(err, "%s:%ld: expected 2 fields (second,count), found %zu", c->path, line, nf);
+  if (nf != 2)
+    return ps_fail(err, "%s:%ld: expected 2 fields (second,count), found %zu", c->path, line, nf);
   if (!csvr_long(f[0], &sec)) {
     if (line == 1) return true; /* a header */
     return ps_fail(err, "%s:%ld: expected a whole second, found \"%s\"", c->path, line, f[0]);
   }
-  if (sec < 0 || sec > 100000000) return ps_fail(err, "%s:%ld: expected a second from 0 to 100000000, found %ld", c->path, line, sec);
-  if (sec <= c->last_second) return ps_fail(err, "%s:%ld: expected seconds in increasing order, found %ld after %ld", c->path, line, sec, c->last_second);
+  if (sec < 0 || sec > 100000000)
+    return ps_fail(err, "%s:%ld: expected a second from 0 to 100000000, found %ld", c->path, line,
+                   sec);
+  if (sec <= c->last_second)
+    return ps_fail(err, "%s:%ld: expected seconds in increasing order, found %ld after %ld",
+                   c->path, line, sec, c->last_second);
   if (!csvr_long(f[1], &cnt) || cnt < 0 || cnt > 100000000)
-    return ps_fail(err, "%s:%ld: expected a count from 0 to 100000000, found \"%s\"", c->path, line, f[1]);
+    return ps_fail(err, "%s:%ld: expected a count from 0 to 100000000, found \"%s\"", c->path, line,
+                   f[1]);
   if ((size_t)sec >= c->cap) {
     size_t cap = c->cap ? c->cap : 1024;
-    while (cap <= (size_t)sec) cap *= 2;
+    while (cap <= (size_t)sec)
+      cap *= 2;
     c->counts = xrealloc(c->counts, cap * sizeof(int32_t));
     memset(c->counts + c->cap, 0, (cap - c->cap) * sizeof(int32_t));
     c->cap = cap;
@@ -62,7 +69,9 @@ static bool count_row(void *vctx, long line, char **f, size_t nf, ps_err *err) {
 static bool parse_timestamp(const char *s, int64_t *out) {
   int y, mo, d, h, mi, sec, used = 0;
   if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6) return false;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0) return false;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 ||
+      sec < 0)
+    return false;
   int64_t frac_us = 0;
   const char *p = s + used;
   if (*p == '.') {
@@ -97,26 +106,39 @@ static bool trace_row(void *vctx, long line, char **f, size_t nf, ps_err *err) {
   if (line == 1 || c->ncols == 0) {
     c->col_t = c->col_in = c->col_out = -1;
     for (size_t i = 0; i < nf; i++) {
-      if (!strcmp(f[i], "TIMESTAMP")) c->col_t = (int)i;
-      else if (!strcmp(f[i], "ContextTokens")) c->col_in = (int)i;
-      else if (!strcmp(f[i], "GeneratedTokens")) c->col_out = (int)i;
+      if (!strcmp(f[i], "TIMESTAMP"))
+        c->col_t = (int)i;
+      else if (!strcmp(f[i], "ContextTokens"))
+        c->col_in = (int)i;
+      else if (!strcmp(f[i], "GeneratedTokens"))
+        c->col_out = (int)i;
     }
     if (c->col_t < 0 || c->col_in < 0 || c->col_out < 0)
-      return ps_fail(err, "%s:%ld: expected a header with TIMESTAMP, ContextTokens and GeneratedTokens, found \"%s%s\"", c->path, line, nf ? f[0] : "", nf > 1 ? ",..." : "");
+      return ps_fail(err,
+                     "%s:%ld: expected a header with TIMESTAMP, ContextTokens and GeneratedTokens, "
+                     "found \"%s%s\"",
+                     c->path, line, nf ? f[0] : "", nf > 1 ? ",..." : "");
     c->ncols = nf;
     return true;
   }
-  if (nf != c->ncols) return ps_fail(err, "%s:%ld: expected %zu fields, found %zu", c->path, line, c->ncols, nf);
+  if (nf != c->ncols)
+    return ps_fail(err, "%s:%ld: expected %zu fields, found %zu", c->path, line, c->ncols, nf);
   int64_t t;
   long in, outt;
   if (!parse_timestamp(f[c->col_t], &t))
-    return ps_fail(err, "%s:%ld: expected a TIMESTAMP like 2023-11-16 18:17:03.9799600, found \"%s\"", c->path, line, f[c->col_t]);
+    return ps_fail(err,
+                   "%s:%ld: expected a TIMESTAMP like 2023-11-16 18:17:03.9799600, found \"%s\"",
+                   c->path, line, f[c->col_t]);
   if (!csvr_long(f[c->col_in], &in) || in < 0 || in > MAX_TOKENS)
-    return ps_fail(err, "%s:%ld: expected ContextTokens from 0 to %.0f, found \"%s\"", c->path, line, MAX_TOKENS, f[c->col_in]);
+    return ps_fail(err, "%s:%ld: expected ContextTokens from 0 to %.0f, found \"%s\"", c->path,
+                   line, MAX_TOKENS, f[c->col_in]);
   if (!csvr_long(f[c->col_out], &outt) || outt < 0 || outt > MAX_TOKENS)
-    return ps_fail(err, "%s:%ld: expected GeneratedTokens from 0 to %.0f, found \"%s\"", c->path, line, MAX_TOKENS, f[c->col_out]);
+    return ps_fail(err, "%s:%ld: expected GeneratedTokens from 0 to %.0f, found \"%s\"", c->path,
+                   line, MAX_TOKENS, f[c->col_out]);
   if (c->n && t < c->recs[c->n - 1].t_us)
-    return ps_fail(err, "%s:%ld: expected timestamps in increasing order, found %s before the previous line's", c->path, line, f[c->col_t]);
+    return ps_fail(
+        err, "%s:%ld: expected timestamps in increasing order, found %s before the previous line's",
+        c->path, line, f[c->col_t]);
   if (c->n == c->cap) {
     c->cap = c->cap ? 2 * c->cap : 4096;
     c->recs = xrealloc(c->recs, c->cap * sizeof *c->recs);
@@ -130,11 +152,13 @@ static bool trace_row(void *vctx, long line, char **f, size_t nf, ps_err *err) {
 static bool load_dist(jv *v, const cJSON *obj, const char *key, bool required, bool allow_trace,
                       const char *unit, dist *out) {
   const cJSON *node;
-  if (required ? !jv_require(v, obj, key, &node) : !(node = cJSON_GetObjectItemCaseSensitive(obj, key)))
+  if (required ? !jv_require(v, obj, key, &node)
+               : !(node = cJSON_GetObjectItemCaseSensitive(obj, key)))
     return !required;
   size_t mark = jv_enter(v, key);
   static const char *const keys[] = {"dist", "value", "min", "max", "mean", "p99", NULL};
-  static const char *const kinds[] = {"constant", "deterministic", "uniform", "exponential", "lognormal", "trace", NULL};
+  static const char *const kinds[] = {"constant",  "deterministic", "uniform", "exponential",
+                                      "lognormal", "trace",         NULL};
   int kind = 0;
   bool ok = jv_object(v, node, keys) && jv_choice(v, node, "dist", true, kinds, &kind);
   double a = NAN, b = NAN, hi = strcmp(unit, "tokens") ? MAX_SECONDS : MAX_TOKENS;
@@ -153,23 +177,28 @@ static bool load_dist(jv *v, const cJSON *obj, const char *key, bool required, b
       *out = (dist){DIST_EXPONENTIAL, a, 0};
       break;
     case 4:
-      ok = jv_number(v, node, "mean", true, 1e-9, hi, &a) && jv_number(v, node, "p99", true, a, hi, &b);
+      ok = jv_number(v, node, "mean", true, 1e-9, hi, &a) &&
+           jv_number(v, node, "p99", true, a, hi, &b);
       if (ok && !dist_lognormal_mean_p99(a, b, out)) {
-        size_t m2 = jv_enter(v, "p99");
-        ok = jv_fail(v, "expected a p99 above the mean and below 14.97 times it (a lognormal must fit), found %g with mean %g", b, a);
-        jv_leave(v, m2);
+        ok = jv_fail_at(v, "p99",
+                        "expected a p99 above the mean and below 14.97 times it (a lognormal must "
+                        "fit), found %g with mean %g",
+                        b, a);
       }
       break;
     case 5:
       if (!allow_trace) {
-        size_t m2 = jv_enter(v, "dist");
-        ok = jv_fail(v, "expected a distribution other than \"trace\" (only a trace workload records %s), found \"trace\"", unit);
-        jv_leave(v, m2);
+        ok = jv_fail_at(v, "dist",
+                        "expected a distribution other than \"trace\" (only a trace workload "
+                        "records %s), found \"trace\"",
+                        unit);
       }
       *out = (dist){DIST_TRACE, 0, 0};
       break;
     }
-  if (ok && kind != 2 && kind != 5 && (cJSON_GetObjectItemCaseSensitive(node, "min") || cJSON_GetObjectItemCaseSensitive(node, "max")))
+  if (ok && kind != 2 && kind != 5 &&
+      (cJSON_GetObjectItemCaseSensitive(node, "min") ||
+       cJSON_GetObjectItemCaseSensitive(node, "max")))
     ok = jv_fail(v, "expected \"min\" and \"max\" only with \"dist\": \"uniform\"");
   jv_leave(v, mark);
   return ok;
@@ -184,7 +213,8 @@ static bool load_segments(jv *v, scenario *sc, const cJSON *arr, int shape) {
     size_t mark = jv_enter_index(v, i);
     wl_segment *g = &sc->segments[i];
     g->end_rps = NAN;
-    if (!jv_object(v, s, keys) || !jv_number(v, s, "duration_s", true, 1e-6, MAX_SECONDS, &g->duration_s) ||
+    if (!jv_object(v, s, keys) ||
+        !jv_number(v, s, "duration_s", true, 1e-6, MAX_SECONDS, &g->duration_s) ||
         !jv_number(v, s, "rate", true, 0, MAX_RATE, &g->rate_rps) ||
         !jv_number(v, s, "end_rate", false, 0, MAX_RATE, &g->end_rps))
       return false;
@@ -205,38 +235,35 @@ static bool load_process(jv *v, const cJSON *a, wl_spec *w) {
   static const char *const procs[] = {"poisson", "gamma", NULL};
   int proc = 0;
   w->cv = 1;
-  if (!jv_choice(v, a, "process", false, procs, &proc) || !jv_number(v, a, "cv", false, 0.01, 100, &w->cv))
+  if (!jv_choice(v, a, "process", false, procs, &proc) ||
+      !jv_number(v, a, "cv", false, 0.01, 100, &w->cv))
     return false;
   w->process = proc ? WL_GAMMA : WL_POISSON;
-  if (!proc && cJSON_GetObjectItemCaseSensitive(a, "cv")) {
-    size_t mark = jv_enter(v, "cv");
-    jv_fail(v, "expected \"cv\" only with \"process\": \"gamma\" (Poisson arrivals have cv 1)");
-    jv_leave(v, mark);
-    return false;
-  }
+  if (!proc && cJSON_GetObjectItemCaseSensitive(a, "cv"))
+    return jv_fail_at(
+        v, "cv", "expected \"cv\" only with \"process\": \"gamma\" (Poisson arrivals have cv 1)");
   return true;
 }
 
 static bool load_arrivals(jv *v, scenario *sc, const cJSON *a) {
-  static const char *const keys[] = {"type", "process", "cv", "shape", "segments", "file", "mode", "format", NULL};
+  static const char *const keys[] = {"type", "process", "cv",     "shape", "segments",
+                                     "file", "mode",    "format", NULL};
   static const char *const types[] = {"segments", "counts", "trace", NULL};
   wl_spec *w = &sc->workload;
   int type = 0;
   if (!jv_object(v, a, keys) || !jv_choice(v, a, "type", true, types, &type)) return false;
   static const char *const per_type[3][5] = {
-    {"process", "cv", "shape", "segments", NULL},
-    {"file", "mode", "process", "cv", NULL},
-    {"file", "format", NULL, NULL, NULL},
+      {"process", "cv", "shape", "segments", NULL},
+      {"file", "mode", "process", "cv", NULL},
+      {"file", "format", NULL, NULL, NULL},
   };
   for (const cJSON *m = a->child; m; m = m->next) {
     bool ok = !strcmp(m->string, "type");
-    for (int k = 0; per_type[type][k] && !ok; k++) ok = !strcmp(per_type[type][k], m->string);
-    if (!ok) {
-      size_t mark = jv_enter(v, m->string);
-      jv_fail(v, "expected no \"%s\" with \"type\": \"%s\"", m->string, types[type]);
-      jv_leave(v, mark);
-      return false;
-    }
+    for (int k = 0; per_type[type][k] && !ok; k++)
+      ok = !strcmp(per_type[type][k], m->string);
+    if (!ok)
+      return jv_fail_at(v, m->string, "expected no \"%s\" with \"type\": \"%s\"", m->string,
+                        types[type]);
   }
   if (type == 0) {
     static const char *const shapes[] = {"step", "linear", NULL};
@@ -265,15 +292,16 @@ static bool load_arrivals(jv *v, scenario *sc, const cJSON *a) {
     sc->counts = c.counts;
     if (ok && mode == 1) { /* counts as a step rate function */
       sc->segments = xcalloc(c.n, sizeof *sc->segments);
-      for (size_t i = 0; i < c.n; i++) sc->segments[i] = (wl_segment){1.0, c.counts[i], c.counts[i]};
+      for (size_t i = 0; i < c.n; i++)
+        sc->segments[i] = (wl_segment){1.0, c.counts[i], c.counts[i]};
       w->source = WL_SEGMENTS;
       w->segments = sc->segments;
       w->nsegments = c.n;
     } else if (ok) {
       if (cJSON_GetObjectItemCaseSensitive(a, "process")) {
-        size_t mark = jv_enter(v, "process");
-        ok = jv_fail(v, "expected \"process\" only with \"mode\": \"rate\" (exact counts have no process)");
-        jv_leave(v, mark);
+        ok = jv_fail_at(
+            v, "process",
+            "expected \"process\" only with \"mode\": \"rate\" (exact counts have no process)");
       }
       w->source = WL_COUNTS;
       w->counts = c.counts;
@@ -283,9 +311,11 @@ static bool load_arrivals(jv *v, scenario *sc, const cJSON *a) {
     static const char *const formats[] = {"azure", NULL};
     int format = 0;
     trace_ctx c = {.path = path};
-    ok = jv_choice(v, a, "format", false, formats, &format) && csvr_read(path, trace_row, &c, v->err);
+    ok = jv_choice(v, a, "format", false, formats, &format) &&
+         csvr_read(path, trace_row, &c, v->err);
     if (ok && c.n == 0) ok = ps_fail(v->err, "%s: expected trace records, found none", path);
-    for (size_t i = c.n; ok && i-- > 0;) c.recs[i].t_us -= c.recs[0].t_us;
+    for (size_t i = c.n; ok && i-- > 0;)
+      c.recs[i].t_us -= c.recs[0].t_us;
     sc->trace = c.recs;
     w->source = WL_TRACE;
     w->trace = c.recs;
@@ -296,7 +326,9 @@ static bool load_arrivals(jv *v, scenario *sc, const cJSON *a) {
 }
 
 static bool load_workload(jv *v, scenario *sc, const cJSON *node) {
-  static const char *const keys[] = {"arrivals", "input_tokens", "output_tokens", "max_output_tokens", "rate_scale", "time_scale", NULL};
+  static const char *const keys[] = {
+      "arrivals", "input_tokens", "output_tokens", "max_output_tokens", "rate_scale", "time_scale",
+      NULL};
   wl_spec *w = &sc->workload;
   w->rate_scale = w->time_scale = 1;
   const cJSON *a;
@@ -315,6 +347,17 @@ static bool load_workload(jv *v, scenario *sc, const cJSON *node) {
       !jv_number(v, node, "time_scale", false, 1e-6, 1e6, &w->time_scale))
     return false;
   w->max_output_tokens = (int32_t)cap;
+  double peak = 0; /* arrivals in the busiest second, after scaling */
+  for (size_t i = 0; i < w->ncounts; i++)
+    peak = fmax(peak, w->counts[i] * w->rate_scale / w->time_scale);
+  for (size_t i = 0; i < w->nsegments; i++)
+    peak = fmax(peak, fmax(w->segments[i].rate_rps, w->segments[i].end_rps) * w->rate_scale /
+                          w->time_scale);
+  if (peak > MAX_RATE)
+    return jv_fail_at(
+        v, "rate_scale",
+        "expected a peak rate of at most %.0f requests per second, found %.6g after scaling",
+        MAX_RATE, peak);
   return true;
 }
 
@@ -333,12 +376,9 @@ static bool load_gpus(jv *v, scenario *sc, const cJSON *arr) {
         !jv_int(v, g, "count", false, 1, 1000000, &count))
       return false;
     for (int k = 0; k < i; k++)
-      if (!strcmp(sc->gpus[k].name, name)) {
-        size_t m2 = jv_enter(v, "name");
-        jv_fail(v, "expected a name not used by another GPU type, found \"%s\" again", name);
-        jv_leave(v, m2);
-        return false;
-      }
+      if (!strcmp(sc->gpus[k].name, name))
+        return jv_fail_at(v, "name",
+                          "expected a name not used by another GPU type, found \"%s\" again", name);
     gpu->name = xstrdup(name);
     gpu->count = (int32_t)count;
     jv_leave(v, mark);
@@ -357,12 +397,6 @@ static bool load_model(jv *v, sc_deployment *d, const cJSON *m) {
     return false;
   d->model = SC_MODEL_SLOTS;
   d->slots.slots = (int32_t)slots;
-  if (d->slots.service_s.kind == DIST_UNIFORM) {
-    size_t mark = jv_enter(v, "service_s");
-    jv_fail(v, "expected an exponential, constant (deterministic) or lognormal service time, found a uniform one");
-    jv_leave(v, mark);
-    return false;
-  }
   return true;
 }
 
@@ -373,7 +407,8 @@ static int find_name(const char *name, const void *base, size_t size, size_t n) 
 }
 
 static bool load_deployments(jv *v, scenario *sc, const cJSON *arr) {
-  static const char *const keys[] = {"name", "gpu", "model", "startup_s", "termination_grace_s", NULL};
+  static const char *const keys[] = {"name", "gpu", "model", "startup_s", "termination_grace_s",
+                                     NULL};
   sc->ndeployments = (uint32_t)cJSON_GetArraySize(arr);
   sc->deployments = xcalloc(sc->ndeployments, sizeof *sc->deployments);
   int i = 0;
@@ -388,20 +423,13 @@ static bool load_deployments(jv *v, scenario *sc, const cJSON *arr) {
         !jv_seconds(v, dn, "startup_s", false, 0, 86400, &d->startup_us) ||
         !jv_seconds(v, dn, "termination_grace_s", false, 0, 86400, &d->grace_us))
       return false;
-    if (find_name(name, sc->deployments, sizeof *d, (size_t)i) >= 0) {
-      size_t m2 = jv_enter(v, "name");
-      jv_fail(v, "expected a name not used by another deployment, found \"%s\" again", name);
-      jv_leave(v, m2);
-      return false;
-    }
+    if (find_name(name, sc->deployments, sizeof *d, (size_t)i) >= 0)
+      return jv_fail_at(v, "name",
+                        "expected a name not used by another deployment, found \"%s\" again", name);
     d->name = xstrdup(name);
     int g = find_name(gpu, sc->gpus, sizeof *sc->gpus, sc->ngpus);
-    if (g < 0) {
-      size_t m2 = jv_enter(v, "gpu");
-      jv_fail(v, "expected the name of a GPU type in \"gpus\", found \"%s\"", gpu);
-      jv_leave(v, m2);
-      return false;
-    }
+    if (g < 0)
+      return jv_fail_at(v, "gpu", "expected the name of a GPU type in \"gpus\", found \"%s\"", gpu);
     d->gpu = (uint32_t)g;
     size_t m2 = jv_enter(v, "model");
     bool ok = load_model(v, d, model);
@@ -419,7 +447,8 @@ static bool load_replicas(jv *v, scenario *sc, sc_policy *p, const cJSON *pol) {
   int64_t r = 0;
   if (cJSON_IsNumber(node)) {
     if (!jv_int(v, pol, "replicas", true, 0, 100000, &r)) return false;
-    for (uint32_t d = 0; d < sc->ndeployments; d++) p->replicas[d] = (int32_t)r;
+    for (uint32_t d = 0; d < sc->ndeployments; d++)
+      p->replicas[d] = (int32_t)r;
     return true;
   }
   size_t mark = jv_enter(v, "replicas");
@@ -427,13 +456,12 @@ static bool load_replicas(jv *v, scenario *sc, sc_policy *p, const cJSON *pol) {
   if (!cJSON_IsObject(node)) {
     char found[96];
     jv_describe(node, found, sizeof found);
-    ok = jv_fail(v, "expected an integer, or an object of replicas per deployment, found %s", found);
+    ok =
+        jv_fail(v, "expected an integer, or an object of replicas per deployment, found %s", found);
   }
   for (const cJSON *m = ok ? node->child : NULL; m && ok; m = m->next) {
     if (find_name(m->string, sc->deployments, sizeof *sc->deployments, sc->ndeployments) < 0) {
-      size_t m2 = jv_enter(v, m->string);
-      ok = jv_fail(v, "expected the name of a deployment, found an unknown one");
-      jv_leave(v, m2);
+      ok = jv_fail_at(v, m->string, "expected the name of a deployment, found an unknown one");
     }
   }
   for (uint32_t d = 0; d < sc->ndeployments && ok; d++) {
@@ -461,12 +489,10 @@ static bool load_policies(jv *v, scenario *sc, const cJSON *arr) {
         !jv_seconds(v, pn, "period_s", false, 1e-3, 86400, &p->cfg.period_us) ||
         !load_replicas(v, sc, p, pn))
       return false;
-    if (find_name(name, sc->policies, sizeof *p, (size_t)i) >= 0 || strpbrk(name, "/\\")) {
-      size_t m2 = jv_enter(v, "name");
-      jv_fail(v, "expected a name without slashes, not used by another policy, found \"%s\"", name);
-      jv_leave(v, m2);
-      return false;
-    }
+    if (find_name(name, sc->policies, sizeof *p, (size_t)i) >= 0 || strpbrk(name, "/\\"))
+      return jv_fail_at(v, "name",
+                        "expected a name without slashes, not used by another policy, found \"%s\"",
+                        name);
     p->name = xstrdup(name);
     p->cfg.kind = POLICY_FIXED;
     p->cfg.replicas = p->replicas;
@@ -499,8 +525,9 @@ typedef bool (*section_fn)(jv *, scenario *, const cJSON *);
 static bool section(jv *v, scenario *sc, const cJSON *obj, const char *key, bool required,
                     bool is_array, section_fn fn) {
   const cJSON *node = NULL;
-  if (is_array ? !jv_array(v, obj, key, required, 1, &node)
-               : required ? !jv_require(v, obj, key, &node) : false)
+  if (is_array   ? !jv_array(v, obj, key, required, 1, &node)
+      : required ? !jv_require(v, obj, key, &node)
+                 : false)
     return false;
   if (!is_array) node = cJSON_GetObjectItemCaseSensitive(obj, key);
   if (!node) return true;
@@ -521,12 +548,14 @@ static bool load_router(jv *v, scenario *sc, const cJSON *node) {
 
 static bool load_client(jv *v, scenario *sc, const cJSON *node) {
   static const char *const keys[] = {"timeout_s", NULL};
-  return jv_object(v, node, keys) && jv_seconds(v, node, "timeout_s", false, 0, MAX_SECONDS, &sc->timeout_us);
+  return jv_object(v, node, keys) &&
+         jv_seconds(v, node, "timeout_s", false, 0, MAX_SECONDS, &sc->timeout_us);
 }
 
 static void digest(const char *text, char out[17]) {
   uint64_t h = 0xcbf29ce484222325ULL;
-  for (const unsigned char *p = (const unsigned char *)text; *p; p++) h = (h ^ *p) * 0x100000001b3ULL;
+  for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+    h = (h ^ *p) * 0x100000001b3ULL;
   snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
@@ -540,8 +569,9 @@ static char *default_name(const char *path) {
 }
 
 static bool load_top(jv *v, scenario *sc, const cJSON *root) {
-  static const char *const keys[] = {"name", "description", "seed", "duration_s", "drain_s", "workload", "gpus",
-                                     "deployments", "router", "client", "policies", "output", NULL};
+  static const char *const keys[] = {
+      "name",        "description", "seed",   "duration_s", "drain_s", "workload", "gpus",
+      "deployments", "router",      "client", "policies",   "output",  NULL};
   const char *name = NULL, *desc = NULL;
   int64_t seed = 1;
   sc->drain_us = 600 * INT64_C(1000000);
@@ -562,16 +592,16 @@ static bool load_top(jv *v, scenario *sc, const cJSON *root) {
       !section(v, sc, root, "policies", true, true, load_policies) ||
       !section(v, sc, root, "output", false, false, load_output))
     return false;
-  if (name && strpbrk(name, "/\\")) {
-    size_t mark = jv_enter(v, "name");
-    jv_fail(v, "expected a name without slashes (it names the output directory), found \"%s\"", name);
-    jv_leave(v, mark);
-    return false;
-  }
+  if (name && strpbrk(name, "/\\"))
+    return jv_fail_at(
+        v, "name", "expected a name without slashes (it names the output directory), found \"%s\"",
+        name);
   sc->name = name ? xstrdup(name) : default_name(sc->path);
   sc->seed = (uint64_t)seed;
   if (sc->duration_us < 0) sc->duration_us = wl_spec_span_us(&sc->workload);
-  if (sc->duration_us <= 0) return jv_fail(v, "expected a workload that lasts some time (or \"duration_s\"), found one of length 0");
+  if (sc->duration_us <= 0)
+    return jv_fail(
+        v, "expected a workload that lasts some time (or \"duration_s\"), found one of length 0");
   sc->workload.duration_us = sc->duration_us;
   return true;
 }
@@ -600,9 +630,11 @@ void scenario_free(scenario *sc) {
   free(sc->segments);
   free(sc->counts);
   free(sc->trace);
-  for (uint32_t i = 0; i < sc->ngpus; i++) free(sc->gpus[i].name);
+  for (uint32_t i = 0; i < sc->ngpus; i++)
+    free(sc->gpus[i].name);
   free(sc->gpus);
-  for (uint32_t i = 0; i < sc->ndeployments; i++) free(sc->deployments[i].name);
+  for (uint32_t i = 0; i < sc->ndeployments; i++)
+    free(sc->deployments[i].name);
   free(sc->deployments);
   for (uint32_t i = 0; i < sc->npolicies; i++) {
     free(sc->policies[i].name);

@@ -32,35 +32,35 @@ typedef enum sc_model_kind { SC_MODEL_SLOTS } sc_model_kind;
 
 typedef struct sc_deployment {
   char *name;
-  uint32_t gpu;          /* index into gpus */
+  uint32_t gpu; /* index into gpus */
   sc_model_kind model;
-  slotpod_config slots;  /* model "slots" */
-  int64_t startup_us;    /* from pod creation to ready */
-  int64_t grace_us;      /* terminationGracePeriodSeconds: drain time on scale-down */
+  slotpod_config slots; /* model "slots" */
+  int64_t startup_us;   /* from pod creation to ready */
+  int64_t grace_us;     /* terminationGracePeriodSeconds: drain time on scale-down */
 } sc_deployment;
 
 typedef struct sc_policy {
   char *name;
   policy_config cfg;
-  int32_t *replicas;     /* fixed: per deployment */
+  int32_t *replicas; /* fixed: per deployment */
 } sc_policy;
 
 typedef struct sc_output {
-  char *dir;             /* default output directory, NULL for out/<name> */
-  int64_t interval_us;   /* timeseries.csv sampling interval */
-  bool requests;         /* write requests.csv */
-  double slo_e2e_s;      /* SLO on end-to-end latency, 0 for none */
-  double slo_ttft_s;     /* SLO on time to first token, 0 for none */
+  char *dir;           /* default output directory, NULL for out/<name> */
+  int64_t interval_us; /* timeseries.csv sampling interval */
+  bool requests;       /* write requests.csv */
+  double slo_e2e_s;    /* SLO on end-to-end latency, 0 for none */
+  double slo_ttft_s;   /* SLO on time to first token, 0 for none */
 } sc_output;
 
 typedef struct scenario {
-  char *path;            /* the file it was loaded from */
+  char *path; /* the file it was loaded from */
   char *name;
-  char digest[17];       /* FNV-1a 64 of the file's bytes, hex */
+  char digest[17]; /* FNV-1a 64 of the file's bytes, hex */
   uint64_t seed;
-  int64_t duration_us;   /* arrivals stop here; pods are billed at least to here */
-  int64_t drain_us;      /* after duration, the most time given to requests in flight */
-  wl_spec workload;      /* points into the arrays below */
+  int64_t duration_us; /* arrivals stop here; pods are billed at least to here */
+  int64_t drain_us;    /* after duration, the most time given to requests in flight */
+  wl_spec workload;    /* points into the arrays below */
   wl_segment *segments;
   int32_t *counts;
   wl_trace_rec *trace;
@@ -69,7 +69,7 @@ typedef struct scenario {
   sc_deployment *deployments;
   uint32_t ndeployments;
   router_kind router;
-  int64_t timeout_us;    /* client timeout, 0 for none */
+  int64_t timeout_us; /* client timeout, 0 for none */
   sc_policy *policies;
   uint32_t npolicies;
   sc_output output;

@@ -1,8 +1,10 @@
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <gsl/gsl_rng.h>
 
 #include "sim/evq.h"
@@ -13,7 +15,8 @@ static void events_pop_in_time_order(void **state) {
   evq q;
   evq_init(&q);
   int64_t times[] = {50, 10, 40, 20, 30, 0, 60};
-  for (uint32_t i = 0; i < 7; i++) evq_push(&q, times[i], 0, i, 0);
+  for (uint32_t i = 0; i < 7; i++)
+    evq_push(&q, times[i], 0, i, 0);
   int64_t last = -1;
   evq_event ev;
   int n = 0;
@@ -32,7 +35,8 @@ static void equal_times_run_first_in_first_out(void **state) {
   (void)state;
   evq q;
   evq_init(&q);
-  for (uint32_t i = 0; i < 1000; i++) evq_push(&q, (i % 3) * 100, 0, i, 0);
+  for (uint32_t i = 0; i < 1000; i++)
+    evq_push(&q, (i % 3) * 100, 0, i, 0);
   evq_event ev;
   uint32_t last_target[3] = {0, 0, 0};
   int64_t last_time = 0;
@@ -72,11 +76,13 @@ static void heap_matches_sorted_order_on_random_input(void **state) {
   evq q;
   evq_init(&q);
   enum { N = 20000 };
-  for (uint32_t i = 0; i < N; i++) evq_push(&q, (int64_t)gsl_rng_uniform_int(r, 500), 0, i, 0);
+  for (uint32_t i = 0; i < N; i++)
+    evq_push(&q, (int64_t)gsl_rng_uniform_int(r, 500), 0, i, 0);
   evq_event prev = {0}, ev;
   for (int i = 0; i < N; i++) {
     assert_true(evq_pop(&q, &ev));
-    if (i) assert_true(prev.time_us < ev.time_us || (prev.time_us == ev.time_us && prev.seq < ev.seq));
+    if (i)
+      assert_true(prev.time_us < ev.time_us || (prev.time_us == ev.time_us && prev.seq < ev.seq));
     prev = ev;
   }
   assert_int_equal(q.popped, N);
@@ -86,10 +92,10 @@ static void heap_matches_sorted_order_on_random_input(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(events_pop_in_time_order),
-    cmocka_unit_test(equal_times_run_first_in_first_out),
-    cmocka_unit_test(events_pushed_while_running_keep_fifo_ties),
-    cmocka_unit_test(heap_matches_sorted_order_on_random_input),
+      cmocka_unit_test(events_pop_in_time_order),
+      cmocka_unit_test(equal_times_run_first_in_first_out),
+      cmocka_unit_test(events_pushed_while_running_keep_fifo_ties),
+      cmocka_unit_test(heap_matches_sorted_order_on_random_input),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

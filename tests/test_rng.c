@@ -1,8 +1,10 @@
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 
@@ -11,7 +13,8 @@
 static void same_seed_and_name_give_the_same_stream(void **state) {
   (void)state;
   gsl_rng *a = rng_stream(42, "arrivals"), *b = rng_stream(42, "arrivals");
-  for (int i = 0; i < 1000; i++) assert_int_equal(gsl_rng_get(a), gsl_rng_get(b));
+  for (int i = 0; i < 1000; i++)
+    assert_int_equal(gsl_rng_get(a), gsl_rng_get(b));
   gsl_rng_free(a);
   gsl_rng_free(b);
 }
@@ -34,7 +37,8 @@ static void different_names_give_uncorrelated_streams(void **state) {
   (void)state;
   enum { N = 100000 };
   static double x[N], y[N], z[N];
-  gsl_rng *a = rng_stream(42, "arrivals"), *b = rng_stream(42, "service"), *c = rng_stream(43, "arrivals");
+  gsl_rng *a = rng_stream(42, "arrivals"), *b = rng_stream(42, "service"),
+          *c = rng_stream(43, "arrivals");
   for (int i = 0; i < N; i++) {
     x[i] = gsl_rng_uniform(a);
     y[i] = gsl_rng_uniform(b);
@@ -53,10 +57,13 @@ static void drawing_from_one_stream_does_not_shift_another(void **state) {
   (void)state;
   gsl_rng *a1 = rng_stream(9, "a"), *b1 = rng_stream(9, "b");
   unsigned long ref[10];
-  for (int i = 0; i < 10; i++) ref[i] = gsl_rng_get(b1);
-  for (int i = 0; i < 12345; i++) gsl_rng_get(a1);
+  for (int i = 0; i < 10; i++)
+    ref[i] = gsl_rng_get(b1);
+  for (int i = 0; i < 12345; i++)
+    gsl_rng_get(a1);
   gsl_rng *b2 = rng_stream(9, "b");
-  for (int i = 0; i < 10; i++) assert_int_equal(gsl_rng_get(b2), ref[i]);
+  for (int i = 0; i < 10; i++)
+    assert_int_equal(gsl_rng_get(b2), ref[i]);
   gsl_rng_free(a1);
   gsl_rng_free(b1);
   gsl_rng_free(b2);
@@ -64,10 +71,10 @@ static void drawing_from_one_stream_does_not_shift_another(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(same_seed_and_name_give_the_same_stream),
-    cmocka_unit_test(seed_is_a_fixed_function_of_seed_and_name),
-    cmocka_unit_test(different_names_give_uncorrelated_streams),
-    cmocka_unit_test(drawing_from_one_stream_does_not_shift_another),
+      cmocka_unit_test(same_seed_and_name_give_the_same_stream),
+      cmocka_unit_test(seed_is_a_fixed_function_of_seed_and_name),
+      cmocka_unit_test(different_names_give_uncorrelated_streams),
+      cmocka_unit_test(drawing_from_one_stream_does_not_shift_another),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,11 +2,13 @@
  * run: output files, their columns, determinism (same scenario and seed give byte-identical
  * files, in one thread or two at once) and common random numbers across policies.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <dirent.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -18,7 +20,8 @@
 
 static const char *scenario_path(void) { return PODSCALE_SOURCE_DIR "/scenarios/default.json"; }
 
-static const char *const csv_files[] = {"requests.csv", "timeseries.csv", "decisions.csv", "summary.csv"};
+static const char *const csv_files[] = {"requests.csv", "timeseries.csv", "decisions.csv",
+                                        "summary.csv"};
 
 static void run_into(const char *scenario_file, const char *dir, uint64_t seed_delta) {
   scenario sc;
@@ -68,7 +71,8 @@ static void same_scenario_and_seed_give_byte_identical_outputs(void **state) {
   tu_tmpdir(b);
   run_into(scenario_path(), a, 0);
   run_into(scenario_path(), b, 0);
-  for (int i = 0; i < 4; i++) assert_same_file(a, b, csv_files[i]);
+  for (int i = 0; i < 4; i++)
+    assert_same_file(a, b, csv_files[i]);
   char *ja = run_json_without_wall_time(a), *jb = run_json_without_wall_time(b);
   assert_string_equal(ja, jb);
   free(ja);
@@ -137,13 +141,15 @@ static void output_columns_are_pinned(void **state) {
   tu_tmpdir(d);
   run_into(scenario_path(), d, 0);
   /* The stable interface: changing a column is a breaking change (docs/outputs.md). */
-  assert_header(d, "requests.csv",
-                "policy,id,arrival_s,input_tokens,output_tokens,deployment,pod,start_s,first_token_s,"
-                "finish_s,ttft_s,tpot_s,e2e_s,status,preemptions");
+  assert_header(
+      d, "requests.csv",
+      "policy,id,arrival_s,input_tokens,output_tokens,deployment,pod,start_s,first_token_s,"
+      "finish_s,ttft_s,tpot_s,e2e_s,status,preemptions");
   assert_header(d, "timeseries.csv",
                 "policy,time_s,deployment,offered_rps,completed_rps,desired,pending,starting,ready,"
                 "terminating,running,waiting,gateway_queue,kv_usage_mean,cost");
-  assert_header(d, "decisions.csv", "policy,time_s,deployment,autoscaler,current,desired,metric,reason");
+  assert_header(d, "decisions.csv",
+                "policy,time_s,deployment,autoscaler,current,desired,metric,reason");
   assert_header(d, "summary.csv",
                 "policy,requests,ok,timeout,failed,cost,gpu_hours,e2e_mean_s,e2e_p50_s,e2e_p90_s,"
                 "e2e_p99_s,ttft_mean_s,ttft_p99_s,tpot_mean_s,slo_attainment,scale_ups,scale_downs,"
@@ -157,7 +163,8 @@ static void output_columns_are_pinned(void **state) {
     int fields = -1, line = 0;
     for (char *l = strtok(s, "\n"); l; l = strtok(NULL, "\n"), line++) {
       int n = 1;
-      for (char *c = l; *c; c++) n += *c == ',';
+      for (char *c = l; *c; c++)
+        n += *c == ',';
       if (fields < 0) fields = n;
       assert_int_equal(n, fields);
     }
@@ -169,7 +176,8 @@ static void output_columns_are_pinned(void **state) {
   struct dirent *e;
   int files = 0;
   while ((e = readdir(dir))) {
-    if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) fail_msg("left %s", e->d_name);
+    if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+      fail_msg("left %s", e->d_name);
     files += e->d_name[0] != '.';
   }
   closedir(dir);
@@ -190,18 +198,21 @@ static void policies_see_identical_arrivals(void **state) {
   static const char *names[3] = {"fixed-2", "fixed-4", "fixed-8"};
   char **rows[3]; /* rows[policy][id] = "arrival,input,output" */
   int n[3] = {0, 0, 0};
-  for (int k = 0; k < 3; k++) rows[k] = calloc(MAXR, sizeof(char *));
+  for (int k = 0; k < 3; k++)
+    rows[k] = calloc(MAXR, sizeof(char *));
   strtok(s, "\n"); /* header */
   for (char *l = strtok(NULL, "\n"); l; l = strtok(NULL, "\n")) {
     char *comma = strchr(l, ',');
     *comma = '\0';
     int k = 0;
-    while (k < 3 && strcmp(l, names[k])) k++;
+    while (k < 3 && strcmp(l, names[k]))
+      k++;
     assert_true(k < 3);
     long id = strtol(comma + 1, &comma, 10);
     assert_true(id >= 0 && id < MAXR && rows[k][id] == NULL);
     char *f = comma + 1, *end = f;
-    for (int commas = 0; *end && commas < 3; end++) commas += *end == ',';
+    for (int commas = 0; *end && commas < 3; end++)
+      commas += *end == ',';
     rows[k][id] = strndup(f, (size_t)(end - f));
     n[k]++;
   }
@@ -214,7 +225,8 @@ static void policies_see_identical_arrivals(void **state) {
     }
   }
   for (int k = 0; k < 3; k++) {
-    for (int i = 0; i < MAXR; i++) free(rows[k][i]);
+    for (int i = 0; i < MAXR; i++)
+      free(rows[k][i]);
     free(rows[k]);
   }
   free(s);
@@ -223,11 +235,11 @@ static void policies_see_identical_arrivals(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(same_scenario_and_seed_give_byte_identical_outputs),
-    cmocka_unit_test(another_seed_gives_other_requests),
-    cmocka_unit_test(two_runs_in_two_threads_do_not_interfere),
-    cmocka_unit_test(output_columns_are_pinned),
-    cmocka_unit_test(policies_see_identical_arrivals),
+      cmocka_unit_test(same_scenario_and_seed_give_byte_identical_outputs),
+      cmocka_unit_test(another_seed_gives_other_requests),
+      cmocka_unit_test(two_runs_in_two_threads_do_not_interfere),
+      cmocka_unit_test(output_columns_are_pinned),
+      cmocka_unit_test(policies_see_identical_arrivals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

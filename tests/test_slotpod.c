@@ -2,11 +2,13 @@
  * The slot pod as the simulator's validation model: unit behaviour of the pod, then M/M/c
  * through the whole pipeline (workload, gateway, router, pod, engine) against Erlang C.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -28,8 +30,13 @@ static void log_done(void *ctx, request *r, int64_t t) {
 }
 
 static request mkreq(uint64_t id, double u, int32_t out) {
-  return (request){.id = id, .service_u = u, .output_tokens = out, .start_us = -1,
-                   .first_token_us = -1, .finish_us = -1, .pod = 0};
+  return (request){.id = id,
+                   .service_u = u,
+                   .output_tokens = out,
+                   .start_us = -1,
+                   .first_token_us = -1,
+                   .finish_us = -1,
+                   .pod = 0};
 }
 
 static void slots_serve_fifo_and_queue_the_rest(void **state) {
@@ -37,7 +44,8 @@ static void slots_serve_fifo_and_queue_the_rest(void **state) {
   slotpod_config cfg = {2, {DIST_CONSTANT, 10, 0}}; /* 10 s each */
   pod_model p = slotpod_new(&cfg);
   request r[3] = {mkreq(0, 0.5, 10), mkreq(1, 0.5, 10), mkreq(2, 0.5, 1)};
-  for (int i = 0; i < 3; i++) p.ops->submit(p.self, &r[i], i * 1000000LL);
+  for (int i = 0; i < 3; i++)
+    p.ops->submit(p.self, &r[i], i * 1000000LL);
   pod_gauges g;
   p.ops->gauges(p.self, &g);
   assert_int_equal(g.running, 2);
@@ -66,7 +74,7 @@ static void cancel_frees_a_slot_for_the_next_request(void **state) {
   p.ops->submit(p.self, &a, 0);
   p.ops->submit(p.self, &b, 0);
   p.ops->submit(p.self, &c, 0);
-  p.ops->cancel(p.self, &c, 5); /* queued: just leaves */
+  p.ops->cancel(p.self, &c, 5);  /* queued: just leaves */
   p.ops->cancel(p.self, &a, 10); /* running: b starts at 10 */
   assert_int_equal(b.start_us, 10);
   pod_gauges g;
@@ -100,10 +108,13 @@ static double simulated_mmc_wait(unsigned c, double rho, double customers, uint6
   double lambda = rho * c;
   snprintf(text, sizeof text,
            "{\"seed\": %llu, \"drain_s\": 100000,"
-           " \"workload\": {\"arrivals\": {\"type\": \"segments\", \"segments\": [{\"duration_s\": %.0f, \"rate\": %.17g}]},"
-           "  \"input_tokens\": {\"dist\": \"constant\", \"value\": 1}, \"output_tokens\": {\"dist\": \"constant\", \"value\": 1}},"
+           " \"workload\": {\"arrivals\": {\"type\": \"segments\", \"segments\": [{\"duration_s\": "
+           "%.0f, \"rate\": %.17g}]},"
+           "  \"input_tokens\": {\"dist\": \"constant\", \"value\": 1}, \"output_tokens\": "
+           "{\"dist\": \"constant\", \"value\": 1}},"
            " \"gpus\": [{\"name\": \"G\", \"price_per_hour\": 1}],"
-           " \"deployments\": [{\"name\": \"d\", \"gpu\": \"G\", \"model\": {\"type\": \"slots\", \"slots\": %u,"
+           " \"deployments\": [{\"name\": \"d\", \"gpu\": \"G\", \"model\": {\"type\": \"slots\", "
+           "\"slots\": %u,"
            "   \"service_s\": {\"dist\": \"exponential\", \"mean\": 1}}}],"
            " \"policies\": [{\"name\": \"one\", \"type\": \"fixed\", \"replicas\": 1}],"
            " \"output\": {\"interval_s\": 3600}}",
@@ -126,20 +137,39 @@ static void check_erlang(unsigned c, double rho, double customers) {
   double sim = simulated_mmc_wait(c, rho, customers, 2026);
   double theory = mmc_mean_wait(c, rho * c, 1.0);
   double err = sim / theory - 1;
-  print_message("M/M/%u rho %.1f: simulated Wq %.4f s, Erlang C %.4f s, error %+.2f%% (%.0f customers)\n",
-                c, rho, sim, theory, 100 * err, customers);
+  print_message(
+      "M/M/%u rho %.1f: simulated Wq %.4f s, Erlang C %.4f s, error %+.2f%% (%.0f customers)\n", c,
+      rho, sim, theory, 100 * err, customers);
   assert_true(fabs(err) < 0.02);
 }
 
 /* Customer counts: the standard error of the mean wait grows like 1/(1-rho)^2, so the busier
  * systems need far more customers for the 2% bound to be a real test, not a lucky draw. The
  * counts give a relative standard error below 0.6% in each case (see docs/validation.md). */
-static void mm1_wait_matches_erlang_c_at_rho_0_5(void **s) { (void)s; check_erlang(1, 0.5, 2e6); }
-static void mm1_wait_matches_erlang_c_at_rho_0_8(void **s) { (void)s; check_erlang(1, 0.8, 4e6); }
-static void mm1_wait_matches_erlang_c_at_rho_0_9(void **s) { (void)s; check_erlang(1, 0.9, 1.2e7); }
-static void mm4_wait_matches_erlang_c_at_rho_0_5(void **s) { (void)s; check_erlang(4, 0.5, 2e6); }
-static void mm4_wait_matches_erlang_c_at_rho_0_8(void **s) { (void)s; check_erlang(4, 0.8, 4e6); }
-static void mm4_wait_matches_erlang_c_at_rho_0_9(void **s) { (void)s; check_erlang(4, 0.9, 1.2e7); }
+static void mm1_wait_matches_erlang_c_at_rho_0_5(void **s) {
+  (void)s;
+  check_erlang(1, 0.5, 2e6);
+}
+static void mm1_wait_matches_erlang_c_at_rho_0_8(void **s) {
+  (void)s;
+  check_erlang(1, 0.8, 4e6);
+}
+static void mm1_wait_matches_erlang_c_at_rho_0_9(void **s) {
+  (void)s;
+  check_erlang(1, 0.9, 1.2e7);
+}
+static void mm4_wait_matches_erlang_c_at_rho_0_5(void **s) {
+  (void)s;
+  check_erlang(4, 0.5, 2e6);
+}
+static void mm4_wait_matches_erlang_c_at_rho_0_8(void **s) {
+  (void)s;
+  check_erlang(4, 0.8, 4e6);
+}
+static void mm4_wait_matches_erlang_c_at_rho_0_9(void **s) {
+  (void)s;
+  check_erlang(4, 0.9, 1.2e7);
+}
 
 static void erlang_c_matches_known_values(void **state) {
   (void)state;
@@ -154,15 +184,15 @@ static void erlang_c_matches_known_values(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(slots_serve_fifo_and_queue_the_rest),
-    cmocka_unit_test(cancel_frees_a_slot_for_the_next_request),
-    cmocka_unit_test(erlang_c_matches_known_values),
-    cmocka_unit_test(mm1_wait_matches_erlang_c_at_rho_0_5),
-    cmocka_unit_test(mm1_wait_matches_erlang_c_at_rho_0_8),
-    cmocka_unit_test(mm1_wait_matches_erlang_c_at_rho_0_9),
-    cmocka_unit_test(mm4_wait_matches_erlang_c_at_rho_0_5),
-    cmocka_unit_test(mm4_wait_matches_erlang_c_at_rho_0_8),
-    cmocka_unit_test(mm4_wait_matches_erlang_c_at_rho_0_9),
+      cmocka_unit_test(slots_serve_fifo_and_queue_the_rest),
+      cmocka_unit_test(cancel_frees_a_slot_for_the_next_request),
+      cmocka_unit_test(erlang_c_matches_known_values),
+      cmocka_unit_test(mm1_wait_matches_erlang_c_at_rho_0_5),
+      cmocka_unit_test(mm1_wait_matches_erlang_c_at_rho_0_8),
+      cmocka_unit_test(mm1_wait_matches_erlang_c_at_rho_0_9),
+      cmocka_unit_test(mm4_wait_matches_erlang_c_at_rho_0_5),
+      cmocka_unit_test(mm4_wait_matches_erlang_c_at_rho_0_8),
+      cmocka_unit_test(mm4_wait_matches_erlang_c_at_rho_0_9),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

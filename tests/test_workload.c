@@ -1,8 +1,10 @@
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
@@ -32,9 +34,15 @@ static void gen_free(wl_gen *g, streams *st) {
 }
 
 static wl_spec segments_spec(const wl_segment *seg, size_t n) {
-  wl_spec sp = {.source = WL_SEGMENTS, .process = WL_POISSON, .cv = 1, .segments = seg,
-                .nsegments = n, .rate_scale = 1, .time_scale = 1,
-                .input_tokens = {DIST_CONSTANT, 100, 0}, .output_tokens = {DIST_CONSTANT, 10, 0}};
+  wl_spec sp = {.source = WL_SEGMENTS,
+                .process = WL_POISSON,
+                .cv = 1,
+                .segments = seg,
+                .nsegments = n,
+                .rate_scale = 1,
+                .time_scale = 1,
+                .input_tokens = {DIST_CONSTANT, 100, 0},
+                .output_tokens = {DIST_CONSTANT, 10, 0}};
   sp.duration_us = wl_spec_span_us(&sp);
   return sp;
 }
@@ -83,7 +91,8 @@ static void poisson_step_segments_have_their_rates(void **state) {
   uint64_t counts[5] = {0};
   double cv = 0;
   uint64_t n = count_arrivals(&sp, 42, 1000, counts, 5, &cv);
-  for (int i = 0; i < 5; i++) assert_poisson_count((double)counts[i], 1000 * seg[i].rate_rps);
+  for (int i = 0; i < 5; i++)
+    assert_poisson_count((double)counts[i], 1000 * seg[i].rate_rps);
   assert_poisson_count((double)n, wl_spec_expected_count(&sp));
 }
 
@@ -95,7 +104,8 @@ static void linear_segment_ramps_to_its_end_rate(void **state) {
   count_arrivals(&sp, 1, 500, counts, 4, NULL);
   /* rate 10 t / 2000 integrates to 1250 t^2/2000^2 ... per quarter: 625, 1875, 3125, 4375 */
   double expect[4] = {625, 1875, 3125, 4375};
-  for (int i = 0; i < 4; i++) assert_poisson_count((double)counts[i], expect[i]);
+  for (int i = 0; i < 4; i++)
+    assert_poisson_count((double)counts[i], expect[i]);
   assert_true(fabs(wl_spec_expected_count(&sp) - 10000) < 1e-6);
 }
 
@@ -128,23 +138,35 @@ static void rate_and_time_scale_change_rate_and_length(void **state) {
 static void count_file_gives_exact_counts_per_second(void **state) {
   (void)state;
   int32_t c[] = {0, 3, 0, 7, 1, 0, 12};
-  wl_spec sp = {.source = WL_COUNTS, .counts = c, .ncounts = 7, .rate_scale = 1, .time_scale = 1,
-                .input_tokens = {DIST_CONSTANT, 1, 0}, .output_tokens = {DIST_CONSTANT, 1, 0}};
+  wl_spec sp = {.source = WL_COUNTS,
+                .counts = c,
+                .ncounts = 7,
+                .rate_scale = 1,
+                .time_scale = 1,
+                .input_tokens = {DIST_CONSTANT, 1, 0},
+                .output_tokens = {DIST_CONSTANT, 1, 0}};
   sp.duration_us = wl_spec_span_us(&sp);
   uint64_t counts[7] = {0};
   count_arrivals(&sp, 11, 1, counts, 7, NULL);
-  for (int i = 0; i < 7; i++) assert_int_equal(counts[i], c[i]);
+  for (int i = 0; i < 7; i++)
+    assert_int_equal(counts[i], c[i]);
   sp.rate_scale = 2;
   uint64_t doubled[7] = {0};
   count_arrivals(&sp, 11, 1, doubled, 7, NULL);
-  for (int i = 0; i < 7; i++) assert_int_equal(doubled[i], 2 * c[i]);
+  for (int i = 0; i < 7; i++)
+    assert_int_equal(doubled[i], 2 * c[i]);
 }
 
 static void trace_replays_times_and_tokens(void **state) {
   (void)state;
   wl_trace_rec t[] = {{0, 374, 44}, {4314479, 396, 109}, {4314479, 10, 0}, {9000000, 7, 3}};
-  wl_spec sp = {.source = WL_TRACE, .trace = t, .ntrace = 4, .rate_scale = 1, .time_scale = 1,
-                .input_tokens = {DIST_TRACE, 0, 0}, .output_tokens = {DIST_TRACE, 0, 0},
+  wl_spec sp = {.source = WL_TRACE,
+                .trace = t,
+                .ntrace = 4,
+                .rate_scale = 1,
+                .time_scale = 1,
+                .input_tokens = {DIST_TRACE, 0, 0},
+                .output_tokens = {DIST_TRACE, 0, 0},
                 .max_output_tokens = 100};
   sp.duration_us = wl_spec_span_us(&sp);
   streams st;
@@ -172,7 +194,8 @@ static void lognormal_tokens_match_mean_and_p99(void **state) {
   double *x = malloc(CAP * sizeof *x);
   size_t n = 0;
   wl_request r;
-  while (n < CAP && wl_gen_next(g, &r)) x[n++] = r.input_tokens;
+  while (n < CAP && wl_gen_next(g, &r))
+    x[n++] = r.input_tokens;
   gsl_sort(x, 1, n);
   assert_true(fabs(gsl_stats_mean(x, 1, n) / 310 - 1) < 0.02);
   assert_true(fabs(gsl_stats_quantile_from_sorted_data(x, 1, n, 0.99) / 960 - 1) < 0.03);
@@ -215,15 +238,15 @@ static void lognormal_fit_rejects_impossible_tails(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(poisson_step_segments_have_their_rates),
-    cmocka_unit_test(linear_segment_ramps_to_its_end_rate),
-    cmocka_unit_test(gamma_arrivals_have_the_configured_cv_and_rate),
-    cmocka_unit_test(rate_and_time_scale_change_rate_and_length),
-    cmocka_unit_test(count_file_gives_exact_counts_per_second),
-    cmocka_unit_test(trace_replays_times_and_tokens),
-    cmocka_unit_test(lognormal_tokens_match_mean_and_p99),
-    cmocka_unit_test(same_seed_gives_identical_requests),
-    cmocka_unit_test(lognormal_fit_rejects_impossible_tails),
+      cmocka_unit_test(poisson_step_segments_have_their_rates),
+      cmocka_unit_test(linear_segment_ramps_to_its_end_rate),
+      cmocka_unit_test(gamma_arrivals_have_the_configured_cv_and_rate),
+      cmocka_unit_test(rate_and_time_scale_change_rate_and_length),
+      cmocka_unit_test(count_file_gives_exact_counts_per_second),
+      cmocka_unit_test(trace_replays_times_and_tokens),
+      cmocka_unit_test(lognormal_tokens_match_mean_and_p99),
+      cmocka_unit_test(same_seed_gives_identical_requests),
+      cmocka_unit_test(lognormal_fit_rejects_impossible_tails),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,15 +31,16 @@ int main(int argc, char **argv) {
   int fd = mkstemp(path);
   if (fd < 0) return 1;
   FILE *fp = fdopen(fd, "w");
-  fprintf(fp,
-          "{\"seed\": 1, \"workload\": {\"arrivals\": {\"type\": \"segments\", \"segments\": "
-          "[{\"duration_s\": %.0f, \"rate\": 0.9}]}, \"input_tokens\": {\"dist\": \"constant\", "
-          "\"value\": 1}, \"output_tokens\": {\"dist\": \"constant\", \"value\": 1}}, \"gpus\": "
-          "[{\"name\": \"G\", \"price_per_hour\": 1}], \"deployments\": [{\"name\": \"d\", \"gpu\": "
-          "\"G\", \"model\": {\"type\": \"slots\", \"slots\": 1, \"service_s\": {\"dist\": "
-          "\"exponential\", \"mean\": 1}}}], \"policies\": [{\"name\": \"one\", \"type\": "
-          "\"fixed\", \"replicas\": 1}], \"output\": {\"interval_s\": 3600}}",
-          customers / 0.9);
+  fprintf(
+      fp,
+      "{\"seed\": 1, \"workload\": {\"arrivals\": {\"type\": \"segments\", \"segments\": "
+      "[{\"duration_s\": %.0f, \"rate\": 0.9}]}, \"input_tokens\": {\"dist\": \"constant\", "
+      "\"value\": 1}, \"output_tokens\": {\"dist\": \"constant\", \"value\": 1}}, \"gpus\": "
+      "[{\"name\": \"G\", \"price_per_hour\": 1}], \"deployments\": [{\"name\": \"d\", \"gpu\": "
+      "\"G\", \"model\": {\"type\": \"slots\", \"slots\": 1, \"service_s\": {\"dist\": "
+      "\"exponential\", \"mean\": 1}}}], \"policies\": [{\"name\": \"one\", \"type\": "
+      "\"fixed\", \"replicas\": 1}], \"output\": {\"interval_s\": 3600}}",
+      customers / 0.9);
   fclose(fp);
   scenario sc;
   ps_err err;
