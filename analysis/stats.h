@@ -11,13 +11,13 @@
 typedef struct sample {
   double *v;
   size_t n, cap;
-  int sorted; /* v is sorted ascending */
 } sample;
 
 void sample_add(sample *s, double x);
 void sample_free(sample *s);
 double sample_mean(const sample *s);         /* NaN when empty */
-double sample_quantile(sample *s, double q); /* q in [0,1]; sorts once; NaN when empty */
+/* q in [0,1], as gsl_stats_quantile_from_sorted_data; reorders v; NaN when empty */
+double sample_quantile(sample *s, double q);
 
 /* Erlang C: probability that an arrival waits in M/M/c with offered load a = lambda/mu
  * (Erlang B from GSL's Poisson distribution, then the standard B -> C relation). */
