@@ -9,7 +9,8 @@
  * at time t (a completion exactly at t) has happened before a request is submitted at t.
  *
  * When a request completes, the pod fills in its times and calls the completion callback; the
- * request then belongs to the caller again.
+ * request then belongs to the caller again. The callback may run inside submit (a request the
+ * pod rejects at once), advance and evict.
  */
 #ifndef PODSCALE_POD_H
 #define PODSCALE_POD_H
@@ -24,12 +25,15 @@ typedef struct pod_gauges {
   double kv_usage; /* vllm:gpu_cache_usage_perc, a 0-1 fraction */
 } pod_gauges;
 
-typedef void (*pod_done_fn)(void *ctx, request *r, int64_t t_us);
+/* A request leaves the pod at t_us: RQ_OK when complete, RQ_FAILED when the pod rejected it
+ * (it can never fit: longer than the context window or the KV cache). */
+typedef void (*pod_done_fn)(void *ctx, request *r, int64_t t_us, rq_status status);
 
 typedef struct pod_ops {
   const char *name;
-  /* Accept a request at now_us (the pod has been advanced to now_us). */
-  void (*submit)(void *self, request *r, int64_t now_us);
+  /* Accept a request at now_us (the pod has been advanced to now_us); a request the pod can
+   * never serve is handed straight back through `done` with RQ_FAILED. */
+  void (*submit)(void *self, request *r, int64_t now_us, pod_done_fn done, void *ctx);
   /* Drop a request that is queued or running on this pod at now_us. */
   void (*cancel)(void *self, request *r, int64_t now_us);
   /* When the pod next changes state by itself; INT64_MAX when idle. */

@@ -31,6 +31,7 @@ struct request {
   int32_t output_tokens;  /* tokens to generate */
   int32_t pod;            /* index of the serving pod in the run, -1 while unrouted */
   int32_t preemptions;    /* times the request was preempted */
+  int32_t generated;      /* output tokens produced so far (kept by the serving pod) */
   uint32_t slot;          /* index of this record in the run's pool */
   rq_status status;
   request *prev, *next; /* links in the one queue that holds it */

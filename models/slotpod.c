@@ -46,7 +46,9 @@ static void fill_slots(slotpod *p, int64_t now_us) {
   find_next(p);
 }
 
-static void sp_submit(void *self, request *r, int64_t now_us) {
+static void sp_submit(void *self, request *r, int64_t now_us, pod_done_fn done, void *ctx) {
+  (void)done;
+  (void)ctx;
   slotpod *p = self;
   rq_push(&p->queue, r);
   fill_slots(p, now_us);
@@ -76,7 +78,7 @@ static void sp_advance(void *self, int64_t t_us, pod_done_fn done, void *ctx) {
     p->busy[p->next] = p->busy[--p->nbusy];
     fill_slots(p, s.finish_us);
     s.r->finish_us = s.finish_us;
-    done(ctx, s.r, s.finish_us);
+    done(ctx, s.r, s.finish_us, RQ_OK);
   }
 }
 
@@ -90,11 +92,11 @@ static void sp_gauges(const void *self, pod_gauges *g) {
 static void sp_evict(void *self, int64_t now_us, pod_done_fn out, void *ctx) {
   slotpod *p = self;
   while (p->nbusy)
-    out(ctx, p->busy[--p->nbusy].r, now_us);
+    out(ctx, p->busy[--p->nbusy].r, now_us, RQ_FAILED);
   p->next = -1;
   request *r;
   while ((r = rq_pop(&p->queue)))
-    out(ctx, r, now_us);
+    out(ctx, r, now_us, RQ_FAILED);
 }
 
 static void sp_free(void *self) {

@@ -121,23 +121,15 @@ static void pod_touch(cl *c, uint32_t i) {
   if (t != INT64_MAX) evq_push(&c->q, t, EV_WAKE, i, p->gen);
 }
 
-static void on_done(void *ctx, request *r, int64_t t_us) {
-  cl *c = ctx;
-  cpod *p = c->pods[r->pod];
-  p->inflight--;
-  finish(c, r, RQ_OK, t_us);
-}
-
-static void on_evicted(void *ctx, request *r, int64_t t_us) {
+static void on_done(void *ctx, request *r, int64_t t_us, rq_status status) {
   cl *c = ctx;
   c->pods[r->pod]->inflight--;
-  finish(c, r, RQ_FAILED, t_us);
+  finish(c, r, status, t_us);
 }
 
 /* Bring pod i up to the current time. */
 static void pod_sync(cl *c, uint32_t i) {
   cpod *p = c->pods[i];
-  if (p->wake_us > now(c)) return;
   p->m.ops->advance(p->m.self, now(c), on_done, c);
   pod_touch(c, i);
   if (p->state == POD_TERMINATING && p->inflight == 0) stop_pod(c, i);
@@ -175,7 +167,7 @@ static void route(cl *c, request *r) {
   pod_sync(c, i);
   r->pod = (int32_t)i;
   p->inflight++;
-  p->m.ops->submit(p->m.self, r, now(c));
+  p->m.ops->submit(p->m.self, r, now(c), on_done, c);
   pod_touch(c, i);
 }
 
@@ -424,7 +416,7 @@ static void on_grace(cl *c, uint32_t i) {
   if (p->state != POD_TERMINATING) return;
   pod_sync(c, i);
   if (p->state != POD_TERMINATING) return;
-  p->m.ops->evict(p->m.self, now(c), on_evicted, c);
+  p->m.ops->evict(p->m.self, now(c), on_done, c);
   stop_pod(c, i);
 }
 
@@ -441,7 +433,7 @@ static void end_run(cl *c) {
     if (p->state >= POD_READY) {
       pod_sync(c, i);
       if (p->state == POD_STOPPED) continue;
-      p->m.ops->evict(p->m.self, now(c), on_evicted, c);
+      p->m.ops->evict(p->m.self, now(c), on_done, c);
     }
     stop_pod(c, i);
   }

@@ -23,7 +23,8 @@ typedef struct done_log {
   int n;
 } done_log;
 
-static void log_done(void *ctx, request *r, int64_t t) {
+static void log_done(void *ctx, request *r, int64_t t, rq_status status) {
+  assert_int_equal(status, RQ_OK);
   done_log *d = ctx;
   d->r[d->n] = r;
   d->t[d->n++] = t;
@@ -45,7 +46,7 @@ static void slots_serve_fifo_and_queue_the_rest(void **state) {
   pod_model p = slotpod_new(&cfg);
   request r[3] = {mkreq(0, 0.5, 10), mkreq(1, 0.5, 10), mkreq(2, 0.5, 1)};
   for (int i = 0; i < 3; i++)
-    p.ops->submit(p.self, &r[i], i * 1000000LL);
+    p.ops->submit(p.self, &r[i], i * 1000000LL, log_done, NULL);
   pod_gauges g;
   p.ops->gauges(p.self, &g);
   assert_int_equal(g.running, 2);
@@ -71,9 +72,9 @@ static void cancel_frees_a_slot_for_the_next_request(void **state) {
   slotpod_config cfg = {1, {DIST_EXPONENTIAL, 1, 0}};
   pod_model p = slotpod_new(&cfg);
   request a = mkreq(0, 0.5, 1), b = mkreq(1, 0.25, 1), c = mkreq(2, 0.5, 1);
-  p.ops->submit(p.self, &a, 0);
-  p.ops->submit(p.self, &b, 0);
-  p.ops->submit(p.self, &c, 0);
+  p.ops->submit(p.self, &a, 0, log_done, NULL);
+  p.ops->submit(p.self, &b, 0, log_done, NULL);
+  p.ops->submit(p.self, &c, 0, log_done, NULL);
   p.ops->cancel(p.self, &c, 5);  /* queued: just leaves */
   p.ops->cancel(p.self, &a, 10); /* running: b starts at 10 */
   assert_int_equal(b.start_us, 10);

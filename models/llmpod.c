@@ -1,0 +1,380 @@
+#include "models/llmpod.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "models/xalloc.h"
+
+#define PS_PER_US INT64_C(1000000)
+#define REBASE_PS (INT64_C(1000) * 1000000 * PS_PER_US) /* rebase the clock every 1000 s */
+
+typedef struct lseq {
+  request *r;
+  int32_t ctx; /* tokens whose KV entries are stored */
+} lseq;
+
+enum { IDLE, PREFILL, DECODE };
+
+typedef struct llmpod {
+  llmpod_config cfg;
+  lseq *run;         /* the batch, in admission order (newest last) */
+  int32_t nrun;
+  rq_list waiting;   /* FCFS queue */
+  int64_t base_us;   /* pod clock origin */
+  int64_t now_ps;    /* last boundary processed, ps after base_us */
+  int kind;          /* IDLE, PREFILL or DECODE */
+  int32_t prefill_from; /* PREFILL: run[prefill_from..nrun) are being prefilled */
+  /* DECODE segment: iteration j takes fixed + max(ca + cb j, ma + mb j) ps */
+  int64_t seg_ps;    /* start of the segment */
+  int32_t seg_iters; /* iterations planned */
+  int32_t seg_done;  /* iterations applied to the sequences */
+  int64_t fixed, ca, cb, ma, mb;
+  int64_t end_ps;    /* end of the prefill iteration or of the decode segment */
+  int64_t next_ps;   /* end of the iteration in progress */
+} llmpod;
+
+static int32_t blocks_for(const llmpod *p, int64_t tokens) {
+  return (int32_t)((tokens + p->cfg.block_size - 1) / p->cfg.block_size);
+}
+
+static int64_t to_us_ceil(const llmpod *p, int64_t t_ps) {
+  return p->base_us + (t_ps + PS_PER_US - 1) / PS_PER_US;
+}
+
+static int32_t used_blocks(const llmpod *p) {
+  int32_t n = 0;
+  for (int32_t i = 0; i < p->nrun; i++) n += blocks_for(p, p->run[i].ctx);
+  return n;
+}
+
+/* sum_{j<k} (a + b j) */
+static int64_t sum_line(int64_t a, int64_t b, int64_t k) { return a * k + b * (k * (k - 1) / 2); }
+
+static int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/* Time of the first k iterations of the segment: sum_{j<k} fixed + max(ca + cb j, ma + mb j). */
+static int64_t seg_span(const llmpod *p, int64_t k) {
+  int64_t da = p->ca - p->ma, db = p->cb - p->mb, cross; /* compute - memory = da + db j */
+  int64_t base = p->fixed * k;
+  if (db == 0) return base + (da >= 0 ? sum_line(p->ca, p->cb, k) : sum_line(p->ma, p->mb, k));
+  if (db > 0) { /* memory-bound first, compute-bound from j >= ceil(-da / db) */
+    cross = -floor_div(da, db);
+    cross = cross < 0 ? 0 : cross > k ? k : cross;
+    return base + sum_line(p->ma, p->mb, cross) + sum_line(p->ca, p->cb, k) - sum_line(p->ca, p->cb, cross);
+  }
+  /* compute-bound first, for j <= floor(da / -db) */
+  cross = floor_div(da, -db) + 1;
+  cross = cross < 0 ? 0 : cross > k ? k : cross;
+  return base + sum_line(p->ca, p->cb, cross) + sum_line(p->ma, p->mb, k) - sum_line(p->ma, p->mb, cross);
+}
+
+static int64_t seg_time(const llmpod *p, int64_t k) { return p->seg_ps + seg_span(p, k); }
+
+/* Apply completed decode iterations up to k to the sequences. */
+static void materialize(llmpod *p, int32_t k) {
+  int32_t delta = k - p->seg_done;
+  if (delta <= 0) return;
+  for (int32_t i = 0; i < p->nrun; i++) {
+    p->run[i].ctx += delta;
+    p->run[i].r->generated += delta;
+  }
+  p->seg_done = k;
+}
+
+static void remove_at(llmpod *p, int32_t i) {
+  for (; i + 1 < p->nrun; i++) p->run[i] = p->run[i + 1];
+  p->nrun--;
+}
+
+/* ---- scheduling at an iteration boundary (p->now_ps) ---- */
+
+static bool try_prefill(llmpod *p) {
+  const llmpod_config *c = &p->cfg;
+  int32_t free_blocks = c->total_blocks - used_blocks(p), admitted = 0;
+  int64_t tokens = 0, pairs = 0;
+  request *r;
+  while ((r = p->waiting.head)) {
+    int32_t prompt = r->input_tokens + r->generated, need = blocks_for(p, prompt);
+    if (p->nrun + 1 > c->max_num_seqs || tokens + prompt > c->max_num_batched_tokens ||
+        free_blocks - need < c->watermark_blocks)
+      break;
+    rq_pop(&p->waiting);
+    if (r->start_us < 0) r->start_us = to_us_ceil(p, p->now_ps);
+    p->run[p->nrun++] = (lseq){r, prompt};
+    free_blocks -= need;
+    tokens += prompt;
+    pairs += (int64_t)prompt * (prompt + 1) / 2;
+    admitted++;
+  }
+  if (!admitted) return false;
+  p->kind = PREFILL;
+  p->prefill_from = p->nrun - admitted;
+  p->seg_ps = p->now_ps;
+  p->end_ps = p->next_ps = p->now_ps + perf_iter_ps(&c->perf, tokens, pairs, 0, 0, admitted);
+  return true;
+}
+
+/* Before a decode step: every sequence whose next token needs a new block gets one, the newest
+ * sequences giving theirs up when none is free (vLLM _schedule_running). */
+static void preempt_for_step(llmpod *p) {
+  int32_t free_blocks = p->cfg.total_blocks - used_blocks(p);
+  rq_list back = {0}; /* preempted, oldest first */
+  for (int32_t i = 0; i < p->nrun; i++) {
+    lseq *s = &p->run[i];
+    if (blocks_for(p, s->ctx + 1) == blocks_for(p, s->ctx)) continue;
+    while (free_blocks < 1 && p->nrun - 1 > i) {
+      lseq *v = &p->run[p->nrun - 1];
+      free_blocks += blocks_for(p, v->ctx);
+      v->r->preemptions++;
+      rq_push(&back, v->r);
+      p->nrun--;
+    }
+    if (free_blocks < 1) { /* i is the newest left: it yields itself */
+      s->r->preemptions++;
+      rq_push(&back, s->r);
+      p->nrun--;
+      break;
+    }
+    free_blocks--;
+  }
+  /* back holds newest first; put them at the queue head with the oldest in front */
+  request *r;
+  while ((r = back.head)) {
+    rq_unlink(&back, r);
+    r->next = p->waiting.head;
+    r->prev = NULL;
+    if (p->waiting.head) p->waiting.head->prev = r;
+    else p->waiting.tail = r;
+    p->waiting.head = r;
+    p->waiting.len++;
+  }
+}
+
+/* Iterations before the KV cache cannot hold the next token of every sequence. */
+static int64_t iterations_until_full(const llmpod *p) {
+  /* Blocks to start iteration j: sum_i ceil((ctx_i + j + 1) / bs)
+   *   = D + Q + m D + #{i : r_i >= bs - x}   for j = m bs + x, ctx_i = q_i bs + r_i. */
+  int32_t bs = p->cfg.block_size, d = p->nrun;
+  int64_t q = 0;
+  int32_t hist[256] = {0};
+  for (int32_t i = 0; i < d; i++) {
+    q += p->run[i].ctx / bs;
+    hist[p->run[i].ctx % bs]++;
+  }
+  int64_t best = INT64_MAX, cnt = 0;
+  for (int32_t x = 0; x < bs; x++) {
+    if (x > 0) cnt += hist[bs - x];
+    int64_t need0 = d + q + cnt;
+    int64_t m = need0 > p->cfg.total_blocks ? 0 : (p->cfg.total_blocks - need0) / d + 1;
+    int64_t j = m * bs + x;
+    if (j < best) best = j;
+  }
+  return best;
+}
+
+static void plan_decode(llmpod *p) {
+  const perf_model *pm = &p->cfg.perf;
+  int64_t d = p->nrun, c0 = 0, n = INT32_MAX;
+  for (int32_t i = 0; i < p->nrun; i++) {
+    const lseq *s = &p->run[i];
+    c0 += s->ctx + 1;
+    int64_t left = s->r->output_tokens - s->r->generated;
+    if (left < n) n = left;
+  }
+  int64_t full = iterations_until_full(p);
+  if (full < n) n = full;
+  if (p->cfg.stepped) n = 1;
+  assert(n >= 1);
+  p->kind = DECODE;
+  p->fixed = pm->ovh + pm->ovh_seq * d;
+  p->ca = pm->c_tok * d + pm->c_pair * c0;
+  p->cb = pm->c_pair * d;
+  p->ma = pm->m_w + pm->m_kv * c0;
+  p->mb = pm->m_kv * d;
+  p->seg_ps = p->now_ps;
+  p->seg_iters = (int32_t)n;
+  p->seg_done = 0;
+  p->end_ps = seg_time(p, n);
+  p->next_ps = seg_time(p, 1);
+}
+
+static void schedule(llmpod *p) {
+  if (p->now_ps >= REBASE_PS) {
+    int64_t shift_us = p->now_ps / PS_PER_US;
+    p->base_us += shift_us;
+    p->now_ps -= shift_us * PS_PER_US;
+  }
+  p->kind = IDLE;
+  if (try_prefill(p) || p->nrun == 0) return;
+  preempt_for_step(p);
+  if (p->nrun == 0) {
+    bool ok = try_prefill(p);
+    assert(ok && "after preempting every sequence the queue head must fit");
+    (void)ok;
+    return;
+  }
+  plan_decode(p);
+}
+
+/* Sequences that have all their tokens leave the batch. */
+static void finish_done(llmpod *p, pod_done_fn done, void *ctx) {
+  int64_t t_us = to_us_ceil(p, p->now_ps);
+  int32_t k = 0;
+  for (int32_t i = 0; i < p->nrun; i++) {
+    lseq s = p->run[i];
+    if (s.r->generated < s.r->output_tokens) {
+      p->run[k++] = s;
+      continue;
+    }
+    s.r->finish_us = t_us;
+    done(ctx, s.r, t_us, RQ_OK);
+  }
+  p->nrun = k;
+}
+
+static void end_prefill(llmpod *p, pod_done_fn done, void *ctx) {
+  p->now_ps = p->end_ps;
+  int64_t t_us = to_us_ceil(p, p->now_ps);
+  for (int32_t i = p->prefill_from; i < p->nrun; i++) {
+    request *r = p->run[i].r;
+    r->generated++;
+    if (r->first_token_us < 0) r->first_token_us = t_us;
+  }
+  finish_done(p, done, ctx);
+  schedule(p);
+}
+
+/* Largest k in [seg_done, seg_iters] whose boundary is at or before t. */
+static int32_t iterations_by(const llmpod *p, int64_t t) {
+  int32_t lo = p->seg_done, hi = p->seg_iters;
+  while (lo < hi) {
+    int32_t mid = lo + (hi - lo + 1) / 2;
+    if (seg_time(p, mid) <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+static void lp_advance(void *self, int64_t t_us, pod_done_fn done, void *ctx) {
+  llmpod *p = self;
+  for (;;) {
+    int64_t t = (t_us - p->base_us) * PS_PER_US;
+    if (p->kind == IDLE || p->next_ps > t) return;
+    if (p->kind == PREFILL) {
+      end_prefill(p, done, ctx);
+      continue;
+    }
+    if (p->end_ps <= t) {
+      materialize(p, p->seg_iters);
+      p->now_ps = p->end_ps;
+      finish_done(p, done, ctx);
+      schedule(p);
+      continue;
+    }
+    int32_t k = iterations_by(p, t);
+    materialize(p, k);
+    p->now_ps = seg_time(p, k);
+    p->next_ps = seg_time(p, k + 1);
+    return;
+  }
+}
+
+/* ---- the pod interface ---- */
+
+static void lp_submit(void *self, request *r, int64_t now_us, pod_done_fn done, void *ctx) {
+  llmpod *p = self;
+  const llmpod_config *c = &p->cfg;
+  int64_t total = (int64_t)r->input_tokens + r->output_tokens;
+  if (total > c->max_model_len || blocks_for(p, total) > c->total_blocks - c->watermark_blocks) {
+    r->finish_us = now_us;
+    done(ctx, r, now_us, RQ_FAILED);
+    return;
+  }
+  rq_push(&p->waiting, r);
+  if (p->kind == IDLE) {
+    p->now_ps = (now_us - p->base_us) * PS_PER_US;
+    schedule(p);
+  } else if (p->kind == DECODE && p->seg_iters > p->seg_done + 1) {
+    p->seg_iters = p->seg_done + 1; /* the scheduler looks at the queue after this iteration */
+    p->end_ps = seg_time(p, p->seg_iters);
+  }
+}
+
+static void lp_cancel(void *self, request *r, int64_t now_us) {
+  llmpod *p = self;
+  (void)now_us;
+  for (int32_t i = 0; i < p->nrun; i++) {
+    if (p->run[i].r != r) continue;
+    remove_at(p, i);
+    if (p->kind == PREFILL && i < p->prefill_from) p->prefill_from--;
+    if (p->kind == DECODE && p->seg_iters > p->seg_done + 1) {
+      /* The iteration in progress keeps its time; the next one is planned without r. */
+      p->seg_iters = p->seg_done + 1;
+      p->end_ps = seg_time(p, p->seg_iters);
+    }
+    return;
+  }
+  rq_unlink(&p->waiting, r);
+}
+
+static int64_t lp_next_us(const void *self) {
+  const llmpod *p = self;
+  return p->kind == IDLE ? INT64_MAX : to_us_ceil(p, p->end_ps);
+}
+
+static void lp_gauges(const void *self, pod_gauges *g) {
+  const llmpod *p = self;
+  int32_t used = 0, extra = p->kind == DECODE ? 1 : 0; /* a decode step holds the new token's slot */
+  for (int32_t i = 0; i < p->nrun; i++) used += blocks_for(p, p->run[i].ctx + extra);
+  g->running = p->nrun;
+  g->waiting = (int32_t)p->waiting.len;
+  g->kv_usage = (double)used / p->cfg.total_blocks;
+}
+
+static void lp_evict(void *self, int64_t now_us, pod_done_fn out, void *ctx) {
+  llmpod *p = self;
+  for (int32_t i = 0; i < p->nrun; i++) out(ctx, p->run[i].r, now_us, RQ_FAILED);
+  p->nrun = 0;
+  request *r;
+  while ((r = rq_pop(&p->waiting))) out(ctx, r, now_us, RQ_FAILED);
+  p->kind = IDLE;
+}
+
+static void lp_free(void *self) {
+  llmpod *p = self;
+  free(p->run);
+  free(p);
+}
+
+static const pod_ops llmpod_ops = {
+  .name = "llm",
+  .submit = lp_submit,
+  .cancel = lp_cancel,
+  .next_us = lp_next_us,
+  .advance = lp_advance,
+  .gauges = lp_gauges,
+  .evict = lp_evict,
+  .free = lp_free,
+};
+
+pod_model llmpod_new(const llmpod_config *cfg) {
+  assert(cfg->block_size >= 1 && cfg->block_size <= 256 && cfg->total_blocks > cfg->watermark_blocks);
+  assert(cfg->max_num_seqs >= 1 && cfg->max_num_batched_tokens >= cfg->max_model_len);
+  llmpod *p = xcalloc(1, sizeof *p);
+  p->cfg = *cfg;
+  p->run = xcalloc((size_t)cfg->max_num_seqs, sizeof *p->run);
+  return (pod_model){&llmpod_ops, p};
+}
+
+int32_t llmpod_kv_blocks(const gpu_spec *g, const llm_spec *m, double gpu_memory_utilization,
+                         double activation_reserve_bytes, int32_t block_size) {
+  double kv = g->memory * gpu_memory_utilization - m->params * m->bytes_per_weight - activation_reserve_bytes;
+  double per_block = llm_kv_bytes_per_token(m) * block_size;
+  if (kv < per_block) return 0;
+  double n = floor(kv / per_block);
+  return n > INT32_MAX ? INT32_MAX : (int32_t)n;
+}

@@ -1,0 +1,56 @@
+/*
+ * llmpod: a vLLM server on one GPU, as a state machine in simulated time.
+ *
+ * Scheduler (vLLM 0.6, V0 engine, chunked prefill off; vllm/core/scheduler.py):
+ *   - requests wait in an FCFS queue; preempted requests go back to its head;
+ *   - each step first tries to admit waiting requests for a prefill-only iteration, in queue
+ *     order, while they fit max_num_seqs (running included), max_num_batched_tokens and the KV
+ *     cache with `watermark_blocks` to spare; the first that does not fit stops admission;
+ *   - otherwise every running sequence decodes one token; a sequence that needs a new KV block
+ *     when none is free makes the newest running sequences give theirs up (preemption by
+ *     recompute: blocks freed, request back to the queue head; on readmission it prefills its
+ *     prompt plus the tokens it had generated);
+ *   - the prefill iteration yields each admitted request's next token (its first, unless it
+ *     is being recomputed); a request is done when it has all its output tokens.
+ * A request whose prompt plus output can never fit (the context window, or the whole KV cache
+ * less the watermark) is rejected at once, as vLLM's API server rejects it.
+ *
+ * Time: iteration times come from models/perf.h in integer picoseconds. While the batch does
+ * not change, decode iterations form a segment whose boundaries are closed-form (the KV each
+ * sequence reads grows by one token per step), so the pod wakes the engine only when the batch
+ * changes: a sequence finishes, the KV cache runs out, or a new request waits for the next
+ * iteration boundary. The pod keeps its own picosecond clock (rebased as it runs) and reports
+ * times rounded up to the microsecond. `stepped` ends every segment after one iteration, which
+ * the tests use to show that the closed form changes nothing.
+ *
+ * Gauges: running (sequences in the batch, including those being prefilled), waiting (queue),
+ * KV-cache usage = blocks held / total blocks, as vllm:gpu_cache_usage_perc.
+ */
+#ifndef PODSCALE_LLMPOD_H
+#define PODSCALE_LLMPOD_H
+
+#include <stdbool.h>
+
+#include "models/catalog.h"
+#include "models/perf.h"
+#include "models/pod.h"
+
+typedef struct llmpod_config {
+  perf_model perf;
+  int32_t block_size;             /* tokens per KV block (vLLM default 16) */
+  int32_t total_blocks;           /* KV blocks on the GPU */
+  int32_t watermark_blocks;       /* kept free when admitting (vLLM: 1% of total) */
+  int32_t max_num_seqs;           /* sequences in a batch (vLLM default 256) */
+  int32_t max_num_batched_tokens; /* tokens in a prefill iteration */
+  int32_t max_model_len;          /* context window */
+  bool stepped;                   /* one engine event per iteration (tests) */
+} llmpod_config;
+
+/* Sizing as vLLM does it: memory * gpu_memory_utilization - weights - activation reserve,
+ * divided into blocks of block_size tokens. Returns 0 when the weights do not fit. */
+int32_t llmpod_kv_blocks(const gpu_spec *g, const llm_spec *m, double gpu_memory_utilization,
+                         double activation_reserve_bytes, int32_t block_size);
+
+pod_model llmpod_new(const llmpod_config *cfg);
+
+#endif
