@@ -55,6 +55,7 @@ void outfile_abort(outfile *f) {
 }
 
 bool outfile_mkdirs(const char *dir, ps_err *err) {
+  if (!dir[0]) return ps_fail(err, "expected an output directory name, found an empty one");
   char *p = xstrdup(dir);
   bool ok = true;
   for (char *s = p + 1; ok; s++) {

@@ -1,5 +1,5 @@
 /*
- * stats: sample statistics for summaries (GSL on sorted data) and the queueing formulas the
+ * stats: sample statistics for summaries (GSL's definitions) and the queueing formulas the
  * simulator is validated against.
  */
 #ifndef PODSCALE_STATS_H
@@ -15,7 +15,7 @@ typedef struct sample {
 
 void sample_add(sample *s, double x);
 void sample_free(sample *s);
-double sample_mean(const sample *s);         /* NaN when empty */
+double sample_mean(const sample *s); /* NaN when empty */
 /* q in [0,1], as gsl_stats_quantile_from_sorted_data; reorders v; NaN when empty */
 double sample_quantile(sample *s, double q);
 

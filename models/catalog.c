@@ -8,21 +8,21 @@
 
 /* Datasheet figures (docs/catalog.md): dense tensor FP16/BF16 without sparsity. */
 static const gpu_spec gpus[] = {
-  {"V100-32GB", 125 * TFLOPS, 900 * GBPS, 32 * GIB, 2.48},
-  {"A10-24GB", 125 * TFLOPS, 600 * GBPS, 24 * GIB, 1.01},
-  {"L20-48GB", 119.5 * TFLOPS, 864 * GBPS, 48 * GIB, 1.20},
-  {"A40-48GB", 149.7 * TFLOPS, 696 * GBPS, 48 * GIB, 1.28},
-  {"A100-80GB", 312 * TFLOPS, 2039 * GBPS, 80 * GIB, 3.67},
-  {"H100-80GB", 989 * TFLOPS, 3350 * GBPS, 80 * GIB, 6.98},
+    {"V100-32GB", 125 * TFLOPS, 900 * GBPS, 32 * GIB, 2.48},
+    {"A10-24GB", 125 * TFLOPS, 600 * GBPS, 24 * GIB, 1.01},
+    {"L20-48GB", 119.5 * TFLOPS, 864 * GBPS, 48 * GIB, 1.20},
+    {"A40-48GB", 149.7 * TFLOPS, 696 * GBPS, 48 * GIB, 1.28},
+    {"A100-80GB", 312 * TFLOPS, 2039 * GBPS, 80 * GIB, 3.67},
+    {"H100-80GB", 989 * TFLOPS, 3350 * GBPS, 80 * GIB, 6.98},
 };
 
 /* Model configurations (config.json of each release; docs/catalog.md). */
 static const llm_spec llms[] = {
-  {"llama-2-7b", 32, 4096, 32, 32, 6.74e9, 2, 4096},
-  {"deepseek-llm-7b-chat", 30, 4096, 32, 32, 6.91e9, 2, 4096},
-  {"deepseek-coder-6.7b", 32, 4096, 32, 32, 6.74e9, 2, 16384},
-  {"llama-3-8b", 32, 4096, 32, 8, 8.03e9, 2, 8192},
-  {"deepseek-r1-distill-llama-8b", 32, 4096, 32, 8, 8.03e9, 2, 131072},
+    {"llama-2-7b", 32, 4096, 32, 32, 6.74e9, 2, 4096},
+    {"deepseek-llm-7b-chat", 30, 4096, 32, 32, 6.91e9, 2, 4096},
+    {"deepseek-coder-6.7b", 32, 4096, 32, 32, 6.74e9, 2, 16384},
+    {"llama-3-8b", 32, 4096, 32, 8, 8.03e9, 2, 8192},
+    {"deepseek-r1-distill-llama-8b", 32, 4096, 32, 8, 8.03e9, 2, 131072},
 };
 
 const gpu_spec *catalog_gpu(const char *name) {

@@ -18,20 +18,20 @@ enum { IDLE, PREFILL, DECODE };
 
 typedef struct llmpod {
   llmpod_config cfg;
-  lseq *run;         /* the batch, in admission order (newest last) */
+  lseq *run; /* the batch, in admission order (newest last) */
   int32_t nrun;
-  rq_list waiting;   /* FCFS queue */
-  int64_t base_us;   /* pod clock origin */
-  int64_t now_ps;    /* last boundary processed, ps after base_us */
-  int kind;          /* IDLE, PREFILL or DECODE */
+  rq_list waiting;      /* FCFS queue */
+  int64_t base_us;      /* pod clock origin */
+  int64_t now_ps;       /* last boundary processed, ps after base_us */
+  int kind;             /* IDLE, PREFILL or DECODE */
   int32_t prefill_from; /* PREFILL: run[prefill_from..nrun) are being prefilled */
   /* DECODE segment: iteration j takes fixed + max(ca + cb j, ma + mb j) ps */
   int64_t seg_ps;    /* start of the segment */
   int32_t seg_iters; /* iterations planned */
   int32_t seg_done;  /* iterations applied to the sequences */
   int64_t fixed, ca, cb, ma, mb;
-  int64_t end_ps;    /* end of the prefill iteration or of the decode segment */
-  int64_t next_ps;   /* end of the iteration in progress */
+  int64_t end_ps;  /* end of the prefill iteration or of the decode segment */
+  int64_t next_ps; /* end of the iteration in progress */
 } llmpod;
 
 static int32_t blocks_for(const llmpod *p, int64_t tokens) {
@@ -44,7 +44,8 @@ static int64_t to_us_ceil(const llmpod *p, int64_t t_ps) {
 
 static int32_t used_blocks(const llmpod *p) {
   int32_t n = 0;
-  for (int32_t i = 0; i < p->nrun; i++) n += blocks_for(p, p->run[i].ctx);
+  for (int32_t i = 0; i < p->nrun; i++)
+    n += blocks_for(p, p->run[i].ctx);
   return n;
 }
 
@@ -64,12 +65,14 @@ static int64_t seg_span(const llmpod *p, int64_t k) {
   if (db > 0) { /* memory-bound first, compute-bound from j >= ceil(-da / db) */
     cross = -floor_div(da, db);
     cross = cross < 0 ? 0 : cross > k ? k : cross;
-    return base + sum_line(p->ma, p->mb, cross) + sum_line(p->ca, p->cb, k) - sum_line(p->ca, p->cb, cross);
+    return base + sum_line(p->ma, p->mb, cross) + sum_line(p->ca, p->cb, k) -
+           sum_line(p->ca, p->cb, cross);
   }
   /* compute-bound first, for j <= floor(da / -db) */
   cross = floor_div(da, -db) + 1;
   cross = cross < 0 ? 0 : cross > k ? k : cross;
-  return base + sum_line(p->ca, p->cb, cross) + sum_line(p->ma, p->mb, k) - sum_line(p->ma, p->mb, cross);
+  return base + sum_line(p->ca, p->cb, cross) + sum_line(p->ma, p->mb, k) -
+         sum_line(p->ma, p->mb, cross);
 }
 
 static int64_t seg_time(const llmpod *p, int64_t k) { return p->seg_ps + seg_span(p, k); }
@@ -86,7 +89,8 @@ static void materialize(llmpod *p, int32_t k) {
 }
 
 static void remove_at(llmpod *p, int32_t i) {
-  for (; i + 1 < p->nrun; i++) p->run[i] = p->run[i + 1];
+  for (; i + 1 < p->nrun; i++)
+    p->run[i] = p->run[i + 1];
   p->nrun--;
 }
 
@@ -147,8 +151,10 @@ static void preempt_for_step(llmpod *p) {
     rq_unlink(&back, r);
     r->next = p->waiting.head;
     r->prev = NULL;
-    if (p->waiting.head) p->waiting.head->prev = r;
-    else p->waiting.tail = r;
+    if (p->waiting.head)
+      p->waiting.head->prev = r;
+    else
+      p->waiting.tail = r;
     p->waiting.head = r;
     p->waiting.len++;
   }
@@ -253,8 +259,10 @@ static int32_t iterations_by(const llmpod *p, int64_t t) {
   int32_t lo = p->seg_done, hi = p->seg_iters;
   while (lo < hi) {
     int32_t mid = lo + (hi - lo + 1) / 2;
-    if (seg_time(p, mid) <= t) lo = mid;
-    else hi = mid - 1;
+    if (seg_time(p, mid) <= t)
+      lo = mid;
+    else
+      hi = mid - 1;
   }
   return lo;
 }
@@ -328,8 +336,10 @@ static int64_t lp_next_us(const void *self) {
 
 static void lp_gauges(const void *self, pod_gauges *g) {
   const llmpod *p = self;
-  int32_t used = 0, extra = p->kind == DECODE ? 1 : 0; /* a decode step holds the new token's slot */
-  for (int32_t i = 0; i < p->nrun; i++) used += blocks_for(p, p->run[i].ctx + extra);
+  int32_t used = 0,
+          extra = p->kind == DECODE ? 1 : 0; /* a decode step holds the new token's slot */
+  for (int32_t i = 0; i < p->nrun; i++)
+    used += blocks_for(p, p->run[i].ctx + extra);
   g->running = p->nrun;
   g->waiting = (int32_t)p->waiting.len;
   g->kv_usage = (double)used / p->cfg.total_blocks;
@@ -337,10 +347,12 @@ static void lp_gauges(const void *self, pod_gauges *g) {
 
 static void lp_evict(void *self, int64_t now_us, pod_done_fn out, void *ctx) {
   llmpod *p = self;
-  for (int32_t i = 0; i < p->nrun; i++) out(ctx, p->run[i].r, now_us, RQ_FAILED);
+  for (int32_t i = 0; i < p->nrun; i++)
+    out(ctx, p->run[i].r, now_us, RQ_FAILED);
   p->nrun = 0;
   request *r;
-  while ((r = rq_pop(&p->waiting))) out(ctx, r, now_us, RQ_FAILED);
+  while ((r = rq_pop(&p->waiting)))
+    out(ctx, r, now_us, RQ_FAILED);
   p->kind = IDLE;
 }
 
@@ -351,18 +363,19 @@ static void lp_free(void *self) {
 }
 
 static const pod_ops llmpod_ops = {
-  .name = "llm",
-  .submit = lp_submit,
-  .cancel = lp_cancel,
-  .next_us = lp_next_us,
-  .advance = lp_advance,
-  .gauges = lp_gauges,
-  .evict = lp_evict,
-  .free = lp_free,
+    .name = "llm",
+    .submit = lp_submit,
+    .cancel = lp_cancel,
+    .next_us = lp_next_us,
+    .advance = lp_advance,
+    .gauges = lp_gauges,
+    .evict = lp_evict,
+    .free = lp_free,
 };
 
 pod_model llmpod_new(const llmpod_config *cfg) {
-  assert(cfg->block_size >= 1 && cfg->block_size <= 256 && cfg->total_blocks > cfg->watermark_blocks);
+  assert(cfg->block_size >= 1 && cfg->block_size <= 256 &&
+         cfg->total_blocks > cfg->watermark_blocks);
   assert(cfg->max_num_seqs >= 1 && cfg->max_num_batched_tokens >= cfg->max_model_len);
   llmpod *p = xcalloc(1, sizeof *p);
   p->cfg = *cfg;
@@ -372,7 +385,8 @@ pod_model llmpod_new(const llmpod_config *cfg) {
 
 int32_t llmpod_kv_blocks(const gpu_spec *g, const llm_spec *m, double gpu_memory_utilization,
                          double activation_reserve_bytes, int32_t block_size) {
-  double kv = g->memory * gpu_memory_utilization - m->params * m->bytes_per_weight - activation_reserve_bytes;
+  double kv = g->memory * gpu_memory_utilization - m->params * m->bytes_per_weight -
+              activation_reserve_bytes;
   double per_block = llm_kv_bytes_per_token(m) * block_size;
   if (kv < per_block) return 0;
   double n = floor(kv / per_block);

@@ -17,11 +17,10 @@ typedef struct policy_obs {
   uint32_t deployment;   /* index in the scenario's deployments */
   int32_t current;       /* replicas the deployment has now (desired so far) */
   int32_t ready;         /* pods ready and routed */
-  int32_t running;       /* requests running, summed over ready pods */
-  int32_t waiting;       /* requests waiting on pods, summed over ready pods */
+  int32_t running;       /* requests running, summed over ready and terminating pods */
+  int32_t waiting;       /* requests waiting on pods, summed over ready and terminating pods */
   int32_t gateway_queue; /* requests held in the gateway (no pod ready) */
   double kv_usage;       /* mean KV-cache usage (0-1) over ready pods */
-  double arrival_rps;    /* arrivals per second over the last period */
 } policy_obs;
 
 typedef struct policy_decision {

@@ -1,7 +1,7 @@
 /*
  * slotpod: a pod with `slots` parallel servers and a FIFO queue, each request holding one slot
- * for a service time drawn from a distribution (exponential, deterministic or lognormal) at the
- * request's own uniform (request.service_u), so a request costs the same wherever it runs.
+ * for a service time drawn from a distribution (exponential, deterministic, uniform or lognormal)
+ * at the request's own uniform (request.service_u), so a request costs the same wherever it runs.
  *
  * It is the validation model: one slot pod under Poisson arrivals with exponential service is
  * an M/M/c queue, whose mean wait is Erlang C. It has no tokens of its own: output tokens are

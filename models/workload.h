@@ -12,9 +12,10 @@
  * (exponential gaps for Poisson, gamma gaps with mean 1 and the given coefficient of variation)
  * are mapped through the inverse of the cumulative rate Lambda(t), which is closed-form for
  * piecewise-linear rates. rate_scale multiplies the rate; time_scale stretches time (a time
- * scale of 2 makes the workload twice as long at half the rate). For counts and traces, a rate
- * scale k keeps floor(k) copies of each arrival plus one more with probability frac(k), extra
- * copies placed uniformly before the next recorded arrival.
+ * scale of 2 makes the workload twice as long at half the rate). A rate scale k gives a second
+ * of a count file with count c floor(ck) arrivals plus one more with probability frac(ck), and
+ * each trace record floor(k) copies plus one more with probability frac(k), the extra copies
+ * placed uniformly before the next recorded arrival.
  *
  * A generator is a pure function of its spec and its four GSL streams (arrivals, input tokens,
  * output tokens, service); creating it again from the same seeds yields the same requests,

@@ -106,9 +106,12 @@ static int cmd_run(int argc, char **argv) {
       char *end;
       errno = 0;
       seed = strtoull(optarg, &end, 10);
-      if (*optarg == '-' || end == optarg || *end || errno) {
+      /* Digits only, and exact in run.json (a JSON number holds integers up to 2^53 - 1). */
+      if (strspn(optarg, "0123456789") != strlen(optarg) || end == optarg || *end || errno ||
+          seed > 9007199254740991ULL) {
         free(policies);
-        return usage_error("--seed: expected a whole number >= 0, found '%s'", optarg);
+        return usage_error("--seed: expected a whole number from 0 to 9007199254740991, found '%s'",
+                           optarg);
       }
       has_seed = true;
       break;

@@ -98,7 +98,11 @@ static request *pool_at(cl *c, uint32_t slot) {
 
 static void finish(cl *c, request *r, rq_status status, int64_t t_us) {
   r->status = status;
-  if (status != RQ_OK) r->finish_us = t_us;
+  if (status != RQ_OK) {
+    r->finish_us = t_us;
+    /* A pod may have planned a first token that the request did not live to see. */
+    if (r->first_token_us > t_us) r->first_token_us = -1;
+  }
   uint32_t dep = r->pod >= 0 ? c->pods[r->pod]->dep : UINT32_MAX;
   if (status == RQ_OK) c->completed[dep]++;
   if (c->h->request) c->h->request(c->h->ctx, r, dep);
@@ -310,7 +314,6 @@ static void evaluate_policy(cl *c) {
         .waiting = v.waiting,
         .gateway_queue = (int32_t)c->gateway.len,
         .kv_usage = ready ? v.kv_sum / ready : 0,
-        .arrival_rps = 0,
     };
     policy_decision dec;
     policy_decide(&c->pol->cfg, &obs, &dec);
@@ -423,7 +426,7 @@ static void on_grace(cl *c, uint32_t i) {
 static void end_run(cl *c) {
   c->ended = true;
   c->res->end_us = now(c);
-  take_sample(c);
+  if (c->last_sample_us != now(c)) take_sample(c); /* unless a sample was just taken */
   request *r;
   while ((r = rq_pop(&c->gateway)))
     finish(c, r, RQ_FAILED, now(c));

@@ -43,6 +43,10 @@ cJSON *jv_parse_file(const char *path, char **text_out, ps_err *err) {
   cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
   if (!root) {
     if (!end) end = text;
+    /* cJSON reports some errors (a key expected, a string cut short) one past the offending
+     * character, at the line's end: point back at the last character of that line. */
+    while (end > text && (*end == '\n' || *end == '\r') && end[-1] != '\n')
+      end--;
     long line = 1, col = 1;
     for (const char *p = text; p < end; p++) {
       if (*p == '\n')

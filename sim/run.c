@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "analysis/csvw.h"
 #include "analysis/outfile.h"
@@ -67,17 +68,16 @@ static void on_request(void *ctx, const request *r, uint32_t dep) {
   const sc_output *o = &a->sc->output;
   int64_t ttft = r->first_token_us >= 0 ? r->first_token_us - r->arrival_us : -1;
   int64_t e2e = r->status == RQ_OK ? r->finish_us - r->arrival_us : -1;
-  int64_t tpot = r->status == RQ_OK && r->output_tokens > 1
-                     ? (r->finish_us - r->first_token_us) / (r->output_tokens - 1)
-                     : -1;
+  /* seconds per output token after the first; NaN (an empty field) when there is none */
+  double tpot = r->status == RQ_OK && r->output_tokens > 1
+                    ? (double)(r->finish_us - r->first_token_us) * 1e-6 / (r->output_tokens - 1)
+                    : NAN;
   static const char *const status[] = {"pending", "ok", "timeout", "failed"};
   if (r->status == RQ_OK) {
     a->ok++;
     sample_add(&a->e2e, (double)e2e * 1e-6);
     sample_add(&a->ttft, (double)ttft * 1e-6);
-    if (tpot >= 0)
-      sample_add(&a->tpot,
-                 (double)(r->finish_us - r->first_token_us) * 1e-6 / (r->output_tokens - 1));
+    if (!isnan(tpot)) sample_add(&a->tpot, tpot);
     bool met = (o->slo_e2e_s <= 0 || (double)e2e * 1e-6 <= o->slo_e2e_s) &&
                (o->slo_ttft_s <= 0 || (double)ttft * 1e-6 <= o->slo_ttft_s);
     a->slo_met += met;
@@ -102,7 +102,7 @@ static void on_request(void *ctx, const request *r, uint32_t dep) {
   csvw_time(w, r->first_token_us);
   csvw_time(w, r->finish_us);
   csvw_time(w, ttft);
-  csvw_time(w, tpot);
+  csvw_num(w, tpot);
   csvw_time(w, e2e);
   csvw_str(w, status[r->status]);
   csvw_int(w, r->preemptions);
@@ -222,7 +222,9 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
   cJSON_AddStringToObject(runj, "scenario", sc->path);
   cJSON_AddStringToObject(runj, "scenario_name", sc->name);
   cJSON_AddStringToObject(runj, "scenario_digest", sc->digest);
-  cJSON_AddNumberToObject(runj, "seed", (double)opt->seed);
+  char seed[24]; /* printed as an integer: cJSON's doubles drop digits above 10^15 */
+  snprintf(seed, sizeof seed, "%llu", (unsigned long long)opt->seed);
+  cJSON_AddRawToObject(runj, "seed", seed);
   cJSON_AddNumberToObject(runj, "duration_s", (double)sc->duration_us * 1e-6);
   cJSON *pols = cJSON_AddArrayToObject(runj, "policies");
 
@@ -270,6 +272,11 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
       ok = outfile_commit(&f[k], err);
     else
       outfile_abort(&f[k]);
+  }
+  if (ok && !write_requests) { /* a requests.csv of an earlier run would not belong to this one */
+    char stale[4096];
+    snprintf(stale, sizeof stale, "%s/%s", opt->out_dir, file_names[F_REQUESTS]);
+    unlink(stale);
   }
   return ok;
 }

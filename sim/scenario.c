@@ -82,6 +82,9 @@ static bool parse_timestamp(const char *s, int64_t *out) {
     }
   }
   if (*p) return false;
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap)) return false;
   /* days from civil (proleptic Gregorian), H. Hinnant's algorithm */
   y -= mo <= 2;
   int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -196,10 +199,17 @@ static bool load_dist(jv *v, const cJSON *obj, const char *key, bool required, b
       *out = (dist){DIST_TRACE, 0, 0};
       break;
     }
-  if (ok && kind != 2 && kind != 5 &&
-      (cJSON_GetObjectItemCaseSensitive(node, "min") ||
-       cJSON_GetObjectItemCaseSensitive(node, "max")))
-    ok = jv_fail(v, "expected \"min\" and \"max\" only with \"dist\": \"uniform\"");
+  /* Each kind takes only its own parameters: a stray one is a mistake, not a no-op. */
+  static const char *const params[6][3] = {{"value"}, {"value"},       {"min", "max"},
+                                           {"mean"},  {"mean", "p99"}, {NULL}};
+  for (const cJSON *m = ok ? node->child : NULL; m && ok; m = m->next) {
+    bool known = !strcmp(m->string, "dist");
+    for (int k = 0; k < 2 && params[kind][k] && !known; k++)
+      known = !strcmp(params[kind][k], m->string);
+    if (!known)
+      ok = jv_fail_at(v, m->string, "expected no \"%s\" with \"dist\": \"%s\"", m->string,
+                      kinds[kind]);
+  }
   jv_leave(v, mark);
   return ok;
 }
@@ -354,10 +364,10 @@ static bool load_workload(jv *v, scenario *sc, const cJSON *node) {
     peak = fmax(peak, fmax(w->segments[i].rate_rps, w->segments[i].end_rps) * w->rate_scale /
                           w->time_scale);
   if (peak > MAX_RATE)
-    return jv_fail_at(
-        v, "rate_scale",
-        "expected a peak rate of at most %.0f requests per second, found %.6g after scaling",
-        MAX_RATE, peak);
+    return jv_fail(v,
+                   "expected a peak arrival rate (rate x rate_scale / time_scale) of at most %.0f "
+                   "requests per second, found %.6g",
+                   MAX_RATE, peak);
   return true;
 }
 

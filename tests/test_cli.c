@@ -1,12 +1,425 @@
+/*
+ * The podscale binary as a user runs it: exit status (0 ok, 1 runtime failure, 2 bad input),
+ * where messages go, and which files `podscale run` leaves behind.
+ *
+ * The binary is $PODSCALE_BIN, started with posix_spawn (no shell), stdout and stderr
+ * redirected to files in a fresh directory under /tmp that each test removes.
+ */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
-static void placeholder(void **state) { (void)state; }
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+typedef struct fx {
+  char dir[64];  /* mkdtemp directory */
+  char out[256]; /* DIR/out: the output directory given with -o */
+  char *stdout_text, *stderr_text;
+} fx;
+
+static void remove_tree(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) != 0) return;
+  if (S_ISDIR(st.st_mode)) {
+    DIR *d = opendir(path);
+    if (d) {
+      struct dirent *e;
+      char p[1024];
+      while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+        remove_tree(p);
+      }
+      closedir(d);
+    }
+    rmdir(path);
+  } else {
+    unlink(path);
+  }
+}
+
+static int setup(void **state) {
+  fx *f = calloc(1, sizeof *f);
+  if (!f) return -1;
+  strcpy(f->dir, "/tmp/podscale-test-cli-XXXXXX");
+  if (!mkdtemp(f->dir)) {
+    free(f);
+    return -1;
+  }
+  snprintf(f->out, sizeof f->out, "%s/out", f->dir);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fx *f = *state;
+  free(f->stdout_text);
+  free(f->stderr_text);
+  remove_tree(f->dir);
+  free(f);
+  return 0;
+}
+
+static char *slurp(const char *path) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return NULL;
+  size_t cap = 4096, n = 0, got;
+  char *s = malloc(cap);
+  while (s && (got = fread(s + n, 1, cap - n - 1, fp)) > 0) {
+    n += got;
+    if (n + 1 == cap) {
+      char *t = realloc(s, cap *= 2);
+      if (!t) free(s);
+      s = t;
+    }
+  }
+  fclose(fp);
+  if (s) s[n] = '\0';
+  return s;
+}
+
+static void write_text(const char *path, const char *text) {
+  FILE *fp = fopen(path, "w");
+  assert_non_null(fp);
+  assert_true(fputs(text, fp) >= 0);
+  assert_int_equal(fclose(fp), 0);
+}
+
+/* Run podscale with args (NULL-terminated, without argv[0]); returns the exit status and
+ * leaves the output in f->stdout_text and f->stderr_text. */
+static int podscale(fx *f, const char *const *args) {
+  const char *bin = getenv("PODSCALE_BIN");
+  if (!bin || !*bin) {
+    print_error("PODSCALE_BIN is not set (run the test through ctest)\n");
+    fail();
+  }
+  char *argv[32];
+  size_t n = 0;
+  argv[n++] = (char *)bin;
+  for (; args[n - 1]; n++) {
+    assert_true(n < sizeof argv / sizeof *argv - 1);
+    argv[n] = (char *)args[n - 1];
+  }
+  argv[n] = NULL;
+
+  char out_path[128], err_path[128];
+  snprintf(out_path, sizeof out_path, "%s/stdout.txt", f->dir);
+  snprintf(err_path, sizeof err_path, "%s/stderr.txt", f->dir);
+  posix_spawn_file_actions_t fa;
+  assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+  assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), 0);
+  assert_int_equal(
+      posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
+  assert_int_equal(
+      posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
+  pid_t pid;
+  int rc = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) {
+    print_error("cannot start %s: %s\n", bin, strerror(rc));
+    fail();
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    assert_int_equal(errno, EINTR);
+
+  free(f->stdout_text);
+  free(f->stderr_text);
+  f->stdout_text = slurp(out_path);
+  f->stderr_text = slurp(err_path);
+  assert_non_null(f->stdout_text);
+  assert_non_null(f->stderr_text);
+  unlink(out_path);
+  unlink(err_path);
+  if (!WIFEXITED(status)) {
+    print_error("podscale did not exit normally (status 0x%x); stderr:\n%s\n", status,
+                f->stderr_text);
+    fail();
+  }
+  return WEXITSTATUS(status);
+}
+
+#define assert_contains(haystack, needle)                                                          \
+  do {                                                                                             \
+    const char *h_ = (haystack), *n_ = (needle);                                                   \
+    if (!strstr(h_, n_)) {                                                                         \
+      print_error("expected \"%s\" in:\n%s\n", n_, h_);                                            \
+      fail();                                                                                      \
+    }                                                                                              \
+  } while (0)
+
+/* The exit status, with podscale's stderr shown when it is not the one expected. */
+#define assert_exit(f, want, ...)                                                                  \
+  do {                                                                                             \
+    int rc_ = podscale((f), (const char *const[]){__VA_ARGS__, NULL});                             \
+    if (rc_ != (want)) {                                                                           \
+      print_error("exit status %d, expected %d; stderr:\n%s\n", rc_, (want), (f)->stderr_text);    \
+      fail();                                                                                      \
+    }                                                                                              \
+  } while (0)
+
+static bool exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+/* ---- scenarios ---- */
+
+/* 60 s at 2 requests per second, one slots deployment, the given policies. */
+static const char *write_scenario(fx *f, const char *name, const char *policies, char *path,
+                                  size_t n) {
+  char text[2048];
+  snprintf(text, sizeof text,
+           "{\n"
+           "  \"workload\": {\n"
+           "    \"arrivals\": {\"type\": \"segments\", \"segments\": [{\"duration_s\": 60, "
+           "\"rate\": 2}]},\n"
+           "    \"input_tokens\": {\"dist\": \"constant\", \"value\": 100},\n"
+           "    \"output_tokens\": {\"dist\": \"constant\", \"value\": 50}\n"
+           "  },\n"
+           "  \"gpus\": [{\"name\": \"A100\", \"price_per_hour\": 3}],\n"
+           "  \"deployments\": [{\"name\": \"d\", \"gpu\": \"A100\",\n"
+           "    \"model\": {\"type\": \"slots\", \"slots\": 4, \"service_s\": {\"dist\": "
+           "\"constant\", \"value\": 1}}}],\n"
+           "  \"policies\": [%s]\n"
+           "}\n",
+           policies);
+  snprintf(path, n, "%s/%s", f->dir, name);
+  write_text(path, text);
+  return path;
+}
+
+#define ONE_POLICY "{\"name\": \"f1\", \"type\": \"fixed\", \"replicas\": 1}"
+#define TWO_POLICIES                                                                               \
+  "{\"name\": \"f1\", \"type\": \"fixed\", \"replicas\": 1}, "                                     \
+  "{\"name\": \"f2\", \"type\": \"fixed\", \"replicas\": 2}"
+
+/* Data rows of summary.csv (lines after the header); the first field of each row is checked
+ * against `policy`. */
+static int summary_rows(const fx *f, const char *policy) {
+  char p[300];
+  snprintf(p, sizeof p, "%s/summary.csv", f->out);
+  char *s = slurp(p);
+  assert_non_null(s);
+  assert_true(!strncmp(s, "policy,", 7));
+  int rows = 0;
+  char *save = NULL;
+  size_t plen = strlen(policy);
+  for (char *line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    if (line == s) continue; /* the header */
+    if (strncmp(line, policy, plen) != 0 || line[plen] != ',') {
+      print_error("summary.csv row for another policy: %s\n", line);
+      free(s);
+      fail();
+    }
+    rows++;
+  }
+  free(s);
+  return rows;
+}
+
+/* ---- commands ---- */
+
+static void help_exits_0_and_prints_usage_to_stdout(void **state) {
+  fx *f = *state;
+  assert_exit(f, 0, "--help");
+  assert_true(!strncmp(f->stdout_text, "usage: podscale", 15));
+  assert_contains(f->stdout_text, "run SCENARIO");
+  assert_string_equal(f->stderr_text, "");
+}
+
+static void no_arguments_exit_2_with_usage_on_stderr(void **state) {
+  fx *f = *state;
+  int rc = podscale(f, (const char *const[]){NULL});
+  assert_int_equal(rc, 2);
+  assert_contains(f->stderr_text, "usage: podscale");
+  assert_string_equal(f->stdout_text, "");
+}
+
+static void version_exits_0_and_starts_with_the_name(void **state) {
+  fx *f = *state;
+  assert_exit(f, 0, "version");
+  assert_true(!strncmp(f->stdout_text, "podscale ", 9));
+}
+
+static void unknown_command_exits_2(void **state) {
+  fx *f = *state;
+  assert_exit(f, 2, "frobnicate");
+  assert_contains(f->stderr_text, "unknown command 'frobnicate'");
+  assert_string_equal(f->stdout_text, "");
+}
+
+static void run_without_a_scenario_exits_2(void **state) {
+  fx *f = *state;
+  assert_exit(f, 2, "run");
+  assert_contains(f->stderr_text, "expected a scenario file");
+}
+
+static void run_with_a_non_numeric_seed_exits_2(void **state) {
+  fx *f = *state;
+  char sc[256];
+  write_scenario(f, "ok.json", ONE_POLICY, sc, sizeof sc);
+  assert_exit(f, 2, "run", "--seed", "abc", sc, "-o", f->out);
+  assert_contains(f->stderr_text, "--seed");
+  assert_contains(f->stderr_text, "'abc'");
+  assert_false(exists(f->out));
+}
+
+/* ---- run: bad input writes nothing ---- */
+
+static void bad_scenario_exits_2_names_file_and_path_and_writes_nothing(void **state) {
+  fx *f = *state;
+  char bad[256];
+  snprintf(bad, sizeof bad, "%s/bad.json", f->dir);
+  write_text(bad, "{\n"
+                  "  \"workload\": {\n"
+                  "    \"arrivals\": {\"type\": \"segments\", \"segments\": [\n"
+                  "      {\"duration_s\": 30, \"rate\": 1}, {\"duration_s\": 30, \"rate\": -1}]},\n"
+                  "    \"input_tokens\": {\"dist\": \"constant\", \"value\": 100},\n"
+                  "    \"output_tokens\": {\"dist\": \"constant\", \"value\": 50}\n"
+                  "  },\n"
+                  "  \"gpus\": [{\"name\": \"A100\", \"price_per_hour\": 3}],\n"
+                  "  \"deployments\": [{\"name\": \"d\", \"gpu\": \"A100\", \"model\": {\"type\": "
+                  "\"slots\", \"service_s\": {\"dist\": \"constant\", \"value\": 1}}}],\n"
+                  "  \"policies\": [" ONE_POLICY "]\n"
+                  "}\n");
+  assert_exit(f, 2, "run", bad, "-o", f->out);
+  assert_contains(f->stderr_text, "bad.json");
+  assert_contains(f->stderr_text, "workload.arrivals.segments[1].rate");
+  assert_contains(f->stderr_text, "found the number -1");
+  assert_string_equal(f->stdout_text, "");
+  assert_false(exists(f->out));
+}
+
+static void unknown_policy_selected_exits_2_and_writes_nothing(void **state) {
+  fx *f = *state;
+  char sc[256];
+  write_scenario(f, "two.json", TWO_POLICIES, sc, sizeof sc);
+  assert_exit(f, 2, "run", sc, "-o", f->out, "--policy", "nope", "--quiet");
+  assert_contains(f->stderr_text, "two.json");
+  assert_contains(f->stderr_text, "'nope'");
+  assert_false(exists(f->out));
+}
+
+/* ---- run: outputs ---- */
+
+static void run_writes_every_output_and_no_temporary_files(void **state) {
+  fx *f = *state;
+  char sc[256];
+  write_scenario(f, "ok.json", ONE_POLICY, sc, sizeof sc);
+  assert_exit(f, 0, "run", sc, "-o", f->out, "--quiet");
+  assert_string_equal(f->stdout_text, ""); /* --quiet */
+
+  static const char *const files[] = {"requests.csv", "timeseries.csv", "decisions.csv",
+                                      "summary.csv", "run.json"};
+  for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+    char p[300];
+    snprintf(p, sizeof p, "%s/%s", f->out, files[i]);
+    struct stat st;
+    if (stat(p, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+      print_error("%s: missing or empty\n", p);
+      fail();
+    }
+  }
+  DIR *d = opendir(f->out);
+  assert_non_null(d);
+  struct dirent *e;
+  int entries = 0;
+  while ((e = readdir(d)) != NULL) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    entries++;
+    if (e->d_name[0] == '.') {
+      print_error("leftover hidden file %s/%s\n", f->out, e->d_name);
+      closedir(d);
+      fail();
+    }
+  }
+  closedir(d);
+  assert_int_equal(entries, 5);
+  assert_int_equal(summary_rows(f, "f1"), 1);
+}
+
+static void policy_option_runs_only_the_policy_named(void **state) {
+  fx *f = *state;
+  char sc[256];
+  write_scenario(f, "two.json", TWO_POLICIES, sc, sizeof sc);
+  assert_exit(f, 0, "run", sc, "-o", f->out, "--policy", "f2", "--quiet");
+  assert_int_equal(summary_rows(f, "f2"), 1);
+}
+
+static void output_under_a_regular_file_exits_1_with_a_message(void **state) {
+  fx *f = *state;
+  char sc[256], file[256], out[300];
+  write_scenario(f, "ok.json", ONE_POLICY, sc, sizeof sc);
+  snprintf(file, sizeof file, "%s/file.txt", f->dir);
+  write_text(file, "not a directory\n");
+  snprintf(out, sizeof out, "%s/out", file);
+  assert_exit(f, 1, "run", sc, "-o", out, "--quiet");
+  assert_contains(f->stderr_text, "podscale: ");
+  assert_contains(f->stderr_text, "file.txt/out");
+  assert_contains(f->stderr_text, strerror(ENOTDIR));
+  /* The file is untouched. */
+  char *s = slurp(file);
+  assert_non_null(s);
+  assert_string_equal(s, "not a directory\n");
+  free(s);
+}
+
+static void seed_with_a_sign_or_space_or_beyond_2_53_exits_2(void **state) {
+  fx *f = *state;
+  char sc[256];
+  write_scenario(f, "ok.json", ONE_POLICY, sc, sizeof sc);
+  assert_exit(f, 2, "run", "--seed", " -1", sc, "-o", f->out);
+  assert_exit(f, 2, "run", "--seed", "9007199254740992", sc, "-o", f->out);
+  assert_false(exists(f->out));
+  assert_exit(f, 0, "run", "--seed", "9007199254740991", sc, "-o", f->out, "--quiet");
+  char path[512];
+  snprintf(path, sizeof path, "%s/run.json", f->out);
+  char *json = slurp(path);
+  assert_non_null(strstr(json, "9007199254740991")); /* recorded exactly */
+  free(json);
+}
+
+static void empty_output_directory_exits_1_with_a_message(void **state) {
+  fx *f = *state;
+  char sc[256];
+  write_scenario(f, "ok.json", ONE_POLICY, sc, sizeof sc);
+  assert_exit(f, 1, "run", sc, "-o", "", "--quiet");
+  assert_contains(f->stderr_text, "empty");
+}
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(placeholder)};
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+  const struct CMUnitTest tests[] = {
+      T(help_exits_0_and_prints_usage_to_stdout),
+      T(no_arguments_exit_2_with_usage_on_stderr),
+      T(version_exits_0_and_starts_with_the_name),
+      T(unknown_command_exits_2),
+      T(run_without_a_scenario_exits_2),
+      T(run_with_a_non_numeric_seed_exits_2),
+      T(bad_scenario_exits_2_names_file_and_path_and_writes_nothing),
+      T(unknown_policy_selected_exits_2_and_writes_nothing),
+      T(run_writes_every_output_and_no_temporary_files),
+      T(policy_option_runs_only_the_policy_named),
+      T(output_under_a_regular_file_exits_1_with_a_message),
+      T(seed_with_a_sign_or_space_or_beyond_2_53_exits_2),
+      T(empty_output_directory_exits_1_with_a_message),
+  };
+#undef T
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -233,6 +233,80 @@ static void policies_see_identical_arrivals(void **state) {
   tu_rmrf(d);
 }
 
+/* A small scenario text with one policy, for cases the default scenario does not reach. */
+static const char *small_scenario(char *dir, const char *output, double timeout_s, char *path,
+                                  size_t n) {
+  char text[2048];
+  snprintf(text, sizeof text,
+           "{\"seed\": 5, \"workload\": {\"arrivals\": {\"type\": \"segments\", \"segments\": "
+           "[{\"duration_s\": 120, \"rate\": 3}]}, \"input_tokens\": {\"dist\": \"constant\", "
+           "\"value\": 10}, \"output_tokens\": {\"dist\": \"constant\", \"value\": 50}}, "
+           "\"gpus\": [{\"name\": \"G\", \"price_per_hour\": 1}], \"deployments\": [{\"name\": "
+           "\"d\", \"gpu\": \"G\", \"model\": {\"type\": \"slots\", \"slots\": 2, \"service_s\": "
+           "{\"dist\": \"exponential\", \"mean\": 1}}}], \"client\": {\"timeout_s\": %g}, "
+           "\"policies\": [{\"name\": \"p\", \"type\": \"fixed\", \"replicas\": 1}], "
+           "\"output\": %s}",
+           timeout_s, output);
+  return tu_write(dir, "small.json", text, path, n);
+}
+
+static void requests_false_removes_a_stale_requests_csv(void **state) {
+  (void)state;
+  char d[64], sc[256], out[128], stale[256];
+  tu_tmpdir(d);
+  small_scenario(d, "{\"requests\": false}", 0, sc, sizeof sc);
+  snprintf(out, sizeof out, "%s/out", d);
+  run_into(sc, out, 0);
+  snprintf(stale, sizeof stale, "%s/requests.csv", out);
+  assert_null(tu_slurp(stale, NULL));
+  FILE *fp = fopen(stale, "w");
+  fputs("from an earlier run\n", fp);
+  fclose(fp);
+  run_into(sc, out, 0);
+  assert_null(tu_slurp(stale, NULL));
+  tu_rmrf(d);
+}
+
+/* Timed-out requests (an overloaded pod, timeout 2 s) never show a first token after they
+ * ended, and the timeseries ends with exactly one sample per instant. */
+static void ended_requests_have_consistent_times_and_samples_are_unique(void **state) {
+  (void)state;
+  char d[64], sc[256], out[128], p[256];
+  tu_tmpdir(d);
+  small_scenario(d, "{\"interval_s\": 1}", 2, sc, sizeof sc);
+  snprintf(out, sizeof out, "%s/out", d);
+  run_into(sc, out, 0);
+  snprintf(p, sizeof p, "%s/requests.csv", out);
+  char *s = tu_slurp(p, NULL);
+  int timeouts = 0;
+  strtok(s, "\n");
+  for (char *l = strtok(NULL, "\n"); l; l = strtok(NULL, "\n")) {
+    char *f[16];
+    int n = 0;
+    for (char *c = l; n < 16; c++) {
+      f[n++] = c;
+      if (!(c = strchr(c, ','))) break;
+      *c = '\0';
+    }
+    assert_int_equal(n, 15);
+    if (*f[8]) assert_true(atof(f[8]) <= atof(f[9])); /* first_token_s <= finish_s */
+    timeouts += !strcmp(f[13], "timeout");
+  }
+  assert_true(timeouts > 100);
+  free(s);
+  snprintf(p, sizeof p, "%s/timeseries.csv", out);
+  s = tu_slurp(p, NULL);
+  double last = -1;
+  strtok(s, "\n");
+  for (char *l = strtok(NULL, "\n"); l; l = strtok(NULL, "\n")) {
+    double t = atof(strchr(l, ',') + 1);
+    assert_true(t > last);
+    last = t;
+  }
+  free(s);
+  tu_rmrf(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(same_scenario_and_seed_give_byte_identical_outputs),
@@ -240,6 +314,8 @@ int main(void) {
       cmocka_unit_test(two_runs_in_two_threads_do_not_interfere),
       cmocka_unit_test(output_columns_are_pinned),
       cmocka_unit_test(policies_see_identical_arrivals),
+      cmocka_unit_test(requests_false_removes_a_stale_requests_csv),
+      cmocka_unit_test(ended_requests_have_consistent_times_and_samples_are_unique),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

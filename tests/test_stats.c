@@ -22,10 +22,12 @@ static void quantiles_equal_gsl_on_sorted_data(void **state) {
   for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
     size_t n = sizes[k];
     double *ref = malloc(n * sizeof *ref);
-    for (size_t i = 0; i < n; i++) ref[i] = floor(gsl_rng_uniform(r) * 50); /* many ties */
+    for (size_t i = 0; i < n; i++)
+      ref[i] = floor(gsl_rng_uniform(r) * 50); /* many ties */
     for (size_t j = 0; j < sizeof qs / sizeof *qs; j++) {
       sample s = {0};
-      for (size_t i = 0; i < n; i++) sample_add(&s, ref[i]);
+      for (size_t i = 0; i < n; i++)
+        sample_add(&s, ref[i]);
       double *sorted = malloc(n * sizeof *sorted);
       memcpy(sorted, ref, n * sizeof *sorted);
       gsl_sort(sorted, 1, n);
@@ -48,8 +50,8 @@ static void empty_sample_has_no_statistics(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(quantiles_equal_gsl_on_sorted_data),
-    cmocka_unit_test(empty_sample_has_no_statistics),
+      cmocka_unit_test(quantiles_equal_gsl_on_sorted_data),
+      cmocka_unit_test(empty_sample_has_no_statistics),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
