@@ -270,7 +270,8 @@ static int32_t iterations_by(const llmpod *p, int64_t t) {
 static void lp_advance(void *self, int64_t t_us, pod_done_fn done, void *ctx) {
   llmpod *p = self;
   for (;;) {
-    int64_t t = (t_us - p->base_us) * PS_PER_US;
+    int64_t rel_us = t_us - p->base_us;
+    int64_t t = rel_us >= INT64_MAX / PS_PER_US ? INT64_MAX : rel_us * PS_PER_US;
     if (p->kind == IDLE || p->next_ps > t) return;
     if (p->kind == PREFILL) {
       end_prefill(p, done, ctx);

@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
+#include "models/llmpod.h"
 #include "models/slotpod.h"
 #include "models/xalloc.h"
 #include "sim/evq.h"
@@ -192,7 +193,7 @@ static void create_pod(cl *c, uint32_t dep) {
   }
   uint32_t i = c->npods++;
   cpod *p = c->pods[i] = xcalloc(1, sizeof *p);
-  p->m = slotpod_new(&d->slots);
+  p->m = d->model == SC_MODEL_LLM ? llmpod_new(&d->llm) : slotpod_new(&d->slots);
   p->dep = dep;
   p->state = POD_PENDING;
   p->created_us = now(c);

@@ -371,8 +371,11 @@ static bool load_workload(jv *v, scenario *sc, const cJSON *node) {
   return true;
 }
 
+#define GIB_BYTES (1024.0 * 1024.0 * 1024.0)
+
 static bool load_gpus(jv *v, scenario *sc, const cJSON *arr) {
-  static const char *const keys[] = {"name", "price_per_hour", "count", NULL};
+  static const char *const keys[] = {"name",   "price_per_hour", "count",     "tflops",
+                                     "bandwidth_gbps", "memory_gib", NULL};
   sc->ngpus = (uint32_t)cJSON_GetArraySize(arr);
   sc->gpus = xcalloc(sc->ngpus, sizeof *sc->gpus);
   int i = 0;
@@ -381,9 +384,17 @@ static bool load_gpus(jv *v, scenario *sc, const cJSON *arr) {
     const char *name;
     int64_t count = 1000000;
     sc_gpu *gpu = &sc->gpus[i];
-    if (!jv_object(v, g, keys) || !jv_string(v, g, "name", true, &name) ||
-        !jv_number(v, g, "price_per_hour", true, 0, 1e6, &gpu->price_per_hour) ||
-        !jv_int(v, g, "count", false, 1, 1000000, &count))
+    if (!jv_object(v, g, keys) || !jv_string(v, g, "name", true, &name)) return false;
+    const gpu_spec *cat = catalog_gpu(name);
+    double tflops = cat ? cat->flops / 1e12 : NAN, gbps = cat ? cat->bandwidth / 1e9 : NAN,
+           gib = cat ? cat->memory / GIB_BYTES : NAN;
+    gpu->price_per_hour = cat ? cat->price_per_hour : NAN;
+    /* A catalog GPU may leave its price out; any other needs one. */
+    if (!jv_number(v, g, "price_per_hour", !cat, 0, 1e6, &gpu->price_per_hour) ||
+        !jv_int(v, g, "count", false, 1, 1000000, &count) ||
+        !jv_number(v, g, "tflops", false, 1e-3, 1e6, &tflops) ||
+        !jv_number(v, g, "bandwidth_gbps", false, 1e-3, 1e7, &gbps) ||
+        !jv_number(v, g, "memory_gib", false, 1e-3, 1e6, &gib))
       return false;
     for (int k = 0; k < i; k++)
       if (!strcmp(sc->gpus[k].name, name))
@@ -391,18 +402,151 @@ static bool load_gpus(jv *v, scenario *sc, const cJSON *arr) {
                           "expected a name not used by another GPU type, found \"%s\" again", name);
     gpu->name = xstrdup(name);
     gpu->count = (int32_t)count;
+    gpu->spec = (gpu_spec){gpu->name, tflops * 1e12, gbps * 1e9, gib * GIB_BYTES, gpu->price_per_hour};
+    gpu->has_spec = !isnan(tflops) && !isnan(gbps) && !isnan(gib);
     jv_leave(v, mark);
   }
   return true;
 }
 
-static bool load_model(jv *v, sc_deployment *d, const cJSON *m) {
-  static const char *const keys[] = {"type", "slots", "service_s", NULL};
-  static const char *const types[] = {"slots", NULL};
+/* The catalog's LLMs, then the scenario's "llms" entries: a known name overrides fields of the
+ * catalog entry, a new name must give every field. */
+static bool load_llms(jv *v, scenario *sc, const cJSON *arr) {
+  static const char *const keys[] = {"name",     "layers", "hidden",           "heads",
+                                     "kv_heads", "params_b", "bytes_per_weight", "max_model_len",
+                                     NULL};
+  int i = 0;
+  for (const cJSON *e = arr->child; e; e = e->next, i++) {
+    size_t mark = jv_enter_index(v, i);
+    const char *name;
+    if (!jv_object(v, e, keys) || !jv_string(v, e, "name", true, &name)) return false;
+    uint32_t k = 0;
+    while (k < sc->nllms && strcmp(sc->llms[k].name, name)) k++;
+    bool known = k < sc->nllms;
+    if (!known) {
+      sc->llms = xrealloc(sc->llms, (sc->nllms + 1) * sizeof *sc->llms);
+      sc->llms[sc->nllms++] = (sc_llm){xstrdup(name), {0}};
+    }
+    llm_spec *m = &sc->llms[k].spec;
+    int64_t layers = m->layers, hidden = m->hidden, heads = m->heads, kv = m->kv_heads,
+            len = m->max_model_len;
+    double params_b = m->params / 1e9;
+    if (!jv_int(v, e, "layers", !known, 1, 1000, &layers) ||
+        !jv_int(v, e, "hidden", !known, 1, 1000000, &hidden) ||
+        !jv_int(v, e, "heads", !known, 1, 10000, &heads) ||
+        !jv_int(v, e, "kv_heads", !known, 1, heads, &kv) ||
+        !jv_number(v, e, "params_b", !known, 1e-6, 1e6, &params_b) ||
+        !jv_number(v, e, "bytes_per_weight", !known, 0.125, 8, &m->bytes_per_weight) ||
+        !jv_int(v, e, "max_model_len", !known, 1, 10000000, &len))
+      return false;
+    if (hidden % heads != 0)
+      return jv_fail_at(v, "hidden", "expected a multiple of heads (%lld), found %lld",
+                        (long long)heads, (long long)hidden);
+    *m = (llm_spec){sc->llms[k].name, (int32_t)layers, (int32_t)hidden, (int32_t)heads,
+                    (int32_t)kv, params_b * 1e9, m->bytes_per_weight, (int32_t)len};
+    jv_leave(v, mark);
+  }
+  return true;
+}
+
+static void catalog_llms(scenario *sc) {
+  const llm_spec *m;
+  for (int i = 0; (m = catalog_llm_at(i)); i++) {
+    sc->llms = xrealloc(sc->llms, (sc->nllms + 1) * sizeof *sc->llms);
+    sc->llms[sc->nllms] = (sc_llm){xstrdup(m->name), *m};
+    sc->llms[sc->nllms].spec.name = sc->llms[sc->nllms].name;
+    sc->nllms++;
+  }
+}
+
+static bool load_perf(jv *v, const cJSON *m, perf_params *pp) {
+  static const char *const keys[] = {"eff_compute", "eff_memory", "overhead_s", "overhead_seq_s",
+                                     NULL};
+  const cJSON *node = cJSON_GetObjectItemCaseSensitive(m, "perf");
+  *pp = perf_params_default;
+  if (!node) return true;
+  size_t mark = jv_enter(v, "perf");
+  bool ok = jv_object(v, node, keys) &&
+            jv_number(v, node, "eff_compute", false, 1e-4, 1, &pp->eff_compute) &&
+            jv_number(v, node, "eff_memory", false, 1e-4, 1, &pp->eff_memory) &&
+            jv_number(v, node, "overhead_s", false, 0, 10, &pp->overhead_s) &&
+            jv_number(v, node, "overhead_seq_s", false, 0, 1, &pp->overhead_seq_s);
+  jv_leave(v, mark);
+  return ok;
+}
+
+/* A vLLM server on the deployment's GPU, configured as vLLM's engine arguments are. */
+static bool load_llm_model(jv *v, scenario *sc, sc_deployment *d, const cJSON *m) {
+  const char *name;
+  if (!jv_string(v, m, "llm", true, &name)) return false;
+  uint32_t k = 0;
+  while (k < sc->nllms && strcmp(sc->llms[k].name, name)) k++;
+  if (k == sc->nllms)
+    return jv_fail_at(v, "llm", "expected an LLM of the catalog or of \"llms\", found \"%s\"", name);
+  const llm_spec *spec = &sc->llms[k].spec;
+  const sc_gpu *gpu = &sc->gpus[d->gpu];
+  if (!gpu->has_spec)
+    return jv_fail(v, "expected GPU type \"%s\" to have tflops, bandwidth_gbps and memory_gib "
+                      "(it is not in the catalog), found some missing",
+                   gpu->name);
+  perf_params pp;
+  double util = 0.9, reserve_gib = 1.0;
+  int64_t seqs = 256, block = 16, len = spec->max_model_len, batched = -1, blocks = -1;
+  bool stepped = false;
+  if (!jv_int(v, m, "max_num_seqs", false, 1, 4096, &seqs) ||
+      !jv_int(v, m, "block_size", false, 1, 256, &block) ||
+      !jv_int(v, m, "max_model_len", false, 1, spec->max_model_len, &len) ||
+      !jv_int(v, m, "max_num_batched_tokens", false, 1, 100000000, &batched) ||
+      !jv_number(v, m, "gpu_memory_utilization", false, 0.01, 1, &util) ||
+      !jv_number(v, m, "activation_reserve_gib", false, 0, 1e4, &reserve_gib) ||
+      !jv_int(v, m, "num_gpu_blocks_override", false, 1, 100000000, &blocks) ||
+      !jv_bool(v, m, "stepped", &stepped) || !load_perf(v, m, &pp))
+    return false;
+  if (batched < 0) batched = len > 2048 ? len : 2048; /* vLLM's default without chunked prefill */
+  if (batched < len)
+    return jv_fail_at(v, "max_num_batched_tokens",
+                      "expected at least max_model_len (%lld) without chunked prefill, found %lld",
+                      (long long)len, (long long)batched);
+  if (blocks < 0) {
+    blocks = llmpod_kv_blocks(&gpu->spec, spec, util, reserve_gib * GIB_BYTES, (int32_t)block);
+    if (blocks == 0)
+      return jv_fail(v, "expected %s's weights (%.1f GiB) to fit in %.0f%% of %s's %.1f GiB with "
+                        "%.1f GiB reserved, found no room for the KV cache",
+                     name, spec->params * spec->bytes_per_weight / GIB_BYTES, util * 100, gpu->name,
+                     gpu->spec.memory / GIB_BYTES, reserve_gib);
+  }
+  if (blocks * block < len) /* vLLM refuses to start in this case too */
+    return jv_fail(v, "expected a KV cache that holds max_model_len (%lld tokens), found room for "
+                      "%lld; lower max_model_len",
+                   (long long)len, (long long)(blocks * block));
+  d->model = SC_MODEL_LLM;
+  d->llm_index = k;
+  d->llm = (llmpod_config){
+    .perf = perf_model_make(&gpu->spec, spec, &pp),
+    .block_size = (int32_t)block,
+    .total_blocks = (int32_t)blocks,
+    .watermark_blocks = (int32_t)(0.01 * (double)blocks), /* vLLM: watermark 0.01 */
+    .max_num_seqs = (int32_t)seqs,
+    .max_num_batched_tokens = (int32_t)batched,
+    .max_model_len = (int32_t)len,
+    .stepped = stepped,
+  };
+  return true;
+}
+
+static bool load_model(jv *v, scenario *sc, sc_deployment *d, const cJSON *m) {
+  static const char *const types[] = {"slots", "llm", NULL};
+  static const char *const slot_keys[] = {"type", "slots", "service_s", NULL};
+  static const char *const llm_keys[] = {"type", "llm", "max_num_seqs", "block_size",
+                                         "max_model_len", "max_num_batched_tokens",
+                                         "gpu_memory_utilization", "activation_reserve_gib",
+                                         "num_gpu_blocks_override", "perf", "stepped", NULL};
   int type = 0;
+  if (!cJSON_IsObject(m)) return jv_object(v, m, slot_keys);
+  if (!jv_choice(v, m, "type", true, types, &type)) return false;
+  if (type == 1) return jv_object(v, m, llm_keys) && load_llm_model(v, sc, d, m);
   int64_t slots = 1;
-  if (!jv_object(v, m, keys) || !jv_choice(v, m, "type", true, types, &type) ||
-      !jv_int(v, m, "slots", false, 1, 100000, &slots) ||
+  if (!jv_object(v, m, slot_keys) || !jv_int(v, m, "slots", false, 1, 100000, &slots) ||
       !load_dist(v, m, "service_s", true, false, "seconds", &d->slots.service_s))
     return false;
   d->model = SC_MODEL_SLOTS;
@@ -442,7 +586,7 @@ static bool load_deployments(jv *v, scenario *sc, const cJSON *arr) {
       return jv_fail_at(v, "gpu", "expected the name of a GPU type in \"gpus\", found \"%s\"", gpu);
     d->gpu = (uint32_t)g;
     size_t m2 = jv_enter(v, "model");
-    bool ok = load_model(v, d, model);
+    bool ok = load_model(v, sc, d, model);
     jv_leave(v, m2);
     if (!ok) return false;
     jv_leave(v, mark);
@@ -580,7 +724,7 @@ static char *default_name(const char *path) {
 
 static bool load_top(jv *v, scenario *sc, const cJSON *root) {
   static const char *const keys[] = {
-      "name",        "description", "seed",   "duration_s", "drain_s", "workload", "gpus",
+      "name",        "description", "seed",   "duration_s", "drain_s", "workload", "gpus", "llms",
       "deployments", "router",      "client", "policies",   "output",  NULL};
   const char *name = NULL, *desc = NULL;
   int64_t seed = 1;
@@ -596,6 +740,7 @@ static bool load_top(jv *v, scenario *sc, const cJSON *root) {
       !jv_seconds(v, root, "drain_s", false, 0, MAX_SECONDS, &sc->drain_us) ||
       !section(v, sc, root, "workload", true, false, load_workload) ||
       !section(v, sc, root, "gpus", true, true, load_gpus) ||
+      !section(v, sc, root, "llms", false, true, load_llms) ||
       !section(v, sc, root, "deployments", true, true, load_deployments) ||
       !section(v, sc, root, "router", false, false, load_router) ||
       !section(v, sc, root, "client", false, false, load_client) ||
@@ -628,6 +773,7 @@ bool scenario_load(const char *path, scenario *sc, ps_err *err) {
   digest(text, sc->digest);
   free(text);
   jv v = {.file = path, .err = err};
+  catalog_llms(sc);
   bool ok = load_top(&v, sc, root);
   cJSON_Delete(root);
   if (!ok) scenario_free(sc);

@@ -19,6 +19,7 @@
 #include "models/err.h"
 #include "models/policy.h"
 #include "models/router.h"
+#include "models/llmpod.h"
 #include "models/slotpod.h"
 #include "models/workload.h"
 
@@ -26,15 +27,24 @@ typedef struct sc_gpu {
   char *name;
   double price_per_hour; /* dollars per GPU-hour */
   int32_t count;         /* GPUs of this type in the cluster's pool */
+  gpu_spec spec;         /* performance figures (catalog entry, overridden); spec.name = name */
+  bool has_spec;         /* spec is complete (a catalog entry, or all figures given) */
 } sc_gpu;
 
-typedef enum sc_model_kind { SC_MODEL_SLOTS } sc_model_kind;
+typedef struct sc_llm {
+  char *name;
+  llm_spec spec; /* spec.name = name */
+} sc_llm;
+
+typedef enum sc_model_kind { SC_MODEL_SLOTS, SC_MODEL_LLM } sc_model_kind;
 
 typedef struct sc_deployment {
   char *name;
   uint32_t gpu; /* index into gpus */
   sc_model_kind model;
   slotpod_config slots; /* model "slots" */
+  llmpod_config llm;    /* model "llm" */
+  uint32_t llm_index;   /* model "llm": index into llms */
   int64_t startup_us;   /* from pod creation to ready */
   int64_t grace_us;     /* terminationGracePeriodSeconds: drain time on scale-down */
 } sc_deployment;
@@ -66,6 +76,8 @@ typedef struct scenario {
   wl_trace_rec *trace;
   sc_gpu *gpus;
   uint32_t ngpus;
+  sc_llm *llms; /* the catalog's LLMs with the scenario's additions and overrides */
+  uint32_t nllms;
   sc_deployment *deployments;
   uint32_t ndeployments;
   router_kind router;
