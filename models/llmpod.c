@@ -242,6 +242,15 @@ static void finish_done(llmpod *p, pod_done_fn done, void *ctx) {
   p->nrun = k;
 }
 
+/* Tell the observer which of run[from..nrun) just got a token. */
+static void tokens_out(llmpod *p, int32_t from) {
+  if (!p->cfg.on_tokens || from >= p->nrun) return;
+  request *rs[4096];
+  int32_t n = 0;
+  for (int32_t i = from; i < p->nrun && n < 4096; i++) rs[n++] = p->run[i].r;
+  p->cfg.on_tokens(p->cfg.tokens_ctx, rs, n, to_us_ceil(p, p->now_ps));
+}
+
 static void end_prefill(llmpod *p, pod_done_fn done, void *ctx) {
   p->now_ps = p->end_ps;
   int64_t t_us = to_us_ceil(p, p->now_ps);
@@ -250,6 +259,7 @@ static void end_prefill(llmpod *p, pod_done_fn done, void *ctx) {
     r->generated++;
     if (r->first_token_us < 0) r->first_token_us = t_us;
   }
+  tokens_out(p, p->prefill_from);
   finish_done(p, done, ctx);
   schedule(p);
 }
@@ -280,6 +290,7 @@ static void lp_advance(void *self, int64_t t_us, pod_done_fn done, void *ctx) {
     if (p->end_ps <= t) {
       materialize(p, p->seg_iters);
       p->now_ps = p->end_ps;
+      tokens_out(p, 0);
       finish_done(p, done, ctx);
       schedule(p);
       continue;
@@ -377,11 +388,58 @@ static const pod_ops llmpod_ops = {
 pod_model llmpod_new(const llmpod_config *cfg) {
   assert(cfg->block_size >= 1 && cfg->block_size <= 256 &&
          cfg->total_blocks > cfg->watermark_blocks);
-  assert(cfg->max_num_seqs >= 1 && cfg->max_num_batched_tokens >= cfg->max_model_len);
+  assert(cfg->max_num_seqs >= 1 && cfg->max_num_seqs <= 4096);
+  assert(cfg->max_num_batched_tokens >= cfg->max_model_len);
+  assert(!cfg->on_tokens || cfg->stepped);
   llmpod *p = xcalloc(1, sizeof *p);
   p->cfg = *cfg;
   p->run = xcalloc((size_t)cfg->max_num_seqs, sizeof *p->run);
   return (pod_model){&llmpod_ops, p};
+}
+
+const llm_engine_args llm_engine_args_default = {
+  .max_num_seqs = 256, .block_size = 16, .gpu_memory_utilization = 0.9,
+  .activation_reserve_bytes = 1024.0 * 1024.0 * 1024.0, .perf = {0.55, 0.80, 0.004, 0.00002},
+};
+
+bool llmpod_configure(const gpu_spec *g, const llm_spec *m, const llm_engine_args *a,
+                      llmpod_config *out, char *why, size_t why_len) {
+  const double gib = 1024.0 * 1024.0 * 1024.0;
+  int64_t len = a->max_model_len > 0 ? a->max_model_len : m->max_model_len;
+  int64_t batched = a->max_num_batched_tokens > 0 ? a->max_num_batched_tokens
+                                                  : (len > 2048 ? len : 2048);
+  int64_t blocks = a->num_gpu_blocks;
+  if (batched < len) {
+    snprintf(why, why_len, "max_num_batched_tokens (%lld) must be at least max_model_len (%lld) "
+             "without chunked prefill", (long long)batched, (long long)len);
+    return false;
+  }
+  if (blocks <= 0) {
+    blocks = llmpod_kv_blocks(g, m, a->gpu_memory_utilization, a->activation_reserve_bytes,
+                              a->block_size);
+    if (blocks == 0) {
+      snprintf(why, why_len, "%s's weights (%.1f GiB) leave no room for a KV cache in %.0f%% of "
+               "%s's %.1f GiB with %.1f GiB reserved", m->name,
+               m->params * m->bytes_per_weight / gib, a->gpu_memory_utilization * 100, g->name,
+               g->memory / gib, a->activation_reserve_bytes / gib);
+      return false;
+    }
+  }
+  if (blocks * a->block_size < len) {
+    snprintf(why, why_len, "the KV cache holds %lld tokens, less than max_model_len (%lld); "
+             "lower max_model_len", (long long)(blocks * a->block_size), (long long)len);
+    return false;
+  }
+  *out = (llmpod_config){
+    .perf = perf_model_make(g, m, &a->perf),
+    .block_size = a->block_size,
+    .total_blocks = (int32_t)blocks,
+    .watermark_blocks = (int32_t)(0.01 * (double)blocks), /* vLLM: watermark 0.01 */
+    .max_num_seqs = a->max_num_seqs,
+    .max_num_batched_tokens = (int32_t)batched,
+    .max_model_len = (int32_t)len,
+  };
+  return true;
 }
 
 int32_t llmpod_kv_blocks(const gpu_spec *g, const llm_spec *m, double gpu_memory_utilization,

@@ -43,13 +43,36 @@ typedef struct llmpod_config {
   int32_t max_num_seqs;           /* sequences in a batch (vLLM default 256) */
   int32_t max_num_batched_tokens; /* tokens in a prefill iteration */
   int32_t max_model_len;          /* context window */
-  bool stepped;                   /* one engine event per iteration (tests) */
+  bool stepped;                   /* one engine event per iteration (tests, benchmark) */
+  /* Optional, stepped mode only: called at each iteration's end with the requests that just
+   * got a token (the benchmark times every token gap with it). */
+  void (*on_tokens)(void *ctx, request *const *rs, int32_t n, int64_t t_us);
+  void *tokens_ctx;
 } llmpod_config;
+
+/* vLLM engine arguments (0 where a default derives from the model or the GPU). */
+typedef struct llm_engine_args {
+  int32_t max_num_seqs;           /* 256 */
+  int32_t block_size;             /* 16 */
+  int32_t max_model_len;          /* 0: the model's context window */
+  int32_t max_num_batched_tokens; /* 0: max(max_model_len, 2048), vLLM without chunked prefill */
+  int32_t num_gpu_blocks;         /* 0: from memory (num_gpu_blocks_override otherwise) */
+  double gpu_memory_utilization;  /* 0.9 */
+  double activation_reserve_bytes; /* memory vLLM's profiling run takes, 1 GiB by default */
+  perf_params perf;
+} llm_engine_args;
+
+extern const llm_engine_args llm_engine_args_default;
 
 /* Sizing as vLLM does it: memory * gpu_memory_utilization - weights - activation reserve,
  * divided into blocks of block_size tokens. Returns 0 when the weights do not fit. */
 int32_t llmpod_kv_blocks(const gpu_spec *g, const llm_spec *m, double gpu_memory_utilization,
                          double activation_reserve_bytes, int32_t block_size);
+
+/* The pod configuration vLLM would run with; false with the reason (as vLLM refuses to start:
+ * no room for the KV cache, or a cache smaller than one max_model_len sequence). */
+bool llmpod_configure(const gpu_spec *g, const llm_spec *m, const llm_engine_args *a,
+                      llmpod_config *out, char *why, size_t why_len);
 
 pod_model llmpod_new(const llmpod_config *cfg);
 

@@ -2,9 +2,6 @@
 
 #include <math.h>
 
-/* Typical vLLM efficiency on data-centre GPUs; docs/perf-model.md explains the choice. */
-const perf_params perf_params_default = {
-    .eff_compute = 0.55, .eff_memory = 0.80, .overhead_s = 0.004, .overhead_seq_s = 0.00002};
 
 static int64_t ps(double seconds) { return (int64_t)llround(seconds * 1e12); }
 

@@ -42,8 +42,6 @@ typedef struct perf_model {
   int64_t ovh_seq; /* per sequence */
 } perf_model;
 
-extern const perf_params perf_params_default;
-
 perf_model perf_model_make(const gpu_spec *g, const llm_spec *m, const perf_params *p);
 
 /* Iteration time, ps: prefill tokens and pairs, decode sequences and KV tokens read, and the

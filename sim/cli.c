@@ -1,7 +1,10 @@
 #include "sim/cli.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <glpk.h>
 #include <gsl/gsl_version.h>
@@ -29,6 +32,9 @@ static const char usage_text[] =
     "  run SCENARIO [-o DIR] [--seed N] [--policy NAME]... [--quiet]\n"
     "                 run every policy of a scenario on the same arrivals and write\n"
     "                 requests.csv, timeseries.csv, decisions.csv, summary.csv, run.json\n"
+    "  benchmark --simulated --gpu G --model M [GRID OPTIONS] -o FILE\n"
+    "                 aibrix_benchmark's grid against one simulated vLLM pod, written as its\n"
+    "                 JSON lines (podscale benchmark --help for the options)\n"
     "  version        print the version and the libraries linked\n"
     "  help           print this help (also -h, --help)\n"
     "\n"
@@ -41,11 +47,34 @@ static const char usage_text[] =
     "exit status: 0 ok, 1 runtime failure, 2 bad input (usage, scenario or data file)\n"
     "docs: docs/cli.md, docs/scenarios.md, docs/outputs.md\n";
 
-static int usage_error(const char *fmt, const char *arg) {
+int cli_usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   fprintf(stderr, "podscale: ");
-  fprintf(stderr, fmt, arg);
+  vfprintf(stderr, fmt, ap);
   fprintf(stderr, "\nTry 'podscale --help'.\n");
+  va_end(ap);
   return EXIT_BADINPUT;
+}
+
+#define usage_error cli_usage_error
+
+bool cli_int(const char *s, int64_t min, int64_t max, int64_t *out) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (!*s || *end || errno || v < min || v > max || strspn(s, "-0123456789") != strlen(s)) return false;
+  *out = v;
+  return true;
+}
+
+bool cli_real(const char *s, double min, double max, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (!*s || *end || errno || !(v >= min && v <= max) || isspace((unsigned char)*s)) return false;
+  *out = v;
+  return true;
 }
 
 static int cmd_version(void) {
@@ -188,5 +217,6 @@ int podscale_main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) return cmd_version();
   if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
+  if (!strcmp(cmd, "benchmark")) return cmd_benchmark(argc - 1, argv + 1);
   return usage_error("unknown command '%s'", cmd);
 }

@@ -10,4 +10,17 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_BADINPUT = 2 };
 
 int podscale_main(int argc, char **argv);
 
+/* For the subcommands (sim/cli_*.c): "podscale: MESSAGE" and a hint on stderr; returns 2. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+int cli_usage_error(const char *fmt, ...);
+/* Whole numbers and reals from option text; false on junk, trailing text or out of range. */
+#include <stdbool.h>
+#include <stdint.h>
+bool cli_int(const char *s, int64_t min, int64_t max, int64_t *out);
+bool cli_real(const char *s, double min, double max, double *out);
+
+int cmd_benchmark(int argc, char **argv);
+
 #endif

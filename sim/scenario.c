@@ -463,7 +463,7 @@ static bool load_perf(jv *v, const cJSON *m, perf_params *pp) {
   static const char *const keys[] = {"eff_compute", "eff_memory", "overhead_s", "overhead_seq_s",
                                      NULL};
   const cJSON *node = cJSON_GetObjectItemCaseSensitive(m, "perf");
-  *pp = perf_params_default;
+  *pp = llm_engine_args_default.perf;
   if (!node) return true;
   size_t mark = jv_enter(v, "perf");
   bool ok = jv_object(v, node, keys) &&
@@ -489,48 +489,31 @@ static bool load_llm_model(jv *v, scenario *sc, sc_deployment *d, const cJSON *m
     return jv_fail(v, "expected GPU type \"%s\" to have tflops, bandwidth_gbps and memory_gib "
                       "(it is not in the catalog), found some missing",
                    gpu->name);
-  perf_params pp;
-  double util = 0.9, reserve_gib = 1.0;
-  int64_t seqs = 256, block = 16, len = spec->max_model_len, batched = -1, blocks = -1;
+  llm_engine_args a = llm_engine_args_default;
+  double reserve_gib = a.activation_reserve_bytes / GIB_BYTES;
+  int64_t seqs = a.max_num_seqs, block = a.block_size, len = 0, batched = 0, blocks = 0;
   bool stepped = false;
   if (!jv_int(v, m, "max_num_seqs", false, 1, 4096, &seqs) ||
       !jv_int(v, m, "block_size", false, 1, 256, &block) ||
       !jv_int(v, m, "max_model_len", false, 1, spec->max_model_len, &len) ||
       !jv_int(v, m, "max_num_batched_tokens", false, 1, 100000000, &batched) ||
-      !jv_number(v, m, "gpu_memory_utilization", false, 0.01, 1, &util) ||
+      !jv_number(v, m, "gpu_memory_utilization", false, 0.01, 1, &a.gpu_memory_utilization) ||
       !jv_number(v, m, "activation_reserve_gib", false, 0, 1e4, &reserve_gib) ||
       !jv_int(v, m, "num_gpu_blocks_override", false, 1, 100000000, &blocks) ||
-      !jv_bool(v, m, "stepped", &stepped) || !load_perf(v, m, &pp))
+      !jv_bool(v, m, "stepped", &stepped) || !load_perf(v, m, &a.perf))
     return false;
-  if (batched < 0) batched = len > 2048 ? len : 2048; /* vLLM's default without chunked prefill */
-  if (batched < len)
-    return jv_fail_at(v, "max_num_batched_tokens",
-                      "expected at least max_model_len (%lld) without chunked prefill, found %lld",
-                      (long long)len, (long long)batched);
-  if (blocks < 0) {
-    blocks = llmpod_kv_blocks(&gpu->spec, spec, util, reserve_gib * GIB_BYTES, (int32_t)block);
-    if (blocks == 0)
-      return jv_fail(v, "expected %s's weights (%.1f GiB) to fit in %.0f%% of %s's %.1f GiB with "
-                        "%.1f GiB reserved, found no room for the KV cache",
-                     name, spec->params * spec->bytes_per_weight / GIB_BYTES, util * 100, gpu->name,
-                     gpu->spec.memory / GIB_BYTES, reserve_gib);
-  }
-  if (blocks * block < len) /* vLLM refuses to start in this case too */
-    return jv_fail(v, "expected a KV cache that holds max_model_len (%lld tokens), found room for "
-                      "%lld; lower max_model_len",
-                   (long long)len, (long long)(blocks * block));
+  a.max_num_seqs = (int32_t)seqs;
+  a.block_size = (int32_t)block;
+  a.max_model_len = (int32_t)len;
+  a.max_num_batched_tokens = (int32_t)batched;
+  a.num_gpu_blocks = (int32_t)blocks;
+  a.activation_reserve_bytes = reserve_gib * GIB_BYTES;
+  char why[512];
+  if (!llmpod_configure(&gpu->spec, spec, &a, &d->llm, why, sizeof why))
+    return jv_fail(v, "expected a configuration vLLM can start with, found that %s", why);
   d->model = SC_MODEL_LLM;
   d->llm_index = k;
-  d->llm = (llmpod_config){
-    .perf = perf_model_make(&gpu->spec, spec, &pp),
-    .block_size = (int32_t)block,
-    .total_blocks = (int32_t)blocks,
-    .watermark_blocks = (int32_t)(0.01 * (double)blocks), /* vLLM: watermark 0.01 */
-    .max_num_seqs = (int32_t)seqs,
-    .max_num_batched_tokens = (int32_t)batched,
-    .max_model_len = (int32_t)len,
-    .stepped = stepped,
-  };
+  d->llm.stepped = stepped;
   return true;
 }
 

@@ -39,7 +39,7 @@ static request req(uint64_t id, int32_t in, int32_t out) {
 static llmpod_config config(int32_t blocks) {
   const gpu_spec *g = catalog_gpu("V100-32GB");
   const llm_spec *m = catalog_llm("deepseek-llm-7b-chat");
-  return (llmpod_config){.perf = perf_model_make(g, m, &perf_params_default), .block_size = 16,
+  return (llmpod_config){.perf = perf_model_make(g, m, &llm_engine_args_default.perf), .block_size = 16,
                          .total_blocks = blocks, .watermark_blocks = blocks / 100,
                          .max_num_seqs = 256, .max_num_batched_tokens = 4096,
                          .max_model_len = 4096};
