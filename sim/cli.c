@@ -35,6 +35,8 @@ static const char usage_text[] =
     "  benchmark --simulated --gpu G --model M [GRID OPTIONS] -o FILE\n"
     "                 aibrix_benchmark's grid against one simulated vLLM pod, written as its\n"
     "                 JSON lines (podscale benchmark --help for the options)\n"
+    "  calibrate --gpu G --model M BENCHMARK.jsonl\n"
+    "                 fit the performance model to a measured benchmark file\n"
     "  version        print the version and the libraries linked\n"
     "  help           print this help (also -h, --help)\n"
     "\n"
@@ -218,5 +220,6 @@ int podscale_main(int argc, char **argv) {
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) return cmd_version();
   if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
   if (!strcmp(cmd, "benchmark")) return cmd_benchmark(argc - 1, argv + 1);
+  if (!strcmp(cmd, "calibrate")) return cmd_calibrate(argc - 1, argv + 1);
   return usage_error("unknown command '%s'", cmd);
 }

@@ -22,5 +22,6 @@ bool cli_int(const char *s, int64_t min, int64_t max, int64_t *out);
 bool cli_real(const char *s, double min, double max, double *out);
 
 int cmd_benchmark(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 #endif
