@@ -11,10 +11,14 @@
 
 typedef struct lseq {
   request *r;
-  int32_t ctx; /* tokens whose KV entries are stored */
+  int32_t ctx;    /* tokens whose KV entries are stored */
+  int32_t target; /* prompt to prefill (input + tokens generated before a preemption) */
+  int32_t step;   /* ITER: tokens this sequence processes in the iteration, 0 if none */
 } lseq;
 
-enum { IDLE, PREFILL, DECODE };
+/* IDLE: nothing to do. ITER: one iteration with prefill work (and, with chunked prefill,
+ * decodes), each sequence's share in lseq.step. DECODE: a segment of decode-only iterations. */
+enum { IDLE, ITER, DECODE };
 
 typedef struct llmpod {
   llmpod_config cfg;
@@ -23,8 +27,7 @@ typedef struct llmpod {
   rq_list waiting;      /* FCFS queue */
   int64_t base_us;      /* pod clock origin */
   int64_t now_ps;       /* last boundary processed, ps after base_us */
-  int kind;             /* IDLE, PREFILL or DECODE */
-  int32_t prefill_from; /* PREFILL: run[prefill_from..nrun) are being prefilled */
+  int kind;             /* IDLE, ITER or DECODE */
   /* DECODE segment: iteration j takes fixed + max(ca + cb j, ma + mb j) ps */
   int64_t seg_ps;    /* start of the segment */
   int32_t seg_iters; /* iterations planned */
@@ -42,10 +45,16 @@ static int64_t to_us_ceil(const llmpod *p, int64_t t_ps) {
   return p->base_us + (t_ps + PS_PER_US - 1) / PS_PER_US;
 }
 
+/* Blocks a sequence holds: vLLM allocates the whole prompt's blocks on admission. */
+static int32_t held(const llmpod *p, const lseq *s) {
+  return blocks_for(p, s->ctx > s->target ? s->ctx : s->target);
+}
+
+static bool decoding(const lseq *s) { return s->ctx >= s->target; }
+
 static int32_t used_blocks(const llmpod *p) {
   int32_t n = 0;
-  for (int32_t i = 0; i < p->nrun; i++)
-    n += blocks_for(p, p->run[i].ctx);
+  for (int32_t i = 0; i < p->nrun; i++) n += held(p, &p->run[i]);
   return n;
 }
 
@@ -96,29 +105,74 @@ static void remove_at(llmpod *p, int32_t i) {
 
 /* ---- scheduling at an iteration boundary (p->now_ps) ---- */
 
-static bool try_prefill(llmpod *p) {
+/* Admit waiting requests in queue order while they fit (vLLM _schedule_prefills); each gets
+ * min(prompt, budget) tokens of this iteration. Returns the tokens scheduled. */
+static int64_t admit(llmpod *p, int64_t budget, int32_t free_blocks) {
   const llmpod_config *c = &p->cfg;
-  int32_t free_blocks = c->total_blocks - used_blocks(p), admitted = 0;
-  int64_t tokens = 0, pairs = 0;
+  int64_t used = 0;
   request *r;
-  while ((r = p->waiting.head)) {
+  while ((r = p->waiting.head) && budget - used > 0) {
     int32_t prompt = r->input_tokens + r->generated, need = blocks_for(p, prompt);
-    if (p->nrun + 1 > c->max_num_seqs || tokens + prompt > c->max_num_batched_tokens ||
+    int64_t chunk = prompt;
+    if (c->chunked_prefill && chunk > budget - used) chunk = budget - used;
+    if (p->nrun + 1 > c->max_num_seqs || used + chunk > budget ||
         free_blocks - need < c->watermark_blocks)
       break;
     rq_pop(&p->waiting);
     if (r->start_us < 0) r->start_us = to_us_ceil(p, p->now_ps);
-    p->run[p->nrun++] = (lseq){r, prompt};
+    p->run[p->nrun++] = (lseq){r, 0, prompt, (int32_t)chunk};
     free_blocks -= need;
-    tokens += prompt;
-    pairs += (int64_t)prompt * (prompt + 1) / 2;
-    admitted++;
+    used += chunk;
   }
-  if (!admitted) return false;
-  p->kind = PREFILL;
-  p->prefill_from = p->nrun - admitted;
+  return used;
+}
+
+/* Plan one iteration with prefill work, if there is any. Without chunked prefill that is a
+ * prefill-only iteration of newly admitted requests (vLLM 0.6 default); with it, the running
+ * sequences go first (one token per decode, the next chunk of a prompt being prefilled) and
+ * waiting requests fill the rest of the token budget (vLLM _schedule_chunked_prefill). */
+static bool plan_iteration(llmpod *p) {
+  const llmpod_config *c = &p->cfg;
+  int64_t budget = c->max_num_batched_tokens, tokens = 0, pairs = 0, dseqs = 0, kv = 0, seqs = 0;
+  bool prefill_work = false;
+  for (int32_t i = 0; i < p->nrun; i++) {
+    lseq *s = &p->run[i];
+    s->step = 0;
+    if (!c->chunked_prefill) continue;
+    if (decoding(s)) {
+      if (budget < 1) continue;
+      s->step = 1;
+      budget--;
+    } else {
+      int64_t chunk = s->target - s->ctx < budget ? s->target - s->ctx : budget;
+      if (chunk < 1) continue;
+      s->step = (int32_t)chunk;
+      budget -= chunk;
+      prefill_work = true;
+    }
+  }
+  int32_t from = p->nrun;
+  prefill_work |= admit(p, budget, c->total_blocks - used_blocks(p)) > 0;
+  if (!prefill_work) {
+    for (int32_t i = 0; i < from; i++) p->run[i].step = 0;
+    return false;
+  }
+  for (int32_t i = 0; i < p->nrun; i++) {
+    const lseq *s = &p->run[i];
+    if (!s->step) continue;
+    seqs++;
+    if (decoding(s)) {
+      dseqs++;
+      kv += s->ctx + 1;
+    } else { /* a chunk attends to the prompt before it and to itself */
+      tokens += s->step;
+      pairs += (int64_t)s->step * s->ctx + (int64_t)s->step * (s->step + 1) / 2;
+      kv += s->ctx;
+    }
+  }
+  p->kind = ITER;
   p->seg_ps = p->now_ps;
-  p->end_ps = p->next_ps = p->now_ps + perf_iter_ps(&c->perf, tokens, pairs, 0, 0, admitted);
+  p->end_ps = p->next_ps = p->now_ps + perf_iter_ps(&c->perf, tokens, pairs, dseqs, kv, seqs);
   return true;
 }
 
@@ -129,10 +183,10 @@ static void preempt_for_step(llmpod *p) {
   rq_list back = {0}; /* preempted, oldest first */
   for (int32_t i = 0; i < p->nrun; i++) {
     lseq *s = &p->run[i];
-    if (blocks_for(p, s->ctx + 1) == blocks_for(p, s->ctx)) continue;
+    if (!decoding(s) || blocks_for(p, s->ctx + 1) <= held(p, s)) continue;
     while (free_blocks < 1 && p->nrun - 1 > i) {
       lseq *v = &p->run[p->nrun - 1];
-      free_blocks += blocks_for(p, v->ctx);
+      free_blocks += held(p, v);
       v->r->preemptions++;
       rq_push(&back, v->r);
       p->nrun--;
@@ -215,10 +269,15 @@ static void schedule(llmpod *p) {
     p->now_ps -= shift_us * PS_PER_US;
   }
   p->kind = IDLE;
-  if (try_prefill(p) || p->nrun == 0) return;
+  if (p->cfg.chunked_prefill) { /* running sequences first, then what waits */
+    preempt_for_step(p);
+    if (!plan_iteration(p) && p->nrun > 0) plan_decode(p);
+    return;
+  }
+  if (plan_iteration(p) || p->nrun == 0) return; /* prefill first */
   preempt_for_step(p);
   if (p->nrun == 0) {
-    bool ok = try_prefill(p);
+    bool ok = plan_iteration(p);
     assert(ok && "after preempting every sequence the queue head must fit");
     (void)ok;
     return;
@@ -242,24 +301,30 @@ static void finish_done(llmpod *p, pod_done_fn done, void *ctx) {
   p->nrun = k;
 }
 
-/* Tell the observer which of run[from..nrun) just got a token. */
-static void tokens_out(llmpod *p, int32_t from) {
-  if (!p->cfg.on_tokens || from >= p->nrun) return;
-  request *rs[4096];
-  int32_t n = 0;
-  for (int32_t i = from; i < p->nrun && n < 4096; i++) rs[n++] = p->run[i].r;
-  p->cfg.on_tokens(p->cfg.tokens_ctx, rs, n, to_us_ceil(p, p->now_ps));
+/* Tell the observer which requests just got a token. */
+static void tokens_out(llmpod *p, request *const *rs, int32_t n) {
+  if (p->cfg.on_tokens && n > 0) p->cfg.on_tokens(p->cfg.tokens_ctx, rs, n, to_us_ceil(p, p->now_ps));
 }
 
-static void end_prefill(llmpod *p, pod_done_fn done, void *ctx) {
+/* The end of an ITER iteration: decodes get their token, chunks their KV, and a prompt whose
+ * last chunk is done yields its next token (the first, unless it was being recomputed). */
+static void end_iteration(llmpod *p, pod_done_fn done, void *ctx) {
   p->now_ps = p->end_ps;
   int64_t t_us = to_us_ceil(p, p->now_ps);
-  for (int32_t i = p->prefill_from; i < p->nrun; i++) {
-    request *r = p->run[i].r;
-    r->generated++;
-    if (r->first_token_us < 0) r->first_token_us = t_us;
+  request *got[4096];
+  int32_t ngot = 0;
+  for (int32_t i = 0; i < p->nrun; i++) {
+    lseq *s = &p->run[i];
+    if (!s->step) continue;
+    bool token = decoding(s) || s->ctx + s->step >= s->target;
+    s->ctx += s->step;
+    s->step = 0;
+    if (!token) continue;
+    s->r->generated++;
+    if (s->r->first_token_us < 0) s->r->first_token_us = t_us;
+    if (ngot < 4096) got[ngot++] = s->r;
   }
-  tokens_out(p, p->prefill_from);
+  tokens_out(p, got, ngot);
   finish_done(p, done, ctx);
   schedule(p);
 }
@@ -283,14 +348,19 @@ static void lp_advance(void *self, int64_t t_us, pod_done_fn done, void *ctx) {
     int64_t rel_us = t_us - p->base_us;
     int64_t t = rel_us >= INT64_MAX / PS_PER_US ? INT64_MAX : rel_us * PS_PER_US;
     if (p->kind == IDLE || p->next_ps > t) return;
-    if (p->kind == PREFILL) {
-      end_prefill(p, done, ctx);
+    if (p->kind == ITER) {
+      end_iteration(p, done, ctx);
       continue;
     }
     if (p->end_ps <= t) {
       materialize(p, p->seg_iters);
       p->now_ps = p->end_ps;
-      tokens_out(p, 0);
+      if (p->cfg.on_tokens) {
+        request *got[4096];
+        int32_t n = 0;
+        for (int32_t i = 0; i < p->nrun && n < 4096; i++) got[n++] = p->run[i].r;
+        tokens_out(p, got, n);
+      }
       finish_done(p, done, ctx);
       schedule(p);
       continue;
@@ -330,7 +400,6 @@ static void lp_cancel(void *self, request *r, int64_t now_us) {
   for (int32_t i = 0; i < p->nrun; i++) {
     if (p->run[i].r != r) continue;
     remove_at(p, i);
-    if (p->kind == PREFILL && i < p->prefill_from) p->prefill_from--;
     if (p->kind == DECODE && p->seg_iters > p->seg_done + 1) {
       /* The iteration in progress keeps its time; the next one is planned without r. */
       p->seg_iters = p->seg_done + 1;
@@ -348,10 +417,13 @@ static int64_t lp_next_us(const void *self) {
 
 static void lp_gauges(const void *self, pod_gauges *g) {
   const llmpod *p = self;
-  int32_t used = 0,
-          extra = p->kind == DECODE ? 1 : 0; /* a decode step holds the new token's slot */
-  for (int32_t i = 0; i < p->nrun; i++)
-    used += blocks_for(p, p->run[i].ctx + extra);
+  int32_t used = 0;
+  for (int32_t i = 0; i < p->nrun; i++) {
+    const lseq *s = &p->run[i];
+    bool stepping = p->kind == DECODE || (p->kind == ITER && s->step > 0);
+    /* a decode step in progress holds the slot of the token it writes */
+    used += decoding(s) && stepping ? blocks_for(p, s->ctx + 1) : held(p, s);
+  }
   g->running = p->nrun;
   g->waiting = (int32_t)p->waiting.len;
   g->kv_usage = (double)used / p->cfg.total_blocks;
@@ -389,7 +461,8 @@ pod_model llmpod_new(const llmpod_config *cfg) {
   assert(cfg->block_size >= 1 && cfg->block_size <= 256 &&
          cfg->total_blocks > cfg->watermark_blocks);
   assert(cfg->max_num_seqs >= 1 && cfg->max_num_seqs <= 4096);
-  assert(cfg->max_num_batched_tokens >= cfg->max_model_len);
+  assert(cfg->chunked_prefill ? cfg->max_num_batched_tokens >= cfg->max_num_seqs
+                              : cfg->max_num_batched_tokens >= cfg->max_model_len);
   assert(!cfg->on_tokens || cfg->stepped);
   llmpod *p = xcalloc(1, sizeof *p);
   p->cfg = *cfg;
@@ -406,12 +479,19 @@ bool llmpod_configure(const gpu_spec *g, const llm_spec *m, const llm_engine_arg
                       llmpod_config *out, char *why, size_t why_len) {
   const double gib = 1024.0 * 1024.0 * 1024.0;
   int64_t len = a->max_model_len > 0 ? a->max_model_len : m->max_model_len;
+  /* vLLM 0.6's defaults: 512 with chunked prefill, else max(max_model_len, 2048) */
   int64_t batched = a->max_num_batched_tokens > 0 ? a->max_num_batched_tokens
+                    : a->enable_chunked_prefill   ? 512
                                                   : (len > 2048 ? len : 2048);
   int64_t blocks = a->num_gpu_blocks;
-  if (batched < len) {
+  if (!a->enable_chunked_prefill && batched < len) {
     snprintf(why, why_len, "max_num_batched_tokens (%lld) must be at least max_model_len (%lld) "
              "without chunked prefill", (long long)batched, (long long)len);
+    return false;
+  }
+  if (a->enable_chunked_prefill && batched < a->max_num_seqs) {
+    snprintf(why, why_len, "max_num_batched_tokens (%lld) must be at least max_num_seqs (%d) "
+             "with chunked prefill", (long long)batched, a->max_num_seqs);
     return false;
   }
   if (blocks <= 0) {
@@ -438,6 +518,7 @@ bool llmpod_configure(const gpu_spec *g, const llm_spec *m, const llm_engine_arg
     .max_num_seqs = a->max_num_seqs,
     .max_num_batched_tokens = (int32_t)batched,
     .max_model_len = (int32_t)len,
+    .chunked_prefill = a->enable_chunked_prefill,
   };
   return true;
 }

@@ -1,7 +1,7 @@
 /*
  * llmpod: a vLLM server on one GPU, as a state machine in simulated time.
  *
- * Scheduler (vLLM 0.6, V0 engine, chunked prefill off; vllm/core/scheduler.py):
+ * Scheduler (vLLM 0.6, V0 engine; vllm/core/scheduler.py), chunked prefill off:
  *   - requests wait in an FCFS queue; preempted requests go back to its head;
  *   - each step first tries to admit waiting requests for a prefill-only iteration, in queue
  *     order, while they fit max_num_seqs (running included), max_num_batched_tokens and the KV
@@ -12,6 +12,10 @@
  *     prompt plus the tokens it had generated);
  *   - the prefill iteration yields each admitted request's next token (its first, unless it
  *     is being recomputed); a request is done when it has all its output tokens.
+ * With chunked prefill on (_schedule_chunked_prefill): every iteration first gives each running
+ * sequence its share of the max_num_batched_tokens budget (one token per decode, the next chunk
+ * of a prompt being prefilled), then admits waiting requests into what is left, their prompts
+ * split into chunks; prefill and decode share iterations.
  * A request whose prompt plus output can never fit (the context window, or the whole KV cache
  * less the watermark) is rejected at once, as vLLM's API server rejects it.
  *
@@ -41,7 +45,8 @@ typedef struct llmpod_config {
   int32_t total_blocks;           /* KV blocks on the GPU */
   int32_t watermark_blocks;       /* kept free when admitting (vLLM: 1% of total) */
   int32_t max_num_seqs;           /* sequences in a batch (vLLM default 256) */
-  int32_t max_num_batched_tokens; /* tokens in a prefill iteration */
+  int32_t max_num_batched_tokens; /* tokens in an iteration */
+  bool chunked_prefill;           /* vLLM enable_chunked_prefill: prompts in chunks, mixed with decodes */
   int32_t max_model_len;          /* context window */
   bool stepped;                   /* one engine event per iteration (tests, benchmark) */
   /* Optional, stepped mode only: called at each iteration's end with the requests that just
@@ -55,7 +60,8 @@ typedef struct llm_engine_args {
   int32_t max_num_seqs;           /* 256 */
   int32_t block_size;             /* 16 */
   int32_t max_model_len;          /* 0: the model's context window */
-  int32_t max_num_batched_tokens; /* 0: max(max_model_len, 2048), vLLM without chunked prefill */
+  int32_t max_num_batched_tokens; /* 0: 512 with chunked prefill, else max(max_model_len, 2048) */
+  bool enable_chunked_prefill;    /* false, as vLLM 0.6 for models up to 32k context */
   int32_t num_gpu_blocks;         /* 0: from memory (num_gpu_blocks_override otherwise) */
   double gpu_memory_utilization;  /* 0.9 */
   double activation_reserve_bytes; /* memory vLLM's profiling run takes, 1 GiB by default */

@@ -5,9 +5,11 @@
  *
  * Only runs where the server kept up (TPUT >= 0.9 x rate) are fitted: past saturation the
  * latency measures the benchmark's queue, not the engine. Residuals are log ratios of simulated
- * to measured TPUT and E2E mean for every such run; the factors are fitted in log space with
+ * to measured TPUT and E2E mean for every such run, under a Cauchy loss (scale 10%) so a few
+ * outlying runs do not pull the fit; the factors are fitted in log space with
  * GSL's trust-region nonlinear least squares (Levenberg-Marquardt), derivatives by forward
- * differences of 2% (the simulation is piecewise constant at finer scales).
+ * differences of 2% (the simulation is piecewise constant at finer scales). Efficiencies are
+ * capped at 1.
  */
 #ifndef PODSCALE_CALIBRATE_H
 #define PODSCALE_CALIBRATE_H

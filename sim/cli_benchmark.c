@@ -31,6 +31,9 @@ static const char help_text[] =
   "  --temperature T          recorded in each line (0.0)\n"
   "  --max-num-seqs N         vLLM max_num_seqs (256)\n"
   "  --max-model-len N        vLLM max_model_len (the model's)\n"
+  "  --enable-chunked-prefill vLLM enable_chunked_prefill (off)\n"
+  "  --max-num-batched-tokens N  vLLM max_num_batched_tokens (512 chunked, else\n"
+  "                           max(max_model_len, 2048))\n"
   "  --gpu-memory-utilization F  vLLM gpu_memory_utilization (0.9)\n"
   "  --eff-compute F, --eff-memory F, --overhead S, --overhead-seq S\n"
   "                           performance-model factors (docs/perf-model.md)\n"
@@ -39,7 +42,7 @@ static const char help_text[] =
 enum {
   O_SIMULATED = 256, O_GPU, O_MODEL, O_APPEND, O_MODEL_NAME, O_IN_START, O_IN_LIMIT, O_OUT_START,
   O_OUT_LIMIT, O_RATE_START, O_RATE_LIMIT, O_TOTAL, O_SEED, O_TEMP, O_SEQS, O_LEN, O_UTIL, O_EFF_C,
-  O_EFF_M, O_OVH, O_OVH_SEQ, O_ENDPOINT,
+  O_EFF_M, O_OVH, O_OVH_SEQ, O_ENDPOINT, O_CHUNKED, O_BATCHED,
 };
 
 static const struct option longopts[] = {
@@ -66,6 +69,8 @@ static const struct option longopts[] = {
   {"eff-memory", required_argument, NULL, O_EFF_M},
   {"overhead", required_argument, NULL, O_OVH},
   {"overhead-seq", required_argument, NULL, O_OVH_SEQ},
+  {"enable-chunked-prefill", no_argument, NULL, O_CHUNKED},
+  {"max-num-batched-tokens", required_argument, NULL, O_BATCHED},
   {"quiet", no_argument, NULL, 'q'},
   {"help", no_argument, NULL, 'h'},
   {NULL, 0, NULL, 0},
@@ -123,6 +128,8 @@ static int apply(bench_opts *o, int c, const char *arg) {
   case O_SEED: INT(0, INT64_C(9007199254740991), g->seed); break;
   case O_TEMP: REAL(0.0, 100.0, g->temperature); break;
   case O_SEQS: INT(1, 4096, a->max_num_seqs); break;
+  case O_CHUNKED: a->enable_chunked_prefill = true; break;
+  case O_BATCHED: INT(1, 100000000, a->max_num_batched_tokens); break;
   case O_LEN: INT(1, 10000000, a->max_model_len); break;
   case O_UTIL: REAL(0.01, 1.0, a->gpu_memory_utilization); break;
   case O_EFF_C: REAL(1e-4, 1.0, a->perf.eff_compute); break;

@@ -17,12 +17,16 @@ static const char help_text[] =
   "  --gpu GPU                GPU type from the catalog\n"
   "  --model LLM              LLM from the catalog\n"
   "  --max-num-seqs N         vLLM max_num_seqs of the measured server (256)\n"
-  "  --gpu-memory-utilization F  its gpu_memory_utilization (0.9)\n";
+  "  --gpu-memory-utilization F  its gpu_memory_utilization (0.9)\n"
+  "  --enable-chunked-prefill its enable_chunked_prefill (off)\n"
+  "  --max-num-batched-tokens N  its max_num_batched_tokens\n";
 
 int cmd_calibrate(int argc, char **argv) {
   static const struct option longopts[] = {
     {"gpu", required_argument, NULL, 'g'},          {"model", required_argument, NULL, 'm'},
     {"max-num-seqs", required_argument, NULL, 'n'}, {"gpu-memory-utilization", required_argument, NULL, 'u'},
+    {"enable-chunked-prefill", no_argument, NULL, 'c'},
+    {"max-num-batched-tokens", required_argument, NULL, 'b'},
     {"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0},
   };
   const char *gpu = NULL, *model = NULL;
@@ -45,6 +49,12 @@ int cmd_calibrate(int argc, char **argv) {
       if (!cli_real(optarg, 0.01, 1, &x))
         return cli_usage_error("calibrate: --gpu-memory-utilization: expected 0.01 to 1, found '%s'", optarg);
       args.gpu_memory_utilization = x;
+      break;
+    case 'c': args.enable_chunked_prefill = true; break;
+    case 'b':
+      if (!cli_int(optarg, 1, 100000000, &n))
+        return cli_usage_error("calibrate: --max-num-batched-tokens: expected 1 to 100000000, found '%s'", optarg);
+      args.max_num_batched_tokens = (int32_t)n;
       break;
     case 'h': fputs(help_text, stdout); return EXIT_OK;
     default: return cli_usage_error("calibrate: unknown or incomplete option '%s'", argv[optind - 1]);
@@ -80,8 +90,9 @@ int cmd_calibrate(int argc, char **argv) {
   printf("%-28s %11.1f%% %11.1f%%\n", "TPUT median |error|", 100 * r.tput_median_err0, 100 * r.tput_median_err);
   printf("%-28s %11.1f%% %11.1f%%\n", "E2E mean median |error|", 100 * r.e2e_median_err0, 100 * r.e2e_median_err);
   printf("\nfor a scenario's deployment model:\n"
-         "  \"model\": {\"type\": \"llm\", \"llm\": \"%s\", \"perf\": {\"eff_compute\": %.4f, "
+         "  \"model\": {\"type\": \"llm\", \"llm\": \"%s\",%s \"perf\": {\"eff_compute\": %.4f, "
          "\"eff_memory\": %.4f, \"overhead_s\": %.6f, \"overhead_seq_s\": %.8f}}\n",
-         m->name, f->eff_compute, f->eff_memory, f->overhead_s, f->overhead_seq_s);
+         m->name, args.enable_chunked_prefill ? " \"enable_chunked_prefill\": true," : "",
+         f->eff_compute, f->eff_memory, f->overhead_s, f->overhead_seq_s);
   return EXIT_OK;
 }

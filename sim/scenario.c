@@ -500,6 +500,7 @@ static bool load_llm_model(jv *v, scenario *sc, sc_deployment *d, const cJSON *m
       !jv_number(v, m, "gpu_memory_utilization", false, 0.01, 1, &a.gpu_memory_utilization) ||
       !jv_number(v, m, "activation_reserve_gib", false, 0, 1e4, &reserve_gib) ||
       !jv_int(v, m, "num_gpu_blocks_override", false, 1, 100000000, &blocks) ||
+      !jv_bool(v, m, "enable_chunked_prefill", &a.enable_chunked_prefill) ||
       !jv_bool(v, m, "stepped", &stepped) || !load_perf(v, m, &a.perf))
     return false;
   a.max_num_seqs = (int32_t)seqs;
@@ -523,7 +524,7 @@ static bool load_model(jv *v, scenario *sc, sc_deployment *d, const cJSON *m) {
   static const char *const llm_keys[] = {"type", "llm", "max_num_seqs", "block_size",
                                          "max_model_len", "max_num_batched_tokens",
                                          "gpu_memory_utilization", "activation_reserve_gib",
-                                         "num_gpu_blocks_override", "perf", "stepped", NULL};
+                                         "num_gpu_blocks_override", "enable_chunked_prefill", "perf", "stepped", NULL};
   int type = 0;
   if (!cJSON_IsObject(m)) return jv_object(v, m, slot_keys);
   if (!jv_choice(v, m, "type", true, types, &type)) return false;
