@@ -151,8 +151,15 @@ static bool plan_iteration(llmpod *p) {
       prefill_work = true;
     }
   }
+  /* Blocks left for admissions: what is held, plus the new block a decode of this step may
+   * take for the token it writes. */
+  int32_t committed = 0;
+  for (int32_t i = 0; i < p->nrun; i++) {
+    const lseq *s = &p->run[i];
+    committed += s->step && decoding(s) ? blocks_for(p, s->ctx + 1) : held(p, s);
+  }
   int32_t from = p->nrun;
-  prefill_work |= admit(p, budget, c->total_blocks - used_blocks(p)) > 0;
+  prefill_work |= admit(p, budget, c->total_blocks - committed) > 0;
   if (!prefill_work) {
     for (int32_t i = 0; i < from; i++) p->run[i].step = 0;
     return false;
@@ -178,9 +185,8 @@ static bool plan_iteration(llmpod *p) {
 
 /* Before a decode step: every sequence whose next token needs a new block gets one, the newest
  * sequences giving theirs up when none is free (vLLM _schedule_running). */
-static void preempt_for_step(llmpod *p) {
+static void preempt_for_step(llmpod *p, rq_list *back) {
   int32_t free_blocks = p->cfg.total_blocks - used_blocks(p);
-  rq_list back = {0}; /* preempted, oldest first */
   for (int32_t i = 0; i < p->nrun; i++) {
     lseq *s = &p->run[i];
     if (!decoding(s) || blocks_for(p, s->ctx + 1) <= held(p, s)) continue;
@@ -188,21 +194,25 @@ static void preempt_for_step(llmpod *p) {
       lseq *v = &p->run[p->nrun - 1];
       free_blocks += held(p, v);
       v->r->preemptions++;
-      rq_push(&back, v->r);
+      rq_push(back, v->r);
       p->nrun--;
     }
     if (free_blocks < 1) { /* i is the newest left: it yields itself */
       s->r->preemptions++;
-      rq_push(&back, s->r);
+      rq_push(back, s->r);
       p->nrun--;
       break;
     }
     free_blocks--;
   }
-  /* back holds newest first; put them at the queue head with the oldest in front */
+}
+
+/* Preempted requests (newest first in `back`) return to the queue head, oldest in front, after
+ * this step's admissions, as vLLM's waiting.extendleft does. */
+static void requeue(llmpod *p, rq_list *back) {
   request *r;
-  while ((r = back.head)) {
-    rq_unlink(&back, r);
+  while ((r = back->head)) {
+    rq_unlink(back, r);
     r->next = p->waiting.head;
     r->prev = NULL;
     if (p->waiting.head)
@@ -269,13 +279,18 @@ static void schedule(llmpod *p) {
     p->now_ps -= shift_us * PS_PER_US;
   }
   p->kind = IDLE;
+  rq_list back = {0};
   if (p->cfg.chunked_prefill) { /* running sequences first, then what waits */
-    preempt_for_step(p);
-    if (!plan_iteration(p) && p->nrun > 0) plan_decode(p);
+    preempt_for_step(p, &back);
+    bool iter = plan_iteration(p);
+    requeue(p, &back);
+    if (!iter && p->nrun > 0) plan_decode(p);
+    if (p->kind == IDLE && p->waiting.len) plan_iteration(p); /* all yielded: next step */
     return;
   }
   if (plan_iteration(p) || p->nrun == 0) return; /* prefill first */
-  preempt_for_step(p);
+  preempt_for_step(p, &back);
+  requeue(p, &back);
   if (p->nrun == 0) {
     bool ok = plan_iteration(p);
     assert(ok && "after preempting every sequence the queue head must fit");

@@ -157,7 +157,8 @@ static void cancel_removes_a_running_request(void **state) {
 
 /* ---- the fast path against one event per iteration, through the whole simulator ---- */
 
-static void write_engine_scenario(const char *dir, bool stepped, char *path, size_t n) {
+static void write_engine_scenario(const char *dir, bool stepped, bool chunked, char *path,
+                                  size_t n) {
   char text[4096];
   /* A small KV cache (preemptions), a short client timeout (cancellations), bursts (queueing)
    * and two pods: every path of the engine is exercised. */
@@ -169,11 +170,12 @@ static void write_engine_scenario(const char *dir, bool stepped, char *path, siz
            "\"output_tokens\": {\"dist\": \"lognormal\", \"mean\": 200, \"p99\": 1500}}, "
            "\"gpus\": [{\"name\": \"A10-24GB\"}], \"deployments\": [{\"name\": \"d\", \"gpu\": "
            "\"A10-24GB\", \"model\": {\"type\": \"llm\", \"llm\": \"llama-2-7b\", "
-           "\"num_gpu_blocks_override\": 400, \"max_num_seqs\": 48, \"stepped\": %s}}], "
+           "\"num_gpu_blocks_override\": 400, \"max_num_seqs\": 48, \"stepped\": %s, "
+           "\"enable_chunked_prefill\": %s}}], "
            "\"router\": {\"policy\": \"round-robin\"}, \"client\": {\"timeout_s\": 40}, "
            "\"policies\": [{\"name\": \"two\", \"type\": \"fixed\", \"replicas\": 2}], "
            "\"output\": {\"interval_s\": 0.7}}",
-           stepped ? "true" : "false");
+           stepped ? "true" : "false", chunked ? "true" : "false");
   tu_write(dir, stepped ? "stepped.json" : "fast.json", text, path, n);
 }
 
@@ -199,17 +201,17 @@ static uint64_t run_engine(const char *scenario_file, const char *out) {
   return tot.events;
 }
 
-static void closed_form_decode_equals_one_event_per_iteration(void **state) {
-  (void)state;
+static void check_closed_form(bool chunked) {
   char d[64], fast[256], stepped[256], out_f[128], out_s[128];
   tu_tmpdir(d);
-  write_engine_scenario(d, false, fast, sizeof fast);
-  write_engine_scenario(d, true, stepped, sizeof stepped);
+  write_engine_scenario(d, false, chunked, fast, sizeof fast);
+  write_engine_scenario(d, true, chunked, stepped, sizeof stepped);
   snprintf(out_f, sizeof out_f, "%s/fast", d);
   snprintf(out_s, sizeof out_s, "%s/stepped", d);
   uint64_t ev_fast = run_engine(fast, out_f), ev_stepped = run_engine(stepped, out_s);
-  print_message("events: %llu with closed-form segments, %llu with one per iteration\n",
-                (unsigned long long)ev_fast, (unsigned long long)ev_stepped);
+  print_message("%s: %llu events with closed-form segments, %llu with one per iteration\n",
+                chunked ? "chunked prefill" : "prefill first", (unsigned long long)ev_fast,
+                (unsigned long long)ev_stepped);
   assert_true(ev_stepped > 2 * ev_fast);
   const char *files[] = {"requests.csv", "timeseries.csv", "summary.csv"};
   for (int i = 0; i < 3; i++) {
@@ -230,6 +232,16 @@ static void closed_form_decode_equals_one_event_per_iteration(void **state) {
   tu_rmrf(d);
 }
 
+static void closed_form_decode_equals_one_event_per_iteration(void **state) {
+  (void)state;
+  check_closed_form(false);
+}
+
+static void closed_form_equals_one_event_per_iteration_with_chunked_prefill(void **state) {
+  (void)state;
+  check_closed_form(true);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(one_request_follows_the_performance_model),
@@ -238,6 +250,7 @@ int main(void) {
     cmocka_unit_test(full_cache_preempts_the_newest_and_it_recomputes),
     cmocka_unit_test(cancel_removes_a_running_request),
     cmocka_unit_test(closed_form_decode_equals_one_event_per_iteration),
+    cmocka_unit_test(closed_form_equals_one_event_per_iteration_with_chunked_prefill),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
