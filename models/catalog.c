@@ -18,11 +18,11 @@ static const gpu_spec gpus[] = {
 
 /* Model configurations (config.json of each release; docs/catalog.md). */
 static const llm_spec llms[] = {
-    {"llama-2-7b", 32, 4096, 32, 32, 6.74e9, 2, 4096},
-    {"deepseek-llm-7b-chat", 30, 4096, 32, 32, 6.91e9, 2, 4096},
-    {"deepseek-coder-6.7b", 32, 4096, 32, 32, 6.74e9, 2, 16384},
-    {"llama-3-8b", 32, 4096, 32, 8, 8.03e9, 2, 8192},
-    {"deepseek-r1-distill-llama-8b", 32, 4096, 32, 8, 8.03e9, 2, 131072},
+    {"llama-2-7b", 32, 4096, 32, 32, 6.74e9, 2, 4096, 2},
+    {"deepseek-llm-7b-chat", 30, 4096, 32, 32, 6.91e9, 2, 4096, 2},
+    {"deepseek-coder-6.7b", 32, 4096, 32, 32, 6.74e9, 2, 16384, 2},
+    {"llama-3-8b", 32, 4096, 32, 8, 8.03e9, 2, 8192, 2},
+    {"deepseek-r1-distill-llama-8b", 32, 4096, 32, 8, 8.03e9, 2, 131072, 2},
 };
 
 const gpu_spec *catalog_gpu(const char *name) {
@@ -47,5 +47,5 @@ const llm_spec *catalog_llm_at(int i) {
 
 double llm_kv_bytes_per_token(const llm_spec *m) {
   double head_dim = (double)m->hidden / m->heads;
-  return 2.0 * m->layers * m->kv_heads * head_dim * m->bytes_per_weight;
+  return 2.0 * m->layers * m->kv_heads * head_dim * m->kv_bytes;
 }

@@ -26,6 +26,7 @@ typedef struct llm_spec {
   double params;           /* parameters */
   double bytes_per_weight; /* 2 for FP16/BF16 */
   int32_t max_model_len;   /* context window, tokens */
+  double kv_bytes;         /* bytes per cached K or V value: 2 (vLLM kv_cache_dtype auto), 1 for fp8 */
 } llm_spec;
 
 const gpu_spec *catalog_gpu(const char *name);
@@ -34,7 +35,7 @@ const llm_spec *catalog_llm(const char *name);
 const gpu_spec *catalog_gpu_at(int i);
 const llm_spec *catalog_llm_at(int i);
 
-/* KV-cache bytes one token occupies: K and V for every layer and KV head. */
+/* KV-cache bytes one token occupies: K and V for every layer and KV head, kv_bytes each. */
 double llm_kv_bytes_per_token(const llm_spec *m);
 
 #endif

@@ -414,7 +414,7 @@ static bool load_gpus(jv *v, scenario *sc, const cJSON *arr) {
 static bool load_llms(jv *v, scenario *sc, const cJSON *arr) {
   static const char *const keys[] = {"name",     "layers", "hidden",           "heads",
                                      "kv_heads", "params_b", "bytes_per_weight", "max_model_len",
-                                     NULL};
+                                     "kv_bytes", NULL};
   int i = 0;
   for (const cJSON *e = arr->child; e; e = e->next, i++) {
     size_t mark = jv_enter_index(v, i);
@@ -439,11 +439,16 @@ static bool load_llms(jv *v, scenario *sc, const cJSON *arr) {
         !jv_number(v, e, "bytes_per_weight", !known, 0.125, 8, &m->bytes_per_weight) ||
         !jv_int(v, e, "max_model_len", !known, 1, 10000000, &len))
       return false;
+    double kv_bytes = known ? m->kv_bytes : 2;
+    if (!jv_number(v, e, "kv_bytes", false, 0.5, 8, &kv_bytes)) return false;
     if (hidden % heads != 0)
       return jv_fail_at(v, "hidden", "expected a multiple of heads (%lld), found %lld",
                         (long long)heads, (long long)hidden);
+    if (kv > heads || heads % kv != 0) /* grouped-query attention shares KV heads evenly */
+      return jv_fail(v, "expected kv_heads (%lld) to divide heads (%lld)", (long long)kv,
+                     (long long)heads);
     *m = (llm_spec){sc->llms[k].name, (int32_t)layers, (int32_t)hidden, (int32_t)heads,
-                    (int32_t)kv, params_b * 1e9, m->bytes_per_weight, (int32_t)len};
+                    (int32_t)kv, params_b * 1e9, m->bytes_per_weight, (int32_t)len, kv_bytes};
     jv_leave(v, mark);
   }
   return true;

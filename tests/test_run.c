@@ -195,7 +195,7 @@ static void policies_see_identical_arrivals(void **state) {
   snprintf(p, sizeof p, "%s/requests.csv", d);
   char *s = tu_slurp(p, NULL);
   enum { MAXR = 20000 };
-  static const char *names[3] = {"fixed-2", "fixed-4", "fixed-8"};
+  static const char *names[3] = {"fixed-1", "fixed-2", "fixed-4"};
   char **rows[3]; /* rows[policy][id] = "arrival,input,output" */
   int n[3] = {0, 0, 0};
   for (int k = 0; k < 3; k++)
