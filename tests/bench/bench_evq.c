@@ -12,16 +12,11 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "sim/evq.h"
 #include "sim/rng.h"
 
 enum { ARRIVAL, DEPARTURE };
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static int64_t exp_us(gsl_rng *r, double mean_s) {
   return (int64_t)(gsl_ran_exponential(r, mean_s) * 1e6) + 1;
@@ -36,7 +31,7 @@ static double one_rep(uint64_t events, uint64_t seed, double *mean_len) {
   double area = 0;
   int64_t last = 0;
   evq_event ev;
-  double t0 = now_s();
+  double t0 = bench_now_s();
   while (q.popped < events && evq_pop(&q, &ev)) {
     area += (double)in_system * (double)(ev.time_us - last);
     last = ev.time_us;
@@ -47,17 +42,12 @@ static double one_rep(uint64_t events, uint64_t seed, double *mean_len) {
       evq_push(&q, ev.time_us + exp_us(rs, 1.0), DEPARTURE, 0, 0);
     }
   }
-  double dt = now_s() - t0;
+  double dt = bench_now_s() - t0;
   *mean_len = area / (double)last;
   gsl_rng_free(ra);
   gsl_rng_free(rs);
   evq_free(&q);
   return (double)events / dt;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv) {
@@ -70,8 +60,7 @@ int main(int argc, char **argv) {
     printf("rep %d: %.2f M events/s (mean number in system %.2f, M/M/1 theory 9.00)\n", i + 1,
            rate[i] / 1e6, len);
   }
-  qsort(rate, (size_t)reps, sizeof(double), cmp);
   printf("median: %.2f M events/s over %d reps of %llu events (M/M/1, rho 0.9)\n",
-         rate[reps / 2] / 1e6, reps, (unsigned long long)events);
+         bench_median(rate, reps) / 1e6, reps, (unsigned long long)events);
   return 0;
 }

@@ -12,59 +12,39 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "sim/cluster.h"
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
   double rate = argc > 1 ? atof(argv[1]) : 40;
   int reps = argc > 2 ? atoi(argv[2]) : 5;
   if (reps < 1 || reps > 100) reps = 5;
-  char path[] = "/tmp/bench-llm-XXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0) return 1;
-  FILE *fp = fdopen(fd, "w");
-  fprintf(fp,
-          "{\"seed\": 1, \"workload\": {\"arrivals\": {\"type\": \"segments\", \"segments\": "
-          "[{\"duration_s\": 3600, \"rate\": %g}]}, \"input_tokens\": {\"dist\": \"lognormal\", "
-          "\"mean\": 310, \"p99\": 960}, \"output_tokens\": {\"dist\": \"lognormal\", \"mean\": "
-          "150, \"p99\": 1000}}, \"gpus\": [{\"name\": \"V100-32GB\"}], \"deployments\": "
-          "[{\"name\": \"d\", \"gpu\": \"V100-32GB\", \"model\": {\"type\": \"llm\", \"llm\": "
-          "\"deepseek-llm-7b-chat\"}}], \"router\": {\"policy\": \"least-request\"}, "
-          "\"policies\": [{\"name\": \"eight\", \"type\": \"fixed\", \"replicas\": 8}], "
-          "\"output\": {\"interval_s\": 10, \"requests\": false}}",
-          rate);
-  fclose(fp);
+  char json[2048];
+  snprintf(json, sizeof json,
+           "{\"seed\": 1, \"workload\": {\"arrivals\": {\"type\": \"segments\", \"segments\": "
+           "[{\"duration_s\": 3600, \"rate\": %g}]}, \"input_tokens\": {\"dist\": \"lognormal\", "
+           "\"mean\": 310, \"p99\": 960}, \"output_tokens\": {\"dist\": \"lognormal\", \"mean\": "
+           "150, \"p99\": 1000}}, \"gpus\": [{\"name\": \"V100-32GB\"}], \"deployments\": "
+           "[{\"name\": \"d\", \"gpu\": \"V100-32GB\", \"model\": {\"type\": \"llm\", \"llm\": "
+           "\"deepseek-llm-7b-chat\"}}], \"router\": {\"policy\": \"least-request\"}, "
+           "\"policies\": [{\"name\": \"eight\", \"type\": \"fixed\", \"replicas\": 8}], "
+           "\"output\": {\"interval_s\": 10, \"requests\": false}}",
+           rate);
   scenario sc;
-  ps_err err;
-  if (!scenario_load(path, &sc, &err)) {
-    fprintf(stderr, "%s\n", err.msg);
-    return 1;
-  }
-  unlink(path);
+  bench_load(json, &sc);
   double rq[100];
   for (int i = 0; i < reps; i++) {
     cluster_hooks h = {0};
     cluster_result res;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     cluster_run(&sc, 0, (uint64_t)i + 1, &h, &res);
-    double dt = now_s() - t0;
+    double dt = bench_now_s() - t0;
     rq[i] = (double)res.requests / dt;
     printf("rep %d: %llu requests, %llu events in %.3f s: %.0f requests/s\n", i + 1,
            (unsigned long long)res.requests, (unsigned long long)res.events, dt, rq[i]);
   }
-  qsort(rq, (size_t)reps, sizeof(double), cmp);
   printf("median: %.0f simulated requests per second (8 pods, %g req/s, 1 simulated hour)\n",
-         rq[reps / 2], rate);
+         bench_median(rq, reps), rate);
   scenario_free(&sc);
   return 0;
 }

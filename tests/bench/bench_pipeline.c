@@ -10,29 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "sim/cluster.h"
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
   double customers = argc > 1 ? atof(argv[1]) : 5e6;
   int reps = argc > 2 ? atoi(argv[2]) : 5;
   if (reps < 1 || reps > 100) reps = 5;
-  char path[] = "/tmp/bench-pipeline-XXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0) return 1;
-  FILE *fp = fdopen(fd, "w");
-  fprintf(
-      fp,
+  char json[2048];
+  snprintf(
+      json, sizeof json,
       "{\"seed\": 1, \"workload\": {\"arrivals\": {\"type\": \"segments\", \"segments\": "
       "[{\"duration_s\": %.0f, \"rate\": 0.9}]}, \"input_tokens\": {\"dist\": \"constant\", "
       "\"value\": 1}, \"output_tokens\": {\"dist\": \"constant\", \"value\": 1}}, \"gpus\": "
@@ -41,31 +28,23 @@ int main(int argc, char **argv) {
       "\"exponential\", \"mean\": 1}}}], \"policies\": [{\"name\": \"one\", \"type\": "
       "\"fixed\", \"replicas\": 1}], \"output\": {\"interval_s\": 3600}}",
       customers / 0.9);
-  fclose(fp);
   scenario sc;
-  ps_err err;
-  if (!scenario_load(path, &sc, &err)) {
-    fprintf(stderr, "%s\n", err.msg);
-    return 1;
-  }
-  unlink(path);
+  bench_load(json, &sc);
   double rq[100], ev[100];
   for (int i = 0; i < reps; i++) {
     cluster_hooks h = {0};
     cluster_result res;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     cluster_run(&sc, 0, (uint64_t)i + 1, &h, &res);
-    double dt = now_s() - t0;
+    double dt = bench_now_s() - t0;
     rq[i] = (double)res.requests / dt;
     ev[i] = (double)res.events / dt;
     printf("rep %d: %llu requests, %llu events in %.3f s: %.2f M requests/s, %.2f M events/s\n",
            i + 1, (unsigned long long)res.requests, (unsigned long long)res.events, dt, rq[i] / 1e6,
            ev[i] / 1e6);
   }
-  qsort(rq, (size_t)reps, sizeof(double), cmp);
-  qsort(ev, (size_t)reps, sizeof(double), cmp);
   printf("median: %.2f M requests/s, %.2f M events/s (M/M/1 through the whole simulator)\n",
-         rq[reps / 2] / 1e6, ev[reps / 2] / 1e6);
+         bench_median(rq, reps) / 1e6, bench_median(ev, reps) / 1e6);
   scenario_free(&sc);
   return 0;
 }
