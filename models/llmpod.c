@@ -24,6 +24,7 @@ typedef struct llmpod {
   llmpod_config cfg;
   lseq *run; /* the batch, in admission order (newest last) */
   int32_t nrun;
+  int32_t bs_shift;  /* log2(block_size) when it is a power of two, else -1 */
   rq_list waiting;      /* FCFS queue */
   int64_t base_us;      /* pod clock origin */
   int64_t now_ps;       /* last boundary processed, ps after base_us */
@@ -37,7 +38,10 @@ typedef struct llmpod {
   int64_t next_ps; /* end of the iteration in progress */
 } llmpod;
 
+/* ceil(tokens / block_size); a shift for the usual power-of-two sizes, since this runs for
+ * every sequence at every batch change. */
 static int32_t blocks_for(const llmpod *p, int64_t tokens) {
+  if (p->bs_shift >= 0) return (int32_t)((tokens + p->cfg.block_size - 1) >> p->bs_shift);
   return (int32_t)((tokens + p->cfg.block_size - 1) / p->cfg.block_size);
 }
 
@@ -482,6 +486,9 @@ pod_model llmpod_new(const llmpod_config *cfg) {
   llmpod *p = xcalloc(1, sizeof *p);
   p->cfg = *cfg;
   p->run = xcalloc((size_t)cfg->max_num_seqs, sizeof *p->run);
+  p->bs_shift = -1;
+  for (int32_t k = 0; k < 9; k++)
+    if (cfg->block_size == 1 << k) p->bs_shift = k;
   return (pod_model){&llmpod_ops, p};
 }
 
