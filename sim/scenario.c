@@ -778,6 +778,9 @@ void scenario_free(scenario *sc) {
   for (uint32_t i = 0; i < sc->ngpus; i++)
     free(sc->gpus[i].name);
   free(sc->gpus);
+  for (uint32_t i = 0; i < sc->nllms; i++)
+    free(sc->llms[i].name);
+  free(sc->llms);
   for (uint32_t i = 0; i < sc->ndeployments; i++)
     free(sc->deployments[i].name);
   free(sc->deployments);
