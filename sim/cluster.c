@@ -37,6 +37,7 @@ typedef struct cpod {
   int64_t wake_us;    /* time of the queued wake event, INT64_MAX if none */
   uint64_t gen;       /* wake generation: older wake events are stale */
   uint32_t inflight;  /* requests routed here and not yet final */
+  uint32_t ordinal;   /* pods of its deployment created before it */
 } cpod;
 
 #define POOL_CHUNK 4096
@@ -62,8 +63,10 @@ typedef struct cl {
   wl_request next;
   bool has_next;
   router rt;
-  int32_t *gpu_used;   /* per GPU type */
-  int32_t *desired;    /* per deployment */
+  int32_t *gpu_used; /* per GPU type */
+  int32_t *desired;  /* per deployment */
+  uint32_t *created; /* per deployment, pods created so far */
+  uint64_t seed;
   uint64_t *completed; /* per deployment, ok completions in the current sample interval */
   uint64_t arrivals;   /* gateway arrivals in the current sample interval */
   int64_t last_sample_us;
@@ -176,11 +179,18 @@ static void route(cl *c, request *r) {
   pod_touch(c, i);
 }
 
+/* The pod got its GPU: it turns Ready after the deployment's lifecycle, whose delays depend
+ * only on which pod of its deployment it is (common random numbers across policies). */
 static void start_pod(cl *c, uint32_t i) {
   cpod *p = c->pods[i];
-  c->gpu_used[c->sc->deployments[p->dep].gpu]++;
+  const sc_deployment *d = &c->sc->deployments[p->dep];
+  c->gpu_used[d->gpu]++;
   p->state = POD_STARTING;
-  evq_push(&c->q, now(c) + c->sc->deployments[p->dep].startup_us, EV_READY, i, 0);
+  uint64_t who = ((uint64_t)p->dep << 32) | p->ordinal;
+  int64_t after =
+      lifecycle_ready_after_us(&d->startup, rng_uniform_at(c->seed, "lifecycle", who, 0),
+                               rng_uniform_at(c->seed, "lifecycle", who, 1));
+  evq_push(&c->q, now(c) + after, EV_READY, i, 0);
 }
 
 static void create_pod(cl *c, uint32_t dep) {
@@ -195,6 +205,7 @@ static void create_pod(cl *c, uint32_t dep) {
   cpod *p = c->pods[i] = xcalloc(1, sizeof *p);
   p->m = d->model == SC_MODEL_LLM ? llmpod_new(&d->llm) : slotpod_new(&d->slots);
   p->dep = dep;
+  p->ordinal = c->created[dep]++;
   p->state = POD_PENDING;
   p->created_us = now(c);
   p->stopped_us = -1;
@@ -480,6 +491,8 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
   c.gen = wl_gen_new(&sc->workload, c.r_arr, c.r_in, c.r_out, c.r_svc);
   c.gpu_used = xcalloc(sc->ngpus, sizeof *c.gpu_used);
   c.desired = xcalloc(sc->ndeployments, sizeof *c.desired);
+  c.created = xcalloc(sc->ndeployments, sizeof *c.created);
+  c.seed = seed;
   c.completed = xcalloc(sc->ndeployments + 1, sizeof *c.completed);
 
   /* Order at time 0: the policy sets up pods before the first arrival is seen. */
@@ -514,6 +527,7 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
   free(c.chunks);
   free(c.gpu_used);
   free(c.desired);
+  free(c.created);
   free(c.completed);
   wl_gen_free(c.gen);
   gsl_rng_free(c.r_arr);

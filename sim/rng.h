@@ -20,5 +20,8 @@
 uint64_t rng_stream_seed(uint64_t seed, const char *name);
 /* A new generator for stream `name`; free with gsl_rng_free. */
 gsl_rng *rng_stream(uint64_t seed, const char *name);
+/* A uniform in (0,1) that depends only on (seed, name, i, j): for draws tied to an identity
+ * (the j-th delay of the i-th pod) rather than to an order of events. */
+double rng_uniform_at(uint64_t seed, const char *name, uint64_t i, uint64_t j);
 
 #endif

@@ -374,8 +374,8 @@ static bool load_workload(jv *v, scenario *sc, const cJSON *node) {
 #define GIB_BYTES (1024.0 * 1024.0 * 1024.0)
 
 static bool load_gpus(jv *v, scenario *sc, const cJSON *arr) {
-  static const char *const keys[] = {"name",   "price_per_hour", "count",     "tflops",
-                                     "bandwidth_gbps", "memory_gib", NULL};
+  static const char *const keys[] = {"name",           "price_per_hour", "count", "tflops",
+                                     "bandwidth_gbps", "memory_gib",     NULL};
   sc->ngpus = (uint32_t)cJSON_GetArraySize(arr);
   sc->gpus = xcalloc(sc->ngpus, sizeof *sc->gpus);
   int i = 0;
@@ -402,7 +402,8 @@ static bool load_gpus(jv *v, scenario *sc, const cJSON *arr) {
                           "expected a name not used by another GPU type, found \"%s\" again", name);
     gpu->name = xstrdup(name);
     gpu->count = (int32_t)count;
-    gpu->spec = (gpu_spec){gpu->name, tflops * 1e12, gbps * 1e9, gib * GIB_BYTES, gpu->price_per_hour};
+    gpu->spec =
+        (gpu_spec){gpu->name, tflops * 1e12, gbps * 1e9, gib * GIB_BYTES, gpu->price_per_hour};
     gpu->has_spec = !isnan(tflops) && !isnan(gbps) && !isnan(gib);
     jv_leave(v, mark);
   }
@@ -412,7 +413,7 @@ static bool load_gpus(jv *v, scenario *sc, const cJSON *arr) {
 /* The catalog's LLMs, then the scenario's "llms" entries: a known name overrides fields of the
  * catalog entry, a new name must give every field. */
 static bool load_llms(jv *v, scenario *sc, const cJSON *arr) {
-  static const char *const keys[] = {"name",     "layers", "hidden",           "heads",
+  static const char *const keys[] = {"name",     "layers",   "hidden",           "heads",
                                      "kv_heads", "params_b", "bytes_per_weight", "max_model_len",
                                      "kv_bytes", NULL};
   int i = 0;
@@ -421,7 +422,8 @@ static bool load_llms(jv *v, scenario *sc, const cJSON *arr) {
     const char *name;
     if (!jv_object(v, e, keys) || !jv_string(v, e, "name", true, &name)) return false;
     uint32_t k = 0;
-    while (k < sc->nllms && strcmp(sc->llms[k].name, name)) k++;
+    while (k < sc->nllms && strcmp(sc->llms[k].name, name))
+      k++;
     bool known = k < sc->nllms;
     if (!known) {
       sc->llms = xrealloc(sc->llms, (sc->nllms + 1) * sizeof *sc->llms);
@@ -447,8 +449,9 @@ static bool load_llms(jv *v, scenario *sc, const cJSON *arr) {
     if (kv > heads || heads % kv != 0) /* grouped-query attention shares KV heads evenly */
       return jv_fail(v, "expected kv_heads (%lld) to divide heads (%lld)", (long long)kv,
                      (long long)heads);
-    *m = (llm_spec){sc->llms[k].name, (int32_t)layers, (int32_t)hidden, (int32_t)heads,
-                    (int32_t)kv, params_b * 1e9, m->bytes_per_weight, (int32_t)len, kv_bytes};
+    *m = (llm_spec){sc->llms[k].name,    (int32_t)layers, (int32_t)hidden,
+                    (int32_t)heads,      (int32_t)kv,     params_b * 1e9,
+                    m->bytes_per_weight, (int32_t)len,    kv_bytes};
     jv_leave(v, mark);
   }
   return true;
@@ -485,14 +488,17 @@ static bool load_llm_model(jv *v, scenario *sc, sc_deployment *d, const cJSON *m
   const char *name;
   if (!jv_string(v, m, "llm", true, &name)) return false;
   uint32_t k = 0;
-  while (k < sc->nllms && strcmp(sc->llms[k].name, name)) k++;
+  while (k < sc->nllms && strcmp(sc->llms[k].name, name))
+    k++;
   if (k == sc->nllms)
-    return jv_fail_at(v, "llm", "expected an LLM of the catalog or of \"llms\", found \"%s\"", name);
+    return jv_fail_at(v, "llm", "expected an LLM of the catalog or of \"llms\", found \"%s\"",
+                      name);
   const llm_spec *spec = &sc->llms[k].spec;
   const sc_gpu *gpu = &sc->gpus[d->gpu];
   if (!gpu->has_spec)
-    return jv_fail(v, "expected GPU type \"%s\" to have tflops, bandwidth_gbps and memory_gib "
-                      "(it is not in the catalog), found some missing",
+    return jv_fail(v,
+                   "expected GPU type \"%s\" to have tflops, bandwidth_gbps and memory_gib "
+                   "(it is not in the catalog), found some missing",
                    gpu->name);
   llm_engine_args a = llm_engine_args_default;
   double reserve_gib = a.activation_reserve_bytes / GIB_BYTES;
@@ -526,10 +532,19 @@ static bool load_llm_model(jv *v, scenario *sc, sc_deployment *d, const cJSON *m
 static bool load_model(jv *v, scenario *sc, sc_deployment *d, const cJSON *m) {
   static const char *const types[] = {"slots", "llm", NULL};
   static const char *const slot_keys[] = {"type", "slots", "service_s", NULL};
-  static const char *const llm_keys[] = {"type", "llm", "max_num_seqs", "block_size",
-                                         "max_model_len", "max_num_batched_tokens",
-                                         "gpu_memory_utilization", "activation_reserve_gib",
-                                         "num_gpu_blocks_override", "enable_chunked_prefill", "perf", "stepped", NULL};
+  static const char *const llm_keys[] = {"type",
+                                         "llm",
+                                         "max_num_seqs",
+                                         "block_size",
+                                         "max_model_len",
+                                         "max_num_batched_tokens",
+                                         "gpu_memory_utilization",
+                                         "activation_reserve_gib",
+                                         "num_gpu_blocks_override",
+                                         "enable_chunked_prefill",
+                                         "perf",
+                                         "stepped",
+                                         NULL};
   int type = 0;
   if (!cJSON_IsObject(m)) return jv_object(v, m, slot_keys);
   if (!jv_choice(v, m, "type", true, types, &type)) return false;
@@ -549,9 +564,32 @@ static int find_name(const char *name, const void *base, size_t size, size_t n) 
   return -1;
 }
 
+/* "startup_s": a fixed time to Ready; or "startup": the lifecycle's parts; else the defaults. */
+static bool load_startup(jv *v, const cJSON *dn, lifecycle_config *out) {
+  static const char *const keys[] = {"init_s", "load_s", "readiness_initial_delay_s",
+                                     "readiness_period_s", NULL};
+  const cJSON *node = cJSON_GetObjectItemCaseSensitive(dn, "startup");
+  int64_t fixed = -1;
+  *out = lifecycle_default();
+  if (!jv_seconds(v, dn, "startup_s", false, 0, 86400, &fixed)) return false;
+  if (fixed >= 0 && node)
+    return jv_fail_at(v, "startup", "expected either \"startup_s\" or \"startup\", found both");
+  if (fixed >= 0) *out = lifecycle_constant(fixed);
+  if (!node) return true;
+  size_t mark = jv_enter(v, "startup");
+  bool ok =
+      jv_object(v, node, keys) &&
+      load_dist(v, node, "init_s", false, false, "seconds", &out->init_s) &&
+      load_dist(v, node, "load_s", false, false, "seconds", &out->load_s) &&
+      jv_seconds(v, node, "readiness_initial_delay_s", false, 0, 86400, &out->probe_delay_us) &&
+      jv_seconds(v, node, "readiness_period_s", false, 0.001, 86400, &out->probe_period_us);
+  jv_leave(v, mark);
+  return ok;
+}
+
 static bool load_deployments(jv *v, scenario *sc, const cJSON *arr) {
-  static const char *const keys[] = {"name", "gpu", "model", "startup_s", "termination_grace_s",
-                                     NULL};
+  static const char *const keys[] = {
+      "name", "gpu", "model", "startup_s", "startup", "termination_grace_s", NULL};
   sc->ndeployments = (uint32_t)cJSON_GetArraySize(arr);
   sc->deployments = xcalloc(sc->ndeployments, sizeof *sc->deployments);
   int i = 0;
@@ -563,8 +601,8 @@ static bool load_deployments(jv *v, scenario *sc, const cJSON *arr) {
     d->grace_us = 60 * INT64_C(1000000);
     if (!jv_object(v, dn, keys) || !jv_string(v, dn, "name", true, &name) ||
         !jv_string(v, dn, "gpu", true, &gpu) || !jv_require(v, dn, "model", &model) ||
-        !jv_seconds(v, dn, "startup_s", false, 0, 86400, &d->startup_us) ||
-        !jv_seconds(v, dn, "termination_grace_s", false, 0, 86400, &d->grace_us))
+        !jv_seconds(v, dn, "termination_grace_s", false, 0, 86400, &d->grace_us) ||
+        !load_startup(v, dn, &d->startup))
       return false;
     if (find_name(name, sc->deployments, sizeof *d, (size_t)i) >= 0)
       return jv_fail_at(v, "name",
@@ -712,9 +750,9 @@ static char *default_name(const char *path) {
 }
 
 static bool load_top(jv *v, scenario *sc, const cJSON *root) {
-  static const char *const keys[] = {
-      "name",        "description", "seed",   "duration_s", "drain_s", "workload", "gpus", "llms",
-      "deployments", "router",      "client", "policies",   "output",  NULL};
+  static const char *const keys[] = {"name",     "description", "seed",   "duration_s",  "drain_s",
+                                     "workload", "gpus",        "llms",   "deployments", "router",
+                                     "client",   "policies",    "output", NULL};
   const char *name = NULL, *desc = NULL;
   int64_t seed = 1;
   sc->drain_us = 600 * INT64_C(1000000);

@@ -19,6 +19,7 @@
 #include "models/err.h"
 #include "models/policy.h"
 #include "models/router.h"
+#include "models/lifecycle.h"
 #include "models/llmpod.h"
 #include "models/slotpod.h"
 #include "models/workload.h"
@@ -45,7 +46,7 @@ typedef struct sc_deployment {
   slotpod_config slots; /* model "slots" */
   llmpod_config llm;    /* model "llm" */
   uint32_t llm_index;   /* model "llm": index into llms */
-  int64_t startup_us;   /* from pod creation to ready */
+  lifecycle_config startup; /* from getting a GPU to Ready */
   int64_t grace_us;     /* terminationGracePeriodSeconds: drain time on scale-down */
 } sc_deployment;
 

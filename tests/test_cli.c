@@ -194,7 +194,7 @@ static const char *write_scenario(fx *f, const char *name, const char *policies,
            "  },\n"
            "  \"gpus\": [{\"name\": \"A100\", \"price_per_hour\": 3}],\n"
            "  \"deployments\": [{\"name\": \"d\", \"gpu\": \"A100\",\n"
-           "    \"model\": {\"type\": \"slots\", \"slots\": 4, \"service_s\": {\"dist\": "
+           "    \"startup_s\": 0, \"model\": {\"type\": \"slots\", \"slots\": 4, \"service_s\": {\"dist\": "
            "\"constant\", \"value\": 1}}}],\n"
            "  \"policies\": [%s]\n"
            "}\n",
@@ -294,7 +294,7 @@ static void bad_scenario_exits_2_names_file_and_path_and_writes_nothing(void **s
                   "    \"output_tokens\": {\"dist\": \"constant\", \"value\": 50}\n"
                   "  },\n"
                   "  \"gpus\": [{\"name\": \"A100\", \"price_per_hour\": 3}],\n"
-                  "  \"deployments\": [{\"name\": \"d\", \"gpu\": \"A100\", \"model\": {\"type\": "
+                  "  \"deployments\": [{\"name\": \"d\", \"gpu\": \"A100\", \"startup_s\": 0, \"model\": {\"type\": "
                   "\"slots\", \"service_s\": {\"dist\": \"constant\", \"value\": 1}}}],\n"
                   "  \"policies\": [" ONE_POLICY "]\n"
                   "}\n");

@@ -169,7 +169,7 @@ static void write_engine_scenario(const char *dir, bool stepped, bool chunked, c
            "\"input_tokens\": {\"dist\": \"lognormal\", \"mean\": 300, \"p99\": 2000}, "
            "\"output_tokens\": {\"dist\": \"lognormal\", \"mean\": 200, \"p99\": 1500}}, "
            "\"gpus\": [{\"name\": \"A10-24GB\"}], \"deployments\": [{\"name\": \"d\", \"gpu\": "
-           "\"A10-24GB\", \"model\": {\"type\": \"llm\", \"llm\": \"llama-2-7b\", "
+           "\"A10-24GB\", \"startup_s\": 0, \"model\": {\"type\": \"llm\", \"llm\": \"llama-2-7b\", "
            "\"num_gpu_blocks_override\": 400, \"max_num_seqs\": 48, \"stepped\": %s, "
            "\"enable_chunked_prefill\": %s}}], "
            "\"router\": {\"policy\": \"round-robin\"}, \"client\": {\"timeout_s\": 40}, "

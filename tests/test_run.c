@@ -242,7 +242,7 @@ static const char *small_scenario(char *dir, const char *output, double timeout_
            "[{\"duration_s\": 120, \"rate\": 3}]}, \"input_tokens\": {\"dist\": \"constant\", "
            "\"value\": 10}, \"output_tokens\": {\"dist\": \"constant\", \"value\": 50}}, "
            "\"gpus\": [{\"name\": \"G\", \"price_per_hour\": 1}], \"deployments\": [{\"name\": "
-           "\"d\", \"gpu\": \"G\", \"model\": {\"type\": \"slots\", \"slots\": 2, \"service_s\": "
+           "\"d\", \"gpu\": \"G\", \"startup_s\": 0, \"model\": {\"type\": \"slots\", \"slots\": 2, \"service_s\": "
            "{\"dist\": \"exponential\", \"mean\": 1}}}], \"client\": {\"timeout_s\": %g}, "
            "\"policies\": [{\"name\": \"p\", \"type\": \"fixed\", \"replicas\": 1}], "
            "\"output\": %s}",

@@ -221,7 +221,12 @@ static void minimal_scenario_loads_with_defaults(void **state) {
   assert_string_equal(sc->deployments[0].name, "d");
   assert_int_equal(sc->deployments[0].gpu, 0);
   assert_int_equal(sc->deployments[0].slots.slots, 4);
-  assert_int_equal(sc->deployments[0].startup_us, 0);
+  /* The default lifecycle: AIBrix's sample readiness probe (120 s, every 5 s), lognormal
+   * image pull and model load. */
+  assert_int_equal(sc->deployments[0].startup.probe_delay_us, 120 * INT64_C(1000000));
+  assert_int_equal(sc->deployments[0].startup.probe_period_us, 5 * INT64_C(1000000));
+  assert_int_equal(sc->deployments[0].startup.init_s.kind, DIST_LOGNORMAL);
+  assert_int_equal(sc->deployments[0].startup.load_s.kind, DIST_LOGNORMAL);
   assert_int_equal(sc->deployments[0].grace_us, 60 * INT64_C(1000000));
   assert_int_equal(sc->npolicies, 1);
   assert_string_equal(sc->policies[0].name, "f1");
@@ -346,7 +351,7 @@ static void zero_slots_is_out_of_range(void **state) {
   fx *f = *state;
   load_fails(f,
              variant(f, NULL, NULL,
-                     "\"deployments\": [{\"name\": \"d\", \"gpu\": \"A100\", \"model\": {\"type\": "
+                     "\"deployments\": [{\"name\": \"d\", \"gpu\": \"A100\", \"startup_s\": 0, \"model\": {\"type\": "
                      "\"slots\", \"slots\": 0, \"service_s\": {\"dist\": \"constant\", \"value\": "
                      "1}}}]",
                      NULL),
@@ -366,7 +371,7 @@ static void deployment_naming_an_unknown_gpu_is_reported(void **state) {
   fx *f = *state;
   load_fails(f,
              variant(f, NULL, NULL,
-                     "\"deployments\": [{\"name\": \"d\", \"gpu\": \"H100\", \"model\": {\"type\": "
+                     "\"deployments\": [{\"name\": \"d\", \"gpu\": \"H100\", \"startup_s\": 0, \"model\": {\"type\": "
                      "\"slots\", \"service_s\": {\"dist\": \"constant\", \"value\": 1}}}]",
                      NULL),
              at(f, "deployments[0].gpu"),

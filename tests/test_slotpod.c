@@ -114,7 +114,7 @@ static double simulated_mmc_wait(unsigned c, double rho, double customers, uint6
            "  \"input_tokens\": {\"dist\": \"constant\", \"value\": 1}, \"output_tokens\": "
            "{\"dist\": \"constant\", \"value\": 1}},"
            " \"gpus\": [{\"name\": \"G\", \"price_per_hour\": 1}],"
-           " \"deployments\": [{\"name\": \"d\", \"gpu\": \"G\", \"model\": {\"type\": \"slots\", "
+           " \"deployments\": [{\"name\": \"d\", \"gpu\": \"G\", \"startup_s\": 0, \"model\": {\"type\": \"slots\", "
            "\"slots\": %u,"
            "   \"service_s\": {\"dist\": \"exponential\", \"mean\": 1}}}],"
            " \"policies\": [{\"name\": \"one\", \"type\": \"fixed\", \"replicas\": 1}],"

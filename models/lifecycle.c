@@ -1,0 +1,34 @@
+#include "models/lifecycle.h"
+
+#include <math.h>
+
+/* init: lognormal mean 20 s, p99 60 s (a cached image to a fresh pull); load: lognormal mean
+ * 60 s, p99 150 s (a 7-8B model's download and load); the probe of AIBrix's sample. */
+lifecycle_config lifecycle_default(void) {
+  lifecycle_config c = {.probe_delay_us = 120 * INT64_C(1000000),
+                        .probe_period_us = 5 * INT64_C(1000000)};
+  dist_lognormal_mean_p99(20, 60, &c.init_s);
+  dist_lognormal_mean_p99(60, 150, &c.load_s);
+  return c;
+}
+
+static int64_t us_of(const dist *d, double u) {
+  double s = dist_quantile(d, u);
+  return s > 0 ? (int64_t)llround(s * 1e6) : 0;
+}
+
+int64_t lifecycle_ready_after_us(const lifecycle_config *c, double u_init, double u_load) {
+  int64_t container = us_of(&c->init_s, u_init);
+  int64_t serving = container + us_of(&c->load_s, u_load);
+  int64_t probe = container + c->probe_delay_us;
+  if (probe < serving) /* the first probe at or after the server is up */
+    probe += (serving - probe + c->probe_period_us - 1) / c->probe_period_us * c->probe_period_us;
+  return probe;
+}
+
+lifecycle_config lifecycle_constant(int64_t us) {
+  return (lifecycle_config){.init_s = {DIST_CONSTANT, (double)us * 1e-6, 0},
+                            .load_s = {DIST_CONSTANT, 0, 0},
+                            .probe_delay_us = 0,
+                            .probe_period_us = 1};
+}
