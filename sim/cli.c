@@ -37,6 +37,7 @@ static const char usage_text[] =
     "                 JSON lines (podscale benchmark --help for the options)\n"
     "  calibrate --gpu G --model M BENCHMARK.jsonl\n"
     "                 fit the performance model to a measured benchmark file\n"
+    "  catalog        list the built-in GPUs and LLMs and what vLLM fits on each pair\n"
     "  version        print the version and the libraries linked\n"
     "  help           print this help (also -h, --help)\n"
     "\n"
@@ -221,5 +222,6 @@ int podscale_main(int argc, char **argv) {
   if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
   if (!strcmp(cmd, "benchmark")) return cmd_benchmark(argc - 1, argv + 1);
   if (!strcmp(cmd, "calibrate")) return cmd_calibrate(argc - 1, argv + 1);
+  if (!strcmp(cmd, "catalog")) return cmd_catalog(argc - 1, argv + 1);
   return usage_error("unknown command '%s'", cmd);
 }

@@ -403,6 +403,15 @@ static void empty_output_directory_exits_1_with_a_message(void **state) {
   assert_contains(f->stderr_text, "empty");
 }
 
+static void catalog_lists_gpus_llms_and_what_fits(void **state) {
+  fx *f = *state;
+  assert_exit(f, 0, "catalog");
+  assert_contains(f->stdout_text, "V100-32GB");
+  assert_contains(f->stdout_text, "deepseek-llm-7b-chat");
+  assert_contains(f->stdout_text, "no start"); /* a 128k-context model on a 24 GB GPU */
+  assert_exit(f, 2, "catalog", "extra");
+}
+
 int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -419,6 +428,7 @@ int main(void) {
       T(output_under_a_regular_file_exits_1_with_a_message),
       T(seed_with_a_sign_or_space_or_beyond_2_53_exits_2),
       T(empty_output_directory_exits_1_with_a_message),
+      T(catalog_lists_gpus_llms_and_what_fits),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);
