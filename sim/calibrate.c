@@ -48,12 +48,17 @@ bool bench_file_read(const char *path, bench_file *f, ps_err *err) {
     if (!o || !cJSON_IsObject(o)) {
       ok = ps_fail(err, "%s:%ld: expected a JSON object, found invalid JSON", path, lineno);
     } else if (!num(o, "input_tokens", &in) || !num(o, "output_tokens", &out) ||
-               !num(o, "request_rate", &rate) || !num(o, "mean", &mean) || !cJSON_IsString(metric)) {
-      ok = ps_fail(err, "%s:%ld: expected input_tokens, output_tokens, request_rate, metric and "
-                   "mean, found a line without them", path, lineno);
+               !num(o, "request_rate", &rate) || !num(o, "mean", &mean) ||
+               !cJSON_IsString(metric)) {
+      ok = ps_fail(err,
+                   "%s:%ld: expected input_tokens, output_tokens, request_rate, metric and "
+                   "mean, found a line without them",
+                   path, lineno);
     } else if (in < 1 || out < 1 || in != floor(in) || out != floor(out) || rate <= 0 || mean < 0) {
-      ok = ps_fail(err, "%s:%ld: expected positive whole token counts, a positive rate and a "
-                   "mean >= 0, found other values", path, lineno);
+      ok = ps_fail(err,
+                   "%s:%ld: expected positive whole token counts, a positive rate and a "
+                   "mean >= 0, found other values",
+                   path, lineno);
     } else {
       num(o, "samples", &samples);
       if (num(o, "seed", &seed)) f->seed = (uint64_t)seed;
@@ -166,7 +171,8 @@ static int jacobian(const gsl_vector *x, void *data, gsl_matrix *J) {
 
 static double median_abs_err(const double *sim, const double *meas_of, int32_t n) {
   double *e = xmalloc((size_t)(n ? n : 1) * sizeof *e);
-  for (int32_t k = 0; k < n; k++) e[k] = isfinite(sim[k]) ? fabs(sim[k] / meas_of[k] - 1) : INFINITY;
+  for (int32_t k = 0; k < n; k++)
+    e[k] = isfinite(sim[k]) ? fabs(sim[k] / meas_of[k] - 1) : INFINITY;
   gsl_sort(e, 1, (size_t)n);
   double med = n ? gsl_stats_median_from_sorted_data(e, 1, (size_t)n) : NAN;
   free(e);
@@ -174,10 +180,13 @@ static double median_abs_err(const double *sim, const double *meas_of, int32_t n
 }
 
 static void errors(fit_ctx *c, const perf_params *p, double *tput_err, double *e2e_err) {
-  double *tput = xmalloc((size_t)(c->n + 1) * sizeof *tput), *e2e = xmalloc((size_t)(c->n + 1) * sizeof *e2e);
-  double *mt = xmalloc((size_t)(c->n + 1) * sizeof *mt), *me = xmalloc((size_t)(c->n + 1) * sizeof *me);
+  double *tput = xmalloc((size_t)(c->n + 1) * sizeof *tput),
+         *e2e = xmalloc((size_t)(c->n + 1) * sizeof *e2e);
+  double *mt = xmalloc((size_t)(c->n + 1) * sizeof *mt),
+         *me = xmalloc((size_t)(c->n + 1) * sizeof *me);
   if (!simulate(c, p, tput, e2e))
-    for (int32_t k = 0; k < c->n; k++) tput[k] = e2e[k] = NAN;
+    for (int32_t k = 0; k < c->n; k++)
+      tput[k] = e2e[k] = NAN;
   for (int32_t k = 0; k < c->n; k++) {
     mt[k] = c->bf->runs[c->idx[k]].tput;
     me[k] = c->bf->runs[c->idx[k]].e2e_mean;
@@ -195,36 +204,34 @@ static void ctx_init(fit_ctx *c, const gpu_spec *g, const llm_spec *m, const llm
   *c = (fit_ctx){.g = g, .m = m, .args = *a, .bf = bf};
   c->idx = xmalloc(((size_t)bf->n + 1) * sizeof *c->idx);
   for (int32_t i = 0; i < bf->n; i++)
-    if (kept_up(&bf->runs[i]) && (int64_t)bf->runs[i].input + bf->runs[i].output <= m->max_model_len)
+    if (kept_up(&bf->runs[i]) &&
+        (int64_t)bf->runs[i].input + bf->runs[i].output <= m->max_model_len)
       c->idx[c->n++] = i;
-}
-
-void calibrate_errors(const gpu_spec *g, const llm_spec *m, const llm_engine_args *args,
-                      const bench_file *bf, double *tput_err, double *e2e_err, int32_t *runs) {
-  fit_ctx c;
-  ctx_init(&c, g, m, args, bf);
-  errors(&c, &args->perf, tput_err, e2e_err);
-  *runs = c.n;
-  free(c.idx);
 }
 
 bool calibrate(const gpu_spec *g, const llm_spec *m, const llm_engine_args *args,
                const bench_file *bf, calib_result *res, ps_err *err) {
+  llmpod_config probe;
+  char why[256];
+  if (!llmpod_configure(g, m, args, &probe, why, sizeof why))
+    return ps_fail(err, "vLLM would not start with this configuration: %s", why);
   fit_ctx c;
   ctx_init(&c, g, m, args, bf);
   *res = (calib_result){.runs_fitted = c.n};
   if (c.n < 2) {
     free(c.idx);
-    return ps_fail(err, "expected at least 2 benchmark runs where the server kept up (TPUT >= 0.9 "
-                   "x rate), found %d", c.n);
+    return ps_fail(err,
+                   "expected at least 2 benchmark runs where the server kept up (TPUT >= 0.9 "
+                   "x rate), found %d",
+                   c.n);
   }
   errors(&c, &args->perf, &res->tput_median_err0, &res->e2e_median_err0);
 
   gsl_multifit_nlinear_parameters params = gsl_multifit_nlinear_default_parameters();
-  gsl_multifit_nlinear_fdf fdf = {.f = residuals, .df = jacobian, .n = 2 * (size_t)c.n, .p = 4,
-                                  .params = &c};
+  gsl_multifit_nlinear_fdf fdf = {
+      .f = residuals, .df = jacobian, .n = 2 * (size_t)c.n, .p = 4, .params = &c};
   gsl_multifit_nlinear_workspace *w =
-    gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &params, fdf.n, fdf.p);
+      gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &params, fdf.n, fdf.p);
   gsl_vector *x = gsl_vector_alloc(4);
   const perf_params *s = &args->perf;
   gsl_vector_set(x, 0, log(s->eff_compute));

@@ -41,19 +41,16 @@ void bench_file_free(bench_file *f);
 
 typedef struct calib_result {
   perf_params fitted;
-  int32_t runs_fitted;       /* runs where the measured server kept up */
-  int32_t iterations;        /* solver iterations */
-  double tput_median_err;    /* median |sim/meas - 1| of TPUT over the fitted runs */
-  double e2e_median_err;     /* the same for the E2E mean */
-  double tput_median_err0;   /* both before fitting (the starting factors) */
+  int32_t runs_fitted;     /* runs where the measured server kept up */
+  int32_t iterations;      /* solver iterations */
+  double tput_median_err;  /* median |sim/meas - 1| of TPUT over the fitted runs */
+  double e2e_median_err;   /* the same for the E2E mean */
+  double tput_median_err0; /* both before fitting (the starting factors) */
   double e2e_median_err0;
 } calib_result;
 
 /* Fit from `start` (engine configuration of the GPU and LLM in `args`). */
 bool calibrate(const gpu_spec *g, const llm_spec *m, const llm_engine_args *args,
                const bench_file *bf, calib_result *res, ps_err *err);
-/* Median relative errors of a configuration against the measured runs that kept up. */
-void calibrate_errors(const gpu_spec *g, const llm_spec *m, const llm_engine_args *args,
-                      const bench_file *bf, double *tput_err, double *e2e_err, int32_t *runs);
 
 #endif

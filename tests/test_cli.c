@@ -412,6 +412,24 @@ static void catalog_lists_gpus_llms_and_what_fits(void **state) {
   assert_exit(f, 2, "catalog", "extra");
 }
 
+static void benchmark_with_no_run_that_fits_exits_2_and_writes_nothing(void **state) {
+  fx *f = *state;
+  char out[256];
+  snprintf(out, sizeof out, "%s/b.jsonl", f->dir);
+  assert_exit(f, 2, "benchmark", "--simulated", "--gpu", "A100-80GB", "--model", "llama-2-7b",
+              "--input-start", "4096", "--output-start", "4096", "-o", out, "--quiet");
+  assert_contains(f->stderr_text, "found none");
+  assert_false(exists(out));
+}
+
+static void calibrate_refuses_an_engine_vllm_could_not_start(void **state) {
+  fx *f = *state;
+  assert_exit(f, 2, "calibrate", "--gpu", "A100-80GB", "--model", "llama-2-7b",
+              "--gpu-memory-utilization", "0.15",
+              PODSCALE_SOURCE_DIR "/tests/data/aibrix-profiles/simulator-llama2-7b-a100.jsonl");
+  assert_contains(f->stderr_text, "would not start");
+}
+
 int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -429,6 +447,8 @@ int main(void) {
       T(seed_with_a_sign_or_space_or_beyond_2_53_exits_2),
       T(empty_output_directory_exits_1_with_a_message),
       T(catalog_lists_gpus_llms_and_what_fits),
+      T(benchmark_with_no_run_that_fits_exits_2_and_writes_nothing),
+      T(calibrate_refuses_an_engine_vllm_could_not_start),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

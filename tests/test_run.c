@@ -281,7 +281,7 @@ static void ended_requests_have_consistent_times_and_samples_are_unique(void **s
   int timeouts = 0;
   strtok(s, "\n");
   for (char *l = strtok(NULL, "\n"); l; l = strtok(NULL, "\n")) {
-    char *f[16];
+    char *f[16] = {0};
     int n = 0;
     for (char *c = l; n < 16; c++) {
       f[n++] = c;
