@@ -17,13 +17,19 @@ static int64_t us_of(const dist *d, double u) {
   return s > 0 ? (int64_t)llround(s * 1e6) : 0;
 }
 
+lifecycle_times lifecycle_phases(const lifecycle_config *c, double u_init, double u_load) {
+  lifecycle_times t;
+  t.running_us = us_of(&c->init_s, u_init);
+  t.serving_us = t.running_us + us_of(&c->load_s, u_load);
+  t.ready_us = t.running_us + c->probe_delay_us;
+  if (t.ready_us < t.serving_us) /* the first probe at or after the server is up */
+    t.ready_us += (t.serving_us - t.ready_us + c->probe_period_us - 1) / c->probe_period_us *
+                  c->probe_period_us;
+  return t;
+}
+
 int64_t lifecycle_ready_after_us(const lifecycle_config *c, double u_init, double u_load) {
-  int64_t container = us_of(&c->init_s, u_init);
-  int64_t serving = container + us_of(&c->load_s, u_load);
-  int64_t probe = container + c->probe_delay_us;
-  if (probe < serving) /* the first probe at or after the server is up */
-    probe += (serving - probe + c->probe_period_us - 1) / c->probe_period_us * c->probe_period_us;
-  return probe;
+  return lifecycle_phases(c, u_init, u_load).ready_us;
 }
 
 lifecycle_config lifecycle_constant(int64_t us) {

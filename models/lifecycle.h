@@ -30,6 +30,15 @@ typedef struct lifecycle_config {
 /* The defaults described above. */
 lifecycle_config lifecycle_default(void);
 
+/* When, after scheduling, the pod reaches each phase (running <= serving <= ready). */
+typedef struct lifecycle_times {
+  int64_t running_us; /* the container runs (Pending -> Running); vLLM starts loading */
+  int64_t serving_us; /* vLLM serves (and answers /metrics); not Ready before the probe */
+  int64_t ready_us;   /* the readiness probe passes: Ready, routed */
+} lifecycle_times;
+
+/* The phase times for uniforms u_init, u_load in (0,1). */
+lifecycle_times lifecycle_phases(const lifecycle_config *c, double u_init, double u_load);
 /* Time from scheduling to Ready for uniforms u_init, u_load in (0,1). */
 int64_t lifecycle_ready_after_us(const lifecycle_config *c, double u_init, double u_load);
 /* A lifecycle that is Ready exactly `us` after scheduling (the scenario's startup_s). */

@@ -38,6 +38,8 @@ typedef struct cpod {
   uint64_t gen;       /* wake generation: older wake events are stale */
   uint32_t inflight;  /* requests routed here and not yet final */
   uint32_t ordinal;   /* pods of its deployment created before it */
+  int64_t running_us; /* container running (starting pods; from its lifecycle) */
+  int64_t serving_us; /* vLLM serving, not yet Ready */
 } cpod;
 
 #define POOL_CHUNK 4096
@@ -65,6 +67,8 @@ typedef struct cl {
   router rt;
   int32_t *gpu_used; /* per GPU type */
   int32_t *desired;  /* per deployment */
+  policy_inst **auto_;    /* per deployment: the policy's instance */
+  policy_pod *view;  /* scratch: the pods of one deployment as the policy sees them */
   uint32_t *created; /* per deployment, pods created so far */
   uint64_t seed;
   uint64_t *completed; /* per deployment, ok completions in the current sample interval */
@@ -181,25 +185,37 @@ static void route(cl *c, request *r) {
 
 /* The pod got its GPU: it turns Ready after the deployment's lifecycle, whose delays depend
  * only on which pod of its deployment it is (common random numbers across policies). */
+static void on_ready(cl *c, uint32_t i);
+
 static void start_pod(cl *c, uint32_t i) {
   cpod *p = c->pods[i];
   const sc_deployment *d = &c->sc->deployments[p->dep];
   c->gpu_used[d->gpu]++;
   p->state = POD_STARTING;
   uint64_t who = ((uint64_t)p->dep << 32) | p->ordinal;
-  int64_t after =
-      lifecycle_ready_after_us(&d->startup, rng_uniform_at(c->seed, "lifecycle", who, 0),
-                               rng_uniform_at(c->seed, "lifecycle", who, 1));
-  evq_push(&c->q, now(c) + after, EV_READY, i, 0);
+  lifecycle_times t = lifecycle_phases(&d->startup, rng_uniform_at(c->seed, "lifecycle", who, 0),
+                                       rng_uniform_at(c->seed, "lifecycle", who, 1));
+  p->running_us = now(c) + t.running_us;
+  p->serving_us = now(c) + t.serving_us;
+  evq_push(&c->q, now(c) + t.ready_us, EV_READY, i, 0);
 }
 
-static void create_pod(cl *c, uint32_t dep) {
+/* A pod of the deployment the run starts with: serving already, when its GPU is free. */
+static void warm_pod(cl *c, uint32_t i) {
+  cpod *p = c->pods[i];
+  if (p->state != POD_STARTING) return; /* no free GPU: it starts like any other */
+  p->running_us = p->serving_us = now(c);
+  on_ready(c, i); /* its queued readiness event then finds it Ready and does nothing */
+}
+
+static uint32_t create_pod(cl *c, uint32_t dep) {
   const sc_deployment *d = &c->sc->deployments[dep];
   if (c->npods == c->cappods) {
     c->cappods = c->cappods ? 2 * c->cappods : 16;
     c->pods = xrealloc(c->pods, c->cappods * sizeof *c->pods);
     c->routable = xrealloc(c->routable, c->cappods * sizeof *c->routable);
     c->load = xrealloc(c->load, c->cappods * sizeof *c->load);
+    c->view = xrealloc(c->view, c->cappods * sizeof *c->view);
   }
   uint32_t i = c->npods++;
   cpod *p = c->pods[i] = xcalloc(1, sizeof *p);
@@ -212,6 +228,7 @@ static void create_pod(cl *c, uint32_t dep) {
   p->wake_us = INT64_MAX;
   if (++c->alive > c->res->peak_pods) c->res->peak_pods = c->alive;
   if (c->gpu_used[d->gpu] < c->sc->gpus[d->gpu].count) start_pod(c, i);
+  return i;
 }
 
 static double pod_cost(const cl *c, const cpod *p, int64_t t_us, double *hours) {
@@ -311,31 +328,75 @@ static void observe(cl *c, uint32_t dep, dep_view *v) {
   }
 }
 
+static policy_pod_phase phase_of(const cl *c, const cpod *p) {
+  switch (p->state) {
+  case POD_PENDING: return POD_PHASE_UNSCHEDULED;
+  case POD_STARTING:
+    return now(c) < p->running_us   ? POD_PHASE_INITIALIZING
+           : now(c) < p->serving_us ? POD_PHASE_LOADING
+                                    : POD_PHASE_UNREADY;
+  case POD_READY: return POD_PHASE_READY;
+  case POD_TERMINATING: return POD_PHASE_TERMINATING;
+  case POD_STOPPED: break;
+  }
+  assert(0);
+  return POD_PHASE_UNSCHEDULED;
+}
+
+/* The pods of deployment dep, not yet stopped, as a policy sees them. */
+static uint32_t policy_view(cl *c, uint32_t dep) {
+  uint32_t n = 0;
+  for (uint32_t k = 0; k < c->npods; k++) {
+    cpod *p = c->pods[k];
+    if (p->dep != dep || p->state == POD_STOPPED) continue;
+    policy_pod *v = &c->view[n++];
+    *v = (policy_pod){.phase = phase_of(c, p)};
+    if (p->state < POD_READY) continue;
+    pod_sync(c, k);
+    if (p->state == POD_STOPPED) { /* it finished draining just now */
+      n--;
+      continue;
+    }
+    pod_gauges g;
+    p->m.ops->gauges(p->m.self, &g);
+    v->running = g.running;
+    v->waiting = g.waiting;
+    v->kv_usage = g.kv_usage;
+  }
+  return n;
+}
+
 static void evaluate_policy(cl *c) {
-  int64_t period = c->pol->cfg.period_us;
   for (uint32_t d = 0; d < c->sc->ndeployments; d++) {
-    dep_view v;
-    observe(c, d, &v);
-    int32_t ready = v.by_state[POD_READY];
-    policy_obs obs = {
-        .now_us = now(c),
-        .deployment = d,
-        .current = c->desired[d],
-        .ready = ready,
-        .running = v.running,
-        .waiting = v.waiting,
-        .gateway_queue = (int32_t)c->gateway.len,
-        .kv_usage = ready ? v.kv_sum / ready : 0,
-    };
+    policy_obs obs = {.now_us = now(c),
+                      .deployment = d,
+                      .current = c->desired[d],
+                      .pods = c->view,
+                      .npods = policy_view(c, d)};
     policy_decision dec;
-    policy_decide(&c->pol->cfg, &obs, &dec);
-    if (c->h->decision) {
-      cluster_decision cd = {now(c), d, c->desired[d], dec.desired, dec.metric, dec.reason};
+    int32_t desired = policy_tick(c->auto_[d], &obs, &dec);
+    if (dec.logged && c->h->decision) {
+      cluster_decision cd = {.time_us = now(c),
+                             .deployment = d,
+                             .current = obs.current,
+                             .desired = desired,
+                             .d = &dec};
       c->h->decision(c->h->ctx, &cd);
     }
-    scale(c, d, dec.desired);
+    if (desired != c->desired[d]) scale(c, d, desired);
   }
-  evq_push(&c->q, now(c) + period, EV_POLICY, 0, 0);
+  evq_push(&c->q, now(c) + c->pol->cfg.period_us, EV_POLICY, 0, 0);
+}
+
+/* Time 0: the deployments the run starts with, serving already. */
+static void initial_pods(cl *c) {
+  for (uint32_t d = 0; d < c->sc->ndeployments; d++) {
+    const policy_config *cfg = &c->pol->cfg;
+    int32_t n = cfg->kind == POLICY_FIXED ? cfg->replicas[d] : cfg->initial_replicas;
+    for (int32_t k = 0; k < n; k++)
+      warm_pod(c, create_pod(c, d));
+    c->desired[d] = n;
+  }
 }
 
 static void take_sample(cl *c) {
@@ -494,8 +555,12 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
   c.created = xcalloc(sc->ndeployments, sizeof *c.created);
   c.seed = seed;
   c.completed = xcalloc(sc->ndeployments + 1, sizeof *c.completed);
+  c.auto_ = xcalloc(sc->ndeployments, sizeof *c.auto_);
+  for (uint32_t d = 0; d < sc->ndeployments; d++)
+    c.auto_[d] = policy_new(&c.pol->cfg, d);
+  initial_pods(&c);
 
-  /* Order at time 0: the policy sets up pods before the first arrival is seen. */
+  /* Order at time 0: the policy looks before the first arrival is seen. */
   evq_push(&c.q, 0, EV_POLICY, 0, 0);
   evq_push(&c.q, 0, EV_SAMPLE, 0, 0);
   evq_push(&c.q, sc->duration_us, EV_END, 0, 0);
@@ -522,6 +587,10 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
   free(c.pods);
   free(c.routable);
   free(c.load);
+  free(c.view);
+  for (uint32_t d = 0; d < sc->ndeployments; d++)
+    policy_free(c.auto_[d]);
+  free(c.auto_);
   for (uint32_t i = 0; i < c.nchunks; i++)
     free(c.chunks[i]);
   free(c.chunks);

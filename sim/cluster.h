@@ -44,9 +44,8 @@ typedef struct cluster_sample {
 typedef struct cluster_decision {
   int64_t time_us;
   uint32_t deployment;
-  int32_t current, desired;
-  double metric;
-  const char *reason;
+  int32_t current, desired;  /* spec.replicas before and after */
+  const policy_decision *d;  /* the evaluation's inputs and reason */
 } cluster_decision;
 
 typedef struct cluster_hooks {

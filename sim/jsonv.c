@@ -149,8 +149,8 @@ static bool expected(jv *v, const char *what, const cJSON *node) {
 bool jv_object(jv *v, const cJSON *node, const char *const *allowed) {
   if (!cJSON_IsObject(node)) return expected(v, "an object", node);
   for (const cJSON *m = node->child; m; m = m->next) {
-    bool known = false;
-    for (const char *const *k = allowed; *k && !known; k++)
+    bool known = !allowed; /* NULL: any key */
+    for (const char *const *k = allowed; k && *k && !known; k++)
       known = !strcmp(*k, m->string);
     if (!known) {
       char list[512] = "";

@@ -46,7 +46,7 @@ bool jv_fail_at(jv *v, const char *key, const char *fmt, ...);
 void jv_describe(const cJSON *node, char *buf, size_t n);
 
 /* The node at the current path must be an object whose keys are all in `allowed`
- * (NULL-terminated); duplicate keys are errors too. */
+ * (NULL-terminated; NULL allows any key); duplicate keys are errors too. */
 bool jv_object(jv *v, const cJSON *node, const char *const *allowed);
 /* Require `key` in obj (object already checked). */
 bool jv_require(jv *v, const cJSON *obj, const char *key, const cJSON **out);

@@ -28,7 +28,9 @@ const char *const run_timeseries_columns[] = {
     "pending",       "starting",      "ready",      "terminating", "running",       "waiting",
     "gateway_queue", "kv_usage_mean", "cost",       NULL};
 const char *const run_decisions_columns[] = {
-    "policy", "time_s", "deployment", "autoscaler", "current", "desired", "metric", "reason", NULL};
+    "policy", "time_s",     "deployment", "autoscaler",     "current", "ready",  "metric",
+    "value",  "stable",     "panic",      "panic_mode",     "recommendation",   "desired",
+    "reason", NULL};
 const char *const run_summary_columns[] = {
     "policy",    "requests",    "ok",         "timeout",     "failed",
     "cost",      "gpu_hours",   "e2e_mean_s", "e2e_p50_s",   "e2e_p90_s",
@@ -136,11 +138,25 @@ static void on_decision(void *ctx, const cluster_decision *d) {
   csvw_str(w, a->pol->name);
   csvw_time(w, d->time_us);
   csvw_str(w, dep_name(a->sc, d->deployment));
-  csvw_str(w, policy_kind_name(a->pol->cfg.kind));
+  const policy_config *cfg = &a->pol->cfg;
+  const policy_decision *e = d->d;
+  bool fixed = cfg->kind == POLICY_FIXED;
+  char who[48];
+  snprintf(who, sizeof who, "%s%s%s", policy_kind_name(cfg->kind), fixed ? "" : "/",
+           fixed ? "" : policy_variant_name(cfg->variant));
+  csvw_str(w, who);
   csvw_int(w, d->current);
+  csvw_int(w, e->ready);
+  csvw_str(w, fixed ? "" : policy_metric_name(cfg->metric));
+  csvw_num(w, e->value);
+  csvw_num(w, e->stable);
+  csvw_num(w, e->panic);
+  if (e->panic_mode < 0) csvw_str(w, "");
+  else csvw_int(w, e->panic_mode);
+  if (e->recommendation < 0) csvw_str(w, "");
+  else csvw_int(w, e->recommendation);
   csvw_int(w, d->desired);
-  csvw_num(w, d->metric);
-  csvw_str(w, d->reason);
+  csvw_str(w, e->reason);
   csvw_end(w);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analysis/csvr.h"
+#include "models/kpa.h"
 #include "models/xalloc.h"
 #include "sim/jsonv.h"
 
@@ -653,9 +654,142 @@ static bool load_replicas(jv *v, scenario *sc, sc_policy *p, const cJSON *pol) {
   return ok;
 }
 
+/* targetValue: a string, as the PodAutoscaler has it (Go's ParseFloat), or a plain number. */
+static bool load_target_value(jv *v, const cJSON *src, double *out) {
+  const cJSON *node;
+  if (!jv_require(v, src, "targetValue", &node)) return false;
+  if (cJSON_IsNumber(node)) {
+    *out = node->valuedouble;
+    return true;
+  }
+  if (cJSON_IsString(node) && kpa_parse_go_float(node->valuestring, out)) return true;
+  char found[96];
+  jv_describe(node, found, sizeof found);
+  return jv_fail_at(v, "targetValue", "expected a number or a string holding one, found %s",
+                    found);
+}
+
+/* spec.metricsSources: exactly one pod metric (the legacy controller requires exactly one). */
+static bool load_metric_source(jv *v, policy_config *cfg, const cJSON *arr) {
+  static const char *const keys[] = {"metricSourceType", "protocolType", "port", "path",
+                                     "targetMetric", "targetValue", NULL};
+  static const char *const source_types[] = {"pod", NULL};
+  static const char *const protocols[] = {"http", "https", NULL};
+  /* Registry keys, and the raw vLLM names that the legacy substring match also finds. */
+  static const char *const metrics[] = {"gpu_cache_usage_perc",       "kv_cache_usage_perc",
+                                        "num_requests_running",       "num_requests_waiting",
+                                        "vllm:gpu_cache_usage_perc",  "vllm:kv_cache_usage_perc",
+                                        "vllm:num_requests_running",  "vllm:num_requests_waiting",
+                                        NULL};
+  if (cJSON_GetArraySize(arr) != 1)
+    return jv_fail(v, "expected exactly one metric source, found %d", cJSON_GetArraySize(arr));
+  size_t mark = jv_enter_index(v, 0);
+  const cJSON *src = arr->child;
+  int type = 0, proto = 0, metric = 0;
+  int64_t port = 8000;
+  const char *path = NULL;
+  bool ok = jv_object(v, src, keys) &&
+            jv_choice(v, src, "metricSourceType", false, source_types, &type) &&
+            jv_choice(v, src, "protocolType", false, protocols, &proto) &&
+            jv_int(v, src, "port", false, 1, 65535, &port) &&
+            jv_string(v, src, "path", false, &path) &&
+            jv_choice(v, src, "targetMetric", true, metrics, &metric) &&
+            load_target_value(v, src, &cfg->target_value);
+  cfg->metric = (policy_metric)(metric % METRIC_COUNT);
+  jv_leave(v, mark);
+  return ok;
+}
+
+/* spec: the PodAutoscaler spec fields, by their upstream names. */
+static bool load_pa_spec(jv *v, policy_config *cfg, const cJSON *spec) {
+  static const char *const keys[] = {"scalingStrategy",      "minReplicas",
+                                     "maxReplicas",          "metricsSources",
+                                     "observeWindowSeconds", "panicWindowSeconds", NULL};
+  static const char *const strategies[] = {"", "HPA", "KPA", "APA", NULL};
+  int strategy = (int)cfg->kind;
+  int64_t lo = cfg->min_replicas, hi = 0;
+  const cJSON *sources;
+  if (!jv_object(v, spec, keys) || !jv_choice(v, spec, "scalingStrategy", false, strategies,
+                                              &strategy) ||
+      !jv_int(v, spec, "minReplicas", false, 0, 100000, &lo) ||
+      !jv_int(v, spec, "maxReplicas", true, 1, 100000, &hi) ||
+      !jv_array(v, spec, "metricsSources", true, 1, &sources))
+    return false;
+  if (strategy != (int)cfg->kind)
+    return jv_fail_at(v, "scalingStrategy", "expected %s, the policy's type, found %s",
+                      strategies[cfg->kind], strategies[strategy]);
+  cfg->min_replicas = (int32_t)lo;
+  cfg->max_replicas = (int32_t)hi;
+  size_t mark = jv_enter(v, "metricsSources");
+  bool ok = load_metric_source(v, cfg, sources);
+  jv_leave(v, mark);
+  if (!ok) return false;
+  for (int w = 0; w < 2; w++) {
+    const char *key = w ? "panicWindowSeconds" : "observeWindowSeconds";
+    if (!cJSON_GetObjectItemCaseSensitive(spec, key)) continue;
+    if (cfg->variant != POLICY_AIBRIX_V05 || cfg->kind == POLICY_HPA)
+      return jv_fail_at(v, key, "is read only by the AIBrix v0.5+ KPA and APA (variant "
+                                "\"aibrix-v0.5\")");
+    int64_t sec = 0;
+    if (!jv_int(v, spec, key, true, 1, 3600, &sec)) return false;
+    *(w ? &cfg->pa5.panic_window_us : &cfg->pa5.stable_window_us) = sec * INT64_C(1000000);
+  }
+  return true;
+}
+
+static bool load_annotations(jv *v, policy_config *cfg, const cJSON *ann) {
+  if (!jv_object(v, ann, NULL)) return false;
+  for (const cJSON *a = ann->child; a; a = a->next) {
+    if (!cJSON_IsString(a)) {
+      char found[96];
+      jv_describe(a, found, sizeof found);
+      return jv_fail_at(v, a->string, "expected a string (annotation values are strings), found %s",
+                        found);
+    }
+    ps_err e = {0};
+    if (!policy_annotation_set(cfg, a->string, a->valuestring, &e))
+      return jv_fail_at(v, a->string, "%s", e.msg);
+  }
+  return true;
+}
+
+/* An autoscaler policy: type, variant, spec, annotations. */
+static bool load_autoscaler(jv *v, sc_policy *p, const cJSON *pn, policy_kind kind) {
+  static const char *const variants[] = {"aibrix-legacy", "aibrix-v0.5", "knative", NULL};
+  int variant = POLICY_AIBRIX_LEGACY;
+  if (!jv_choice(v, pn, "variant", false, variants, &variant)) return false;
+  policy_config *cfg = &p->cfg;
+  policy_config_defaults(cfg, kind, (policy_variant)variant);
+  const cJSON *spec, *ann = cJSON_GetObjectItemCaseSensitive(pn, "annotations");
+  int64_t initial = -1;
+  if (!jv_seconds(v, pn, "period_s", false, 1e-3, 86400, &cfg->period_us) ||
+      !jv_int(v, pn, "initial_replicas", false, 0, 100000, &initial) ||
+      !jv_require(v, pn, "spec", &spec))
+    return false;
+  if (cfg->variant == POLICY_KNATIVE && cJSON_GetObjectItemCaseSensitive(pn, "period_s"))
+    return jv_fail_at(v, "period_s", "the Knative KPA scrapes every 1 s and decides every 2 s; "
+                                     "its period cannot be set");
+  cfg->initial_replicas = (int32_t)initial;
+  size_t mark = jv_enter(v, "spec");
+  bool ok = load_pa_spec(v, cfg, spec);
+  jv_leave(v, mark);
+  if (ok && ann) {
+    mark = jv_enter(v, "annotations");
+    ok = load_annotations(v, cfg, ann);
+    jv_leave(v, mark);
+  }
+  if (!ok) return false;
+  if (kind == POLICY_HPA) cfg->hpa.sync_period_us = cfg->period_us;
+  ps_err e = {0};
+  if (!policy_config_finish(cfg, &e)) return jv_fail(v, "%s", e.msg);
+  return true;
+}
+
 static bool load_policies(jv *v, scenario *sc, const cJSON *arr) {
-  static const char *const keys[] = {"name", "type", "replicas", "period_s", NULL};
-  static const char *const types[] = {"fixed", NULL};
+  static const char *const keys[] = {"name",        "type",          "variant", "replicas",
+                                     "period_s",    "initial_replicas", "spec", "annotations",
+                                     NULL};
+  static const char *const types[] = {"fixed", "hpa", "kpa", "apa", NULL};
   sc->npolicies = (uint32_t)cJSON_GetArraySize(arr);
   sc->policies = xcalloc(sc->npolicies, sizeof *sc->policies);
   int i = 0;
@@ -664,19 +798,31 @@ static bool load_policies(jv *v, scenario *sc, const cJSON *arr) {
     sc_policy *p = &sc->policies[i];
     const char *name;
     int type = 0;
-    p->cfg.period_us = 30 * INT64_C(1000000);
     if (!jv_object(v, pn, keys) || !jv_string(v, pn, "name", true, &name) ||
-        !jv_choice(v, pn, "type", true, types, &type) ||
-        !jv_seconds(v, pn, "period_s", false, 1e-3, 86400, &p->cfg.period_us) ||
-        !load_replicas(v, sc, p, pn))
+        !jv_choice(v, pn, "type", true, types, &type))
       return false;
     if (find_name(name, sc->policies, sizeof *p, (size_t)i) >= 0 || strpbrk(name, "/\\"))
       return jv_fail_at(v, "name",
                         "expected a name without slashes, not used by another policy, found \"%s\"",
                         name);
     p->name = xstrdup(name);
-    p->cfg.kind = POLICY_FIXED;
-    p->cfg.replicas = p->replicas;
+    if (type == POLICY_FIXED) {
+      static const char *const fixed_only[] = {"variant", "initial_replicas", "spec",
+                                               "annotations", NULL};
+      for (const char *const *k = fixed_only; *k; k++)
+        if (cJSON_GetObjectItemCaseSensitive(pn, *k))
+          return jv_fail_at(v, *k, "is for autoscaler policies (type hpa, kpa or apa), not fixed");
+      policy_config_defaults(&p->cfg, POLICY_FIXED, POLICY_AIBRIX_LEGACY);
+      if (!jv_seconds(v, pn, "period_s", false, 1e-3, 86400, &p->cfg.period_us) ||
+          !load_replicas(v, sc, p, pn))
+        return false;
+      p->cfg.replicas = p->replicas;
+    } else {
+      if (cJSON_GetObjectItemCaseSensitive(pn, "replicas"))
+        return jv_fail_at(v, "replicas", "is for fixed policies; an autoscaler starts from "
+                                         "initial_replicas within spec.minReplicas..maxReplicas");
+      if (!load_autoscaler(v, p, pn, (policy_kind)type)) return false;
+    }
     jv_leave(v, mark);
   }
   return true;

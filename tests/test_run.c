@@ -149,7 +149,8 @@ static void output_columns_are_pinned(void **state) {
                 "policy,time_s,deployment,offered_rps,completed_rps,desired,pending,starting,ready,"
                 "terminating,running,waiting,gateway_queue,kv_usage_mean,cost");
   assert_header(d, "decisions.csv",
-                "policy,time_s,deployment,autoscaler,current,desired,metric,reason");
+                "policy,time_s,deployment,autoscaler,current,ready,metric,value,stable,panic,"
+                "panic_mode,recommendation,desired,reason");
   assert_header(d, "summary.csv",
                 "policy,requests,ok,timeout,failed,cost,gpu_hours,e2e_mean_s,e2e_p50_s,e2e_p90_s,"
                 "e2e_p99_s,ttft_mean_s,ttft_p99_s,tpot_mean_s,slo_attainment,scale_ups,scale_downs,"
