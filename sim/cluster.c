@@ -392,7 +392,8 @@ static void evaluate_policy(cl *c) {
 static void initial_pods(cl *c) {
   for (uint32_t d = 0; d < c->sc->ndeployments; d++) {
     const policy_config *cfg = &c->pol->cfg;
-    int32_t n = cfg->kind == POLICY_FIXED ? cfg->replicas[d] : cfg->initial_replicas;
+    int32_t n = cfg->initial_replicas;
+    if (cfg->kind == POLICY_FIXED && n < 0) n = cfg->replicas[d]; /* default: all serving */
     for (int32_t k = 0; k < n; k++)
       warm_pod(c, create_pod(c, d));
     c->desired[d] = n;

@@ -807,15 +807,17 @@ static bool load_policies(jv *v, scenario *sc, const cJSON *arr) {
                         name);
     p->name = xstrdup(name);
     if (type == POLICY_FIXED) {
-      static const char *const fixed_only[] = {"variant", "initial_replicas", "spec",
-                                               "annotations", NULL};
+      static const char *const fixed_only[] = {"variant", "spec", "annotations", NULL};
       for (const char *const *k = fixed_only; *k; k++)
         if (cJSON_GetObjectItemCaseSensitive(pn, *k))
           return jv_fail_at(v, *k, "is for autoscaler policies (type hpa, kpa or apa), not fixed");
       policy_config_defaults(&p->cfg, POLICY_FIXED, POLICY_AIBRIX_LEGACY);
+      int64_t initial = -1;
       if (!jv_seconds(v, pn, "period_s", false, 1e-3, 86400, &p->cfg.period_us) ||
+          !jv_int(v, pn, "initial_replicas", false, 0, 100000, &initial) ||
           !load_replicas(v, sc, p, pn))
         return false;
+      p->cfg.initial_replicas = (int32_t)initial;
       p->cfg.replicas = p->replicas;
     } else {
       if (cJSON_GetObjectItemCaseSensitive(pn, "replicas"))

@@ -87,8 +87,8 @@ static void requests_wait_for_the_first_ready_pod(void **state) {
       "[{\"name\": \"G\", \"price_per_hour\": 1}], \"deployments\": [{\"name\": \"d\", "
       "\"gpu\": \"G\", \"model\": {\"type\": \"slots\", \"slots\": 4, \"service_s\": "
       "{\"dist\": \"constant\", \"value\": 1}}}], \"policies\": [{\"name\": \"one\", \"type\": "
-      "\"fixed\", \"replicas\": 1}, {\"name\": \"three\", \"type\": \"fixed\", \"replicas\": "
-      "3}]}",
+      "\"fixed\", \"replicas\": 1, \"initial_replicas\": 0}, {\"name\": \"three\", "
+      "\"type\": \"fixed\", \"replicas\": 3, \"initial_replicas\": 0}]}",
       path, sizeof path);
   scenario sc;
   ps_err err;
