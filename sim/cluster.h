@@ -9,11 +9,13 @@
  * taken. Results leave through callbacks (cluster_hooks) as they happen, so memory stays
  * proportional to the requests in flight, not to the run.
  *
- * Pod lifecycle (a first version, refined by the lifecycle work): Pending while its GPU type
- * has no free GPU, Starting for the deployment's startup time, Ready (routed), Terminating
- * (out of routing, draining for up to the grace period; requests still running then fail),
- * Stopped. Scale-down picks pods in ReplicaSet order: pending, then starting, then the newest
- * ready. Pods are billed from creation to stop.
+ * Pod lifecycle: the policy's initial pods serve from time 0; others are Pending while their GPU
+ * type has no free GPU, Starting through the deployment's lifecycle (initializing, loading,
+ * serving until the readiness probe passes), Ready (routed), Terminating (out of routing,
+ * draining for up to the grace period; requests still running then fail), Stopped. Scale-down
+ * picks pods in ReplicaSet order: pending, then starting, then the newest ready. Pods are billed
+ * from creation to stop. Each deployment has its own policy instance, shown every pod not yet
+ * stopped with its phase and gauges at every policy tick.
  *
  * The run ends when the workload is exhausted, no request is in flight and the scenario's
  * duration has passed, or at duration + drain, whichever is first; requests still in flight
