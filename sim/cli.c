@@ -55,7 +55,15 @@ int cli_usage_error(const char *fmt, ...) {
   va_start(ap, fmt);
   fprintf(stderr, "podscale: ");
   vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\nTry 'podscale --help'.\n");
+  /* Point at the subcommand's own help when the message names one that has it. */
+  static const char *const with_help[] = {"benchmark", "calibrate", NULL};
+  const char *sub = NULL;
+  for (const char *const *c = with_help; *c && !sub; c++)
+    if (!strncmp(fmt, *c, strlen(*c)) && fmt[strlen(*c)] == ':') sub = *c;
+  if (sub)
+    fprintf(stderr, "\nTry 'podscale %s --help'.\n", sub);
+  else
+    fprintf(stderr, "\nTry 'podscale --help'.\n");
   va_end(ap);
   return EXIT_BADINPUT;
 }
