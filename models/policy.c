@@ -31,7 +31,7 @@ const char *policy_kind_name(policy_kind k) {
 }
 
 const char *policy_variant_name(policy_variant v) {
-  static const char *const names[] = {"aibrix-legacy", "aibrix-v0.5", "knative"};
+  static const char *const names[] = {"aibrix-legacy", "aibrix-v0.5", "knative", "kubernetes"};
   return names[v];
 }
 
@@ -109,6 +109,7 @@ bool policy_annotation_set(policy_config *cfg, const char *key, const char *valu
     if (known) return pa5_params_set(&cfg->pa5, key, value, e);
     break;
   case POLICY_KNATIVE: return kn_params_set(&cfg->kn, key, value, e);
+  case POLICY_KUBERNETES: who = "a Kubernetes HPA (set spec.behavior instead)"; break;
   }
   return ps_fail(e, "annotation \"%s\" is not read by %s (upstream ignores it silently)", key,
                  who);
@@ -117,9 +118,16 @@ bool policy_annotation_set(policy_config *cfg, const char *key, const char *valu
 /* The AIBrix HPA strategy: one Pods metric, min/max as the PodAutoscaler gives them. */
 static bool finish_hpa(policy_config *cfg, ps_err *e) {
   hpa_params *h = &cfg->hpa;
-  hpa_aibrix_bounds(h, cfg->min_replicas, cfg->max_replicas);
+  if (cfg->variant == POLICY_KUBERNETES) { /* the bounds as written; behavior set by the caller */
+    h->min_replicas = cfg->min_replicas;
+    h->max_replicas = cfg->max_replicas;
+  } else {
+    hpa_aibrix_bounds(h, cfg->min_replicas, cfg->max_replicas);
+  }
   h->n_metrics = 1;
   h->metrics[0] = hpa_aibrix_metric(policy_metric_name(cfg->metric), cfg->target_value);
+  if (cfg->variant == POLICY_KUBERNETES) /* a Pods metric AverageValue as written (milli) */
+    h->metrics[0] = (hpa_metric_spec){HPA_PODS_AVERAGE_VALUE, llround(cfg->target_value * 1e3)};
   if (cfg->variant == POLICY_AIBRIX_V05) {
     const pa5_params *p = &cfg->pa5;
     h->has_behavior = true;
@@ -127,7 +135,7 @@ static bool finish_hpa(policy_config *cfg, ps_err *e) {
                                       (double)p->scale_up_cooldown_us * 1e-6,
                                       (double)p->scale_down_cooldown_us * 1e-6);
   }
-  if (h->metrics[0].target <= 0)
+  if (h->metrics[0].target <= 0 && cfg->variant != POLICY_KUBERNETES)
     return ps_fail(e,
                    "target_value %g becomes the HPA AverageValue %lld (AIBrix writes "
                    "int64(targetValue)), which Kubernetes rejects; the HPA sees cache usage in "
@@ -140,6 +148,8 @@ bool policy_config_finish(policy_config *cfg, ps_err *e) {
   if (cfg->kind == POLICY_FIXED) return true;
   if (cfg->variant == POLICY_KNATIVE && cfg->kind != POLICY_KPA)
     return ps_fail(e, "variant knative applies to kpa only");
+  if (cfg->variant == POLICY_KUBERNETES && cfg->kind != POLICY_HPA)
+    return ps_fail(e, "variant kubernetes applies to hpa only");
   if (cfg->initial_replicas < 0) cfg->initial_replicas = cfg->min_replicas > 0 ? cfg->min_replicas : 1;
   if (cfg->max_replicas < 1)
     return ps_fail(e, "max_replicas must be at least 1, got %d", cfg->max_replicas);
@@ -158,6 +168,7 @@ bool policy_config_finish(policy_config *cfg, ps_err *e) {
   case POLICY_AIBRIX_V05:
     cfg->pa5.target = cfg->target_value;
     return pa5_params_check(&cfg->pa5, e);
+  case POLICY_KUBERNETES: break; /* rejected above */
   case POLICY_KNATIVE: {
     char buf[64];
     snprintf(buf, sizeof buf, "%.17g", cfg->target_value);

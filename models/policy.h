@@ -47,6 +47,7 @@ typedef enum policy_variant {
   POLICY_AIBRIX_LEGACY, /* AIBrix v0.2.0 ... v0.4.1 (the default) */
   POLICY_AIBRIX_V05,    /* AIBrix v0.5.0 and later */
   POLICY_KNATIVE,       /* Knative Serving's KPA (kpa only) */
+  POLICY_KUBERNETES,    /* an HPA as written by hand, with spec.behavior if given (hpa only) */
 } policy_variant;
 
 /* The pod gauges an autoscaler can scale on (AIBrix's metric registry keys). */

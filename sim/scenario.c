@@ -700,11 +700,76 @@ static bool load_metric_source(jv *v, policy_config *cfg, const cJSON *arr) {
   return ok;
 }
 
+/* One direction of an HPA's spec.behavior, over the Kubernetes defaults already in *r. */
+static bool load_hpa_rules(jv *v, const cJSON *node, hpa_rules *r, double *tolerance) {
+  static const char *const keys[] = {"stabilizationWindowSeconds", "selectPolicy", "policies",
+                                     "tolerance", NULL};
+  static const char *const selects[] = {"Max", "Min", "Disabled", NULL};
+  static const char *const pol_keys[] = {"type", "value", "periodSeconds", NULL};
+  static const char *const pol_types[] = {"Pods", "Percent", NULL};
+  int64_t stab = r->stabilization_s;
+  int select = (int)r->select;
+  const cJSON *pols;
+  if (!jv_object(v, node, keys) ||
+      !jv_int(v, node, "stabilizationWindowSeconds", false, 0, 3600, &stab) ||
+      !jv_choice(v, node, "selectPolicy", false, selects, &select) ||
+      !jv_number(v, node, "tolerance", false, 0, 1e6, tolerance) ||
+      !jv_array(v, node, "policies", false, 1, &pols))
+    return false;
+  r->stabilization_s = (int32_t)stab;
+  r->select = (hpa_select)select;
+  if (!pols) return true;
+  if (cJSON_GetArraySize(pols) > HPA_MAX_POLICIES)
+    return jv_fail_at(v, "policies", "expected at most %d policies, found %d", HPA_MAX_POLICIES,
+                      cJSON_GetArraySize(pols));
+  size_t mark = jv_enter(v, "policies");
+  r->n_policies = 0;
+  int i = 0;
+  for (const cJSON *pn = pols->child; pn; pn = pn->next, i++) {
+    size_t m2 = jv_enter_index(v, i);
+    int type = 0;
+    int64_t value = 0, period = 0;
+    if (!jv_object(v, pn, pol_keys) || !jv_choice(v, pn, "type", true, pol_types, &type) ||
+        !jv_int(v, pn, "value", true, 1, INT32_MAX, &value) ||
+        !jv_int(v, pn, "periodSeconds", true, 1, 1800, &period))
+      return false;
+    r->policies[r->n_policies++] =
+        (hpa_policy){type ? HPA_POLICY_PERCENT : HPA_POLICY_PODS, (int32_t)value, (int32_t)period};
+    jv_leave(v, m2);
+  }
+  jv_leave(v, mark);
+  return true;
+}
+
+/* spec.behavior of a hand-written HPA (variant kubernetes). */
+static bool load_hpa_behavior(jv *v, policy_config *cfg, const cJSON *node) {
+  static const char *const keys[] = {"scaleUp", "scaleDown", NULL};
+  if (cfg->kind != POLICY_HPA || cfg->variant != POLICY_KUBERNETES)
+    return jv_fail(v, "is read only by hpa policies of variant \"kubernetes\" (AIBrix writes its "
+                      "own behavior)");
+  if (!jv_object(v, node, keys)) return false;
+  hpa_params *h = &cfg->hpa;
+  h->has_behavior = true;
+  h->behavior = hpa_behavior_default();
+  for (int d = 0; d < 2; d++) {
+    const char *key = d ? "scaleDown" : "scaleUp";
+    const cJSON *rules = cJSON_GetObjectItemCaseSensitive(node, key);
+    if (!rules) continue;
+    size_t mark = jv_enter(v, key);
+    bool ok = load_hpa_rules(v, rules, d ? &h->behavior.down : &h->behavior.up,
+                             d ? &h->tolerance_down : &h->tolerance_up);
+    jv_leave(v, mark);
+    if (!ok) return false;
+  }
+  return true;
+}
+
 /* spec: the PodAutoscaler spec fields, by their upstream names. */
 static bool load_pa_spec(jv *v, policy_config *cfg, const cJSON *spec) {
   static const char *const keys[] = {"scalingStrategy",      "minReplicas",
                                      "maxReplicas",          "metricsSources",
-                                     "observeWindowSeconds", "panicWindowSeconds", NULL};
+                                     "observeWindowSeconds", "panicWindowSeconds",
+                                     "behavior",             NULL};
   static const char *const strategies[] = {"", "HPA", "KPA", "APA", NULL};
   int strategy = (int)cfg->kind;
   int64_t lo = cfg->min_replicas, hi = 0;
@@ -734,7 +799,12 @@ static bool load_pa_spec(jv *v, policy_config *cfg, const cJSON *spec) {
     if (!jv_int(v, spec, key, true, 1, 3600, &sec)) return false;
     *(w ? &cfg->pa5.panic_window_us : &cfg->pa5.stable_window_us) = sec * INT64_C(1000000);
   }
-  return true;
+  const cJSON *behavior = cJSON_GetObjectItemCaseSensitive(spec, "behavior");
+  if (!behavior) return true;
+  mark = jv_enter(v, "behavior");
+  ok = load_hpa_behavior(v, cfg, behavior);
+  jv_leave(v, mark);
+  return ok;
 }
 
 static bool load_annotations(jv *v, policy_config *cfg, const cJSON *ann) {
@@ -755,7 +825,8 @@ static bool load_annotations(jv *v, policy_config *cfg, const cJSON *ann) {
 
 /* An autoscaler policy: type, variant, spec, annotations. */
 static bool load_autoscaler(jv *v, sc_policy *p, const cJSON *pn, policy_kind kind) {
-  static const char *const variants[] = {"aibrix-legacy", "aibrix-v0.5", "knative", NULL};
+  static const char *const variants[] = {"aibrix-legacy", "aibrix-v0.5", "knative", "kubernetes",
+                                         NULL};
   int variant = POLICY_AIBRIX_LEGACY;
   if (!jv_choice(v, pn, "variant", false, variants, &variant)) return false;
   policy_config *cfg = &p->cfg;
