@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "analysis/csvw.h"
+#include "sim/cluster.h"
 #include "sim/run.h"
 #include "testutil.h"
 
@@ -308,6 +309,71 @@ static void ended_requests_have_consistent_times_and_samples_are_unique(void **s
   tu_rmrf(d);
 }
 
+static void autoscaler_runs_are_byte_identical_too(void **state) {
+  (void)state;
+  char a[64], b[64];
+  tu_tmpdir(a);
+  tu_tmpdir(b);
+  const char *path = PODSCALE_SOURCE_DIR "/scenarios/aibrix-v100-metric-full.json";
+  run_into(path, a, 0);
+  run_into(path, b, 0);
+  for (int i = 0; i < 4; i++)
+    assert_same_file(a, b, csv_files[i]);
+  tu_rmrf(a);
+  tu_rmrf(b);
+}
+
+typedef struct first_moves {
+  int64_t first_up_us; /* the first evaluation that raised spec.replicas, -1 none */
+  int32_t peak;        /* largest spec.replicas set */
+} first_moves;
+
+static void on_move(void *ctx, const cluster_decision *d) {
+  first_moves *m = ctx;
+  if (d->desired > d->current && m->first_up_us < 0) m->first_up_us = d->time_us;
+  if (d->desired > m->peak) m->peak = d->desired;
+}
+
+/* The full-rate AIBrix V100 scenario (docs/autoscalers.md): the generations react to the same
+ * ramp at different times and the v0.5+ APA runs away; the half-rate one never needs a second
+ * pod. Qualitative checks of the engine and the algorithms together. */
+static void autoscalers_react_differently_to_the_same_ramp(void **state) {
+  (void)state;
+  scenario sc;
+  ps_err err;
+  assert_true(scenario_load(PODSCALE_SOURCE_DIR "/scenarios/aibrix-v100-metric-full.json", &sc,
+                            &err));
+  first_moves m[16];
+  assert_true(sc.npolicies <= 16);
+  for (uint32_t i = 0; i < sc.npolicies; i++) {
+    m[i] = (first_moves){-1, 0};
+    cluster_hooks h = {.ctx = &m[i], .decision = on_move};
+    cluster_result res;
+    cluster_run(&sc, i, sc.seed, &h, &res);
+    assert_true(m[i].first_up_us > 0); /* every policy scales up on the ramp */
+    assert_int_equal(res.peak_pods, m[i].peak);
+  }
+  int kpa = scenario_policy_index(&sc, "kpa"), kpa5 = scenario_policy_index(&sc, "kpa-v0.5"),
+      apa = scenario_policy_index(&sc, "apa"), apa5 = scenario_policy_index(&sc, "apa-v0.5"),
+      kn = scenario_policy_index(&sc, "kpa-knative");
+  assert_true(kpa >= 0 && kpa5 >= 0 && apa >= 0 && apa5 >= 0 && kn >= 0);
+  assert_true(m[kpa].first_up_us < m[apa].first_up_us);  /* panic beats the 60 s average */
+  assert_true(m[kpa].first_up_us < m[kpa5].first_up_us); /* 60 s sum vs 180 s mean */
+  assert_true(m[kn].first_up_us < m[kpa5].first_up_us);
+  assert_true(m[apa5].peak > m[apa].peak); /* spec.replicas times a lagging ratio */
+  scenario_free(&sc);
+
+  assert_true(scenario_load(PODSCALE_SOURCE_DIR "/scenarios/aibrix-v100-metric.json", &sc, &err));
+  for (uint32_t i = 0; i < sc.npolicies; i++) {
+    first_moves h1 = {-1, 0};
+    cluster_hooks h = {.ctx = &h1, .decision = on_move};
+    cluster_result res;
+    cluster_run(&sc, i, sc.seed, &h, &res);
+    assert_int_equal(res.peak_pods, 1);
+  }
+  scenario_free(&sc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(same_scenario_and_seed_give_byte_identical_outputs),
@@ -317,6 +383,8 @@ int main(void) {
       cmocka_unit_test(policies_see_identical_arrivals),
       cmocka_unit_test(requests_false_removes_a_stale_requests_csv),
       cmocka_unit_test(ended_requests_have_consistent_times_and_samples_are_unique),
+      cmocka_unit_test(autoscaler_runs_are_byte_identical_too),
+      cmocka_unit_test(autoscalers_react_differently_to_the_same_ramp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
