@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -447,6 +448,18 @@ bool kpa_scale(kpa_state *s, int32_t ready_pods, int64_t now_us, kpa_result *out
   out->panicking = s->panicking;
   out->max_panic_pods = s->max_panic_pods;
   return true;
+}
+
+/* --- Domain source --- */
+
+bool kpa_domain_url(const char *protocol, const char *endpoint, int32_t port, const char *path,
+                    char *buf, size_t n) {
+  while (*path == '/')
+    path++;
+  char port_part[16] = "";
+  if (port > 0 && !strchr(endpoint, ':')) snprintf(port_part, sizeof port_part, ":%d", port);
+  int len = snprintf(buf, n, "%s://%s%s/%s", protocol, endpoint, port_part, path);
+  return len >= 0 && (size_t)len < n;
 }
 
 /* --- Controller bounds --- */

@@ -153,6 +153,14 @@ typedef struct kpa_result {
 /* KpaAutoscaler.Scale with R = ready_pods at now_us; fills *out, returns out->valid. */
 bool kpa_scale(kpa_state *s, int32_t ready_pods, int64_t now_us, kpa_result *out);
 
+/* --- The legacy `domain` metric source (metrics/utils.go), the GPU optimizer's endpoint --- */
+
+/* The URL the legacy controller GETs for a `domain` source: protocol "://" endpoint, then
+ * ":" port when port > 0 and the endpoint has no port of its own, then "/" and the path without
+ * its leading '/'. Writes at most n bytes; false when it does not fit. */
+bool kpa_domain_url(const char *protocol, const char *endpoint, int32_t port, const char *path,
+                    char *buf, size_t n);
+
 /* --- The legacy controller's boundary checks (reconcileCustomPA), for KPA and APA --- */
 
 typedef enum aibrix_legacy_gate {

@@ -449,7 +449,12 @@ int32_t pa5_stabilize(pa5_history *h, const pa5_params *p, int32_t recommendatio
 }
 
 pa5_gate pa5_check(int32_t current, pa5_bounds b, int32_t *desired) {
-  if (current == 0 && b.min != 0) {
+  return pa5_check_scheduled(current, b, false, desired);
+}
+
+pa5_gate pa5_check_scheduled(int32_t current, pa5_bounds b, bool schedule_sets_min,
+                             int32_t *desired) {
+  if (current == 0 && b.min != 0 && !schedule_sets_min) {
     *desired = 0;
     return PA5_DISABLED;
   }

@@ -262,8 +262,11 @@ typedef enum pa5_gate {
 } pa5_gate;
 
 /* The boundary checks of computeScaleDecision, in this order; *desired becomes 0, max or min
- * (untouched for RUN). Schedules are not modelled: upstream also runs from 0 replicas while an
- * active schedule sets minReplicas. */
+ * (untouched for RUN). b are the bounds paschedules.Resolve gives; schedule_sets_min: an active
+ * schedule sets minReplicas, which lets the controller scale up from 0 replicas. */
+pa5_gate pa5_check_scheduled(int32_t current, pa5_bounds b, bool schedule_sets_min,
+                             int32_t *desired);
+/* pa5_check_scheduled without an active schedule (scenarios do not model schedules). */
 pa5_gate pa5_check(int32_t current, pa5_bounds b, int32_t *desired);
 
 #endif

@@ -13,11 +13,11 @@
 struct policy_inst {
   const policy_config *cfg;
   uint32_t deployment;
-  bool started;  /* the per-deployment state exists (created at the first tick) */
-  kpa_state kpa; /* KPA, AIBrix legacy */
-  apa_state apa; /* APA, AIBrix legacy */
-  kn_state kn;   /* KPA, Knative */
-  hpa_state hpa; /* HPA */
+  bool started;       /* the per-deployment state exists (created at the first tick) */
+  kpa_state kpa;      /* KPA, AIBrix legacy */
+  apa_state apa;      /* APA, AIBrix legacy */
+  kn_state kn;        /* KPA, Knative */
+  hpa_state hpa;      /* HPA */
   pa5_client client;  /* AIBrix v0.5+: the metric windows */
   pa5_history recent; /* AIBrix v0.5+: the cooldown history */
   double *values;     /* scratch: one tick's scraped values */
@@ -111,8 +111,7 @@ bool policy_annotation_set(policy_config *cfg, const char *key, const char *valu
   case POLICY_KNATIVE: return kn_params_set(&cfg->kn, key, value, e);
   case POLICY_KUBERNETES: who = "a Kubernetes HPA (set spec.behavior instead)"; break;
   }
-  return ps_fail(e, "annotation \"%s\" is not read by %s (upstream ignores it silently)", key,
-                 who);
+  return ps_fail(e, "annotation \"%s\" is not read by %s (upstream ignores it silently)", key, who);
 }
 
 /* The AIBrix HPA strategy: one Pods metric, min/max as the PodAutoscaler gives them. */
@@ -150,12 +149,13 @@ bool policy_config_finish(policy_config *cfg, ps_err *e) {
     return ps_fail(e, "variant knative applies to kpa only");
   if (cfg->variant == POLICY_KUBERNETES && cfg->kind != POLICY_HPA)
     return ps_fail(e, "variant kubernetes applies to hpa only");
-  if (cfg->initial_replicas < 0) cfg->initial_replicas = cfg->min_replicas > 0 ? cfg->min_replicas : 1;
+  if (cfg->initial_replicas < 0)
+    cfg->initial_replicas = cfg->min_replicas > 0 ? cfg->min_replicas : 1;
   if (cfg->max_replicas < 1)
     return ps_fail(e, "max_replicas must be at least 1, got %d", cfg->max_replicas);
   if (cfg->min_replicas < 0 || cfg->min_replicas > cfg->max_replicas)
-    return ps_fail(e, "min_replicas must be within 0..max_replicas (%d), got %d",
-                   cfg->max_replicas, cfg->min_replicas);
+    return ps_fail(e, "min_replicas must be within 0..max_replicas (%d), got %d", cfg->max_replicas,
+                   cfg->min_replicas);
   if (!(cfg->target_value > 0) || !isfinite(cfg->target_value))
     return ps_fail(e, "target_value must be a number greater than 0, got %g", cfg->target_value);
   if (cfg->kind == POLICY_HPA) return finish_hpa(cfg, e);
@@ -199,13 +199,17 @@ void policy_free(policy_inst *p) {
   if (!p) return;
   if (p->started) {
     const policy_config *c = p->cfg;
-    if (c->kind == POLICY_HPA) hpa_state_free(&p->hpa);
-    else if (c->variant == POLICY_KNATIVE) kn_state_free(&p->kn);
+    if (c->kind == POLICY_HPA)
+      hpa_state_free(&p->hpa);
+    else if (c->variant == POLICY_KNATIVE)
+      kn_state_free(&p->kn);
     else if (c->variant == POLICY_AIBRIX_V05) {
       pa5_client_free(&p->client);
       pa5_history_free(&p->recent);
-    } else if (c->kind == POLICY_KPA) kpa_state_free(&p->kpa);
-    else if (c->kind == POLICY_APA) apa_state_free(&p->apa);
+    } else if (c->kind == POLICY_KPA)
+      kpa_state_free(&p->kpa);
+    else if (c->kind == POLICY_APA)
+      apa_state_free(&p->apa);
   }
   free(p->values);
   free(p->samples);
@@ -320,7 +324,7 @@ static void tick_legacy_apa(policy_inst *p, const policy_obs *o, policy_decision
   }
   d->stable = r.value;
   legacy_result(c, r.desired, d);
-  d->reason = r.move == APA_UP ? "above the up tolerance"
+  d->reason = r.move == APA_UP     ? "above the up tolerance"
               : r.move == APA_DOWN ? "below the down tolerance"
                                    : "within tolerance";
 }
@@ -392,7 +396,7 @@ static void tick_v05(policy_inst *p, const policy_obs *o, policy_decision *d) {
   d->recommendation = rec;
   int32_t stabilized = pa5_stabilize(&p->recent, &c->pa5, rec, o->current, o->now_us);
   d->desired = pa5_clamp(stabilized, b);
-  d->reason = stabilized != rec ? "held by the cooldown window"
+  d->reason = stabilized != rec    ? "held by the cooldown window"
               : d->panic_mode == 1 ? "panic window"
                                    : "stable window";
 }
@@ -449,10 +453,14 @@ int32_t policy_tick(policy_inst *p, const policy_obs *o, policy_decision *d) {
   case POLICY_HPA: tick_hpa(p, o, d); break;
   case POLICY_KPA:
   case POLICY_APA:
-    if (c->variant == POLICY_KNATIVE) tick_knative(p, o, d);
-    else if (c->variant == POLICY_AIBRIX_V05) tick_v05(p, o, d);
-    else if (c->kind == POLICY_KPA) tick_legacy_kpa(p, o, d);
-    else tick_legacy_apa(p, o, d);
+    if (c->variant == POLICY_KNATIVE)
+      tick_knative(p, o, d);
+    else if (c->variant == POLICY_AIBRIX_V05)
+      tick_v05(p, o, d);
+    else if (c->kind == POLICY_KPA)
+      tick_legacy_kpa(p, o, d);
+    else
+      tick_legacy_apa(p, o, d);
     break;
   }
   return d->desired;

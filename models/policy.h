@@ -62,9 +62,9 @@ typedef enum policy_metric {
 typedef struct policy_config {
   policy_kind kind;
   policy_variant variant;
-  int64_t period_us;         /* how often policy_tick is called */
-  const int32_t *replicas;   /* fixed: replicas per deployment */
-  int32_t initial_replicas;  /* autoscalers: spec.replicas of each deployment at time 0 */
+  int64_t period_us;        /* how often policy_tick is called */
+  const int32_t *replicas;  /* fixed: replicas per deployment */
+  int32_t initial_replicas; /* autoscalers: spec.replicas of each deployment at time 0 */
   /* Autoscalers (the PodAutoscaler spec). */
   int32_t min_replicas; /* minReplicas (controller default 1) */
   int32_t max_replicas; /* maxReplicas */

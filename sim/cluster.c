@@ -65,11 +65,11 @@ typedef struct cl {
   wl_request next;
   bool has_next;
   router rt;
-  int32_t *gpu_used; /* per GPU type */
-  int32_t *desired;  /* per deployment */
-  policy_inst **auto_;    /* per deployment: the policy's instance */
-  policy_pod *view;  /* scratch: the pods of one deployment as the policy sees them */
-  uint32_t *created; /* per deployment, pods created so far */
+  int32_t *gpu_used;   /* per GPU type */
+  int32_t *desired;    /* per deployment */
+  policy_inst **auto_; /* per deployment: the policy's instance */
+  policy_pod *view;    /* scratch: the pods of one deployment as the policy sees them */
+  uint32_t *created;   /* per deployment, pods created so far */
   uint64_t seed;
   uint64_t *completed; /* per deployment, ok completions in the current sample interval */
   uint64_t arrivals;   /* gateway arrivals in the current sample interval */

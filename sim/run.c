@@ -28,9 +28,8 @@ const char *const run_timeseries_columns[] = {
     "pending",       "starting",      "ready",      "terminating", "running",       "waiting",
     "gateway_queue", "kv_usage_mean", "cost",       NULL};
 const char *const run_decisions_columns[] = {
-    "policy", "time_s",     "deployment", "autoscaler",     "current", "ready",  "metric",
-    "value",  "stable",     "panic",      "panic_mode",     "recommendation",   "desired",
-    "reason", NULL};
+    "policy", "time_s", "deployment", "autoscaler",     "current", "ready",  "metric", "value",
+    "stable", "panic",  "panic_mode", "recommendation", "desired", "reason", NULL};
 const char *const run_summary_columns[] = {
     "policy",    "requests",    "ok",         "timeout",     "failed",
     "cost",      "gpu_hours",   "e2e_mean_s", "e2e_p50_s",   "e2e_p90_s",
@@ -151,10 +150,14 @@ static void on_decision(void *ctx, const cluster_decision *d) {
   csvw_num(w, e->value);
   csvw_num(w, e->stable);
   csvw_num(w, e->panic);
-  if (e->panic_mode < 0) csvw_str(w, "");
-  else csvw_int(w, e->panic_mode);
-  if (e->recommendation < 0) csvw_str(w, "");
-  else csvw_int(w, e->recommendation);
+  if (e->panic_mode < 0)
+    csvw_str(w, "");
+  else
+    csvw_int(w, e->panic_mode);
+  if (e->recommendation < 0)
+    csvw_str(w, "");
+  else
+    csvw_int(w, e->recommendation);
   csvw_int(w, d->desired);
   csvw_str(w, e->reason);
   csvw_end(w);

@@ -665,22 +665,20 @@ static bool load_target_value(jv *v, const cJSON *src, double *out) {
   if (cJSON_IsString(node) && kpa_parse_go_float(node->valuestring, out)) return true;
   char found[96];
   jv_describe(node, found, sizeof found);
-  return jv_fail_at(v, "targetValue", "expected a number or a string holding one, found %s",
-                    found);
+  return jv_fail_at(v, "targetValue", "expected a number or a string holding one, found %s", found);
 }
 
 /* spec.metricsSources: exactly one pod metric (the legacy controller requires exactly one). */
 static bool load_metric_source(jv *v, policy_config *cfg, const cJSON *arr) {
   static const char *const keys[] = {"metricSourceType", "protocolType", "port", "path",
-                                     "targetMetric", "targetValue", NULL};
+                                     "targetMetric",     "targetValue",  NULL};
   static const char *const source_types[] = {"pod", NULL};
   static const char *const protocols[] = {"http", "https", NULL};
   /* Registry keys, and the raw vLLM names that the legacy substring match also finds. */
-  static const char *const metrics[] = {"gpu_cache_usage_perc",       "kv_cache_usage_perc",
-                                        "num_requests_running",       "num_requests_waiting",
-                                        "vllm:gpu_cache_usage_perc",  "vllm:kv_cache_usage_perc",
-                                        "vllm:num_requests_running",  "vllm:num_requests_waiting",
-                                        NULL};
+  static const char *const metrics[] = {
+      "gpu_cache_usage_perc",      "kv_cache_usage_perc",       "num_requests_running",
+      "num_requests_waiting",      "vllm:gpu_cache_usage_perc", "vllm:kv_cache_usage_perc",
+      "vllm:num_requests_running", "vllm:num_requests_waiting", NULL};
   if (cJSON_GetArraySize(arr) != 1)
     return jv_fail(v, "expected exactly one metric source, found %d", cJSON_GetArraySize(arr));
   size_t mark = jv_enter_index(v, 0);
@@ -766,16 +764,15 @@ static bool load_hpa_behavior(jv *v, policy_config *cfg, const cJSON *node) {
 
 /* spec: the PodAutoscaler spec fields, by their upstream names. */
 static bool load_pa_spec(jv *v, policy_config *cfg, const cJSON *spec) {
-  static const char *const keys[] = {"scalingStrategy",      "minReplicas",
-                                     "maxReplicas",          "metricsSources",
-                                     "observeWindowSeconds", "panicWindowSeconds",
-                                     "behavior",             NULL};
+  static const char *const keys[] = {
+      "scalingStrategy",      "minReplicas",        "maxReplicas", "metricsSources",
+      "observeWindowSeconds", "panicWindowSeconds", "behavior",    NULL};
   static const char *const strategies[] = {"", "HPA", "KPA", "APA", NULL};
   int strategy = (int)cfg->kind;
   int64_t lo = cfg->min_replicas, hi = 0;
   const cJSON *sources;
-  if (!jv_object(v, spec, keys) || !jv_choice(v, spec, "scalingStrategy", false, strategies,
-                                              &strategy) ||
+  if (!jv_object(v, spec, keys) ||
+      !jv_choice(v, spec, "scalingStrategy", false, strategies, &strategy) ||
       !jv_int(v, spec, "minReplicas", false, 0, 100000, &lo) ||
       !jv_int(v, spec, "maxReplicas", true, 1, 100000, &hi) ||
       !jv_array(v, spec, "metricsSources", true, 1, &sources))
@@ -793,8 +790,9 @@ static bool load_pa_spec(jv *v, policy_config *cfg, const cJSON *spec) {
     const char *key = w ? "panicWindowSeconds" : "observeWindowSeconds";
     if (!cJSON_GetObjectItemCaseSensitive(spec, key)) continue;
     if (cfg->variant != POLICY_AIBRIX_V05 || cfg->kind == POLICY_HPA)
-      return jv_fail_at(v, key, "is read only by the AIBrix v0.5+ KPA and APA (variant "
-                                "\"aibrix-v0.5\")");
+      return jv_fail_at(v, key,
+                        "is read only by the AIBrix v0.5+ KPA and APA (variant "
+                        "\"aibrix-v0.5\")");
     int64_t sec = 0;
     if (!jv_int(v, spec, key, true, 1, 3600, &sec)) return false;
     *(w ? &cfg->pa5.panic_window_us : &cfg->pa5.stable_window_us) = sec * INT64_C(1000000);
@@ -838,8 +836,9 @@ static bool load_autoscaler(jv *v, sc_policy *p, const cJSON *pn, policy_kind ki
       !jv_require(v, pn, "spec", &spec))
     return false;
   if (cfg->variant == POLICY_KNATIVE && cJSON_GetObjectItemCaseSensitive(pn, "period_s"))
-    return jv_fail_at(v, "period_s", "the Knative KPA scrapes every 1 s and decides every 2 s; "
-                                     "its period cannot be set");
+    return jv_fail_at(v, "period_s",
+                      "the Knative KPA scrapes every 1 s and decides every 2 s; "
+                      "its period cannot be set");
   cfg->initial_replicas = (int32_t)initial;
   size_t mark = jv_enter(v, "spec");
   bool ok = load_pa_spec(v, cfg, spec);
@@ -857,9 +856,9 @@ static bool load_autoscaler(jv *v, sc_policy *p, const cJSON *pn, policy_kind ki
 }
 
 static bool load_policies(jv *v, scenario *sc, const cJSON *arr) {
-  static const char *const keys[] = {"name",        "type",          "variant", "replicas",
-                                     "period_s",    "initial_replicas", "spec", "annotations",
-                                     NULL};
+  static const char *const keys[] = {"name",     "type",        "variant",
+                                     "replicas", "period_s",    "initial_replicas",
+                                     "spec",     "annotations", NULL};
   static const char *const types[] = {"fixed", "hpa", "kpa", "apa", NULL};
   sc->npolicies = (uint32_t)cJSON_GetArraySize(arr);
   sc->policies = xcalloc(sc->npolicies, sizeof *sc->policies);
@@ -892,8 +891,9 @@ static bool load_policies(jv *v, scenario *sc, const cJSON *arr) {
       p->cfg.replicas = p->replicas;
     } else {
       if (cJSON_GetObjectItemCaseSensitive(pn, "replicas"))
-        return jv_fail_at(v, "replicas", "is for fixed policies; an autoscaler starts from "
-                                         "initial_replicas within spec.minReplicas..maxReplicas");
+        return jv_fail_at(v, "replicas",
+                          "is for fixed policies; an autoscaler starts from "
+                          "initial_replicas within spec.minReplicas..maxReplicas");
       if (!load_autoscaler(v, p, pn, (policy_kind)type)) return false;
     }
     jv_leave(v, mark);

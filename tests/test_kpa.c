@@ -910,6 +910,29 @@ static void kpa_reproduces_the_optimizer_worked_example(void **state) {
   kpa_state_free(&s);
 }
 
+/* metrics/client_test.go (v0.4.1): the URL of a `domain` metric source. */
+static void kpa_domain_url_reproduces_client_test(void **state) {
+  (void)state;
+  static const struct {
+    const char *protocol, *endpoint;
+    int32_t port;
+    const char *path, *url;
+  } cases[] = {
+      {"http", "example.com", 0, "/metrics", "http://example.com/metrics"},
+      {"http", "example.com:8080", 0, "/metrics", "http://example.com:8080/metrics"},
+      {"https", "example.com", 8000, "metrics", "https://example.com:8000/metrics"},
+      {"https", "example.com:8080", 8000, "metrics", "https://example.com:8080/metrics"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char url[128];
+    assert_true(kpa_domain_url(cases[i].protocol, cases[i].endpoint, cases[i].port, cases[i].path,
+                               url, sizeof url));
+    assert_string_equal(url, cases[i].url);
+  }
+  char small[8];
+  assert_false(kpa_domain_url("http", "example.com", 0, "m", small, sizeof small));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(twin_reproduces_TestWindow),
@@ -946,6 +969,7 @@ int main(void) {
       cmocka_unit_test(aibrix_legacy_bound_clamps_after_the_algorithm),
       cmocka_unit_test(kpa_with_optimizer_metric_asks_for_ceil_of_value_over_100),
       cmocka_unit_test(kpa_reproduces_the_optimizer_worked_example),
+      cmocka_unit_test(kpa_domain_url_reproduces_client_test),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

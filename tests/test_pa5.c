@@ -785,6 +785,30 @@ static void pa5_controller_records_nothing_when_gated_and_runs_in_order(void **s
   pa5_client_free(&c);
 }
 
+/* podautoscaler_controller_test.go TestComputeScaleDecisionAllowsScheduledMinReplicasFromZero
+ * (2026-08-03T09:30Z, current 0): a schedule 09:00-10:00 with minReplicas 4 resolves the bounds
+ * to {4, max} and lets the controller scale from zero to 4; a schedule with only maxReplicas 8
+ * leaves min at its default 1 and autoscaling stays off at 0. */
+static void
+pa5_check_reproduces_TestComputeScaleDecisionAllowsScheduledMinReplicasFromZero(void **state) {
+  (void)state;
+  static const struct {
+    pa5_bounds bounds;
+    bool schedule_sets_min;
+    pa5_gate gate;
+    int32_t desired;
+  } cases[] = {
+      {{4, 10}, true, PA5_TO_MIN, 4},   /* "schedule min": desired 4, shouldScale true */
+      {{1, 8}, false, PA5_DISABLED, 0}, /* "schedule max only": desired 0, shouldScale false */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int32_t desired = -1;
+    assert_int_equal(pa5_check_scheduled(0, cases[i].bounds, cases[i].schedule_sets_min, &desired),
+                     cases[i].gate);
+    assert_int_equal(desired, cases[i].desired);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pa5_window_reproduces_TestTimeWindow_record_metrics),
@@ -819,6 +843,8 @@ int main(void) {
       cmocka_unit_test(pa5_stabilize_scales_up_at_once_or_to_the_largest_of_the_up_window),
       cmocka_unit_test(pa5_stabilize_prunes_beyond_the_largest_window),
       cmocka_unit_test(pa5_check_short_cuts_before_the_algorithm),
+      cmocka_unit_test(
+          pa5_check_reproduces_TestComputeScaleDecisionAllowsScheduledMinReplicasFromZero),
       cmocka_unit_test(pa5_clamp_checks_min_first_and_bound_checks_max_first),
       cmocka_unit_test(pa5_controller_records_nothing_when_gated_and_runs_in_order),
   };

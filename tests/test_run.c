@@ -244,7 +244,8 @@ static const char *small_scenario(char *dir, const char *output, double timeout_
            "[{\"duration_s\": 120, \"rate\": 3}]}, \"input_tokens\": {\"dist\": \"constant\", "
            "\"value\": 10}, \"output_tokens\": {\"dist\": \"constant\", \"value\": 50}}, "
            "\"gpus\": [{\"name\": \"G\", \"price_per_hour\": 1}], \"deployments\": [{\"name\": "
-           "\"d\", \"gpu\": \"G\", \"startup_s\": 0, \"model\": {\"type\": \"slots\", \"slots\": 2, \"service_s\": "
+           "\"d\", \"gpu\": \"G\", \"startup_s\": 0, \"model\": {\"type\": \"slots\", \"slots\": "
+           "2, \"service_s\": "
            "{\"dist\": \"exponential\", \"mean\": 1}}}], \"client\": {\"timeout_s\": %g}, "
            "\"policies\": [{\"name\": \"p\", \"type\": \"fixed\", \"replicas\": 1}], "
            "\"output\": %s}",
@@ -341,8 +342,8 @@ static void autoscalers_react_differently_to_the_same_ramp(void **state) {
   (void)state;
   scenario sc;
   ps_err err;
-  assert_true(scenario_load(PODSCALE_SOURCE_DIR "/scenarios/aibrix-v100-metric-full.json", &sc,
-                            &err));
+  assert_true(
+      scenario_load(PODSCALE_SOURCE_DIR "/scenarios/aibrix-v100-metric-full.json", &sc, &err));
   first_moves m[16];
   assert_true(sc.npolicies <= 16);
   for (uint32_t i = 0; i < sc.npolicies; i++) {
