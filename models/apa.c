@@ -2,17 +2,10 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
-#include "models/kpa.h" /* kpa_parse_go_*: the parsers of the context the two share upstream */
-
-/* int32(x): Go leaves NaN and out-of-range conversions to the platform; saturate (NaN -> 0). */
-static int32_t to_i32(double x) {
-  if (isnan(x)) return 0;
-  if (x >= (double)INT32_MAX) return INT32_MAX;
-  if (x <= (double)INT32_MIN) return INT32_MIN;
-  return (int32_t)x;
-}
+#include "models/gosem.h"
 
 apa_params apa_params_default(double target) {
   apa_params p = {
@@ -26,37 +19,22 @@ apa_params apa_params_default(double target) {
   return p;
 }
 
-static double *float_field(apa_params *p, const char *key) {
-  if (strcmp(key, APA_KEY_MAX_SCALE_UP_RATE) == 0) return &p->max_scale_up_rate;
-  if (strcmp(key, APA_KEY_MAX_SCALE_DOWN_RATE) == 0) return &p->max_scale_down_rate;
-  if (strcmp(key, APA_KEY_UP_TOLERANCE) == 0) return &p->up_tolerance;
-  if (strcmp(key, APA_KEY_DOWN_TOLERANCE) == 0) return &p->down_tolerance;
-  return NULL;
-}
+static const go_field apa_keys[] = {
+    {APA_KEY_MAX_SCALE_UP_RATE, GO_FLOAT, offsetof(apa_params, max_scale_up_rate)},
+    {APA_KEY_MAX_SCALE_DOWN_RATE, GO_FLOAT, offsetof(apa_params, max_scale_down_rate)},
+    {APA_KEY_UP_TOLERANCE, GO_FLOAT, offsetof(apa_params, up_tolerance)},
+    {APA_KEY_DOWN_TOLERANCE, GO_FLOAT, offsetof(apa_params, down_tolerance)},
+    {APA_KEY_WINDOW, GO_DURATION, offsetof(apa_params, window_us)},
+};
+#define N_APA_KEYS (sizeof apa_keys / sizeof apa_keys[0])
 
 bool apa_annotation_known(const char *key) {
-  apa_params scratch;
-  return float_field(&scratch, key) != NULL || strcmp(key, APA_KEY_WINDOW) == 0;
+  return go_field_find(apa_keys, N_APA_KEYS, key) != NULL;
 }
 
 bool apa_params_set(apa_params *p, const char *key, const char *value, ps_err *e) {
-  double *field = float_field(p, key);
-  if (field) {
-    double v;
-    if (!kpa_parse_go_float(value, &v))
-      return ps_fail(e, "apa: %s: expected a number, got \"%s\"", key, value);
-    *field = v;
-    return true;
-  }
-  if (strcmp(key, APA_KEY_WINDOW) == 0) {
-    int64_t ns;
-    if (!kpa_parse_go_duration(value, &ns))
-      return ps_fail(e, "apa: %s: expected a Go duration such as 30s or 2m, got \"%s\"", key,
-                     value);
-    if (ns < 0) return ps_fail(e, "apa: %s: must not be negative, got \"%s\"", key, value);
-    p->window_us = ns / 1000 + (ns % 1000 != 0); /* Go's nanoseconds, rounded up to 1 us */
-    return true;
-  }
+  const go_field *f = go_field_find(apa_keys, N_APA_KEYS, key);
+  if (f) return go_field_set(p, f, value, "apa", e);
   if (strcmp(key, "autoscaling.aibrix.ai/up-fluctuation-tolerance") == 0 ||
       strcmp(key, "autoscaling.aibrix.ai/down-fluctuation-tolerance") == 0)
     return ps_fail(e,
@@ -109,13 +87,14 @@ bool apa_scale(const apa_state *s, int32_t ready_pods, apa_result *out) {
   if (out->ratio > 1 + p->up_tolerance) {
     out->move = APA_UP;
     out->max_scale_up = ceil(p->max_scale_up_rate * n);
-    int32_t expected = to_i32(ceil(n * out->ratio));
-    out->desired = (double)expected > out->max_scale_up ? to_i32(out->max_scale_up) : expected;
+    int32_t expected = go_to_i32(ceil(n * out->ratio));
+    out->desired = (double)expected > out->max_scale_up ? go_to_i32(out->max_scale_up) : expected;
   } else if (out->ratio < 1 - p->down_tolerance) {
     out->move = APA_DOWN;
     out->max_scale_down = floor(n / p->max_scale_down_rate);
-    int32_t expected = to_i32(ceil(n * out->ratio));
-    out->desired = (double)expected < out->max_scale_down ? to_i32(out->max_scale_down) : expected;
+    int32_t expected = go_to_i32(ceil(n * out->ratio));
+    out->desired =
+        (double)expected < out->max_scale_down ? go_to_i32(out->max_scale_down) : expected;
   } else {
     out->move = APA_HOLD;
     out->desired = ready_pods;

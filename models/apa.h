@@ -30,7 +30,7 @@
  * TestApaScale2 use, is NOT read: upstream ignores it and the defaults 0.1 / 0.2 apply.
  *
  * Arithmetic follows the Go code (IEEE doubles, ceil/floor, int32 truncation, saturating here);
- * annotation values parse as Go parses them (kpa_parse_go_*). Errors: apa_params_set and
+ * annotation values parse as Go parses them (models/gosem.h). Errors: apa_params_set and
  * apa_params_check report bad user input in a ps_err; broken invariants are assertions. The state
  * owns its window (apa_state_free); apa_scale reads the state only and does no I/O.
  */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/gosem.h"
 #include "models/xalloc.h"
 
 #define US_PER_S 1000000LL
@@ -22,21 +23,7 @@
 
 /* --- Numbers as Go computes them --- */
 
-static int64_t floor_div(int64_t a, int64_t b) {
-  assert(b > 0);
-  int64_t q = a / b;
-  return (a % b != 0 && a < 0) ? q - 1 : q;
-}
-
-static int64_t trunc_to(int64_t t, int64_t g) { return floor_div(t, g) * g; }
-
-/* int32(x): Go leaves out-of-range conversions undefined; saturate. */
-static int32_t to_i32(double x) {
-  if (isnan(x)) return 0;
-  if (x >= (double)INT32_MAX) return INT32_MAX;
-  if (x <= (double)INT32_MIN) return INT32_MIN;
-  return (int32_t)x;
-}
+static int64_t trunc_to(int64_t t, int64_t g) { return floor_div64(t, g) * g; }
 
 static int32_t max_i32(int32_t a, int32_t b) { return a >= b ? a : b; }
 static int64_t max_i64(int64_t a, int64_t b) { return a >= b ? a : b; }
@@ -64,7 +51,7 @@ void kn_buckets_free(kn_buckets *b) {
 }
 
 static int64_t bucket_index(const kn_buckets *b, int64_t t_us) {
-  return floor_div(t_us, b->granularity_us);
+  return floor_div64(t_us, b->granularity_us);
 }
 
 static void buckets_reset(kn_buckets *b, int64_t bucket_us) {
@@ -164,7 +151,7 @@ void kn_maxwin_free(kn_maxwin *w) {
 static kn_maxwin_entry *maxwin_at(kn_maxwin *w, int32_t i) { return &w->maxima[i % w->size]; }
 
 void kn_maxwin_record(kn_maxwin *w, int64_t t_us, int32_t value) {
-  int64_t index = floor_div(t_us, w->granularity_us);
+  int64_t index = floor_div64(t_us, w->granularity_us);
   /* A smaller, older candidate can never be the maximum again. */
   for (; w->length > 0; w->length--)
     if (value < maxwin_at(w, w->first + w->length - 1)->value) break;
@@ -806,8 +793,8 @@ void kn_decide(kn_state *s, double observed_stable, double observed_panic, int32
   out->max_scale_down = sp->reachable ? floor(ready / sp->max_scale_down_rate) : 0;
   out->dspc = ceil(observed_stable / sp->target_value);
   out->dppc = ceil(observed_panic / sp->target_value);
-  out->desired_stable = to_i32(fmin(fmax(out->dspc, out->max_scale_down), out->max_scale_up));
-  out->desired_panic = to_i32(fmin(fmax(out->dppc, out->max_scale_down), out->max_scale_up));
+  out->desired_stable = go_to_i32(fmin(fmax(out->dspc, out->max_scale_down), out->max_scale_up));
+  out->desired_panic = go_to_i32(fmin(fmax(out->dppc, out->max_scale_down), out->max_scale_up));
   if (sp->activation_scale > 1) {
     if (out->dspc > 0 && sp->activation_scale > out->desired_stable)
       out->desired_stable = sp->activation_scale;
@@ -847,7 +834,7 @@ void kn_decide(kn_state *s, double observed_stable, double observed_panic, int32
     ebc = 0;
   else if (sp->target_burst_capacity > 0)
     ebc = floor((double)ready_pods * sp->total_value - sp->target_burst_capacity - observed_panic);
-  out->excess_burst = to_i32(ebc);
+  out->excess_burst = go_to_i32(ebc);
   s->ebc = out->excess_burst;
 }
 
@@ -991,7 +978,7 @@ int32_t kn_sample_size(int32_t pods) {
   if (pods <= 3) return pods;
   const double x = 15.3664; /* 1.96^2 * 100 / 5^2, exact as Go's untyped constants */
   double n = (double)pods;
-  return to_i32(ceil(n * x / (n + x - 1)));
+  return go_to_i32(ceil(n * x / (n + x - 1)));
 }
 
 double kn_scrape_total(double sample_sum, int32_t sampled, int32_t pods) {

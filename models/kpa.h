@@ -38,10 +38,10 @@
  * it says run, kpa_scale (an invalid result means no scaling this tick), then aibrix_legacy_bound;
  * write the result if it differs from current. minReplicas defaults to 1 when not given.
  *
- * Arithmetic follows the Go code: IEEE doubles, Go's math.Max/Min (a NaN wins), ceil/floor,
- * conversion to int32 by truncation (saturating here, NaN -> 0, where Go leaves it to the
- * platform). Times are int64 microseconds on the simulator clock; annotation durations are
- * parsed to Go's nanoseconds and rounded up to whole microseconds.
+ * Arithmetic follows the Go code (models/gosem.h): IEEE doubles, Go's math.Max/Min (a NaN
+ * wins), ceil/floor, conversion to int32 by truncation (saturating here, NaN -> 0, where Go
+ * leaves it to the platform). Times are int64 microseconds on the simulator clock; annotation
+ * durations are parsed to Go's nanoseconds and rounded up to whole microseconds.
  *
  * Errors: kpa_params_set and kpa_params_check put a message in a ps_err for bad user input;
  * broken invariants are assertions. The state owns its windows (kpa_state_free); no globals.
@@ -69,17 +69,6 @@
 #define KPA_KEY_STABLE_WINDOW "kpa.autoscaling.aibrix.ai/stable-window"
 #define KPA_KEY_PANIC_WINDOW "kpa.autoscaling.aibrix.ai/panic-window"
 #define KPA_KEY_SCALE_DOWN_DELAY "kpa.autoscaling.aibrix.ai/scale-down-delay"
-
-/* --- Values as Go parses them (the annotation values and spec.targetValue) --- */
-
-/* strconv.ParseFloat(s, 64): decimal or hex (needs a p exponent) with Go's underscore rules,
- * "inf"/"infinity" with an optional sign, "nan"; no spaces; false on overflow to infinity. */
-bool kpa_parse_go_float(const char *s, double *out);
-/* strconv.ParseInt(s, 10, 32): optional sign and decimal digits only, within int32. */
-bool kpa_parse_go_int32(const char *s, int32_t *out);
-/* time.ParseDuration: e.g. "30s", "3m", "1h30m", "1.5h", "-2m", "0"; units ns, us (or µs, μs),
- * ms, s, m, h required after every number except a lone "0"; false on int64 overflow. */
-bool kpa_parse_go_duration(const char *s, int64_t *out_ns);
 
 /* --- Parameters --- */
 

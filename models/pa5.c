@@ -5,44 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/kpa.h" /* kpa_parse_go_float, kpa_parse_go_duration: Go's parsers */
+#include "models/gosem.h"
 #include "models/xalloc.h"
 
-#define NS_PER_US 1000LL
 #define MAX_WINDOW_S 3600 /* spec.{observe,panic}WindowSeconds: 1..3600 */
 
-/* --- Numbers as Go computes them --- */
-
-/* math.Max: +Inf wins, then NaN, then +0 over -0. */
-static double go_max(double x, double y) {
-  if ((isinf(x) && x > 0) || (isinf(y) && y > 0)) return INFINITY;
-  if (isnan(x) || isnan(y)) return NAN;
-  if (x == 0 && y == 0) return signbit(x) ? y : x;
-  return x > y ? x : y;
-}
-
-/* math.Min: -Inf wins, then NaN, then -0 over +0. */
-static double go_min(double x, double y) {
-  if ((isinf(x) && x < 0) || (isinf(y) && y < 0)) return -INFINITY;
-  if (isnan(x) || isnan(y)) return NAN;
-  if (x == 0 && y == 0) return signbit(x) ? x : y;
-  return x < y ? x : y;
-}
-
-/* int32(x): Go leaves NaN and out-of-range conversions to the platform; saturate (NaN -> 0). */
-static int32_t to_i32(double x) {
-  if (isnan(x)) return 0;
-  if (x >= (double)INT32_MAX) return INT32_MAX;
-  if (x <= (double)INT32_MIN) return INT32_MIN;
-  return (int32_t)x;
-}
-
-static int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-/* a - b without wrapping (b >= 0): the cutoffs "now - window". */
 static int64_t sub_sat(int64_t a, int64_t b) { return a < INT64_MIN + b ? INT64_MIN : a - b; }
 
 /* --- Window --- */
@@ -77,7 +44,7 @@ static size_t bucket_slot(const pa5_window *w, int64_t index) {
 }
 
 void pa5_window_record(pa5_window *w, int64_t t_us, double value) {
-  int64_t index = floor_div(t_us, w->granularity_us);
+  int64_t index = floor_div64(t_us, w->granularity_us);
   size_t i = bucket_slot(w, index);
   if (i < w->len && w->buckets[i].index == index) {
     w->buckets[i].value = value;
@@ -90,7 +57,7 @@ void pa5_window_record(pa5_window *w, int64_t t_us, double value) {
     w->buckets[i] = (pa5_bucket){index, value};
     w->len++;
   }
-  int64_t cutoff = floor_div(sub_sat(t_us, w->duration_us), w->granularity_us);
+  int64_t cutoff = floor_div64(sub_sat(t_us, w->duration_us), w->granularity_us);
   size_t drop = 0;
   while (drop < w->len && w->buckets[drop].index < cutoff)
     drop++;
@@ -175,51 +142,27 @@ pa5_params pa5_params_default(double target) {
 
 bool pa5_parse_target(const char *s, double *out, ps_err *e) {
   double v;
-  if (!kpa_parse_go_float(s, &v))
+  if (!go_parse_float(s, &v))
     return ps_fail(e, "pa5: targetValue: expected a number, got \"%s\"", s);
   if (!(v > 0)) return ps_fail(e, "pa5: targetValue \"%s\" must be greater than 0", s);
   *out = v;
   return true;
 }
 
-typedef enum value_kind { V_FLOAT, V_DURATION, V_BOOL } value_kind;
-
-static const struct {
-  const char *key;
-  value_kind kind;
-  size_t offset;
-} pa5_keys[] = {
-    {PA5_KEY_MAX_SCALE_UP_RATE, V_FLOAT, offsetof(pa5_params, max_scale_up_rate)},
-    {PA5_KEY_MAX_SCALE_DOWN_RATE, V_FLOAT, offsetof(pa5_params, max_scale_down_rate)},
-    {PA5_KEY_SCALE_UP_TOLERANCE, V_FLOAT, offsetof(pa5_params, up_tolerance)},
-    {PA5_KEY_SCALE_DOWN_TOLERANCE, V_FLOAT, offsetof(pa5_params, down_tolerance)},
-    {PA5_KEY_PANIC_THRESHOLD, V_FLOAT, offsetof(pa5_params, panic_threshold)},
-    {PA5_KEY_SCALE_UP_COOLDOWN, V_DURATION, offsetof(pa5_params, scale_up_cooldown_us)},
-    {PA5_KEY_SCALE_DOWN_COOLDOWN, V_DURATION, offsetof(pa5_params, scale_down_cooldown_us)},
-    {PA5_KEY_SCALE_TO_ZERO, V_BOOL, offsetof(pa5_params, scale_to_zero)},
+static const go_field pa5_keys[] = {
+    {PA5_KEY_MAX_SCALE_UP_RATE, GO_FLOAT, offsetof(pa5_params, max_scale_up_rate)},
+    {PA5_KEY_MAX_SCALE_DOWN_RATE, GO_FLOAT, offsetof(pa5_params, max_scale_down_rate)},
+    {PA5_KEY_SCALE_UP_TOLERANCE, GO_FLOAT, offsetof(pa5_params, up_tolerance)},
+    {PA5_KEY_SCALE_DOWN_TOLERANCE, GO_FLOAT, offsetof(pa5_params, down_tolerance)},
+    {PA5_KEY_PANIC_THRESHOLD, GO_FLOAT, offsetof(pa5_params, panic_threshold)},
+    {PA5_KEY_SCALE_UP_COOLDOWN, GO_DURATION, offsetof(pa5_params, scale_up_cooldown_us)},
+    {PA5_KEY_SCALE_DOWN_COOLDOWN, GO_DURATION, offsetof(pa5_params, scale_down_cooldown_us)},
+    {PA5_KEY_SCALE_TO_ZERO, GO_BOOL, offsetof(pa5_params, scale_to_zero)},
 };
 #define N_PA5_KEYS (sizeof pa5_keys / sizeof pa5_keys[0])
 
-static size_t key_slot(const char *key) {
-  size_t i = 0;
-  while (i < N_PA5_KEYS && strcmp(pa5_keys[i].key, key) != 0)
-    i++;
-  return i;
-}
-
-bool pa5_annotation_known(const char *key) { return key_slot(key) < N_PA5_KEYS; }
-
-/* strconv.ParseBool. */
-static bool parse_go_bool(const char *s, bool *out) {
-  static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
-  static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
-  for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-    if (strcmp(s, yes[i]) == 0 || strcmp(s, no[i]) == 0) {
-      *out = strcmp(s, yes[i]) == 0;
-      return true;
-    }
-  }
-  return false;
+bool pa5_annotation_known(const char *key) {
+  return go_field_find(pa5_keys, N_PA5_KEYS, key) != NULL;
 }
 
 static bool starts_with(const char *s, const char *prefix) {
@@ -236,36 +179,9 @@ static bool unknown_key(const char *key, ps_err *e) {
 }
 
 bool pa5_params_set(pa5_params *p, const char *key, const char *value, ps_err *e) {
-  size_t i = key_slot(key);
-  if (i == N_PA5_KEYS) return unknown_key(key, e);
-  char *field = (char *)p + pa5_keys[i].offset;
-  switch (pa5_keys[i].kind) {
-  case V_FLOAT: {
-    double v;
-    if (!kpa_parse_go_float(value, &v))
-      return ps_fail(e, "pa5: %s: expected a number, got \"%s\"", key, value);
-    memcpy(field, &v, sizeof v);
-    return true;
-  }
-  case V_DURATION: {
-    int64_t ns;
-    if (!kpa_parse_go_duration(value, &ns))
-      return ps_fail(e, "pa5: %s: expected a Go duration such as 0s, 30s or 5m, got \"%s\"", key,
-                     value);
-    if (ns < 0) return ps_fail(e, "pa5: %s: must not be negative, got \"%s\"", key, value);
-    int64_t us = ns / NS_PER_US + (ns % NS_PER_US != 0); /* rounded up to 1 us */
-    memcpy(field, &us, sizeof us);
-    return true;
-  }
-  case V_BOOL: {
-    bool v;
-    if (!parse_go_bool(value, &v))
-      return ps_fail(e, "pa5: %s: expected true or false, got \"%s\"", key, value);
-    memcpy(field, &v, sizeof v);
-    return true;
-  }
-  }
-  return false;
+  const go_field *f = go_field_find(pa5_keys, N_PA5_KEYS, key);
+  if (!f) return unknown_key(key, e);
+  return go_field_set(p, f, value, "pa5", e);
 }
 
 /* spec.{observe,panic}WindowSeconds: whole seconds within 1..3600. */
@@ -322,8 +238,9 @@ int32_t pa5_kpa_compute(const pa5_params *p, int32_t current, double stable, dou
   out->max_scale_down = floor(ready / p->max_scale_down_rate);
   out->dspc = kpa_pod_count(p, stable, n);
   out->dppc = kpa_pod_count(p, panic, n);
-  out->desired_stable = to_i32(go_min(go_max(out->dspc, out->max_scale_down), out->max_scale_up));
-  out->desired_panic = to_i32(go_min(go_max(out->dppc, out->max_scale_down), out->max_scale_up));
+  out->desired_stable =
+      go_to_i32(go_min(go_max(out->dspc, out->max_scale_down), out->max_scale_up));
+  out->desired_panic = go_to_i32(go_min(go_max(out->dppc, out->max_scale_down), out->max_scale_up));
   out->desired_stable = activate(out->desired_stable, ctx->activation_scale);
   out->desired_panic = activate(out->desired_panic, ctx->activation_scale);
 
@@ -348,13 +265,13 @@ int32_t pa5_apa_compute(const pa5_params *p, int32_t current, double use_per_pod
     r.ratio = use_per_pod / p->target;
     if (r.ratio > 1 + p->up_tolerance) {
       r.move = PA5_UP;
-      r.limit = to_i32(ceil(p->max_scale_up_rate * n));
-      int32_t expected = to_i32(ceil(n * r.ratio));
+      r.limit = go_to_i32(ceil(p->max_scale_up_rate * n));
+      int32_t expected = go_to_i32(ceil(n * r.ratio));
       r.desired = expected > r.limit ? r.limit : expected;
     } else if (r.ratio < 1 - p->down_tolerance) {
       r.move = PA5_DOWN;
-      r.limit = to_i32(floor(n / p->max_scale_down_rate));
-      int32_t expected = to_i32(ceil(n * r.ratio));
+      r.limit = go_to_i32(floor(n / p->max_scale_down_rate));
+      int32_t expected = go_to_i32(ceil(n * r.ratio));
       r.desired = expected < r.limit ? r.limit : expected;
     }
   }

@@ -66,7 +66,7 @@
  * Arithmetic follows the Go code: IEEE doubles in Go's order, Go's math.Max/Min (a NaN wins),
  * ceil/floor, conversion to int32 by truncation (saturating here, NaN -> 0, where Go leaves it to
  * the platform). Times are int64 microseconds on the simulator clock; annotation durations are
- * parsed as Go does (kpa_parse_go_duration) and rounded up to whole microseconds.
+ * parsed as Go does (go_parse_duration, models/gosem.h) and rounded up to whole microseconds.
  *
  * Errors: pa5_parse_target, pa5_params_set and pa5_params_check put a message in a ps_err for bad
  * user input; broken invariants (a non-positive granularity or window) are assertions. Windows

@@ -2,12 +2,8 @@
 
 #include <assert.h>
 
+#include "models/gosem.h"
 #include "models/xalloc.h"
-
-static int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
 
 void twin_init(twin *w, int64_t duration_us, int64_t granularity_us) {
   assert(duration_us >= 0);
@@ -45,7 +41,7 @@ static void grow(twin *w) {
 }
 
 void twin_record(twin *w, int64_t t_us, double value) {
-  int64_t index = floor_div(t_us, w->granularity_us);
+  int64_t index = floor_div64(t_us, w->granularity_us);
   while (w->len > 0 && w->ring[w->first].index <= index - w->size) {
     w->first = (w->first + 1) % w->cap;
     w->len--;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analysis/csvr.h"
+#include "models/gosem.h"
 #include "models/kpa.h"
 #include "models/xalloc.h"
 #include "sim/jsonv.h"
@@ -662,7 +663,7 @@ static bool load_target_value(jv *v, const cJSON *src, double *out) {
     *out = node->valuedouble;
     return true;
   }
-  if (cJSON_IsString(node) && kpa_parse_go_float(node->valuestring, out)) return true;
+  if (cJSON_IsString(node) && go_parse_float(node->valuestring, out)) return true;
   char found[96];
   jv_describe(node, found, sizeof found);
   return jv_fail_at(v, "targetValue", "expected a number or a string holding one, found %s", found);

@@ -15,6 +15,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "models/gosem.h"
 #include "models/kpa.h"
 #include "models/window.h"
 
@@ -380,7 +381,7 @@ static void kpa_parses_durations_as_go_time_ParseDuration(void **state) {
   };
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
     int64_t ns = 12345;
-    if (!kpa_parse_go_duration(ok[i].s, &ns)) fail_msg("rejected \"%s\"", ok[i].s);
+    if (!go_parse_duration(ok[i].s, &ns)) fail_msg("rejected \"%s\"", ok[i].s);
     if (ns != ok[i].ns) fail_msg("\"%s\" -> %lld", ok[i].s, (long long)ns);
   }
   const char *bad[] = {
@@ -389,7 +390,7 @@ static void kpa_parses_durations_as_go_time_ParseDuration(void **state) {
       "2562048h", "1e3s", "0x10s"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     int64_t ns = 12345;
-    if (kpa_parse_go_duration(bad[i], &ns)) fail_msg("accepted \"%s\"", bad[i]);
+    if (go_parse_duration(bad[i], &ns)) fail_msg("accepted \"%s\"", bad[i]);
     assert_int_equal(ns, 12345);
   }
 }
@@ -407,20 +408,20 @@ static void kpa_parses_floats_as_go_strconv_ParseFloat(void **state) {
   };
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
     double v = -12345;
-    if (!kpa_parse_go_float(ok[i].s, &v)) fail_msg("rejected \"%s\"", ok[i].s);
+    if (!go_parse_float(ok[i].s, &v)) fail_msg("rejected \"%s\"", ok[i].s);
     assert_double_exact(v, ok[i].v);
   }
   double v;
-  assert_true(kpa_parse_go_float("inf", &v) && isinf(v) && v > 0);
-  assert_true(kpa_parse_go_float("-Inf", &v) && isinf(v) && v < 0);
-  assert_true(kpa_parse_go_float("+INFINITY", &v) && isinf(v) && v > 0);
-  assert_true(kpa_parse_go_float("NaN", &v) && isnan(v));
+  assert_true(go_parse_float("inf", &v) && isinf(v) && v > 0);
+  assert_true(go_parse_float("-Inf", &v) && isinf(v) && v < 0);
+  assert_true(go_parse_float("+INFINITY", &v) && isinf(v) && v > 0);
+  assert_true(go_parse_float("NaN", &v) && isnan(v));
   const char *bad[] = {"",   " 2",  "2 ",     "1e",   ".",     "e5",    "0x1.8", "1__0",
                        "_1", "1_",  "nan(1)", "+nan", "infin", "1e400", "2,5",   "0b1",
                        "0x", "1e+", "--1",    "0x1p", "1.5.",  "abc"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     v = -12345;
-    if (kpa_parse_go_float(bad[i], &v)) fail_msg("accepted \"%s\"", bad[i]);
+    if (go_parse_float(bad[i], &v)) fail_msg("accepted \"%s\"", bad[i]);
     assert_double_exact(v, -12345);
   }
 }
@@ -439,7 +440,7 @@ static void kpa_parses_ints_as_go_strconv_ParseInt_base10_32bit(void **state) {
             {"-2147483648", INT32_MIN}};
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
     int32_t v = -5;
-    if (!kpa_parse_go_int32(ok[i].s, &v)) fail_msg("rejected \"%s\"", ok[i].s);
+    if (!go_parse_int32(ok[i].s, &v)) fail_msg("rejected \"%s\"", ok[i].s);
     assert_int_equal(v, ok[i].v);
   }
   const char *bad[] = {"",
@@ -456,7 +457,7 @@ static void kpa_parses_ints_as_go_strconv_ParseInt_base10_32bit(void **state) {
                        "+-3"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     int32_t v = -5;
-    if (kpa_parse_go_int32(bad[i], &v)) fail_msg("accepted \"%s\"", bad[i]);
+    if (go_parse_int32(bad[i], &v)) fail_msg("accepted \"%s\"", bad[i]);
     assert_int_equal(v, -5);
   }
 }
