@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "aibrix_vectors.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -22,15 +24,6 @@
 #define S 1000000LL                   /* one second in microseconds */
 #define GO_ZERO_TIME (-62135596800LL) /* Go's time.Time{}.Unix(): the upstream tests' clock */
 #define NONE (-1)                     /* a table cell that is not checked */
-
-#define assert_double_exact(got, want)                                                             \
-  do {                                                                                             \
-    double g_ = (got), w_ = (want);                                                                \
-    if (!(g_ == w_)) {                                                                             \
-      print_error("%s = %.17g, expected %.17g\n", #got, g_, w_);                                   \
-      fail();                                                                                      \
-    }                                                                                              \
-  } while (0)
 
 /* ------------------------------------------------------------------------------------------
  * aggregation/window_test.go. Its raw `window` tests record at explicit indices; a TimeWindow of

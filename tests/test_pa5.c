@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "aibrix_vectors.h"
+
 #include <string.h>
 
 #include "models/kpa.h"
@@ -20,15 +22,6 @@
 #define S 1000000LL              /* one second in microseconds */
 #define MIN (60 * S)             /* one minute */
 #define T2025 (1735689600LL * S) /* 2025-01-01T00:00:00Z, the upstream tests' fixed time */
-
-#define assert_double_exact(got, want)                                                             \
-  do {                                                                                             \
-    double g_ = (got), w_ = (want);                                                                \
-    if (!(g_ == w_)) {                                                                             \
-      print_error("%s = %.17g, expected %.17g\n", #got, g_, w_);                                   \
-      fail();                                                                                      \
-    }                                                                                              \
-  } while (0)
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -538,30 +531,10 @@ static void pa5_kpa_reproduces_the_reference_example_four_pods_at_0_8(void **sta
  * algorithm/apa_test.go TestAPAAlgorithm_ComputeTargetReplicas (tolerances 0.1 / 0.1)
  * ------------------------------------------------------------------------------------------ */
 
-typedef struct apa_row {
-  const char *name;
-  int32_t current;
-  double use_per_pod, up_rate, down_rate, target;
-  int32_t expected;
-} apa_row;
-
 static void pa5_apa_reproduces_TestAPAAlgorithm_ComputeTargetReplicas(void **state) {
   (void)state;
-  const apa_row rows[] = {
-      {"basic_scale_up", 2, 45, 2, 2, 30, 3},
-      {"scale_up_upto_ceiling", 2, 35, 2, 2, 30, 3},
-      {"scale_up_upto_max_scale_up", 2, 90, 2, 2, 30, 4},
-      {"scale_up_upto_max_scale_up_ceiling", 2, 90, 2.5, 2, 30, 5},
-      {"basic_scale_down", 6, 20, 2, 2, 30, 4},
-      {"scale_down_upto_ceiling", 6, 18, 2, 2, 30, 4},
-      {"scale_down_upto_max_scale_down", 6, 10, 2, 2, 30, 3},
-      {"scale_down_upto_max_scale_down_floor", 6, 5, 2, 2.5, 30, 2},
-      {"no_scaling_as_within_up_tolerance", 2, 33, 2, 2, 30, 2},
-      {"no_scaling_as_within_down_tolerance", 2, 27, 2, 2, 30, 2},
-      {"division_by_zero", 1, 10, 1000, 2, 0, 1},
-  };
-  for (size_t i = 0; i < N_OF(rows); i++) {
-    const apa_row *r = &rows[i];
+  for (size_t i = 0; i < N_APA_HEAD_ROWS; i++) {
+    const apa_head_row *r = &APA_HEAD_ROWS[i];
     pa5_params p = pa5_params_default(r->target);
     p.max_scale_up_rate = r->up_rate;
     p.max_scale_down_rate = r->down_rate;
