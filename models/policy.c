@@ -108,7 +108,20 @@ bool policy_annotation_set(policy_config *cfg, const char *key, const char *valu
     known = pa5_annotation_known(key);
     if (known) return pa5_params_set(&cfg->pa5, key, value, e);
     break;
-  case POLICY_KNATIVE: return kn_params_set(&cfg->kn, key, value, e);
+  case POLICY_KNATIVE: {
+    /* These three come from the PodAutoscaler spec (targetValue, minReplicas, maxReplicas). */
+    static const char *const from_spec[] = {
+        "autoscaling.knative.dev/target",    "autoscaling.knative.dev/min-scale",
+        "autoscaling.knative.dev/max-scale", "autoscaling.knative.dev/minScale",
+        "autoscaling.knative.dev/maxScale",  NULL};
+    for (const char *const *k = from_spec; *k; k++)
+      if (!strcmp(key, *k))
+        return ps_fail(e,
+                       "annotation \"%s\" is set from spec (targetValue, minReplicas, "
+                       "maxReplicas); set it there",
+                       key);
+    return kn_params_set(&cfg->kn, key, value, e);
+  }
   case POLICY_KUBERNETES: who = "a Kubernetes HPA (set spec.behavior instead)"; break;
   }
   return ps_fail(e, "annotation \"%s\" is not read by %s (upstream ignores it silently)", key, who);
@@ -395,7 +408,7 @@ static void tick_v05(policy_inst *p, const policy_obs *o, policy_decision *d) {
   rec = pa5_clamp(rec, b);
   d->recommendation = rec;
   int32_t stabilized = pa5_stabilize(&p->recent, &c->pa5, rec, o->current, o->now_us);
-  d->desired = pa5_clamp(stabilized, b);
+  d->desired = pa5_bound(stabilized, b); /* the controller's final clamp */
   d->reason = stabilized != rec    ? "held by the cooldown window"
               : d->panic_mode == 1 ? "panic window"
                                    : "stable window";

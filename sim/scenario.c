@@ -695,6 +695,11 @@ static bool load_metric_source(jv *v, policy_config *cfg, const cJSON *arr) {
             jv_choice(v, src, "targetMetric", true, metrics, &metric) &&
             load_target_value(v, src, &cfg->target_value);
   cfg->metric = (policy_metric)(metric % METRIC_COUNT);
+  if (ok && metric >= METRIC_COUNT && cfg->variant == POLICY_AIBRIX_V05 && cfg->kind != POLICY_HPA)
+    ok = jv_fail_at(v, "targetMetric",
+                    "AIBrix v0.5+ looks the metric up in its registry, whose keys have no vllm: "
+                    "prefix (it would read 0); use \"%s\"",
+                    policy_metric_name(cfg->metric));
   jv_leave(v, mark);
   return ok;
 }
