@@ -1,0 +1,2 @@
+/* Placeholder: being written (issue 5). */
+typedef int podscale_opt_monitor_placeholder;
