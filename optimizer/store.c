@@ -1,0 +1,210 @@
+#include "optimizer/store.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+struct opt_store {
+  redisContext *c;
+  char where[OPT_STORE_NAME_MAX + 32]; /* host:port/db, for messages */
+};
+
+bool opt_store_is_redis(const char *dest) { return strncmp(dest, "redis://", 8) == 0; }
+
+/* Copy s[0..n) into a field of OPT_STORE_NAME_MAX bytes. */
+static bool take(char *field, const char *s, size_t n) {
+  if (n >= OPT_STORE_NAME_MAX) return false;
+  memcpy(field, s, n);
+  field[n] = '\0';
+  return true;
+}
+
+static bool parse_number(const char *s, size_t n, int max, int *out) {
+  if (n == 0 || n > 9) return false;
+  int v = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  if (v > max) return false;
+  *out = v;
+  return true;
+}
+
+bool opt_redis_url_parse(const char *url, opt_redis_url *out, opt_err *e) {
+  memset(out, 0, sizeof *out);
+  out->port = 6379;
+  if (!opt_store_is_redis(url))
+    return opt_fail(e, "%s: expected redis://[user:pass@]host[:port][/db]?model=M", url);
+  const char *p = url + 8;
+  const char *query = strchr(p, '?');
+  const char *end = query ? query : p + strlen(p);
+  const char *at = memchr(p, '@', (size_t)(end - p));
+  if (at) { /* user:pass@ (user may be empty) */
+    const char *colon = memchr(p, ':', (size_t)(at - p));
+    const char *user_end = colon ? colon : at;
+    if (!take(out->user, p, (size_t)(user_end - p)) ||
+        (colon && !take(out->pass, colon + 1, (size_t)(at - colon - 1))))
+      return opt_fail(e, "%s: user or password too long", url);
+    p = at + 1;
+  }
+  const char *slash = memchr(p, '/', (size_t)(end - p));
+  const char *host_end = slash ? slash : end;
+  const char *colon = memchr(p, ':', (size_t)(host_end - p));
+  if (!take(out->host, p, (size_t)((colon ? colon : host_end) - p)) || !out->host[0])
+    return opt_fail(e, "%s: expected a host name after redis://", url);
+  if (colon && !parse_number(colon + 1, (size_t)(host_end - colon - 1), 65535, &out->port))
+    return opt_fail(e, "%s: expected a port from 0 to 65535 after the host", url);
+  if (slash && slash + 1 < end &&
+      !parse_number(slash + 1, (size_t)(end - slash - 1), 1 << 20, &out->db))
+    return opt_fail(e, "%s: expected a database number after the '/'", url);
+  for (const char *q = query ? query + 1 : NULL; q && *q;) {
+    const char *amp = strchr(q, '&');
+    size_t len = amp ? (size_t)(amp - q) : strlen(q);
+    if (len > 6 && strncmp(q, "model=", 6) == 0 && !take(out->model, q + 6, len - 6))
+      return opt_fail(e, "%s: model name too long", url);
+    q = amp ? amp + 1 : NULL;
+  }
+  if (!out->model[0])
+    return opt_fail(e, "%s: the model is missing: add ?model=NAME (the profile key needs it)", url);
+  return true;
+}
+
+bool opt_store_key(const char *model, const char *deployment, char *buf, size_t n) {
+  int len = snprintf(buf, n, OPT_STORE_KEY_PREFIX "%s_%s", model, deployment);
+  return len >= 0 && (size_t)len < n;
+}
+
+opt_store *opt_store_open(const opt_redis_url *url, opt_err *e) {
+  struct timeval tv = {5, 0};
+  redisContext *c = redisConnectWithTimeout(url->host, url->port, tv);
+  char where[OPT_STORE_NAME_MAX + 32];
+  snprintf(where, sizeof where, "redis://%s:%d/%d", url->host, url->port, url->db);
+  if (!c || c->err) {
+    opt_fail(e, "%s: cannot connect: %s", where, c ? c->errstr : "out of memory");
+    if (c) redisFree(c);
+    return NULL;
+  }
+  redisReply *r = NULL;
+  if (url->pass[0]) {
+    r = url->user[0] ? redisCommand(c, "AUTH %s %s", url->user, url->pass)
+                     : redisCommand(c, "AUTH %s", url->pass);
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+      opt_fail(e, "%s: authentication failed: %s", where, r ? r->str : c->errstr);
+      goto fail;
+    }
+    freeReplyObject(r);
+  }
+  r = redisCommand(c, "SELECT %d", url->db);
+  if (!r || r->type == REDIS_REPLY_ERROR) {
+    opt_fail(e, "%s: cannot select database %d: %s", where, url->db, r ? r->str : c->errstr);
+    goto fail;
+  }
+  freeReplyObject(r);
+  opt_store *s = calloc(1, sizeof *s);
+  if (!s) abort();
+  s->c = c;
+  memcpy(s->where, where, sizeof where);
+  return s;
+fail:
+  if (r) freeReplyObject(r);
+  redisFree(c);
+  return NULL;
+}
+
+void opt_store_close(opt_store *s) {
+  if (!s) return;
+  redisFree(s->c);
+  free(s);
+}
+
+/* A reply or a message naming the store and key. */
+static redisReply *checked(opt_store *s, redisReply *r, const char *key, opt_err *e) {
+  if (r && r->type != REDIS_REPLY_ERROR) return r;
+  opt_fail(e, "%s: %s: %s", s->where, key, r ? r->str : s->c->errstr);
+  if (r) freeReplyObject(r);
+  return NULL;
+}
+
+bool opt_store_put(opt_store *s, const char *model, const char *deployment, const char *json,
+                   opt_err *e) {
+  char key[2 * OPT_STORE_NAME_MAX + 32];
+  if (!opt_store_key(model, deployment, key, sizeof key))
+    return opt_fail(e, "profile key for model %s, deployment %s is too long", model, deployment);
+  redisReply *r = checked(s, redisCommand(s->c, "SET %s %s", key, json), key, e);
+  if (!r) return false;
+  freeReplyObject(r);
+  return true;
+}
+
+bool opt_store_get(opt_store *s, const char *model, const char *deployment, char **json,
+                   opt_err *e) {
+  char key[2 * OPT_STORE_NAME_MAX + 32];
+  if (!opt_store_key(model, deployment, key, sizeof key))
+    return opt_fail(e, "profile key for model %s, deployment %s is too long", model, deployment);
+  redisReply *r = checked(s, redisCommand(s->c, "GET %s", key), key, e);
+  if (!r) return false;
+  bool ok = r->type == REDIS_REPLY_STRING;
+  if (ok) {
+    *json = strdup(r->str);
+    if (!*json) abort();
+  } else {
+    opt_fail(e, "%s: %s: no profile (%s)", s->where, key,
+             r->type == REDIS_REPLY_NIL ? "no such key" : "not a string");
+  }
+  freeReplyObject(r);
+  return ok;
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+bool opt_store_list(opt_store *s, const char *model, char ***names, size_t *n, opt_err *e) {
+  char pattern[2 * OPT_STORE_NAME_MAX + 32] = OPT_STORE_KEY_PREFIX;
+  size_t len = strlen(pattern);
+  for (const char *m = model; *m; m++) { /* glob characters match only themselves */
+    if (len + 3 >= sizeof pattern) return opt_fail(e, "model name too long: %s", model);
+    if (strchr("*?[]\\", *m)) pattern[len++] = '\\';
+    pattern[len++] = *m;
+  }
+  memcpy(pattern + len, "_*", 3);
+  size_t prefix = strlen(OPT_STORE_KEY_PREFIX) + strlen(model) + 1;
+  *names = NULL;
+  *n = 0;
+  size_t cap = 0;
+  char cursor[32] = "0";
+  do {
+    redisReply *r =
+        checked(s, redisCommand(s->c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern), pattern, e);
+    if (!r) return false;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+      freeReplyObject(r);
+      return opt_fail(e, "%s: unexpected reply to SCAN", s->where);
+    }
+    snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+    const redisReply *keys = r->element[1];
+    for (size_t i = 0; i < keys->elements; i++) {
+      if (*n == cap) {
+        cap = cap ? 2 * cap : 8;
+        *names = realloc(*names, cap * sizeof **names);
+        if (!*names) abort();
+      }
+      (*names)[*n] = strdup(keys->element[i]->str + prefix);
+      if (!(*names)[(*n)++]) abort();
+    }
+    freeReplyObject(r);
+  } while (strcmp(cursor, "0") != 0);
+  if (*n) qsort(*names, *n, sizeof **names, by_name);
+  size_t kept = 0; /* SCAN may return a key more than once */
+  for (size_t i = 0; i < *n; i++) {
+    if (kept && strcmp((*names)[kept - 1], (*names)[i]) == 0)
+      free((*names)[i]);
+    else
+      (*names)[kept++] = (*names)[i];
+  }
+  *n = kept;
+  return true;
+}
