@@ -1,0 +1,17 @@
+/*
+ * optimizer.h: the public header of podscale's GPU optimizer library (libpodscale_optimizer,
+ * pkg-config podscale-optimizer). Include this one header; it brings in every module:
+ *
+ *   opt_err.h  how errors are reported
+ *   store.h    profiles in Redis (aibrix:profile_<model>_<deployment>)
+ *
+ * The library knows nothing of the simulator: `podscale serve` and the simulated
+ * optimizer-based KPA call the same functions with the same inputs.
+ */
+#ifndef PODSCALE_OPTIMIZER_H
+#define PODSCALE_OPTIMIZER_H
+
+#include "optimizer/opt_err.h"
+#include "optimizer/store.h"
+
+#endif
