@@ -6,7 +6,8 @@
  *
  *   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DPODSCALE_FUZZ=ON
  *   cmake --build build-fuzz --target fuzz_scenario
- *   ./build-fuzz/tests/fuzz/fuzz_scenario -max_total_time=300 tests/fuzz/corpus
+ *   mkdir -p /tmp/corpus && ./build-fuzz/tests/fuzz/fuzz_scenario -max_total_time=300 /tmp/corpus tests/fuzz/corpus
+ *   (new inputs go to the first directory, so the shipped corpus stays as it is)
  */
 #include <stdint.h>
 #include <stdio.h>
