@@ -3,6 +3,7 @@
  * pkg-config podscale-optimizer). Include this one header; it brings in every module:
  *
  *   opt_err.h  how errors are reported
+ *   profile.h  GPU profiles (AIBrix's JSON), benchmark files, aibrix_gen_profile's generation
  *   store.h    profiles in Redis (aibrix:profile_<model>_<deployment>)
  *
  * The library knows nothing of the simulator: `podscale serve` and the simulated
@@ -12,6 +13,7 @@
 #define PODSCALE_OPTIMIZER_H
 
 #include "optimizer/opt_err.h"
+#include "optimizer/profile.h"
 #include "optimizer/store.h"
 
 #endif

@@ -3,13 +3,13 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
-#include <stdarg.h>
 #include <getopt.h>
 #include <glpk.h>
 #include <gsl/gsl_version.h>
 #include <hiredis/hiredis.h>
+#include <math.h>
 #include <microhttpd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +38,8 @@ static const char usage_text[] =
     "  calibrate --gpu G --model M BENCHMARK.jsonl\n"
     "                 fit the performance model to a measured benchmark file\n"
     "  catalog        list the built-in GPUs and LLMs and what vLLM fits on each pair\n"
+    "  profile gen DEPLOYMENT --benchmark FILE [SLOS] [-o FILE|redis://...]\n"
+    "                 a GPU profile from a benchmark file, as aibrix_gen_profile makes it\n"
     "  version        print the version and the libraries linked\n"
     "  help           print this help (also -h, --help)\n"
     "\n"
@@ -56,7 +58,7 @@ int cli_usage_error(const char *fmt, ...) {
   fprintf(stderr, "podscale: ");
   vfprintf(stderr, fmt, ap);
   /* Point at the subcommand's own help when the message names one that has it. */
-  static const char *const with_help[] = {"benchmark", "calibrate", NULL};
+  static const char *const with_help[] = {"benchmark", "calibrate", "profile gen", NULL};
   const char *sub = NULL;
   for (const char *const *c = with_help; *c && !sub; c++)
     if (!strncmp(fmt, *c, strlen(*c)) && fmt[strlen(*c)] == ':') sub = *c;
@@ -74,7 +76,8 @@ bool cli_int(const char *s, int64_t min, int64_t max, int64_t *out) {
   char *end;
   errno = 0;
   long long v = strtoll(s, &end, 10);
-  if (!*s || *end || errno || v < min || v > max || strspn(s, "-0123456789") != strlen(s)) return false;
+  if (!*s || *end || errno || v < min || v > max || strspn(s, "-0123456789") != strlen(s))
+    return false;
   *out = v;
   return true;
 }
@@ -231,5 +234,6 @@ int podscale_main(int argc, char **argv) {
   if (!strcmp(cmd, "benchmark")) return cmd_benchmark(argc - 1, argv + 1);
   if (!strcmp(cmd, "calibrate")) return cmd_calibrate(argc - 1, argv + 1);
   if (!strcmp(cmd, "catalog")) return cmd_catalog(argc - 1, argv + 1);
+  if (!strcmp(cmd, "profile")) return cmd_profile(argc - 1, argv + 1);
   return usage_error("unknown command '%s'", cmd);
 }

@@ -24,5 +24,6 @@ bool cli_real(const char *s, double min, double max, double *out);
 int cmd_benchmark(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 
 #endif

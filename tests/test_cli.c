@@ -194,7 +194,8 @@ static const char *write_scenario(fx *f, const char *name, const char *policies,
            "  },\n"
            "  \"gpus\": [{\"name\": \"A100\", \"price_per_hour\": 3}],\n"
            "  \"deployments\": [{\"name\": \"d\", \"gpu\": \"A100\",\n"
-           "    \"startup_s\": 0, \"model\": {\"type\": \"slots\", \"slots\": 4, \"service_s\": {\"dist\": "
+           "    \"startup_s\": 0, \"model\": {\"type\": \"slots\", \"slots\": 4, \"service_s\": "
+           "{\"dist\": "
            "\"constant\", \"value\": 1}}}],\n"
            "  \"policies\": [%s]\n"
            "}\n",
@@ -294,7 +295,8 @@ static void bad_scenario_exits_2_names_file_and_path_and_writes_nothing(void **s
                   "    \"output_tokens\": {\"dist\": \"constant\", \"value\": 50}\n"
                   "  },\n"
                   "  \"gpus\": [{\"name\": \"A100\", \"price_per_hour\": 3}],\n"
-                  "  \"deployments\": [{\"name\": \"d\", \"gpu\": \"A100\", \"startup_s\": 0, \"model\": {\"type\": "
+                  "  \"deployments\": [{\"name\": \"d\", \"gpu\": \"A100\", \"startup_s\": 0, "
+                  "\"model\": {\"type\": "
                   "\"slots\", \"service_s\": {\"dist\": \"constant\", \"value\": 1}}}],\n"
                   "  \"policies\": [" ONE_POLICY "]\n"
                   "}\n");
@@ -430,6 +432,56 @@ static void calibrate_refuses_an_engine_vllm_could_not_start(void **state) {
   assert_contains(f->stderr_text, "would not start");
 }
 
+#define A100_BENCH PODSCALE_SOURCE_DIR "/tests/data/aibrix-profiles/simulator-llama2-7b-a100.jsonl"
+
+/* The shipped profile is what `aibrix_gen_profile --e2e 5 --percentile 99` made of the shipped
+ * benchmark; the command reproduces it byte for byte up to its "created" time stamp. */
+static void profile_gen_reproduces_the_shipped_a100_profile(void **state) {
+  fx *f = *state;
+  char out[256];
+  snprintf(out, sizeof out, "%s/p.json", f->dir);
+  assert_exit(f, 0, "profile", "gen", "simulator-llama2-7b-a100", "--benchmark", A100_BENCH,
+              "--e2e", "5", "--percentile", "99", "-o", out);
+  char *got = slurp(out);
+  char *want =
+      slurp(PODSCALE_SOURCE_DIR "/tests/data/aibrix-profiles/simulator-llama2-7b-a100.json");
+  assert_non_null(got);
+  assert_non_null(want);
+  /* Everything but the value of "created" (the time the command ran). */
+  char *gc = strstr(got, "\"created\": "), *wc = strstr(want, "\"created\": ");
+  assert_non_null(gc);
+  assert_non_null(wc);
+  assert_int_equal(gc - got, wc - want);
+  assert_memory_equal(got, want, (size_t)(gc - got));
+  assert_string_equal(strchr(gc, ','), strchr(wc, ','));
+  free(got);
+  free(want);
+  /* Standard output when there is no -o. */
+  assert_exit(f, 0, "profile", "gen", "a100", "--benchmark", A100_BENCH);
+  assert_contains(f->stdout_text, "{\"gpu\": \"a100\", \"cost\": 1.0, \"tputs\": [[");
+}
+
+static void profile_gen_bad_input_exits_2_naming_the_line(void **state) {
+  fx *f = *state;
+  char bench[256];
+  snprintf(bench, sizeof bench, "%s/b.jsonl", f->dir);
+  write_text(bench, "\n{\"input_tokens\": 4, \"output_tokens\": 4, \"request_rate\": 1, "
+                    "\"metric\": \"TPUT\", \"mean\": 1.0}\n{oops\n");
+  assert_exit(f, 2, "profile", "gen", "d", "--benchmark", bench);
+  assert_contains(f->stderr_text, "b.jsonl:3:");
+  assert_exit(f, 2, "profile", "gen", "d", "--benchmark", A100_BENCH, "--percentile", "95");
+  assert_contains(f->stderr_text, "0, 50, 90 or 99");
+  assert_exit(f, 2, "profile", "gen", "--benchmark", A100_BENCH);
+  assert_exit(f, 2, "profile", "gen", "d");
+  assert_contains(f->stderr_text, "--benchmark");
+  assert_exit(f, 2, "profile", "gen", "d", "--benchmark", A100_BENCH, "-o", "redis://h:6379/");
+  assert_contains(f->stderr_text, "?model=");
+  assert_exit(f, 1, "profile", "gen", "d", "--benchmark", A100_BENCH, "-o",
+              "redis://127.0.0.1:1/?model=m");
+  assert_contains(f->stderr_text, "cannot connect");
+  assert_exit(f, 2, "profile", "frobnicate");
+}
+
 int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -449,6 +501,8 @@ int main(void) {
       T(catalog_lists_gpus_llms_and_what_fits),
       T(benchmark_with_no_run_that_fits_exits_2_and_writes_nothing),
       T(calibrate_refuses_an_engine_vllm_could_not_start),
+      T(profile_gen_reproduces_the_shipped_a100_profile),
+      T(profile_gen_bad_input_exits_2_naming_the_line),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);
