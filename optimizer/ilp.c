@@ -1,2 +1,638 @@
-/* Placeholder: being written (issue 5). */
-typedef int podscale_opt_ilp_placeholder;
+/* ilp: the optimizer's ILP with GLPK (see ilp.h for the formulation and the stages). */
+#include "optimizer/ilp.h"
+
+#include <assert.h>
+#include <glpk.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_BUCKETS (1 << 20)
+#define MAX_SLICE_FACTOR 1024
+#define MAX_GPU_FRACTION 1e6
+#define MAX_UNITS 1e15 /* units and loads stay exact integers in a double */
+#define COST_TOL 1e-9  /* relative slack of the cost row of the tie stages */
+
+/* --- Validation --- */
+
+static bool check_options(const opt_ilp_options *o, opt_err *e) {
+  double f = o->gpu_fraction;
+  if (!(f >= 1 && f <= MAX_GPU_FRACTION) || f != floor(f))
+    return opt_fail(e, "ilp: gpu_fraction must be a whole number in 1..1e6, found %g", f);
+  if (o->slice_factor < 1 || o->slice_factor > MAX_SLICE_FACTOR)
+    return opt_fail(e, "ilp: slice_factor must be in 1..%d, found %d", MAX_SLICE_FACTOR,
+                    o->slice_factor);
+  if (o->tie != OPT_ILP_TIE_ORDERED && o->tie != OPT_ILP_TIE_SOLVER)
+    return opt_fail(e, "ilp: tie must be OPT_ILP_TIE_ORDERED or OPT_ILP_TIE_SOLVER, found %d",
+                    (int)o->tie);
+  if (o->time_limit_ms < 0)
+    return opt_fail(e, "ilp: time_limit_ms must be >= 0, found %d", o->time_limit_ms);
+  return true;
+}
+
+static bool check_deployment(const opt_ilp_problem *p, int j, opt_err *e) {
+  const opt_ilp_deployment *d = &p->deployments[j];
+  if (!d->name || !d->name[0]) return opt_fail(e, "ilp: deployments[%d]: name is missing", j);
+  for (int k = 0; k < j; k++)
+    if (strcmp(p->deployments[k].name, d->name) == 0)
+      return opt_fail(e, "ilp: deployments[%d]: name \"%s\" is also deployments[%d]'s", j, d->name,
+                      k);
+  if (!isfinite(d->cost) || d->cost < 0)
+    return opt_fail(e, "ilp: deployment %s: cost must be a finite number >= 0, found %g", d->name,
+                    d->cost);
+  if (!d->tputs) return opt_fail(e, "ilp: deployment %s: tputs are missing", d->name);
+  for (int b = 0; b < p->n_buckets; b++)
+    if (!isfinite(d->tputs[b]) || d->tputs[b] < 0)
+      return opt_fail(e, "ilp: deployment %s: tputs[%d] must be a finite number >= 0, found %g",
+                      d->name, b, d->tputs[b]);
+  if (d->min_units < 0 || d->min_units > MAX_UNITS || d->max_units < 0 || d->max_units > MAX_UNITS)
+    return opt_fail(e,
+                    "ilp: deployment %s: min_units and max_units must be in 0..1e15, found %lld "
+                    "and %lld",
+                    d->name, (long long)d->min_units, (long long)d->max_units);
+  if (d->max_units > 0 && d->min_units > d->max_units)
+    return opt_fail(e, "ilp: deployment %s: min_units %lld is above max_units %lld", d->name,
+                    (long long)d->min_units, (long long)d->max_units);
+  return true;
+}
+
+static int64_t pods_of(int64_t units, int64_t per_pod) { return (units + per_pod - 1) / per_pod; }
+
+static bool same_type(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+static bool check_limit(const opt_ilp_problem *p, int l, opt_err *e) {
+  const opt_ilp_limit *lim = &p->limits[l];
+  if (!lim->gpu_type || !lim->gpu_type[0])
+    return opt_fail(e, "ilp: limits[%d]: gpu_type is missing", l);
+  for (int k = 0; k < l; k++)
+    if (strcmp(p->limits[k].gpu_type, lim->gpu_type) == 0)
+      return opt_fail(e, "ilp: limits[%d]: GPU type \"%s\" is also limits[%d]'s", l, lim->gpu_type,
+                      k);
+  if (lim->max_units < 0 || lim->max_units > MAX_UNITS)
+    return opt_fail(e, "ilp: GPU type %s: max_units must be in 0..1e15, found %lld", lim->gpu_type,
+                    (long long)lim->max_units);
+  int64_t per_pod = (int64_t)p->options.gpu_fraction, need = 0;
+  for (int j = 0; j < p->n_deployments; j++)
+    if (same_type(p->deployments[j].gpu_type, lim->gpu_type))
+      need += pods_of(p->deployments[j].min_units, per_pod);
+  if (need > lim->max_units / per_pod)
+    return opt_fail(e,
+                    "ilp: GPU type %s: the deployments' min_units need %lld pods, but "
+                    "max_units %lld allows %lld pods of %lld units",
+                    lim->gpu_type, (long long)need, (long long)lim->max_units,
+                    (long long)(lim->max_units / per_pod), (long long)per_pod);
+  return true;
+}
+
+static bool check_problem(const opt_ilp_problem *p, opt_err *e) {
+  if (!p) return opt_fail(e, "ilp: no problem given");
+  if (!check_options(&p->options, e)) return false;
+  if (p->n_buckets < 1 || p->n_buckets > MAX_BUCKETS || !p->rates)
+    return opt_fail(e, "ilp: need 1..%d buckets with rates, found %d%s", MAX_BUCKETS, p->n_buckets,
+                    p->rates ? "" : " and no rates");
+  for (int b = 0; b < p->n_buckets; b++)
+    if (!isfinite(p->rates[b]) || p->rates[b] < 0)
+      return opt_fail(e, "ilp: rates[%d] must be a finite number >= 0 req/s, found %g", b,
+                      p->rates[b]);
+  if (p->n_deployments < 0 || (p->n_deployments > 0 && !p->deployments))
+    return opt_fail(e, "ilp: %d deployments given without their array", p->n_deployments);
+  if (p->n_limits < 0 || (p->n_limits > 0 && !p->limits))
+    return opt_fail(e, "ilp: %d limits given without their array", p->n_limits);
+  for (int j = 0; j < p->n_deployments; j++)
+    if (!check_deployment(p, j, e)) return false;
+  for (int l = 0; l < p->n_limits; l++)
+    if (!check_limit(p, l, e)) return false;
+  return true;
+}
+
+/* --- The GLPK model --- */
+
+typedef struct assign {
+  int col;    /* GLPK column of n_jb */
+  int dep;    /* j */
+  int active; /* index into model.bucket */
+  double a;   /* units one slice of the bucket needs on j: (1 / tput) (F r / S) */
+} assign;
+
+typedef struct ilp_model {
+  const opt_ilp_problem *p;
+  glp_prob *lp;
+  int n_dep, n_active, n_assign;
+  int *bucket;     /* [n_active] buckets with traffic that some deployment can serve */
+  int *y_col;      /* [n_dep] */
+  int *pod_col;    /* [n_dep] GLPK column of the deployment's pods; 0: not in a limited pool */
+  int *u_col;      /* [n_active] uncovered slices; 0: everything must be covered */
+  assign *assigns; /* [n_assign] */
+  double *x;       /* [1 + columns] the last stage's solution, integral */
+  bool have_x;     /* x holds a solution feasible for the current stage */
+  bool fed;        /* x was handed to the current solve */
+  int solves;
+} ilp_model;
+
+static void *xcalloc(size_t n, size_t size) {
+  void *q = calloc(n ? n : 1, size);
+  if (!q) abort(); /* out of memory: nothing sensible to report */
+  return q;
+}
+
+static void model_free(ilp_model *m) {
+  if (m->lp) glp_delete_prob(m->lp);
+  free(m->bucket);
+  free(m->y_col);
+  free(m->pod_col);
+  free(m->u_col);
+  free(m->assigns);
+  free(m->x);
+}
+
+static const opt_ilp_limit *limit_of(const opt_ilp_problem *p, const char *gpu_type) {
+  for (int l = 0; l < p->n_limits; l++)
+    if (same_type(gpu_type, p->limits[l].gpu_type)) return &p->limits[l];
+  return NULL;
+}
+
+static bool any_bound(const opt_ilp_problem *p) {
+  for (int j = 0; j < p->n_deployments; j++)
+    if (p->deployments[j].max_units > 0 || limit_of(p, p->deployments[j].gpu_type)) return true;
+  return false;
+}
+
+/* Which buckets carry traffic some deployment can serve, and the slice loads; false when a
+ * load is beyond MAX_UNITS (a tiny tput). */
+static bool plan_assignments(ilp_model *m, opt_err *e) {
+  const opt_ilp_problem *p = m->p;
+  double f = p->options.gpu_fraction, s = p->options.slice_factor;
+  m->bucket = xcalloc((size_t)p->n_buckets, sizeof *m->bucket);
+  m->assigns =
+      xcalloc((size_t)p->n_buckets * (size_t)(m->n_dep ? m->n_dep : 1), sizeof *m->assigns);
+  for (int b = 0; b < p->n_buckets; b++) {
+    if (p->rates[b] == 0) continue;
+    int first = m->n_assign;
+    for (int j = 0; j < m->n_dep; j++) {
+      double t = p->deployments[j].tputs[b];
+      if (t == 0) continue;
+      double a = (1.0 / t) * (p->rates[b] * f / s); /* MelangeSolver: load * slice rate */
+      if (!(a * s <= MAX_UNITS))
+        return opt_fail(e,
+                        "ilp: deployment %s: bucket %d needs %g units (%g req/s at tput %g): "
+                        "too many to count",
+                        p->deployments[j].name, b, a * s, p->rates[b], t);
+      m->assigns[m->n_assign++] = (assign){0, j, m->n_active, a};
+    }
+    if (m->n_assign > first) m->bucket[m->n_active++] = b;
+  }
+  return true;
+}
+
+static int add_int_col(glp_prob *lp, double lb, double ub) {
+  int c = glp_add_cols(lp, 1);
+  glp_set_col_kind(lp, c, GLP_IV);
+  if (ub < 0)
+    glp_set_col_bnds(lp, c, GLP_LO, lb, 0);
+  else if (ub == lb)
+    glp_set_col_bnds(lp, c, GLP_FX, lb, lb);
+  else
+    glp_set_col_bnds(lp, c, GLP_DB, lb, ub);
+  return c;
+}
+
+/* A row lo <= sum val[k] x[ind[k]] (k = 1..len) <= up, or only <= up when lo is -HUGE_VAL. */
+static int add_row(glp_prob *lp, int len, const int *ind, const double *val, double lo, double up) {
+  int r = glp_add_rows(lp, 1);
+  glp_set_mat_row(lp, r, len, ind, val);
+  if (lo == -HUGE_VAL)
+    glp_set_row_bnds(lp, r, GLP_UP, 0, up);
+  else if (lo == up)
+    glp_set_row_bnds(lp, r, GLP_FX, lo, up);
+  else
+    glp_set_row_bnds(lp, r, GLP_DB, lo, up);
+  return r;
+}
+
+/* Columns y_j, pods, n_jb, u_b; rows: slices of each bucket, capacity of each deployment, pods
+ * of each deployment and pool. With `coverage` the u_b exist with upper bound 0. */
+static void build(ilp_model *m, bool coverage) {
+  const opt_ilp_problem *p = m->p;
+  int s = p->options.slice_factor, n = m->n_dep;
+  double f = p->options.gpu_fraction;
+  m->lp = glp_create_prob();
+  glp_set_obj_dir(m->lp, GLP_MIN);
+  m->y_col = xcalloc((size_t)n, sizeof *m->y_col);
+  m->pod_col = xcalloc((size_t)n, sizeof *m->pod_col);
+  m->u_col = xcalloc((size_t)m->n_active, sizeof *m->u_col);
+  for (int j = 0; j < n; j++) {
+    const opt_ilp_deployment *d = &p->deployments[j];
+    m->y_col[j] =
+        add_int_col(m->lp, (double)d->min_units, d->max_units ? (double)d->max_units : -1);
+    if (limit_of(p, d->gpu_type)) m->pod_col[j] = add_int_col(m->lp, 0, -1);
+  }
+  for (int k = 0; k < m->n_assign; k++)
+    m->assigns[k].col = add_int_col(m->lp, 0, s);
+  for (int i = 0; coverage && i < m->n_active; i++)
+    m->u_col[i] = add_int_col(m->lp, 0, 0);
+
+  int cap = (m->n_assign > n ? m->n_assign : n) + 2;
+  int *ind = xcalloc((size_t)cap, sizeof *ind);
+  double *val = xcalloc((size_t)cap, sizeof *val);
+  for (int i = 0, k = 0; i < m->n_active; i++) { /* assigns are grouped by bucket */
+    int len = 0;
+    for (; k < m->n_assign && m->assigns[k].active == i; k++)
+      ind[++len] = m->assigns[k].col, val[len] = 1;
+    if (m->u_col[i]) ind[++len] = m->u_col[i], val[len] = 1;
+    add_row(m->lp, len, ind, val, s, s);
+  }
+  for (int j = 0; j < n; j++) {
+    int len = 0;
+    for (int k = 0; k < m->n_assign; k++)
+      if (m->assigns[k].dep == j) ind[++len] = m->assigns[k].col, val[len] = m->assigns[k].a;
+    ind[++len] = m->y_col[j], val[len] = -1;
+    add_row(m->lp, len, ind, val, -HUGE_VAL, 0);
+    if (m->pod_col[j]) { /* y_j <= F pods_j */
+      int pi[3] = {0, m->y_col[j], m->pod_col[j]};
+      double pv[3] = {0, 1, -f};
+      add_row(m->lp, 2, pi, pv, -HUGE_VAL, 0);
+    }
+  }
+  for (int l = 0; l < p->n_limits; l++) {
+    int len = 0;
+    for (int j = 0; j < n; j++)
+      if (same_type(p->deployments[j].gpu_type, p->limits[l].gpu_type))
+        ind[++len] = m->pod_col[j], val[len] = 1;
+    if (len) add_row(m->lp, len, ind, val, -HUGE_VAL, floor((double)p->limits[l].max_units / f));
+  }
+  free(ind);
+  free(val);
+  m->x = xcalloc((size_t)glp_get_num_cols(m->lp) + 1, sizeof *m->x);
+  glp_scale_prob(m->lp, GLP_SF_AUTO);
+}
+
+/* --- Stages --- */
+
+typedef enum stage_status { STAGE_SOLVED, STAGE_INFEASIBLE, STAGE_FAILED } stage_status;
+
+/* Hand the previous stage's solution to branch-and-bound as its first incumbent: every stage's
+ * new constraint keeps that solution feasible, so the search only has to prove or improve it. */
+static void feed_incumbent(glp_tree *tree, void *info) {
+  ilp_model *m = info;
+  if (glp_ios_reason(tree) != GLP_IHEUR || !m->have_x || m->fed) return;
+  m->fed = true;
+  glp_ios_heur_sol(tree, m->x);
+}
+
+static void set_objective(ilp_model *m, int dir, const int *cols, const double *coefs, int len) {
+  int nc = glp_get_num_cols(m->lp);
+  for (int c = 1; c <= nc; c++)
+    glp_set_obj_coef(m->lp, c, 0);
+  for (int k = 0; k < len; k++)
+    glp_set_obj_coef(m->lp, cols[k], coefs[k]);
+  glp_set_obj_dir(m->lp, dir);
+}
+
+static stage_status glpk_failed(const char *what, int rc, opt_err *e) {
+  opt_fail(e, "ilp: GLPK %s failed (%s, code %d)", what,
+           rc == GLP_ETMLIM ? "time limit reached" : "numerical trouble", rc);
+  return STAGE_FAILED;
+}
+
+/* Solve the LP relaxation from the current basis (dual simplex after bound changes, primal
+ * after objective changes), then branch-and-bound; on success m->x holds the optimum. */
+static stage_status solve_stage(ilp_model *m, opt_err *e) {
+  glp_smcp sp;
+  glp_init_smcp(&sp);
+  sp.msg_lev = GLP_MSG_OFF;
+  sp.meth = GLP_DUALP;
+  if (m->p->options.time_limit_ms) sp.tm_lim = m->p->options.time_limit_ms;
+  int rc = glp_simplex(m->lp, &sp);
+  if (rc == GLP_EBADB || rc == GLP_ESING || rc == GLP_ECOND) {
+    glp_std_basis(m->lp);
+    rc = glp_simplex(m->lp, &sp);
+  }
+  if (rc != 0) return glpk_failed("simplex", rc, e);
+  int st = glp_get_status(m->lp);
+  if (st == GLP_NOFEAS) return STAGE_INFEASIBLE;
+  if (st != GLP_OPT) return glpk_failed("simplex status", st, e);
+
+  glp_iocp ip;
+  glp_init_iocp(&ip);
+  ip.msg_lev = GLP_MSG_OFF;
+  ip.presolve = GLP_OFF;
+  ip.cb_func = feed_incumbent;
+  ip.cb_info = m;
+  if (m->p->options.time_limit_ms) ip.tm_lim = m->p->options.time_limit_ms;
+  m->fed = false;
+  m->solves++;
+  rc = glp_intopt(m->lp, &ip);
+  if (rc != 0) return glpk_failed("branch-and-bound", rc, e);
+  st = glp_mip_status(m->lp);
+  if (st == GLP_NOFEAS) return STAGE_INFEASIBLE;
+  if (st != GLP_OPT) return glpk_failed("branch-and-bound status", st, e);
+  int nc = glp_get_num_cols(m->lp);
+  for (int c = 1; c <= nc; c++) {
+    double v = glp_mip_col_val(m->lp, c);
+    m->x[c] = round(v);
+    assert(fabs(v - m->x[c]) < 1e-3); /* every column is integer */
+  }
+  m->have_x = true;
+  return STAGE_SOLVED;
+}
+
+static double y_of(const ilp_model *m, int j) { return m->x[m->y_col[j]]; }
+
+/* sum_j y_j c_j / F from 0 in problem order, as MelangeSolver adds its result up. */
+static double cost_of(const ilp_model *m) {
+  double cost = 0, f = m->p->options.gpu_fraction;
+  for (int j = 0; j < m->n_dep; j++)
+    cost += y_of(m, j) * (m->p->deployments[j].cost / f);
+  return cost;
+}
+
+static stage_status stage_cost(ilp_model *m, opt_err *e) {
+  int *cols = xcalloc((size_t)m->n_dep, sizeof *cols);
+  double *coefs = xcalloc((size_t)m->n_dep, sizeof *coefs);
+  for (int j = 0; j < m->n_dep; j++)
+    cols[j] = m->y_col[j], coefs[j] = m->p->deployments[j].cost / m->p->options.gpu_fraction;
+  set_objective(m, GLP_MIN, cols, coefs, m->n_dep);
+  stage_status st = solve_stage(m, e);
+  free(cols);
+  free(coefs);
+  return st;
+}
+
+/* Least uncovered rate within the bounds; then fix it as a row. */
+static stage_status stage_coverage(ilp_model *m, opt_err *e) {
+  const opt_ilp_problem *p = m->p;
+  int *ind = xcalloc((size_t)m->n_active + 1, sizeof *ind);
+  double *val = xcalloc((size_t)m->n_active + 1, sizeof *val), total = 0;
+  for (int i = 0; i < m->n_active; i++) {
+    glp_set_col_bnds(m->lp, m->u_col[i], GLP_DB, 0, p->options.slice_factor);
+    ind[i + 1] = m->u_col[i];
+    val[i + 1] = p->rates[m->bucket[i]] / p->options.slice_factor;
+    total += p->rates[m->bucket[i]];
+  }
+  m->have_x = false;
+  set_objective(m, GLP_MIN, ind + 1, val + 1, m->n_active);
+  stage_status st = solve_stage(m, e);
+  if (st == STAGE_INFEASIBLE) /* the bounds were checked to admit the minimums */
+    st = glpk_failed("coverage stage (no feasible allocation)", 0, e);
+  if (st == STAGE_SOLVED) {
+    double unc = 0;
+    for (int i = 0; i < m->n_active; i++)
+      unc += val[i + 1] * m->x[ind[i + 1]];
+    add_row(m->lp, m->n_active, ind, val, -HUGE_VAL, unc + COST_TOL * (1 + total));
+  }
+  free(ind);
+  free(val);
+  return st;
+}
+
+/* Fewest units at (within COST_TOL of) the least cost; leaves both as rows. Returns the units. */
+static stage_status stage_units(ilp_model *m, bool solve, opt_err *e) {
+  int n = m->n_dep;
+  int *ind = xcalloc((size_t)n + 1, sizeof *ind);
+  double *val = xcalloc((size_t)n + 1, sizeof *val), *ones = xcalloc((size_t)n + 1, sizeof *ones);
+  double cost = cost_of(m);
+  for (int j = 0; j < n; j++) {
+    ind[j + 1] = m->y_col[j];
+    val[j + 1] = m->p->deployments[j].cost / m->p->options.gpu_fraction;
+    ones[j + 1] = 1;
+  }
+  add_row(m->lp, n, ind, val, -HUGE_VAL, cost + COST_TOL * fmax(1, cost));
+  stage_status st = STAGE_SOLVED;
+  if (solve) {
+    set_objective(m, GLP_MIN, ind + 1, ones + 1, n);
+    st = solve_stage(m, e);
+    assert(st != STAGE_INFEASIBLE); /* the previous optimum satisfies the new row */
+  }
+  if (st == STAGE_SOLVED) {
+    double units = 0;
+    for (int j = 0; j < n; j++)
+      units += y_of(m, j);
+    add_row(m->lp, n, ind, ones, -HUGE_VAL, units);
+  }
+  free(ind);
+  free(val);
+  free(ones);
+  return st;
+}
+
+/* Units cannot trade at equal cost when there is one deployment or all cost the same (> 0). */
+static bool units_forced(const ilp_model *m) {
+  for (int j = 1; j < m->n_dep; j++)
+    if (m->p->deployments[j].cost != m->p->deployments[0].cost) return false;
+  return m->n_dep <= 1 || m->p->deployments[0].cost > 0;
+}
+
+/* Earliest deployment first: maximise y_0 and fix it, then y_1, ... A step is skipped when y_j
+ * already sits at the most the units row leaves it (the others at their lower bounds) or at
+ * its max_units. */
+static stage_status stage_order(ilp_model *m, opt_err *e) {
+  const opt_ilp_problem *p = m->p;
+  double units = 0, fixed = 0;
+  for (int j = 0; j < m->n_dep; j++)
+    units += y_of(m, j);
+  for (int j = 0; j < m->n_dep; j++) {
+    double rest_min = 0;
+    for (int k = j + 1; k < m->n_dep; k++)
+      rest_min += (double)p->deployments[k].min_units;
+    double most = units - fixed - rest_min;
+    if (p->deployments[j].max_units) most = fmin(most, (double)p->deployments[j].max_units);
+    if (y_of(m, j) < most) {
+      double one = 1;
+      set_objective(m, GLP_MAX, &m->y_col[j], &one, 1);
+      stage_status st = solve_stage(m, e);
+      if (st != STAGE_SOLVED) return st == STAGE_INFEASIBLE ? glpk_failed("order stage", 0, e) : st;
+    }
+    double y = y_of(m, j);
+    glp_set_col_bnds(m->lp, m->y_col[j], GLP_FX, y, y);
+    fixed += y;
+  }
+  return STAGE_SOLVED;
+}
+
+static stage_status run_stages(ilp_model *m, bool bounded, opt_err *e) {
+  stage_status st = stage_cost(m, e);
+  if (st == STAGE_INFEASIBLE && bounded) {
+    st = stage_coverage(m, e);
+    if (st == STAGE_SOLVED) st = stage_cost(m, e);
+  }
+  if (st == STAGE_INFEASIBLE) /* unbounded y always fit */
+    return glpk_failed("cost stage (no feasible allocation)", 0, e);
+  if (st != STAGE_SOLVED || m->p->options.tie == OPT_ILP_TIE_SOLVER) return st;
+  st = stage_units(m, !units_forced(m), e);
+  if (st != STAGE_SOLVED) return st;
+  return stage_order(m, e);
+}
+
+/* --- Result --- */
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+static void result_init(const opt_ilp_problem *p, opt_ilp_result *r) {
+  memset(r, 0, sizeof *r);
+  r->n_deployments = p->n_deployments;
+  r->alloc = xcalloc((size_t)p->n_deployments, sizeof *r->alloc);
+  r->n_buckets = p->n_buckets;
+  r->uncovered = xcalloc((size_t)p->n_buckets, sizeof *r->uncovered);
+}
+
+/* Fill *r from the model's solution, or from the minimums when nothing needed solving
+ * (m->have_x false). */
+static void result_fill(const ilp_model *m, opt_ilp_result *r) {
+  const opt_ilp_problem *p = m->p;
+  double f = p->options.gpu_fraction;
+  int s = p->options.slice_factor;
+  for (int b = 0; b < p->n_buckets; b++)
+    r->uncovered[b] = p->rates[b];
+  for (int i = 0; i < m->n_active; i++) {
+    int b = m->bucket[i];
+    double u = m->u_col[i] && m->have_x ? m->x[m->u_col[i]] : 0;
+    r->uncovered[b] = u == 0 ? 0 : u == s ? p->rates[b] : p->rates[b] * u / s;
+  }
+  for (int b = 0; b < p->n_buckets; b++) {
+    r->uncovered_rate += r->uncovered[b];
+    r->covered_rate += p->rates[b] - r->uncovered[b];
+    r->n_uncovered_buckets += r->uncovered[b] > 0;
+  }
+  for (int j = 0; j < p->n_deployments; j++) {
+    opt_ilp_alloc *a = &r->alloc[j];
+    a->units = m->have_x ? (int64_t)y_of(m, j) : p->deployments[j].min_units;
+    a->pods = pods_of(a->units, (int64_t)f);
+    a->cost = (double)a->units * (p->deployments[j].cost / f);
+    r->cost += a->cost;
+    r->units += a->units;
+  }
+  for (int k = 0; m->have_x && k < m->n_assign; k++)
+    r->alloc[m->assigns[k].dep].load += m->x[m->assigns[k].col] * m->assigns[k].a;
+  r->solves = m->solves;
+}
+
+opt_ilp_options opt_ilp_options_default(void) {
+  return (opt_ilp_options){OPT_ILP_GPU_FRACTION, OPT_ILP_SLICE_FACTOR, OPT_ILP_TIE_ORDERED, 0};
+}
+
+bool opt_ilp_solve(const opt_ilp_problem *p, opt_ilp_result *out, opt_err *e) {
+  double t0 = now_ms();
+  if (!out) return opt_fail(e, "ilp: no result given");
+  memset(out, 0, sizeof *out);
+  if (!check_problem(p, e)) return false;
+  ilp_model m = {.p = p, .n_dep = p->n_deployments};
+  bool ok = plan_assignments(&m, e);
+  if (ok && m.n_active > 0) {
+    bool bounded = any_bound(p);
+    int term = glp_term_out(GLP_OFF);
+    build(&m, bounded);
+    ok = run_stages(&m, bounded, e) == STAGE_SOLVED;
+    glp_term_out(term);
+  }
+  if (ok) {
+    result_init(p, out);
+    result_fill(&m, out);
+    out->solve_ms = now_ms() - t0;
+  }
+  model_free(&m);
+  return ok;
+}
+
+void opt_ilp_result_free(opt_ilp_result *r) {
+  if (!r) return;
+  free(r->alloc);
+  free(r->uncovered);
+  memset(r, 0, sizeof *r);
+}
+
+/* --- The log line --- */
+
+/* Python's repr of a float: the shortest digits that read back to v, positional notation for
+ * decimal exponents -4..15 (with ".0" when whole), else d.ddde+XX. */
+static void py_repr(double v, char *buf, size_t n) {
+  if (isnan(v)) {
+    snprintf(buf, n, "nan");
+    return;
+  }
+  if (isinf(v)) {
+    snprintf(buf, n, v < 0 ? "-inf" : "inf");
+    return;
+  }
+  if (v == 0) {
+    snprintf(buf, n, signbit(v) ? "-0.0" : "0.0");
+    return;
+  }
+  char e[40];
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(e, sizeof e, "%.*e", prec - 1, v);
+    if (strtod(e, NULL) == v) break;
+  }
+  char digits[24] = {0}, *q = e, out[64];
+  int nd = 0, o = 0;
+  if (*q == '-') out[o++] = '-', q++;
+  for (; *q != 'e'; q++)
+    if (*q != '.') digits[nd++] = *q;
+  int exp10 = atoi(q + 1);
+  if (exp10 >= -4 && exp10 < 16) {
+    if (exp10 < 0) {
+      o += snprintf(out + o, sizeof out - (size_t)o, "0.");
+      for (int k = 0; k < -exp10 - 1; k++)
+        out[o++] = '0';
+      for (int k = 0; k < nd; k++)
+        out[o++] = digits[k];
+    } else {
+      for (int k = 0; k <= exp10; k++)
+        out[o++] = k < nd ? digits[k] : '0';
+      out[o++] = '.';
+      if (nd > exp10 + 1)
+        for (int k = exp10 + 1; k < nd; k++)
+          out[o++] = digits[k];
+      else
+        out[o++] = '0';
+    }
+    out[o] = 0;
+  } else {
+    out[o++] = digits[0];
+    if (nd > 1) out[o++] = '.';
+    for (int k = 1; k < nd; k++)
+      out[o++] = digits[k];
+    snprintf(out + o, sizeof out - (size_t)o, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+  }
+  snprintf(buf, n, "%s", out);
+}
+
+/* Append to buf like snprintf, tracking the length it would need. */
+static void put(char *buf, size_t n, size_t *len, const char *s) {
+  size_t l = strlen(s);
+  if (*len < n) snprintf(buf + *len, n - *len, "%s", s);
+  *len += l;
+}
+
+size_t opt_ilp_log_line(const opt_ilp_problem *p, const opt_ilp_result *r, const char *model,
+                        double coverage_pct, char *buf, size_t n) {
+  assert(p && r && model && r->n_deployments == p->n_deployments);
+  char num[64], item[64];
+  size_t len = 0;
+  if (buf && n) buf[0] = 0;
+  put(buf, n, &len, model);
+  put(buf, n, &len, " optimization took ");
+  py_repr(r->solve_ms, num, sizeof num);
+  put(buf, n, &len, num);
+  put(buf, n, &len, " ms, cost $");
+  py_repr(r->cost, num, sizeof num);
+  put(buf, n, &len, num);
+  put(buf, n, &len, ", coverage: ");
+  py_repr(coverage_pct, num, sizeof num);
+  put(buf, n, &len, num);
+  put(buf, n, &len, "%: [");
+  for (int j = 0; j < r->n_deployments; j++) {
+    if (j) put(buf, n, &len, ", ");
+    put(buf, n, &len, p->deployments[j].name);
+    py_repr(r->alloc[j].cost, num, sizeof num);
+    snprintf(item, sizeof item, ": %lld($%s)", (long long)r->alloc[j].units, num);
+    put(buf, n, &len, item);
+  }
+  put(buf, n, &len, "]");
+  return len;
+}
