@@ -250,6 +250,7 @@ static int cell_order(const void *a, const void *b) {
 
 /* Two keys naming one cell: after sorting a copy, neighbours. */
 static bool check_distinct(const opt_trace *t, const char *source, opt_err *err) {
+  if (t->n_cells < 2) return true;
   opt_trace_cell *c = grow(NULL, t->n_cells * sizeof *c);
   memcpy(c, t->cells, t->n_cells * sizeof *c);
   qsort(c, t->n_cells, sizeof *c, cell_order);
@@ -623,6 +624,7 @@ static uint64_t seq_end(const opt_monitor *m) { return m->seq0 + m->n_recs; }
 static void trim_to(opt_monitor *m, uint64_t first) {
   assert(first >= m->seq0 && first <= seq_end(m));
   size_t drop = (size_t)(first - m->seq0);
+  if (drop == 0) return;
   memmove(m->recs, m->recs + drop, (m->n_recs - drop) * sizeof *m->recs);
   m->n_recs -= drop;
   m->seq0 = first;

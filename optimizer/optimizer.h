@@ -5,6 +5,7 @@
  *   opt_err.h  how errors are reported
  *   profile.h  GPU profiles (AIBrix's JSON), benchmark files, aibrix_gen_profile's generation
  *   store.h    profiles in Redis (aibrix:profile_<model>_<deployment>)
+ *   monitor.h  gateway trace records, the 240 s window, DBSCAN, clusters to profile buckets
  *
  * The library knows nothing of the simulator: `podscale serve` and the simulated
  * optimizer-based KPA call the same functions with the same inputs.
@@ -13,6 +14,7 @@
 #define PODSCALE_OPTIMIZER_H
 
 #include "optimizer/opt_err.h"
+#include "optimizer/monitor.h"
 #include "optimizer/profile.h"
 #include "optimizer/store.h"
 

@@ -380,8 +380,8 @@ static void gateway_writer_meta_keys_follow_the_version(void **state) {
   static const char *const want[] = {
       "{\"70:50\":1}",
       "{\"70:50\":1,\"meta_interval_sec\":10,\"meta_precision\":10,\"meta_v\":2}",
-      "{\"70:50\":1,\"meta_interval_sec\":10,\"meta_pending_reqs\":0,\"meta_precision\":10,"
-      "\"meta_total_reqs\":1,\"meta_v\":3}",
+      ("{\"70:50\":1,\"meta_interval_sec\":10,\"meta_pending_reqs\":0,\"meta_precision\":10,"
+       "\"meta_total_reqs\":1,\"meta_v\":3}"),
   };
   for (int v = 1; v <= 3; v++) {
     opt_trace t;
