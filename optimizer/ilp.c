@@ -13,7 +13,10 @@
 #define MAX_SLICE_FACTOR 1024
 #define MAX_GPU_FRACTION 1e6
 #define MAX_UNITS 1e15 /* units and loads stay exact integers in a double */
-#define COST_TOL 1e-9  /* relative slack of the cost row of the tie stages */
+/* Relative slack of the rows that carry one stage's optimum into the next. GLPK accepts a
+ * unit count up to its feasibility tolerance (about 1e-8 relative) below the load, so a stage's
+ * optimum sits that close to the row, and the next stage's LP must still find it feasible. */
+#define TIE_TOL 5e-7
 
 /* --- Validation --- */
 
@@ -110,17 +113,23 @@ static bool check_problem(const opt_ilp_problem *p, opt_err *e) {
 /* --- The GLPK model --- */
 
 typedef struct assign {
-  int col;    /* GLPK column of n_jb */
-  int dep;    /* j */
-  int active; /* index into model.bucket */
-  double a;   /* units one slice of the bucket needs on j: (1 / tput) (F r / S) */
+  int col;  /* GLPK column of n_jb */
+  int dep;  /* j */
+  double a; /* units one slice of the bucket needs on j: (1 / tput) (F r / S) */
 } assign;
+
+/* A deployment as the heuristics see it: load and units of the solution at hand, the node's
+ * bounds on units and the stage's objective coefficient. */
+typedef struct dep_state {
+  double load, y, lb, ub, obj;
+} dep_state;
 
 typedef struct ilp_model {
   const opt_ilp_problem *p;
   glp_prob *lp;
   int n_dep, n_active, n_assign;
   int *bucket;     /* [n_active] buckets with traffic that some deployment can serve */
+  int *first;      /* [n_active + 1] assigns of active bucket i: first[i] .. first[i + 1] - 1 */
   int *y_col;      /* [n_dep] */
   int *pod_col;    /* [n_dep] GLPK column of the deployment's pods; 0: not in a limited pool */
   int *u_col;      /* [n_active] uncovered slices; 0: everything must be covered */
@@ -129,6 +138,11 @@ typedef struct ilp_model {
   bool have_x;     /* x holds a solution feasible for the current stage */
   bool fed;        /* x was handed to the current solve */
   int solves;
+  int rows0;     /* rows when branch-and-bound starts (GLPK appends its cuts after them) */
+  double *hx;    /* [1 + columns] the rounding heuristic's solution */
+  int *ind;      /* [1 + columns] scratch for a row */
+  double *val;   /* [1 + columns] */
+  dep_state *ds; /* [n_dep] */
 } ilp_model;
 
 static void *xcalloc(size_t n, size_t size) {
@@ -140,6 +154,11 @@ static void *xcalloc(size_t n, size_t size) {
 static void model_free(ilp_model *m) {
   if (m->lp) glp_delete_prob(m->lp);
   free(m->bucket);
+  free(m->first);
+  free(m->hx);
+  free(m->ind);
+  free(m->val);
+  free(m->ds);
   free(m->y_col);
   free(m->pod_col);
   free(m->u_col);
@@ -165,6 +184,7 @@ static bool plan_assignments(ilp_model *m, opt_err *e) {
   const opt_ilp_problem *p = m->p;
   double f = p->options.gpu_fraction, s = p->options.slice_factor;
   m->bucket = xcalloc((size_t)p->n_buckets, sizeof *m->bucket);
+  m->first = xcalloc((size_t)p->n_buckets + 1, sizeof *m->first);
   m->assigns =
       xcalloc((size_t)p->n_buckets * (size_t)(m->n_dep ? m->n_dep : 1), sizeof *m->assigns);
   for (int b = 0; b < p->n_buckets; b++) {
@@ -179,10 +199,14 @@ static bool plan_assignments(ilp_model *m, opt_err *e) {
                         "ilp: deployment %s: bucket %d needs %g units (%g req/s at tput %g): "
                         "too many to count",
                         p->deployments[j].name, b, a * s, p->rates[b], t);
-      m->assigns[m->n_assign++] = (assign){0, j, m->n_active, a};
+      m->assigns[m->n_assign++] = (assign){0, j, a};
     }
-    if (m->n_assign > first) m->bucket[m->n_active++] = b;
+    if (m->n_assign > first) {
+      m->first[m->n_active] = first;
+      m->bucket[m->n_active++] = b;
+    }
   }
+  m->first[m->n_active] = m->n_assign;
   return true;
 }
 
@@ -236,9 +260,9 @@ static void build(ilp_model *m, bool coverage) {
   int cap = (m->n_assign > n ? m->n_assign : n) + 2;
   int *ind = xcalloc((size_t)cap, sizeof *ind);
   double *val = xcalloc((size_t)cap, sizeof *val);
-  for (int i = 0, k = 0; i < m->n_active; i++) { /* assigns are grouped by bucket */
+  for (int i = 0; i < m->n_active; i++) {
     int len = 0;
-    for (; k < m->n_assign && m->assigns[k].active == i; k++)
+    for (int k = m->first[i]; k < m->first[i + 1]; k++)
       ind[++len] = m->assigns[k].col, val[len] = 1;
     if (m->u_col[i]) ind[++len] = m->u_col[i], val[len] = 1;
     add_row(m->lp, len, ind, val, s, s);
@@ -264,7 +288,12 @@ static void build(ilp_model *m, bool coverage) {
   }
   free(ind);
   free(val);
-  m->x = xcalloc((size_t)glp_get_num_cols(m->lp) + 1, sizeof *m->x);
+  size_t nc = (size_t)glp_get_num_cols(m->lp) + 1;
+  m->x = xcalloc(nc, sizeof *m->x);
+  m->hx = xcalloc(nc, sizeof *m->hx);
+  m->ind = xcalloc(nc, sizeof *m->ind);
+  m->val = xcalloc(nc, sizeof *m->val);
+  m->ds = xcalloc((size_t)n, sizeof *m->ds);
   glp_scale_prob(m->lp, GLP_SF_AUTO);
 }
 
@@ -272,13 +301,164 @@ static void build(ilp_model *m, bool coverage) {
 
 typedef enum stage_status { STAGE_SOLVED, STAGE_INFEASIBLE, STAGE_FAILED } stage_status;
 
-/* Hand the previous stage's solution to branch-and-bound as its first incumbent: every stage's
- * new constraint keeps that solution feasible, so the search only has to prove or improve it. */
-static void feed_incumbent(glp_tree *tree, void *info) {
+/* Whether x (integral, within the columns' bounds) satisfies the rows the model had when the
+ * solve began; glp_ios_heur_sol takes a solution on trust. */
+static bool rows_hold(ilp_model *m, const double *x) {
+  for (int i = 1; i <= m->rows0; i++) {
+    int len = glp_get_mat_row(m->lp, i, m->ind, m->val), type = glp_get_row_type(m->lp, i);
+    double a = 0, lb = glp_get_row_lb(m->lp, i), ub = glp_get_row_ub(m->lp, i);
+    for (int k = 1; k <= len; k++)
+      a += m->val[k] * x[m->ind[k]];
+    if ((type == GLP_LO || type == GLP_DB || type == GLP_FX) && a < lb - 1e-9 * (1 + fabs(lb)))
+      return false;
+    if ((type == GLP_UP || type == GLP_DB || type == GLP_FX) && a > ub + 1e-9 * (1 + fabs(ub)))
+      return false;
+  }
+  return true;
+}
+
+/* Round one bucket's slice counts of the node's LP solution: floors, then the remaining
+ * slices one by one to the largest fractional part (earliest on ties). False if the node's
+ * bounds leave no way. */
+static bool round_bucket(ilp_model *m, int i, double *x) {
+  glp_prob *lp = m->lp;
+  int left = m->p->options.slice_factor, nopt = 0, k0 = m->first[i], k1 = m->first[i + 1];
+  for (int o = 0; o <= k1 - k0; o++) {
+    int c = o < k1 - k0 ? m->assigns[k0 + o].col : m->u_col[i];
+    if (!c) continue;
+    x[c] = fmin(fmax(floor(glp_get_col_prim(lp, c) + 1e-9), glp_get_col_lb(lp, c)),
+                glp_get_col_ub(lp, c));
+    left -= (int)x[c];
+    nopt++;
+  }
+  for (; left > 0; left--) {
+    int best = 0;
+    double frac = -1;
+    for (int o = 0; o <= k1 - k0; o++) {
+      int c = o < k1 - k0 ? m->assigns[k0 + o].col : m->u_col[i];
+      if (!c || x[c] + 1 > glp_get_col_ub(lp, c)) continue;
+      double f = glp_get_col_prim(lp, c) - x[c];
+      if (f > frac) frac = f, best = c;
+    }
+    if (!best) return false;
+    x[best]++;
+  }
+  return left == 0 && nopt > 0;
+}
+
+static double units_for(const dep_state *d, double load) { return fmax(ceil(load - 1e-9), d->lb); }
+
+static void move_slice(ilp_model *m, double *x, dep_state *ds, int from, int to) {
+  const assign *f = &m->assigns[from], *t = &m->assigns[to];
+  x[f->col]--;
+  x[t->col]++;
+  ds[f->dep].load -= f->a;
+  ds[t->dep].load += t->a;
+}
+
+/* Move one slice from assign `from` to `to` (same bucket) if that lowers the objective. */
+static bool improve_by_move(ilp_model *m, double *x, dep_state *ds, int from, int to) {
+  dep_state *df = &ds[m->assigns[from].dep], *dt = &ds[m->assigns[to].dep];
+  double yf = units_for(df, df->load - m->assigns[from].a);
+  double yt = units_for(dt, dt->load + m->assigns[to].a);
+  if (yt > dt->ub || !(df->obj * (yf - df->y) + dt->obj * (yt - dt->y) < -1e-12)) return false;
+  move_slice(m, x, ds, from, to);
+  df->y = yf;
+  dt->y = yt;
+  return true;
+}
+
+/* Free at least one unit of deployment j by moving its slices, largest first, into room the
+ * other deployments already pay for; undone when it falls short. */
+static bool improve_by_shedding(ilp_model *m, double *x, dep_state *ds, int j) {
+  dep_state *d = &ds[j];
+  if (!(d->obj > 0) || d->y - 1 < d->lb) return false;
+  int moves[64][2], nm = 0;
+  while (d->load > d->y - 1 + 1e-9 && nm < 64) {
+    int bf = -1, bt = -1;
+    for (int i = 0; i < m->n_active; i++)
+      for (int f = m->first[i]; f < m->first[i + 1]; f++) {
+        if (m->assigns[f].dep != j || x[m->assigns[f].col] < 1) continue;
+        if (bf >= 0 && m->assigns[f].a <= m->assigns[bf].a) continue;
+        for (int t = m->first[i]; t < m->first[i + 1]; t++) {
+          const dep_state *dt = &ds[m->assigns[t].dep];
+          if (t != f && dt->y - dt->load >= m->assigns[t].a + 1e-9) {
+            bf = f, bt = t;
+            break;
+          }
+        }
+      }
+    if (bf < 0) break;
+    move_slice(m, x, ds, bf, bt);
+    moves[nm][0] = bf, moves[nm++][1] = bt;
+  }
+  if (d->load <= d->y - 1 + 1e-9) {
+    d->y = units_for(d, d->load);
+    return true;
+  }
+  while (nm-- > 0)
+    move_slice(m, x, ds, moves[nm][1], moves[nm][0]);
+  return false;
+}
+
+/* Local search over slice moves until no move or shedding lowers the objective. */
+static void improve(ilp_model *m, double *x, dep_state *ds) {
+  for (bool better = true; better;) {
+    better = false;
+    for (int i = 0; i < m->n_active; i++)
+      for (int f = m->first[i]; f < m->first[i + 1]; f++)
+        for (int t = m->first[i]; t < m->first[i + 1] && x[m->assigns[f].col] >= 1; t++)
+          if (t != f && improve_by_move(m, x, ds, f, t)) better = true;
+    for (int j = 0; j < m->n_dep; j++)
+      if (improve_by_shedding(m, x, ds, j)) better = true;
+  }
+}
+
+/* The primal heuristic, at every node: round the slices of the node's LP solution, buy the
+ * units that load needs, improve by local search (at the root, or with `search`), and offer
+ * the result if it satisfies every row. An early good incumbent is what keeps branch-and-bound
+ * short: on a dense grid GLPK alone can take seconds to find one. */
+static void offer_rounding(ilp_model *m, glp_tree *tree, bool search) {
+  glp_prob *lp = m->lp;
+  double *x = m->hx, f = m->p->options.gpu_fraction;
+  dep_state *ds = m->ds;
+  int nc = glp_get_num_cols(lp);
+  for (int c = 1; c <= nc; c++)
+    x[c] = glp_get_col_lb(lp, c);
+  for (int i = 0; i < m->n_active; i++)
+    if (!round_bucket(m, i, x)) return;
+  for (int j = 0; j < m->n_dep; j++) {
+    int c = m->y_col[j];
+    ds[j] = (dep_state){0, 0, glp_get_col_lb(lp, c),
+                        glp_get_col_type(lp, c) == GLP_LO ? HUGE_VAL : glp_get_col_ub(lp, c),
+                        glp_get_obj_coef(lp, c) * (glp_get_obj_dir(lp) == GLP_MAX ? -1 : 1)};
+  }
+  for (int k = 0; k < m->n_assign; k++)
+    ds[m->assigns[k].dep].load += x[m->assigns[k].col] * m->assigns[k].a;
+  for (int j = 0; j < m->n_dep; j++) {
+    ds[j].y = units_for(&ds[j], ds[j].load);
+    if (ds[j].y > ds[j].ub) return;
+  }
+  if (search) improve(m, x, ds);
+  for (int j = 0; j < m->n_dep; j++) {
+    x[m->y_col[j]] = ds[j].y;
+    if (m->pod_col[j])
+      x[m->pod_col[j]] = fmax(glp_get_col_lb(lp, m->pod_col[j]), ceil(ds[j].y / f));
+  }
+  if (rows_hold(m, x)) glp_ios_heur_sol(tree, x);
+}
+
+/* Branch-and-bound callback: first the previous stage's solution (every stage's new row keeps
+ * it feasible, so the search only has to prove or improve it), then the rounding. */
+static void heuristics(glp_tree *tree, void *info) {
   ilp_model *m = info;
-  if (glp_ios_reason(tree) != GLP_IHEUR || !m->have_x || m->fed) return;
-  m->fed = true;
-  glp_ios_heur_sol(tree, m->x);
+  if (glp_ios_reason(tree) != GLP_IHEUR) return;
+  if (m->have_x && !m->fed) {
+    m->fed = true;
+    glp_ios_heur_sol(tree, m->x);
+  }
+  offer_rounding(m, tree,
+                 glp_ios_node_level(tree, glp_ios_curr_node(tree)) == 0 || getenv("LSALL"));
 }
 
 static void set_objective(ilp_model *m, int dir, const int *cols, const double *coefs, int len) {
@@ -318,10 +498,12 @@ static stage_status solve_stage(ilp_model *m, opt_err *e) {
   glp_init_iocp(&ip);
   ip.msg_lev = GLP_MSG_OFF;
   ip.presolve = GLP_OFF;
-  ip.cb_func = feed_incumbent;
+  ip.gmi_cuts = GLP_ON; /* Gomory cuts: fewer nodes on dense grids (bench_solve) */
+  ip.cb_func = heuristics;
   ip.cb_info = m;
   if (m->p->options.time_limit_ms) ip.tm_lim = m->p->options.time_limit_ms;
   m->fed = false;
+  m->rows0 = glp_get_num_rows(m->lp);
   m->solves++;
   rc = glp_intopt(m->lp, &ip);
   if (rc != 0) return glpk_failed("branch-and-bound", rc, e);
@@ -380,14 +562,16 @@ static stage_status stage_coverage(ilp_model *m, opt_err *e) {
     double unc = 0;
     for (int i = 0; i < m->n_active; i++)
       unc += val[i + 1] * m->x[ind[i + 1]];
-    add_row(m->lp, m->n_active, ind, val, -HUGE_VAL, unc + COST_TOL * (1 + total));
+    add_row(m->lp, m->n_active, ind, val, -HUGE_VAL, unc + TIE_TOL * (1 + total));
   }
   free(ind);
   free(val);
   return st;
 }
 
-/* Fewest units at (within COST_TOL of) the least cost; leaves both as rows. Returns the units. */
+/* Fewest units at (within TIE_TOL of) the least cost; leaves both as rows. If GLPK cannot
+ * solve it (numerics: in exact arithmetic the previous optimum is feasible), the previous
+ * optimum stands. */
 static stage_status stage_units(ilp_model *m, bool solve, opt_err *e) {
   int n = m->n_dep;
   int *ind = xcalloc((size_t)n + 1, sizeof *ind);
@@ -398,18 +582,18 @@ static stage_status stage_units(ilp_model *m, bool solve, opt_err *e) {
     val[j + 1] = m->p->deployments[j].cost / m->p->options.gpu_fraction;
     ones[j + 1] = 1;
   }
-  add_row(m->lp, n, ind, val, -HUGE_VAL, cost + COST_TOL * fmax(1, cost));
+  add_row(m->lp, n, ind, val, -HUGE_VAL, cost + TIE_TOL * (1 + cost));
   stage_status st = STAGE_SOLVED;
   if (solve) {
     set_objective(m, GLP_MIN, ind + 1, ones + 1, n);
     st = solve_stage(m, e);
-    assert(st != STAGE_INFEASIBLE); /* the previous optimum satisfies the new row */
+    if (st == STAGE_INFEASIBLE) st = STAGE_SOLVED;
   }
   if (st == STAGE_SOLVED) {
     double units = 0;
     for (int j = 0; j < n; j++)
       units += y_of(m, j);
-    add_row(m->lp, n, ind, ones, -HUGE_VAL, units);
+    add_row(m->lp, n, ind, ones, -HUGE_VAL, units + 0.5); /* y are integers */
   }
   free(ind);
   free(val);
@@ -424,31 +608,30 @@ static bool units_forced(const ilp_model *m) {
   return m->n_dep <= 1 || m->p->deployments[0].cost > 0;
 }
 
-/* Earliest deployment first: maximise y_0 and fix it, then y_1, ... A step is skipped when y_j
- * already sits at the most the units row leaves it (the others at their lower bounds) or at
- * its max_units. */
+/* Units to the earliest deployments: minimise sum_j j y_j at the least cost and units. Skipped
+ * when the solution already piles the units as early as the bounds allow; as in stage_units,
+ * the previous optimum stands if GLPK fails to see it feasible. */
 static stage_status stage_order(ilp_model *m, opt_err *e) {
   const opt_ilp_problem *p = m->p;
-  double units = 0, fixed = 0;
-  for (int j = 0; j < m->n_dep; j++)
-    units += y_of(m, j);
+  double units = 0, now = 0, least = 0;
   for (int j = 0; j < m->n_dep; j++) {
-    double rest_min = 0;
-    for (int k = j + 1; k < m->n_dep; k++)
-      rest_min += (double)p->deployments[k].min_units;
-    double most = units - fixed - rest_min;
-    if (p->deployments[j].max_units) most = fmin(most, (double)p->deployments[j].max_units);
-    if (y_of(m, j) < most) {
-      double one = 1;
-      set_objective(m, GLP_MAX, &m->y_col[j], &one, 1);
-      stage_status st = solve_stage(m, e);
-      if (st != STAGE_SOLVED) return st == STAGE_INFEASIBLE ? glpk_failed("order stage", 0, e) : st;
-    }
-    double y = y_of(m, j);
-    glp_set_col_bnds(m->lp, m->y_col[j], GLP_FX, y, y);
-    fixed += y;
+    units += y_of(m, j);
+    now += j * y_of(m, j);
+    least += j * (double)p->deployments[j].min_units;
+    units -= (double)p->deployments[j].min_units;
   }
-  return STAGE_SOLVED;
+  for (int j = 0; j < m->n_dep && units > 0; j++) { /* fill the earliest up to max_units */
+    const opt_ilp_deployment *d = &p->deployments[j];
+    double room = d->max_units ? (double)(d->max_units - d->min_units) : units;
+    least += j * fmin(room, units);
+    units -= fmin(room, units);
+  }
+  if (now == least) return STAGE_SOLVED;
+  for (int j = 0; j < m->n_dep; j++)
+    m->ind[j] = m->y_col[j], m->val[j] = j;
+  set_objective(m, GLP_MIN, m->ind, m->val, m->n_dep);
+  stage_status st = solve_stage(m, e);
+  return st == STAGE_INFEASIBLE ? STAGE_SOLVED : st;
 }
 
 static stage_status run_stages(ilp_model *m, bool bounded, opt_err *e) {

@@ -1,0 +1,148 @@
+/*
+ * ilp: how many units of each deployment (GPU type) serve a request-rate histogram at the least
+ * cost: AIBrix's GPU-optimizer ILP (Mélange's formulation, as AIBrix wraps it), solved with GLPK.
+ *
+ * Upstream: vllm-project/aibrix, python/aibrix/aibrix/gpu_optimizer/optimizer/solver/melange/
+ * solver.py (MelangeSolver.run) and util.py (tputs_to_loads_2d), optimizer/optimizer.py
+ * (Optimizer: gpu_fraction, slice factor) and load_monitor/monitor.py (ModelMonitor._optimize:
+ * the result as replicas, the log line); summarised in the project's reference
+ * aibrix-gpu-optimizer.md sections 3 and 8, whose vectors (6.3, 6.5) tests/test_opt_ilp.c runs.
+ *
+ * Inputs are plain data, one grid of buckets for all deployments (row-major, output-length rows
+ * and input-length columns as in a profile; the ILP only needs the flat index): per bucket b the
+ * request rate r_b (req/s); per deployment j its cost per GPU-hour c_j and tput_jb, the request
+ * rate one pod sustains for bucket b (0: cannot serve it). With gpu_fraction F (100 in AIBrix)
+ * and slice factor S (4), a "unit" is 1/F of a pod: rates are multiplied by F and costs divided
+ * by F, so y_j counts hundredths of a pod and the cost is the dollar cost of that fraction.
+ *
+ * Formulation. Each bucket's scaled rate F r_b is cut into S equal slices; every slice goes to
+ * one deployment, and a slice of b on j needs (1 / tput_jb) (F r_b / S) units of j. Integer y_j
+ * must cover the load of the slices it takes; minimise sum_j y_j c_j / F. AIBrix writes one
+ * binary x per (slice, deployment); here the slices of one bucket, being identical, are counted
+ * instead (an integer n_jb in 0..S per bucket and deployment). The y a solution can have are the
+ * same, without the S! symmetric copies of each that slow branch-and-bound. Buckets of zero rate
+ * carry no load and are left out (AIBrix assigns them too, to no effect on y).
+ *
+ * Deliberate differences from AIBrix (its faults; section 8 item 5 and section 3.5-3.6):
+ *  - tput 0 forbids the assignment (no variable) instead of a load of 1e6 per req/s;
+ *  - traffic no deployment can serve is reported as uncovered (rate per bucket) and left out,
+ *    instead of buying about 1e6 x rate x F units;
+ *  - optional bounds: per deployment min_units..max_units, per GPU type an availability in units
+ *    that counts whole pods (sum over the type's deployments of ceil(y_j / F) pods times F must
+ *    not exceed it, since the autoscaler rounds each deployment up to pods). When the bounds
+ *    cannot carry all the traffic, the most request rate that fits is served (coverage first,
+ *    then cost), and the rest is reported as uncovered, rather than failing the round;
+ *  - ties are broken deterministically (OPT_ILP_TIE_ORDERED): least cost, then fewest units in
+ *    total, then the earliest deployment in problem order gets as many units as it can, then the
+ *    next (lexicographic maximum of y). It is done as a sequence of solves, each adding the
+ *    previous optimum as a constraint and starting from the previous solution: cost (the AIBrix
+ *    objective), then units, then max y_0, max y_1, ... (a solve is skipped when its answer is
+ *    already forced). A weighted single objective was not used: exact lexicographic weights
+ *    overflow double precision at realistic unit counts. Costs within GLPK's tolerance (about
+ *    1e-7 relative) count as equal. OPT_ILP_TIE_SOLVER stops after the cost solve, as AIBrix does.
+ * The result cost is summed as AIBrix sums it (0 + y_0 c_0 / F + y_1 c_1 / F ..., in problem
+ * order), so it equals AIBrix's double when the units agree.
+ *
+ * Result. units (y_j) is what AIBrix reports as the deployment's replicas
+ * (vllm:deployment_replicas, in 1/F pod); pods = ceil(units / F) is what a KPA with targetValue
+ * F makes of it. AIBrix gives deployments without a profile 0; such deployments are simply not
+ * part of the problem.
+ *
+ * GLPK. Messages are off (glp_term_out, restored afterwards; msg_lev off) and nothing random or
+ * time-dependent is used, so the same problem gives the same answer. Presolve is off so each
+ * stage warm-starts from the previous basis. Caveats, as GLPK 5.0 documents them: its
+ * environment (terminal switch, memory accounting) lives in thread-local storage, so threads
+ * may solve concurrently, each with its own environment, which a thread should free with
+ * glp_free_env() before it exits (that frees every GLPK object of the thread). GLPK aborts the
+ * process on invalid calls, so every input is validated before GLPK sees it. A time limit
+ * (options.time_limit_ms) ends a solve with an error, never with an unproven answer.
+ *
+ * Errors: bad input (a NaN or negative rate, tput or cost, min above max, minimums that exceed
+ * an availability, duplicate names) gets an opt_err saying which deployment or bucket and what
+ * was found; so does a GLPK failure (time limit, numerical trouble). No global state; the result
+ * owns its arrays (opt_ilp_result_free).
+ */
+#ifndef PODSCALE_OPT_ILP_H
+#define PODSCALE_OPT_ILP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "optimizer/opt_err.h"
+
+#define OPT_ILP_GPU_FRACTION 100.0 /* ModelMonitor default: units of 1/100 pod */
+#define OPT_ILP_SLICE_FACTOR 4     /* MEL/runner.py Config.slice_factor */
+
+typedef enum opt_ilp_tie {
+  OPT_ILP_TIE_ORDERED, /* least cost, then fewest units, then earliest deployment first */
+  OPT_ILP_TIE_SOLVER,  /* least cost only; among equal costs whatever GLPK finds (as AIBrix) */
+} opt_ilp_tie;
+
+typedef struct opt_ilp_deployment {
+  const char *name;     /* "<namespace>/<deployment>", AIBrix's result key; unique */
+  const char *gpu_type; /* pool for availability limits; NULL: none */
+  double cost;          /* profile cost per pod-hour (before the division by gpu_fraction) */
+  const double *tputs;  /* [n_buckets] req/s one pod sustains per bucket; 0: cannot serve */
+  int64_t min_units;    /* lower bound on y_j, units; 0: none */
+  int64_t max_units;    /* upper bound on y_j, units; 0: none (leave a deployment out to stop it) */
+} opt_ilp_deployment;
+
+typedef struct opt_ilp_limit {
+  const char *gpu_type; /* matches opt_ilp_deployment.gpu_type; a type no deployment has is
+                           ignored */
+  int64_t max_units;    /* units available, counted in whole pods of gpu_fraction units */
+} opt_ilp_limit;
+
+typedef struct opt_ilp_options {
+  double gpu_fraction; /* units per pod, a whole number >= 1 (AIBrix: 100) */
+  int slice_factor;    /* slices per bucket, 1..1024 (AIBrix: 4) */
+  opt_ilp_tie tie;     /* OPT_ILP_TIE_ORDERED */
+  int time_limit_ms;   /* per GLPK solve; 0: none */
+} opt_ilp_options;
+
+typedef struct opt_ilp_problem {
+  int n_buckets;                         /* grid size (rows x columns of the profiles) */
+  const double *rates;                   /* [n_buckets] req/s, unscaled */
+  int n_deployments;                     /* 0 is allowed: everything is uncovered */
+  const opt_ilp_deployment *deployments; /* [n_deployments] */
+  int n_limits;                          /* availability per GPU type */
+  const opt_ilp_limit *limits;           /* [n_limits], distinct gpu_type */
+  opt_ilp_options options;
+} opt_ilp_problem;
+
+typedef struct opt_ilp_alloc {
+  int64_t units; /* y_j, 1/gpu_fraction pod: AIBrix's reported replicas */
+  int64_t pods;  /* ceil(units / gpu_fraction): a KPA's pods at targetValue gpu_fraction */
+  double cost;   /* units * cost / gpu_fraction, per hour (AIBrix's "($...)" per deployment) */
+  double load;   /* units of load assigned, <= units */
+} opt_ilp_alloc;
+
+typedef struct opt_ilp_result {
+  int n_deployments;
+  opt_ilp_alloc *alloc;  /* [n_deployments], in problem order */
+  double cost;           /* sum of alloc[].cost in problem order, from 0, as AIBrix sums it */
+  int64_t units;         /* sum of alloc[].units */
+  double covered_rate;   /* req/s assigned to some deployment */
+  double uncovered_rate; /* req/s of no deployment: none can serve it, or limits are full */
+  int n_buckets;
+  double *uncovered;       /* [n_buckets] uncovered req/s per bucket */
+  int n_uncovered_buckets; /* buckets with uncovered > 0 */
+  int solves;              /* GLPK MIP solves run (stages not skipped) */
+  double solve_ms;         /* wall time of opt_ilp_solve (CLOCK_MONOTONIC), ms */
+} opt_ilp_result;
+
+/* gpu_fraction 100, slice factor 4, ordered ties, no time limit. */
+opt_ilp_options opt_ilp_options_default(void);
+/* Solve; on success *out is filled (free with opt_ilp_result_free), else false with a message. */
+bool opt_ilp_solve(const opt_ilp_problem *p, opt_ilp_result *out, opt_err *e);
+void opt_ilp_result_free(opt_ilp_result *r);
+/* ModelMonitor._optimize's INFO line, without a newline: "<model> optimization took <ms> ms,
+ * cost $<cost>, coverage: <pct>%: [<name>: <units>($<cost>), ...]", floats as Python's repr.
+ * coverage_pct is the monitor's clustering coverage (section 3.4), not covered_rate. Overrides
+ * and deployments without a profile are the decision log's. Returns the length it needed
+ * (like snprintf); the line is cut to fit n bytes. */
+size_t opt_ilp_log_line(const opt_ilp_problem *p, const opt_ilp_result *r, const char *model,
+                        double coverage_pct, char *buf, size_t n);
+
+#endif
