@@ -37,7 +37,8 @@ const char *policy_variant_name(policy_variant v) {
 
 const char *policy_metric_name(policy_metric m) {
   static const char *const names[] = {"gpu_cache_usage_perc", "kv_cache_usage_perc",
-                                      "num_requests_running", "num_requests_waiting"};
+                                      "num_requests_running", "num_requests_waiting",
+                                      "vllm:deployment_replicas"};
   return names[m];
 }
 
@@ -49,7 +50,7 @@ double policy_metric_value(policy_metric m, policy_kind kind, const policy_pod *
   case METRIC_KV_CACHE_USAGE: return pod->kv_usage * cache_scale;
   case METRIC_RUNNING: return pod->running;
   case METRIC_WAITING: return pod->waiting;
-  case METRIC_COUNT: break;
+  case METRIC_OPTIMIZER: break; /* not a pod gauge */
   }
   assert(0);
   return 0;
@@ -162,6 +163,11 @@ bool policy_config_finish(policy_config *cfg, ps_err *e) {
     return ps_fail(e, "variant knative applies to kpa only");
   if (cfg->variant == POLICY_KUBERNETES && cfg->kind != POLICY_HPA)
     return ps_fail(e, "variant kubernetes applies to hpa only");
+  if (cfg->metric == METRIC_OPTIMIZER &&
+      (cfg->kind != POLICY_KPA || cfg->variant != POLICY_AIBRIX_LEGACY))
+    return ps_fail(e, "the GPU optimizer's vllm:deployment_replicas is read by the AIBrix "
+                      "legacy KPA only (AIBrix v0.5+ reads 0 from it; the HPA and APA do not read "
+                      "domain sources)");
   if (cfg->initial_replicas < 0)
     cfg->initial_replicas = cfg->min_replicas > 0 ? cfg->min_replicas : 1;
   if (cfg->max_replicas < 1)
@@ -307,8 +313,14 @@ static void tick_legacy_kpa(policy_inst *p, const policy_obs *o, policy_decision
   const policy_config *c = p->cfg;
   if (!p->started) kpa_state_init(&p->kpa, &c->kpa, o->current, o->now_us);
   p->started = true;
-  uint32_t n = scrape_ready(p, o);
-  if (kpa_record_pods(&p->kpa, o->now_us, p->values, n)) d->value = sum_of(p->values, n);
+  if (c->metric == METRIC_OPTIMIZER) { /* one GET of the optimizer's endpoint */
+    assert(o->optimizer == o->optimizer);
+    kpa_record(&p->kpa, o->now_us, o->optimizer);
+    d->value = o->optimizer;
+  } else {
+    uint32_t n = scrape_ready(p, o);
+    if (kpa_record_pods(&p->kpa, o->now_us, p->values, n)) d->value = sum_of(p->values, n);
+  }
   if (!legacy_gate(c, o, d)) return;
   kpa_result r;
   if (!kpa_scale(&p->kpa, d->ready, o->now_us, &r)) {

@@ -21,6 +21,8 @@
  *  - Kubernetes HPA: Pending pods are unready, a Running pod without a sample is missing, a
  *    Running pod with one counts whatever its readiness (custom metrics), a terminating pod is
  *    ignored.
+ *  - The GPU optimizer's metric (metricSourceType domain, vllm:deployment_replicas, AIBrix
+ *    legacy KPA only): one value per tick, whatever the pods, recorded as the tick's sample.
  * Terminating pods (draining) are out of routing and not counted as Ready by any generation; the
  * v0.5+ scrape still reads them (they keep their IP and answer until stopped).
  *
@@ -56,7 +58,8 @@ typedef enum policy_metric {
   METRIC_KV_CACHE_USAGE,  /* kv_cache_usage_perc -> vllm:kv_cache_usage_perc, 0-1 */
   METRIC_RUNNING,         /* num_requests_running -> vllm:num_requests_running */
   METRIC_WAITING,         /* num_requests_waiting -> vllm:num_requests_waiting */
-  METRIC_COUNT
+  METRIC_COUNT,           /* the pod gauges end here */
+  METRIC_OPTIMIZER = METRIC_COUNT, /* vllm:deployment_replicas from the GPU optimizer (domain) */
 } policy_metric;
 
 typedef struct policy_config {
@@ -100,6 +103,7 @@ typedef struct policy_obs {
   int32_t current;        /* spec.replicas: the replicas the deployment asks for now */
   const policy_pod *pods; /* every pod of the deployment not yet stopped, oldest first */
   uint32_t npods;
+  double optimizer;       /* vllm:deployment_replicas the GPU optimizer serves for it, or NaN */
 } policy_obs;
 
 /* One evaluation, for decisions.csv. Fields that do not apply are NaN or -1. */

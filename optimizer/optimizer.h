@@ -6,6 +6,7 @@
  *   profile.h  GPU profiles (AIBrix's JSON), benchmark files, aibrix_gen_profile's generation
  *   store.h    profiles in Redis (aibrix:profile_<model>_<deployment>)
  *   monitor.h  gateway trace records, the 240 s window, DBSCAN, clusters to profile buckets
+ *   ilp.h      the ILP (GLPK) that sizes each deployment in 1/100 GPU
  *
  * The library knows nothing of the simulator: `podscale serve` and the simulated
  * optimizer-based KPA call the same functions with the same inputs.
@@ -14,6 +15,7 @@
 #define PODSCALE_OPTIMIZER_H
 
 #include "optimizer/opt_err.h"
+#include "optimizer/ilp.h"
 #include "optimizer/monitor.h"
 #include "optimizer/profile.h"
 #include "optimizer/store.h"

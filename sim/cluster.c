@@ -1,23 +1,27 @@
 #include "sim/cluster.h"
 
 #include <assert.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "models/llmpod.h"
 #include "models/slotpod.h"
 #include "models/xalloc.h"
 #include "sim/evq.h"
+#include "sim/optsim.h"
 #include "sim/rng.h"
 
 enum {
-  EV_POLICY,  /* evaluate the policy for every deployment */
-  EV_ARRIVAL, /* the next workload request arrives */
-  EV_WAKE,    /* target pod changes by itself; arg = its wake generation */
-  EV_READY,   /* target pod passes its startup */
-  EV_TIMEOUT, /* client timeout of the request in pool slot target; arg = request id */
-  EV_GRACE,   /* target pod's termination grace period ends */
-  EV_SAMPLE,  /* take a timeseries sample */
-  EV_END,     /* the scenario's duration (arg 0) or the drain limit (arg 1) */
+  EV_POLICY,    /* evaluate the policy for every deployment */
+  EV_ARRIVAL,   /* the next workload request arrives */
+  EV_WAKE,      /* target pod changes by itself; arg = its wake generation */
+  EV_READY,     /* target pod passes its startup */
+  EV_TIMEOUT,   /* client timeout of the request in pool slot target; arg = request id */
+  EV_GRACE,     /* target pod's termination grace period ends */
+  EV_SAMPLE,    /* take a timeseries sample */
+  EV_OPTIMIZER, /* the GPU optimizer's monitor loop */
+  EV_END,       /* the scenario's duration (arg 0) or the drain limit (arg 1) */
 };
 
 typedef enum pod_state {
@@ -69,6 +73,7 @@ typedef struct cl {
   int32_t *desired;    /* per deployment */
   policy_inst **auto_; /* per deployment: the policy's instance */
   policy_pod *view;    /* scratch: the pods of one deployment as the policy sees them */
+  optsim *opt;         /* the GPU optimizer, when the policy reads it */
   uint32_t *created;   /* per deployment, pods created so far */
   uint64_t seed;
   uint64_t *completed; /* per deployment, ok completions in the current sample interval */
@@ -113,6 +118,7 @@ static void finish(cl *c, request *r, rq_status status, int64_t t_us) {
   }
   uint32_t dep = r->pod >= 0 ? c->pods[r->pod]->dep : UINT32_MAX;
   if (status == RQ_OK) c->completed[dep]++;
+  if (status == RQ_OK && c->opt) optsim_done(c->opt, t_us, r->input_tokens, r->output_tokens);
   if (c->h->request) c->h->request(c->h->ctx, r, dep);
   r->prev = NULL;
   r->next = c->free;
@@ -372,7 +378,8 @@ static void evaluate_policy(cl *c) {
                       .deployment = d,
                       .current = c->desired[d],
                       .pods = c->view,
-                      .npods = policy_view(c, d)};
+                      .npods = policy_view(c, d),
+                      .optimizer = c->opt ? optsim_value(c->opt, d) : NAN};
     policy_decision dec;
     int32_t desired = policy_tick(c->auto_[d], &obs, &dec);
     if (dec.logged && c->h->decision) {
@@ -453,6 +460,7 @@ static void on_arrival(cl *c) {
   };
   c->inflight++;
   c->arrivals++;
+  if (c->opt) optsim_arrival(c->opt, now(c));
   c->res->requests++;
   if (c->sc->timeout_us > 0)
     evq_push(&c->q, now(c) + c->sc->timeout_us, EV_TIMEOUT, r->slot, r->id);
@@ -517,6 +525,35 @@ static void end_run(cl *c) {
   assert(c->inflight == 0);
 }
 
+/* The GPU optimizer's loop: what it now serves for each deployment is a row of decisions.csv. */
+static void run_optimizer(cl *c) {
+  optsim_round r;
+  optsim_tick(c->opt, now(c), (int64_t)c->inflight, &r);
+  for (uint32_t d = 0; d < c->sc->ndeployments && c->h->decision; d++) {
+    char reason[160];
+    snprintf(reason, sizeof reason,
+             "%s: %.3f req/s, cost %.4f/h, coverage %.1f%%, uncovered %.3f req/s", r.action,
+             r.total_rate, r.cost, r.coverage_pct, r.uncovered);
+    policy_decision pd = {.logged = true,
+                          .desired = c->desired[d],
+                          .ready = -1,
+                          .value = optsim_value(c->opt, d),
+                          .stable = NAN,
+                          .panic = NAN,
+                          .panic_mode = -1,
+                          .recommendation = -1,
+                          .reason = reason};
+    cluster_decision cd = {.time_us = now(c),
+                           .deployment = d,
+                           .current = c->desired[d],
+                           .desired = c->desired[d],
+                           .d = &pd,
+                           .optimizer = true};
+    c->h->decision(c->h->ctx, &cd);
+  }
+  evq_push(&c->q, optsim_next_us(c->opt), EV_OPTIMIZER, 0, 0);
+}
+
 static void dispatch(cl *c, const evq_event *ev) {
   switch (ev->kind) {
   case EV_POLICY: evaluate_policy(c); break;
@@ -533,6 +570,7 @@ static void dispatch(cl *c, const evq_event *ev) {
     take_sample(c);
     evq_push(&c->q, now(c) + c->sc->output.interval_us, EV_SAMPLE, 0, 0);
     break;
+  case EV_OPTIMIZER: run_optimizer(c); break;
   case EV_END: break;
   default: assert(0);
   }
@@ -560,6 +598,10 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
   for (uint32_t d = 0; d < sc->ndeployments; d++)
     c.auto_[d] = policy_new(&c.pol->cfg, d);
   initial_pods(&c);
+  if (c.pol->cfg.metric == METRIC_OPTIMIZER) {
+    c.opt = optsim_new(sc, c.desired);
+    evq_push(&c.q, optsim_next_us(c.opt), EV_OPTIMIZER, 0, 0);
+  }
 
   /* Order at time 0: the policy looks before the first arrival is seen. */
   evq_push(&c.q, 0, EV_POLICY, 0, 0);
@@ -589,6 +631,7 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
   free(c.routable);
   free(c.load);
   free(c.view);
+  optsim_free(c.opt);
   for (uint32_t d = 0; d < sc->ndeployments; d++)
     policy_free(c.auto_[d]);
   free(c.auto_);

@@ -48,6 +48,7 @@ typedef struct cluster_decision {
   uint32_t deployment;
   int32_t current, desired;  /* spec.replicas before and after */
   const policy_decision *d;  /* the evaluation's inputs and reason */
+  bool optimizer;            /* a GPU optimizer round: d->value is what it serves */
 } cluster_decision;
 
 typedef struct cluster_hooks {

@@ -143,9 +143,13 @@ static void on_decision(void *ctx, const cluster_decision *d) {
   char who[48];
   snprintf(who, sizeof who, "%s%s%s", policy_kind_name(cfg->kind), fixed ? "" : "/",
            fixed ? "" : policy_variant_name(cfg->variant));
+  if (d->optimizer) snprintf(who, sizeof who, "gpu-optimizer");
   csvw_str(w, who);
   csvw_int(w, d->current);
-  csvw_int(w, e->ready);
+  if (e->ready < 0)
+    csvw_str(w, "");
+  else
+    csvw_int(w, e->ready);
   csvw_str(w, fixed ? "" : policy_metric_name(cfg->metric));
   csvw_num(w, e->value);
   csvw_num(w, e->stable);

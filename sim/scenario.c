@@ -9,6 +9,7 @@
 #include "models/gosem.h"
 #include "models/kpa.h"
 #include "models/xalloc.h"
+#include "sim/benchmark.h"
 #include "sim/jsonv.h"
 
 #define MAX_SECONDS 1e9 /* about 31 years: any longer is a typo */
@@ -669,11 +670,12 @@ static bool load_target_value(jv *v, const cJSON *src, double *out) {
   return jv_fail_at(v, "targetValue", "expected a number or a string holding one, found %s", found);
 }
 
-/* spec.metricsSources: exactly one pod metric (the legacy controller requires exactly one). */
+/* spec.metricsSources: exactly one (the legacy controller requires exactly one): a pod gauge
+ * (`pod`), or the GPU optimizer's vllm:deployment_replicas (`domain`). */
 static bool load_metric_source(jv *v, policy_config *cfg, const cJSON *arr) {
-  static const char *const keys[] = {"metricSourceType", "protocolType", "port", "path",
+  static const char *const keys[] = {"metricSourceType", "protocolType", "endpoint", "port", "path",
                                      "targetMetric",     "targetValue",  NULL};
-  static const char *const source_types[] = {"pod", NULL};
+  static const char *const source_types[] = {"pod", "domain", NULL};
   static const char *const protocols[] = {"http", "https", NULL};
   /* Registry keys, and the raw vLLM names that the legacy substring match also finds. */
   static const char *const metrics[] = {
@@ -686,16 +688,28 @@ static bool load_metric_source(jv *v, policy_config *cfg, const cJSON *arr) {
   const cJSON *src = arr->child;
   int type = 0, proto = 0, metric = 0;
   int64_t port = 8000;
-  const char *path = NULL;
+  const char *path = NULL, *endpoint = NULL, *name = NULL;
   bool ok = jv_object(v, src, keys) &&
             jv_choice(v, src, "metricSourceType", false, source_types, &type) &&
             jv_choice(v, src, "protocolType", false, protocols, &proto) &&
+            jv_string(v, src, "endpoint", false, &endpoint) &&
             jv_int(v, src, "port", false, 1, 65535, &port) &&
             jv_string(v, src, "path", false, &path) &&
-            jv_choice(v, src, "targetMetric", true, metrics, &metric) &&
             load_target_value(v, src, &cfg->target_value);
-  cfg->metric = (policy_metric)(metric % METRIC_COUNT);
-  if (ok && metric >= METRIC_COUNT && cfg->variant == POLICY_AIBRIX_V05 && cfg->kind != POLICY_HPA)
+  if (ok && type == 1) { /* domain: the GPU optimizer's endpoint */
+    ok = jv_string(v, src, "targetMetric", true, &name);
+    if (ok && strcmp(name, "vllm:deployment_replicas") != 0)
+      ok = jv_fail_at(v, "targetMetric",
+                      "a domain source reads the GPU optimizer's \"vllm:deployment_replicas\", "
+                      "found \"%s\"",
+                      name);
+    cfg->metric = METRIC_OPTIMIZER;
+  } else if (ok) {
+    ok = jv_choice(v, src, "targetMetric", true, metrics, &metric);
+    cfg->metric = (policy_metric)(metric % METRIC_COUNT);
+  }
+  if (ok && type == 0 && metric >= METRIC_COUNT && cfg->variant == POLICY_AIBRIX_V05 &&
+      cfg->kind != POLICY_HPA)
     ok = jv_fail_at(v, "targetMetric",
                     "AIBrix v0.5+ looks the metric up in its registry, whose keys have no vllm: "
                     "prefix (it would read 0); use \"%s\"",
@@ -958,6 +972,110 @@ static bool load_client(jv *v, scenario *sc, const cJSON *node) {
          jv_seconds(v, node, "timeout_s", false, 0, MAX_SECONDS, &sc->timeout_us);
 }
 
+/* "optimizer": the SLOs generated profiles must meet, and profile files per deployment. */
+static bool load_optimizer(jv *v, scenario *sc, const cJSON *node) {
+  static const char *const keys[] = {"slo", "profiles", "interval_s", "gpu_limits", NULL};
+  static const char *const slo_keys[] = {"tput",   "tt",     "e2e_s",      "ttft_s",
+                                         "tpat_s", "tpot_s", "percentile", NULL};
+  sc_optimizer *o = &sc->optimizer;
+  o->enabled = true;
+  o->slos = opt_slos_default();
+  o->interval_us = 10 * INT64_C(1000000);
+  o->profile_files = xcalloc(sc->ndeployments, sizeof *o->profile_files);
+  if (!jv_object(v, node, keys) ||
+      !jv_seconds(v, node, "interval_s", false, 1, 3600, &o->interval_us) ||
+      !jv_bool(v, node, "gpu_limits", &o->gpu_limits))
+    return false;
+  const cJSON *slo = cJSON_GetObjectItemCaseSensitive(node, "slo");
+  if (slo) {
+    size_t mark = jv_enter(v, "slo");
+    int64_t pct = 0;
+    bool ok = jv_object(v, slo, slo_keys);
+    for (int m = 0; ok && m < OPT_METRIC_COUNT; m++)
+      ok = jv_number(v, slo, slo_keys[m], false, 0, 1e12, &o->slos.limit[m]);
+    ok = ok && jv_int(v, slo, "percentile", false, 0, 99, &pct);
+    if (ok && pct != 0 && pct != 50 && pct != 90 && pct != 99)
+      ok = jv_fail_at(v, "percentile", "expected 0, 50, 90 or 99, found %lld", (long long)pct);
+    o->slos.percentile = (int32_t)pct;
+    jv_leave(v, mark);
+    if (!ok) return false;
+  }
+  const cJSON *files = cJSON_GetObjectItemCaseSensitive(node, "profiles");
+  if (!files) return true;
+  size_t mark = jv_enter(v, "profiles");
+  bool ok = jv_object(v, files, NULL);
+  for (const cJSON *f = ok ? files->child : NULL; f && ok; f = f->next) {
+    int d = find_name(f->string, sc->deployments, sizeof *sc->deployments, sc->ndeployments);
+    const char *path;
+    if (d < 0)
+      ok = jv_fail_at(v, f->string, "expected the name of a deployment, found an unknown one");
+    else if ((ok = jv_string(v, files, f->string, true, &path)))
+      o->profile_files[d] = resolve(sc, path);
+  }
+  jv_leave(v, mark);
+  return ok;
+}
+
+/* aibrix_benchmark's default grid against deployment d's simulated pod, then gen_profile. */
+static bool generate_profile(const scenario *sc, uint32_t d, opt_profile *out, ps_err *err) {
+  const sc_deployment *dep = &sc->deployments[d];
+  char *text = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream(&text, &len);
+  if (!fp) abort();
+  bench_grid g = bench_grid_default;
+  g.model = sc->llms[dep->llm_index].name;
+  for (int32_t i = 0; i < bench_grid_runs(&g); i++) {
+    int32_t in, outl;
+    double rate;
+    bench_grid_at(&g, i, &in, &outl, &rate);
+    bench_point pt;
+    if (bench_run_point(&dep->llm, in, outl, rate, g.total, g.seed, &pt))
+      bench_write_point(fp, &g, &pt);
+  }
+  fclose(fp);
+  char source[300];
+  snprintf(source, sizeof source, "simulated benchmark of %s", dep->name);
+  opt_err e;
+  opt_bench bench;
+  bool ok = opt_bench_parse(text, source, &bench, &e);
+  free(text);
+  if (ok) {
+    opt_gen_options o = opt_gen_options_default(dep->name, 0);
+    o.cost = sc->gpus[dep->gpu].price_per_hour;
+    o.slos = sc->optimizer.slos;
+    ok = opt_profile_generate(&bench, &o, out, &e);
+    opt_bench_free(&bench);
+  }
+  if (!ok) return ps_fail(err, "%s: optimizer: %s", sc->path, e.msg);
+  return true;
+}
+
+/* Every deployment's profile, read or generated; all on one grid. */
+static bool optimizer_profiles(scenario *sc, ps_err *err) {
+  sc_optimizer *o = &sc->optimizer;
+  o->profiles = xcalloc(sc->ndeployments, sizeof *o->profiles);
+  for (uint32_t d = 0; d < sc->ndeployments; d++) {
+    const sc_deployment *dep = &sc->deployments[d];
+    opt_err e;
+    if (o->profile_files[d]) {
+      if (!opt_profile_read(o->profile_files[d], &o->profiles[d], &e))
+        return ps_fail(err, "%s: optimizer.profiles.%s: %s", sc->path, dep->name, e.msg);
+    } else if (dep->model != SC_MODEL_LLM) {
+      return ps_fail(err,
+                     "%s: optimizer.profiles: deployment %s has a slots model, which has no "
+                     "benchmark: give it a profile file",
+                     sc->path, dep->name);
+    } else if (!generate_profile(sc, d, &o->profiles[d], err)) {
+      return false;
+    }
+    if (d > 0 && !opt_profile_same_grid(&o->profiles[0], &o->profiles[d], &e))
+      return ps_fail(err, "%s: optimizer: the profiles of one model must share one grid: %s",
+                     sc->path, e.msg);
+  }
+  return true;
+}
+
 static void digest(const char *text, char out[17]) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (const unsigned char *p = (const unsigned char *)text; *p; p++)
@@ -977,7 +1095,7 @@ static char *default_name(const char *path) {
 static bool load_top(jv *v, scenario *sc, const cJSON *root) {
   static const char *const keys[] = {"name",     "description", "seed",   "duration_s",  "drain_s",
                                      "workload", "gpus",        "llms",   "deployments", "router",
-                                     "client",   "policies",    "output", NULL};
+                                     "client",   "policies",    "output", "optimizer",   NULL};
   const char *name = NULL, *desc = NULL;
   int64_t seed = 1;
   sc->drain_us = 600 * INT64_C(1000000);
@@ -997,7 +1115,8 @@ static bool load_top(jv *v, scenario *sc, const cJSON *root) {
       !section(v, sc, root, "router", false, false, load_router) ||
       !section(v, sc, root, "client", false, false, load_client) ||
       !section(v, sc, root, "policies", true, true, load_policies) ||
-      !section(v, sc, root, "output", false, false, load_output))
+      !section(v, sc, root, "output", false, false, load_output) ||
+      !section(v, sc, root, "optimizer", false, false, load_optimizer))
     return false;
   if (name && strpbrk(name, "/\\"))
     return jv_fail_at(
@@ -1028,6 +1147,13 @@ bool scenario_load(const char *path, scenario *sc, ps_err *err) {
   catalog_llms(sc);
   bool ok = load_top(&v, sc, root);
   cJSON_Delete(root);
+  for (uint32_t i = 0; ok && i < sc->npolicies; i++)
+    if (sc->policies[i].cfg.metric == METRIC_OPTIMIZER && !sc->optimizer.enabled)
+      ok = ps_fail(err,
+                   "%s: policies[%u] reads the GPU optimizer (vllm:deployment_replicas): add an "
+                   "\"optimizer\" section (its SLOs, or profile files)",
+                   path, i);
+  if (ok && sc->optimizer.enabled) ok = optimizer_profiles(sc, err);
   if (!ok) scenario_free(sc);
   return ok;
 }
@@ -1053,6 +1179,12 @@ void scenario_free(scenario *sc) {
   }
   free(sc->policies);
   free(sc->output.dir);
+  for (uint32_t d = 0; sc->optimizer.profile_files && d < sc->ndeployments; d++)
+    free(sc->optimizer.profile_files[d]);
+  free(sc->optimizer.profile_files);
+  for (uint32_t d = 0; sc->optimizer.profiles && d < sc->ndeployments; d++)
+    opt_profile_free(&sc->optimizer.profiles[d]);
+  free(sc->optimizer.profiles);
   *sc = (scenario){0};
 }
 

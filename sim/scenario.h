@@ -23,6 +23,7 @@
 #include "models/llmpod.h"
 #include "models/slotpod.h"
 #include "models/workload.h"
+#include "optimizer/profile.h"
 
 typedef struct sc_gpu {
   char *name;
@@ -64,6 +65,17 @@ typedef struct sc_output {
   double slo_ttft_s;   /* SLO on time to first token, 0 for none */
 } sc_output;
 
+/* The simulated GPU optimizer: one profile per deployment (from a file, or made at load from the
+ * simulated benchmark of the deployment's GPU and model with the SLOs given). */
+typedef struct sc_optimizer {
+  bool enabled;          /* the scenario has an "optimizer" section */
+  opt_slos slos;         /* for generated profiles (gen_profile's --e2e, --percentile, ...) */
+  char **profile_files;  /* per deployment: a profile file, or NULL to generate one */
+  opt_profile *profiles; /* per deployment, ready once the scenario is loaded */
+  int64_t interval_us;   /* how often the optimizer solves: 10 s */
+  bool gpu_limits;       /* the ILP may not use more GPUs of a type than gpus[].count */
+} sc_optimizer;
+
 typedef struct scenario {
   char *path; /* the file it was loaded from */
   char *name;
@@ -86,6 +98,7 @@ typedef struct scenario {
   sc_policy *policies;
   uint32_t npolicies;
   sc_output output;
+  sc_optimizer optimizer;
 } scenario;
 
 bool scenario_load(const char *path, scenario *out, ps_err *err);
