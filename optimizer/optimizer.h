@@ -7,6 +7,7 @@
  *   store.h    profiles in Redis (aibrix:profile_<model>_<deployment>)
  *   monitor.h  gateway trace records, the 240 s window, DBSCAN, clusters to profile buckets
  *   ilp.h      the ILP (GLPK) that sizes each deployment in 1/100 GPU
+ *   decision.h decisions as JSON lines, and their replay
  *
  * The library knows nothing of the simulator: `podscale serve` and the simulated
  * optimizer-based KPA call the same functions with the same inputs.
@@ -15,6 +16,7 @@
 #define PODSCALE_OPTIMIZER_H
 
 #include "optimizer/opt_err.h"
+#include "optimizer/decision.h"
 #include "optimizer/ilp.h"
 #include "optimizer/monitor.h"
 #include "optimizer/profile.h"

@@ -40,6 +40,10 @@ static const char usage_text[] =
     "  catalog        list the built-in GPUs and LLMs and what vLLM fits on each pair\n"
     "  profile gen DEPLOYMENT --benchmark FILE [SLOS] [-o FILE|redis://...]\n"
     "                 a GPU profile from a benchmark file, as aibrix_gen_profile makes it\n"
+    "  solve --profile FILE... (--rates CSV | --trace FILE...) [--log FILE]\n"
+    "                 one GPU-optimizer decision, printed as a decision-log line\n"
+    "  regress DECISIONS.jsonl --profiles DIR\n"
+    "                 solve a decision log again; exit 1 if any decision changed\n"
     "  version        print the version and the libraries linked\n"
     "  help           print this help (also -h, --help)\n"
     "\n"
@@ -58,7 +62,8 @@ int cli_usage_error(const char *fmt, ...) {
   fprintf(stderr, "podscale: ");
   vfprintf(stderr, fmt, ap);
   /* Point at the subcommand's own help when the message names one that has it. */
-  static const char *const with_help[] = {"benchmark", "calibrate", "profile gen", NULL};
+  static const char *const with_help[] = {"benchmark", "calibrate", "profile gen",
+                                          "solve",     "regress",   NULL};
   const char *sub = NULL;
   for (const char *const *c = with_help; *c && !sub; c++)
     if (!strncmp(fmt, *c, strlen(*c)) && fmt[strlen(*c)] == ':') sub = *c;
@@ -235,5 +240,7 @@ int podscale_main(int argc, char **argv) {
   if (!strcmp(cmd, "calibrate")) return cmd_calibrate(argc - 1, argv + 1);
   if (!strcmp(cmd, "catalog")) return cmd_catalog(argc - 1, argv + 1);
   if (!strcmp(cmd, "profile")) return cmd_profile(argc - 1, argv + 1);
+  if (!strcmp(cmd, "solve")) return cmd_solve(argc - 1, argv + 1);
+  if (!strcmp(cmd, "regress")) return cmd_regress(argc - 1, argv + 1);
   return usage_error("unknown command '%s'", cmd);
 }

@@ -25,5 +25,7 @@ int cmd_benchmark(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_solve(int argc, char **argv);
+int cmd_regress(int argc, char **argv);
 
 #endif

@@ -482,6 +482,68 @@ static void profile_gen_bad_input_exits_2_naming_the_line(void **state) {
   assert_exit(f, 2, "profile", "frobnicate");
 }
 
+#define PROFILES_DIR PODSCALE_SOURCE_DIR "/tests/data/aibrix-profiles/"
+
+/* A decision solved from a rate distribution, logged, and solved again by regress: unchanged;
+ * then a log whose units were edited: regress names the change and exits 1. */
+static void solve_logs_a_decision_that_regress_solves_again(void **state) {
+  fx *f = *state;
+  char rates[256], log[256], profiles[256], cmd[1024];
+  snprintf(rates, sizeof rates, "%s/rates.csv", f->dir);
+  snprintf(log, sizeof log, "%s/decisions.jsonl", f->dir);
+  snprintf(profiles, sizeof profiles, "%s/profiles", f->dir);
+  write_text(rates, "output_tokens,input_tokens,rate\n128,512,3.5\n256,1024,1.25\n8,128,10\n");
+  assert_exit(f, 0, "solve", "--profile", PROFILES_DIR "simulator-llama2-7b-a100.json", "--profile",
+              PROFILES_DIR "simulator-llama2-7b-a40.json", "--rates", rates, "--model", "llama2-7b",
+              "--log", log);
+  assert_contains(f->stdout_text, "\"total_rate\":14.75");
+  assert_contains(f->stdout_text, "llama2-7b optimization took ");
+  assert_contains(f->stdout_text, "simulator-llama2-7b-a40: 160($0.48)]");
+  snprintf(cmd, sizeof cmd, "mkdir -p %s && cp %s*.json %s/", profiles, PROFILES_DIR, profiles);
+  assert_int_equal(system(cmd), 0);
+  assert_exit(f, 0, "regress", log, "--profiles", profiles);
+  assert_contains(f->stdout_text, "1 decisions solved again, 0 changed");
+  snprintf(cmd, sizeof cmd, "sed -i 's/\"units\":160/\"units\":150/' %s", log);
+  assert_int_equal(system(cmd), 0);
+  assert_exit(f, 1, "regress", log, "--profiles", profiles);
+  assert_contains(f->stdout_text, "simulator-llama2-7b-a40: 160 units, was 150");
+  /* A profile directory without the decision's profiles. */
+  assert_exit(f, 2, "regress", log, "--profiles", f->dir);
+  assert_contains(f->stderr_text, "no profile in");
+}
+
+/* Three gateway records of 30 requests (prompt about 512, output about 128 tokens): the monitor
+ * finds one cluster and the ILP sizes for it. */
+static void solve_from_gateway_traces_clusters_them(void **state) {
+  fx *f = *state;
+  char t[3][256];
+  for (int i = 0; i < 3; i++) {
+    snprintf(t[i], sizeof t[i], "%s/trace%d.json", f->dir, i);
+    write_text(t[i], "{\"90:70\":30,\"meta_interval_sec\":10,\"meta_pending_reqs\":0,"
+                     "\"meta_precision\":10,\"meta_queueing_reqs\":0,\"meta_total_reqs\":30,"
+                     "\"meta_v\":4}");
+  }
+  assert_exit(f, 0, "solve", "--profile", PROFILES_DIR "simulator-llama2-7b-a100.json", "--trace",
+              t[0], "--trace", t[1], "--trace", t[2]);
+  assert_contains(f->stdout_text, "\"clusters\":[{\"out_log2\":7,\"in_log2\":9,");
+  assert_contains(f->stdout_text, "coverage: 100.0%");
+}
+
+static void solve_bad_input_exits_2_with_the_place(void **state) {
+  fx *f = *state;
+  char rates[256];
+  snprintf(rates, sizeof rates, "%s/rates.csv", f->dir);
+  write_text(rates, "128,512,3.5\n100,512,1\n");
+  assert_exit(f, 2, "solve", "--profile", PROFILES_DIR "simulator-llama2-7b-a100.json", "--rates",
+              rates);
+  assert_contains(f->stderr_text, "rates.csv:2:");
+  assert_exit(f, 2, "solve", "--rates", rates);
+  assert_contains(f->stderr_text, "--profile");
+  assert_exit(f, 2, "solve", "--profile", PROFILES_DIR "simulator-llama2-7b-a100.json", "--profile",
+              PODSCALE_SOURCE_DIR "/tests/data/profiles/other-grid.json", "--rates", rates);
+  assert_contains(f->stderr_text, "other-grid");
+}
+
 int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -503,6 +565,9 @@ int main(void) {
       T(calibrate_refuses_an_engine_vllm_could_not_start),
       T(profile_gen_reproduces_the_shipped_a100_profile),
       T(profile_gen_bad_input_exits_2_naming_the_line),
+      T(solve_logs_a_decision_that_regress_solves_again),
+      T(solve_from_gateway_traces_clusters_them),
+      T(solve_bad_input_exits_2_with_the_place),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);
