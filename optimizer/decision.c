@@ -59,7 +59,9 @@ void opt_decision_make(opt_decision *d, double time_s, const char *model,
   d->uncovered_rate = r->uncovered_rate;
   d->solve_ms = with_solve_time ? r->solve_ms : NAN;
   char line[4096];
-  opt_ilp_log_line(p, r, model, coverage_pct, line, sizeof line);
+  opt_ilp_result timed = *r; /* without the solve time, the line says "took 0.0 ms" */
+  if (!with_solve_time) timed.solve_ms = 0;
+  opt_ilp_log_line(p, &timed, model, coverage_pct, line, sizeof line);
   d->log = dup_str(line);
 }
 

@@ -68,7 +68,9 @@ void opt_profile_digest(const opt_profile *p, char out[OPT_DIGEST_LEN]);
 
 /* Fill a decision from a solved problem: the deployments' profiles (in problem order, for
  * their digests and grid), the monitor's figures and clusters (may be 0 / NULL), and the
- * result. Copies everything; free with opt_decision_free. */
+ * result. Without with_solve_time the wall-clock solve time is left out (solve_ms NaN, and
+ * the log line says 0.0 ms), so that a simulation's log is the same on every run. Copies
+ * everything; free with opt_decision_free. */
 void opt_decision_make(opt_decision *d, double time_s, const char *model,
                        const opt_profile *const *profiles, const opt_ilp_problem *p,
                        double total_rate, double coverage_pct, const opt_decision_cluster *clusters,

@@ -529,6 +529,7 @@ static void end_run(cl *c) {
 static void run_optimizer(cl *c) {
   optsim_round r;
   optsim_tick(c->opt, now(c), (int64_t)c->inflight, &r);
+  if (r.decision && c->h->optimizer) c->h->optimizer(c->h->ctx, r.decision);
   for (uint32_t d = 0; d < c->sc->ndeployments && c->h->decision; d++) {
     char reason[160];
     snprintf(reason, sizeof reason,

@@ -59,6 +59,8 @@ typedef struct cluster_hooks {
   void (*decision)(void *ctx, const cluster_decision *d);
   /* Called every few thousand events with the clock and the expected end. */
   void (*progress)(void *ctx, int64_t now_us, int64_t end_us);
+  /* A GPU-optimizer decision, as a decision-log line (optimizer/decision.h). */
+  void (*optimizer)(void *ctx, const char *line);
 } cluster_hooks;
 
 typedef struct cluster_result {

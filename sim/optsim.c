@@ -28,9 +28,11 @@ struct optsim {
   opt_ilp_deployment *deps;
   opt_ilp_limit *limits; /* per GPU type, when the scenario asks for them */
   int nlimits;
-  double *values;    /* per deployment: vllm:deployment_replicas */
-  int64_t next_us;   /* the next monitor loop */
-  int64_t in_flight; /* for the record being closed */
+  double *values;               /* per deployment: vllm:deployment_replicas */
+  const opt_profile **profiles; /* per deployment */
+  char *line;                   /* the last decision-log line */
+  int64_t next_us;              /* the next monitor loop */
+  int64_t in_flight;            /* for the record being closed */
 };
 
 static void start_record(optsim *o, int64_t end_s) {
@@ -68,8 +70,9 @@ optsim *optsim_new(const scenario *sc, const int32_t *initial) {
   o->grid = (opt_grid){p0->out_tokens, (size_t)p0->n_out, p0->in_tokens, (size_t)p0->n_in};
   o->deps = xcalloc(sc->ndeployments, sizeof *o->deps);
   o->values = xcalloc(sc->ndeployments, sizeof *o->values);
+  o->profiles = xcalloc(sc->ndeployments, sizeof *o->profiles);
   for (uint32_t d = 0; d < sc->ndeployments; d++) {
-    const opt_profile *p = &sc->optimizer.profiles[d];
+    const opt_profile *p = o->profiles[d] = &sc->optimizer.profiles[d];
     o->deps[d] = (opt_ilp_deployment){.name = sc->deployments[d].name,
                                       .gpu_type = sc->gpus[sc->deployments[d].gpu].name,
                                       .cost = p->cost,
@@ -96,6 +99,8 @@ void optsim_free(optsim *o) {
   free(o->deps);
   free(o->limits);
   free(o->values);
+  free(o->profiles);
+  free(o->line);
   free(o);
 }
 
@@ -174,6 +179,18 @@ void optsim_tick(optsim *o, int64_t now_us, int64_t in_flight, optsim_round *out
     return;
   }
   out->action = "optimize";
+  opt_decision_cluster cl[64];
+  int ncl = 0;
+  for (size_t k = 0; k < mo.n_clusters && ncl < 64; k++)
+    cl[ncl++] = (opt_decision_cluster){mo.clusters[k].out_log2, mo.clusters[k].in_log2,
+                                       mo.clusters[k].rate};
+  opt_decision dec;
+  opt_decision_make(&dec, (double)now_us * 1e-6, sc->llms[sc->deployments[0].llm_index].name,
+                    o->profiles, &p, mo.total_rate, mo.coverage_pct, cl, ncl, &r, false);
+  free(o->line);
+  o->line = opt_decision_to_json(&dec);
+  opt_decision_free(&dec);
+  out->decision = o->line;
   out->cost = r.cost;
   out->uncovered = r.uncovered_rate;
   for (uint32_t d = 0; d < sc->ndeployments; d++)

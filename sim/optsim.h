@@ -31,6 +31,8 @@ typedef struct optsim_round {
   double coverage_pct;
   double cost;         /* ILP cost, per hour, of the fractional allocation */
   double uncovered;    /* req/s no deployment can serve */
+  char *decision;      /* an "optimize" round as a decision-log line (no solve time, which is
+                          wall time), or NULL; owned by the optimizer until its next round */
 } optsim_round;
 
 /* The optimizer of one run of `sc` (which must have an optimizer section); initial[d] is the

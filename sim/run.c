@@ -12,6 +12,7 @@
 #include "analysis/outfile.h"
 #include "analysis/stats.h"
 #include "models/xalloc.h"
+#include "optimizer/profile.h"
 #include "sim/cluster.h"
 
 #ifndef PODSCALE_VERSION
@@ -36,15 +37,16 @@ const char *const run_summary_columns[] = {
     "e2e_p99_s", "ttft_mean_s", "ttft_p99_s", "tpot_mean_s", "slo_attainment",
     "scale_ups", "scale_downs", "peak_pods",  NULL};
 
-enum { F_REQUESTS, F_TIMESERIES, F_DECISIONS, F_SUMMARY, F_RUN, NFILES };
+enum { F_REQUESTS, F_TIMESERIES, F_DECISIONS, F_SUMMARY, F_RUN, F_OPTIMIZER, NFILES };
 static const char *const file_names[NFILES] = {"requests.csv", "timeseries.csv", "decisions.csv",
-                                               "summary.csv", "run.json"};
+                                               "summary.csv",  "run.json",       "optimizer.jsonl"};
 
 /* Everything one policy's run accumulates. */
 typedef struct acc {
   const scenario *sc;
   const sc_policy *pol;
   csvw req, ts, dec;
+  FILE *opt_log; /* optimizer.jsonl, when the scenario has an optimizer */
   bool write_requests;
   sample e2e, ttft, tpot;
   uint64_t ok, timeout, failed, slo_met;
@@ -131,6 +133,11 @@ static void on_sample(void *ctx, const cluster_sample *s) {
   csvw_end(w);
 }
 
+static void on_optimizer(void *ctx, const char *line) {
+  acc *a = ctx;
+  if (a->opt_log) fprintf(a->opt_log, "%s\n", line);
+}
+
 static void on_decision(void *ctx, const cluster_decision *d) {
   acc *a = ctx;
   csvw *w = &a->dec;
@@ -214,6 +221,21 @@ static cJSON *policy_json(const sc_policy *p, const cluster_result *res, double 
   return o;
 }
 
+/* The profiles the optimizer used, beside its decision log, named by deployment: what
+ * `podscale regress optimizer.jsonl --profiles DIR/profiles` needs. */
+static bool write_profiles(const scenario *sc, const char *dir, ps_err *err) {
+  char sub[4096];
+  snprintf(sub, sizeof sub, "%s/profiles", dir);
+  if (!outfile_mkdirs(sub, err)) return false;
+  for (uint32_t d = 0; d < sc->ndeployments; d++) {
+    char path[4352];
+    snprintf(path, sizeof path, "%s/%s.json", sub, sc->deployments[d].name);
+    opt_err e;
+    if (!opt_profile_write(path, &sc->optimizer.profiles[d], &e)) return ps_fail(err, "%s", e.msg);
+  }
+  return true;
+}
+
 static bool selected(const scenario *sc, uint32_t i, const char *const *names) {
   if (!names) return true;
   for (; *names; names++)
@@ -226,7 +248,8 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
   if (!outfile_mkdirs(opt->out_dir, err)) return false;
   bool write_requests = sc->output.requests;
   for (int k = 0; k < NFILES; k++) {
-    if (k == F_REQUESTS && !write_requests) continue;
+    if ((k == F_REQUESTS && !write_requests) || (k == F_OPTIMIZER && !sc->optimizer.enabled))
+      continue;
     if (!outfile_open(&f[k], opt->out_dir, file_names[k], err)) {
       for (int j = 0; j < k; j++)
         outfile_abort(&f[j]);
@@ -263,11 +286,17 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
              .req = req,
              .ts = ts,
              .dec = dec,
+             .opt_log = f[F_OPTIMIZER].fp,
              .write_requests = write_requests,
              .progress = opt->progress,
              .index = index++,
              .count = count};
-    cluster_hooks h = {&a, on_request, on_sample, on_decision, on_progress};
+    cluster_hooks h = {.ctx = &a,
+                       .request = on_request,
+                       .sample = on_sample,
+                       .decision = on_decision,
+                       .progress = on_progress,
+                       .optimizer = on_optimizer};
     cluster_result res;
     double tp = wall_now();
     cluster_run(sc, i, opt->seed, &h, &res);
@@ -296,10 +325,15 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
     else
       outfile_abort(&f[k]);
   }
-  if (ok && !write_requests) { /* a requests.csv of an earlier run would not belong to this one */
+  /* Files of an earlier run that this one does not write would not belong to it. */
+  for (int k = 0; ok && k < NFILES; k++) {
+    bool unwritten =
+        (k == F_REQUESTS && !write_requests) || (k == F_OPTIMIZER && !sc->optimizer.enabled);
+    if (!unwritten) continue;
     char stale[4096];
-    snprintf(stale, sizeof stale, "%s/%s", opt->out_dir, file_names[F_REQUESTS]);
+    snprintf(stale, sizeof stale, "%s/%s", opt->out_dir, file_names[k]);
     unlink(stale);
   }
+  if (ok && sc->optimizer.enabled) ok = write_profiles(sc, opt->out_dir, err);
   return ok;
 }

@@ -544,6 +544,19 @@ static void solve_bad_input_exits_2_with_the_place(void **state) {
   assert_contains(f->stderr_text, "other-grid");
 }
 
+/* A simulated run with the optimizer logs its decisions and profiles; regress agrees. */
+static void a_simulated_optimizer_log_regresses_clean(void **state) {
+  fx *f = *state;
+  assert_exit(f, 0, "run", PODSCALE_SOURCE_DIR "/scenarios/aibrix-v100.json", "--policy",
+              "optimizer-kpa", "-o", f->out, "--quiet");
+  char log[300], profiles[300];
+  snprintf(log, sizeof log, "%s/optimizer.jsonl", f->out);
+  snprintf(profiles, sizeof profiles, "%s/profiles", f->out);
+  assert_exit(f, 0, "regress", log, "--profiles", profiles);
+  assert_contains(f->stdout_text, " decisions solved again, 0 changed");
+  assert_false(strstr(f->stdout_text, "\n0 decisions"));
+}
+
 int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -568,6 +581,7 @@ int main(void) {
       T(solve_logs_a_decision_that_regress_solves_again),
       T(solve_from_gateway_traces_clusters_them),
       T(solve_bad_input_exits_2_with_the_place),
+      T(a_simulated_optimizer_log_regresses_clean),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

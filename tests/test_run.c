@@ -320,6 +320,14 @@ static void autoscaler_runs_are_byte_identical_too(void **state) {
   run_into(path, b, 0);
   for (int i = 0; i < 4; i++)
     assert_same_file(a, b, csv_files[i]);
+  /* With the GPU optimizer: its decision log and profiles too. */
+  path = PODSCALE_SOURCE_DIR "/scenarios/aibrix-v100.json";
+  run_into(path, a, 0);
+  run_into(path, b, 0);
+  for (int i = 0; i < 4; i++)
+    assert_same_file(a, b, csv_files[i]);
+  assert_same_file(a, b, "optimizer.jsonl");
+  assert_same_file(a, b, "profiles/deepseek-llm-7b-chat.json");
   tu_rmrf(a);
   tu_rmrf(b);
 }
