@@ -3,31 +3,18 @@
  * `ps_err *` and returns false with a complete message in it: the file, the place (JSON path,
  * or CSV line), what was expected and what was found. The caller prints it once and exits
  * with status 2. Internal invariants are assertions instead, never ps_err.
+ *
+ * It is the optimizer library's error type (optimizer/opt_err.h) under the simulator's name:
+ * one type, so a message from the library passes through unchanged.
  */
 #ifndef PODSCALE_ERR_H
 #define PODSCALE_ERR_H
 
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdio.h>
+#include "optimizer/opt_err.h"
 
-typedef struct ps_err {
-  char msg[1024]; /* the whole message, without a trailing newline */
-} ps_err;
+typedef opt_err ps_err;
 
 /* Format a message into *e (if e is not NULL) and return false, for `return ps_fail(...)`. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static inline bool
-ps_fail(ps_err *e, const char *fmt, ...) {
-  if (e) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-    va_end(ap);
-  }
-  return false;
-}
+#define ps_fail opt_fail
 
 #endif

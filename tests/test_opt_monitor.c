@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "aibrix_vectors.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -22,14 +24,6 @@
 #define S 1000000LL /* one second in microseconds */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-#define assert_double_exact(got, want)                                                             \
-  do {                                                                                             \
-    double g_ = (got), w_ = (want);                                                                \
-    if (!(g_ == w_)) {                                                                             \
-      print_error("%s = %.17g, expected %.17g\n", #got, g_, w_);                                   \
-      fail();                                                                                      \
-    }                                                                                              \
-  } while (0)
 #define assert_near(got, want, tol)                                                                \
   do {                                                                                             \
     double g_ = (got), w_ = (want);                                                                \
