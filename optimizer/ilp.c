@@ -12,11 +12,13 @@
 #define MAX_BUCKETS (1 << 20)
 #define MAX_SLICE_FACTOR 1024
 #define MAX_GPU_FRACTION 1e6
-#define MAX_UNITS 1e15 /* units and loads stay exact integers in a double */
-/* Relative slack of the rows that carry one stage's optimum into the next. GLPK accepts a
- * unit count up to its feasibility tolerance (about 1e-8 relative) below the load, so a stage's
- * optimum sits that close to the row, and the next stage's LP must still find it feasible. */
-#define TIE_TOL 5e-7
+#define MAX_UNITS 1e9 /* bounds and loads: GLPK's 1e-7 tolerance stays meaningful on them */
+/* Slack of the rows that carry one stage's optimum into the next. GLPK leaves a load up to its
+ * feasibility tolerance (1e-7 units; the rows are not scaled) above the unit count, so the next
+ * stage's LP must be allowed to raise each count by that much: TIE_TOL relative, plus
+ * TIE_UNITS units' worth of every deployment's cost in the cost row. */
+#define TIE_TOL 1e-9
+#define TIE_UNITS 1e-6
 
 /* --- Validation --- */
 
@@ -52,7 +54,7 @@ static bool check_deployment(const opt_ilp_problem *p, int j, opt_err *e) {
                       d->name, b, d->tputs[b]);
   if (d->min_units < 0 || d->min_units > MAX_UNITS || d->max_units < 0 || d->max_units > MAX_UNITS)
     return opt_fail(e,
-                    "ilp: deployment %s: min_units and max_units must be in 0..1e15, found %lld "
+                    "ilp: deployment %s: min_units and max_units must be in 0..1e9, found %lld "
                     "and %lld",
                     d->name, (long long)d->min_units, (long long)d->max_units);
   if (d->max_units > 0 && d->min_units > d->max_units)
@@ -74,7 +76,7 @@ static bool check_limit(const opt_ilp_problem *p, int l, opt_err *e) {
       return opt_fail(e, "ilp: limits[%d]: GPU type \"%s\" is also limits[%d]'s", l, lim->gpu_type,
                       k);
   if (lim->max_units < 0 || lim->max_units > MAX_UNITS)
-    return opt_fail(e, "ilp: GPU type %s: max_units must be in 0..1e15, found %lld", lim->gpu_type,
+    return opt_fail(e, "ilp: GPU type %s: max_units must be in 0..1e9, found %lld", lim->gpu_type,
                     (long long)lim->max_units);
   int64_t per_pod = (int64_t)p->options.gpu_fraction, need = 0;
   for (int j = 0; j < p->n_deployments; j++)
@@ -294,7 +296,6 @@ static void build(ilp_model *m, bool coverage) {
   m->ind = xcalloc(nc, sizeof *m->ind);
   m->val = xcalloc(nc, sizeof *m->val);
   m->ds = xcalloc((size_t)n, sizeof *m->ds);
-  glp_scale_prob(m->lp, GLP_SF_AUTO);
 }
 
 /* --- Stages --- */
@@ -498,7 +499,9 @@ static stage_status solve_stage(ilp_model *m, opt_err *e) {
   glp_init_iocp(&ip);
   ip.msg_lev = GLP_MSG_OFF;
   ip.presolve = GLP_OFF;
-  ip.gmi_cuts = GLP_ON; /* Gomory cuts: fewer nodes on dense grids (bench_solve) */
+  ip.tol_int = 1e-9;       /* a unit count is whole, not within 1e-5 of whole */
+  ip.br_tech = GLP_BR_FFV; /* the unit counts are the first columns */
+  ip.gmi_cuts = GLP_ON;    /* Gomory cuts: fewer nodes on dense grids (bench_solve) */
   ip.cb_func = heuristics;
   ip.cb_info = m;
   if (m->p->options.time_limit_ms) ip.tm_lim = m->p->options.time_limit_ms;
@@ -576,13 +579,14 @@ static stage_status stage_units(ilp_model *m, bool solve, opt_err *e) {
   int n = m->n_dep;
   int *ind = xcalloc((size_t)n + 1, sizeof *ind);
   double *val = xcalloc((size_t)n + 1, sizeof *val), *ones = xcalloc((size_t)n + 1, sizeof *ones);
-  double cost = cost_of(m);
+  double cost = cost_of(m), slack = TIE_TOL * (1 + cost);
   for (int j = 0; j < n; j++) {
     ind[j + 1] = m->y_col[j];
     val[j + 1] = m->p->deployments[j].cost / m->p->options.gpu_fraction;
     ones[j + 1] = 1;
+    slack += TIE_UNITS * val[j + 1];
   }
-  add_row(m->lp, n, ind, val, -HUGE_VAL, cost + TIE_TOL * (1 + cost));
+  add_row(m->lp, n, ind, val, -HUGE_VAL, cost + slack);
   stage_status st = STAGE_SOLVED;
   if (solve) {
     set_objective(m, GLP_MIN, ind + 1, ones + 1, n);
