@@ -45,9 +45,7 @@ static double *new_matrix(const opt_profile *p) {
   return xcheck(calloc(n, sizeof(double)), n * sizeof(double));
 }
 
-/* The whole file as a string. A NUL byte inside would silently cut the text short, so it is
- * an error. */
-static char *slurp(const char *path, opt_err *err) {
+char *opt_read_text(const char *path, opt_err *err) {
   FILE *fp = fopen(path, "rb");
   if (!fp) {
     opt_fail(err, "%s: cannot open: %s", path, strerror(errno));
@@ -474,7 +472,7 @@ bool opt_profile_parse(const char *json, const char *source, opt_profile *out, o
 
 bool opt_profile_read(const char *path, opt_profile *out, opt_err *err) {
   memset(out, 0, sizeof *out);
-  char *text = slurp(path, err);
+  char *text = opt_read_text(path, err);
   if (!text) return false;
   bool ok = opt_profile_parse(text, path, out, err);
   free(text);
@@ -596,7 +594,7 @@ bool opt_bench_parse(const char *text, const char *source, opt_bench *out, opt_e
 
 bool opt_bench_read(const char *path, opt_bench *out, opt_err *err) {
   *out = (opt_bench){0};
-  char *text = slurp(path, err);
+  char *text = opt_read_text(path, err);
   if (!text) return false;
   bool ok = opt_bench_parse(text, path, out, err);
   free(text);

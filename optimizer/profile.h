@@ -90,6 +90,10 @@ static inline int32_t opt_profile_at(const opt_profile *p, int32_t i, int32_t j)
 /* Percentile 0 and every SLO unset. */
 opt_slos opt_slos_default(void);
 
+/* A whole text file, NUL-terminated and malloc'd; NULL with a message naming the file when it
+ * cannot be read or holds a NUL byte (which would silently cut the text short). */
+char *opt_read_text(const char *path, opt_err *err);
+
 /* Parse a profile from JSON text; `source` (a file name, a Redis key) prefixes messages. */
 bool opt_profile_parse(const char *json, const char *source, opt_profile *out, opt_err *err);
 bool opt_profile_read(const char *path, opt_profile *out, opt_err *err);

@@ -38,20 +38,6 @@ static const char regress_help[] =
     "(found by digest), print every changed cost (relative 1e-9) or number of units, and exit 1\n"
     "if any changed.\n";
 
-static char *slurp(const char *path) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return NULL;
-  size_t cap = 8192, n = 0, got;
-  char *s = malloc(cap);
-  while (s && (got = fread(s + n, 1, cap - n - 1, fp)) > 0) {
-    n += got;
-    if (n + 1 == cap) s = realloc(s, cap *= 2);
-  }
-  fclose(fp);
-  if (s) s[n] = '\0';
-  return s;
-}
-
 /* The index of a tick, or -1. */
 static int tick_index(const int32_t *ticks, int n, long v) {
   for (int i = 0; i < n; i++)
@@ -98,8 +84,8 @@ static bool monitor_traces(char **files, int n, const opt_profile *g, opt_monito
                            opt_monitor_out *out, opt_err *e) {
   opt_grid grid = {g->out_tokens, (size_t)g->n_out, g->in_tokens, (size_t)g->n_in};
   for (int k = 0; k < n; k++) {
-    char *text = slurp(files[k]);
-    if (!text) return opt_fail(e, "%s: cannot read", files[k]);
+    char *text = opt_read_text(files[k], e);
+    if (!text) return false;
     opt_trace t;
     int64_t ts = 10 * (int64_t)(k + 1);
     bool ok = opt_trace_parse(text, files[k], ts, 10, &t, e);

@@ -6,38 +6,10 @@
 #include <string.h>
 
 #include "models/xalloc.h"
-
-static char *read_file(const char *path, ps_err *err) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    ps_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    return NULL;
-  }
-  size_t cap = 4096, n = 0;
-  char *buf = xmalloc(cap);
-  size_t got;
-  while ((got = fread(buf + n, 1, cap - n - 1, fp)) > 0) {
-    n += got;
-    if (cap - n - 1 == 0) buf = xrealloc(buf, cap *= 2);
-  }
-  bool bad = ferror(fp);
-  fclose(fp);
-  if (bad) {
-    free(buf);
-    ps_fail(err, "%s: read error", path);
-    return NULL;
-  }
-  buf[n] = '\0';
-  if (strlen(buf) != n) {
-    free(buf);
-    ps_fail(err, "%s: expected JSON text, found a NUL byte", path);
-    return NULL;
-  }
-  return buf;
-}
+#include "optimizer/profile.h"
 
 cJSON *jv_parse_file(const char *path, char **text_out, ps_err *err) {
-  char *text = read_file(path, err);
+  char *text = opt_read_text(path, err);
   if (!text) return NULL;
   const char *end = NULL;
   cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
