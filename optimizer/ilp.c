@@ -1,4 +1,4 @@
-/* ilp: the optimizer's ILP with GLPK (see ilp.h for the formulation and the stages). */
+/* ilp: the optimizer's ILP with GLPK (see ilp.h for the formulation, the stages and the search). */
 #include "optimizer/ilp.h"
 
 #include <assert.h>
@@ -32,8 +32,9 @@ static bool check_options(const opt_ilp_options *o, opt_err *e) {
   if (o->tie != OPT_ILP_TIE_ORDERED && o->tie != OPT_ILP_TIE_SOLVER)
     return opt_fail(e, "ilp: tie must be OPT_ILP_TIE_ORDERED or OPT_ILP_TIE_SOLVER, found %d",
                     (int)o->tie);
-  if (o->time_limit_ms < 0)
-    return opt_fail(e, "ilp: time_limit_ms must be >= 0, found %d", o->time_limit_ms);
+  if (o->time_limit_ms < 0 || o->node_limit < 0)
+    return opt_fail(e, "ilp: time_limit_ms and node_limit must be >= 0, found %d and %d",
+                    o->time_limit_ms, o->node_limit);
   return true;
 }
 
@@ -138,10 +139,16 @@ typedef struct ilp_model {
   assign *assigns; /* [n_assign] */
   double *x;       /* [1 + columns] the last stage's solution, integral */
   bool have_x;     /* x holds a solution feasible for the current stage */
-  bool fed;        /* x was handed to the current solve */
-  int solves;
-  int rows0;     /* rows when branch-and-bound starts (GLPK appends its cuts after them) */
-  double *hx;    /* [1 + columns] the rounding heuristic's solution */
+  bool fed;        /* best was handed to the current branch-and-bound */
+  int n_cols;      /* GLPK columns */
+  int solves;      /* glp_intopt calls */
+  bool optimal;    /* no stage stopped at the node limit */
+  int rows0;       /* rows when branch-and-bound starts (GLPK appends its cuts after them) */
+  double *best;    /* [1 + columns] the stage's best whole solution so far */
+  double best_obj; /* its objective */
+  bool have_best;
+  double *frac;  /* [1 + columns] a fractional solution to round */
+  double *hx;    /* [1 + columns] the rounding */
   int *ind;      /* [1 + columns] scratch for a row */
   double *val;   /* [1 + columns] */
   dep_state *ds; /* [n_dep] */
@@ -158,6 +165,8 @@ static void model_free(ilp_model *m) {
   free(m->bucket);
   free(m->first);
   free(m->hx);
+  free(m->best);
+  free(m->frac);
   free(m->ind);
   free(m->val);
   free(m->ds);
@@ -224,16 +233,16 @@ static int add_int_col(glp_prob *lp, double lb, double ub) {
   return c;
 }
 
-/* A row lo <= sum val[k] x[ind[k]] (k = 1..len) <= up, or only <= up when lo is -HUGE_VAL. */
+/* A row lo <= sum val[k] x[ind[k]] (k = 1..len) <= up; lo may be -HUGE_VAL, up HUGE_VAL. */
 static int add_row(glp_prob *lp, int len, const int *ind, const double *val, double lo, double up) {
   int r = glp_add_rows(lp, 1);
   glp_set_mat_row(lp, r, len, ind, val);
   if (lo == -HUGE_VAL)
     glp_set_row_bnds(lp, r, GLP_UP, 0, up);
-  else if (lo == up)
-    glp_set_row_bnds(lp, r, GLP_FX, lo, up);
+  else if (up == HUGE_VAL)
+    glp_set_row_bnds(lp, r, GLP_LO, lo, 0);
   else
-    glp_set_row_bnds(lp, r, GLP_DB, lo, up);
+    glp_set_row_bnds(lp, r, lo == up ? GLP_FX : GLP_DB, lo, up);
   return r;
 }
 
@@ -244,7 +253,6 @@ static void build(ilp_model *m, bool coverage) {
   int s = p->options.slice_factor, n = m->n_dep;
   double f = p->options.gpu_fraction;
   m->lp = glp_create_prob();
-  glp_set_obj_dir(m->lp, GLP_MIN);
   m->y_col = xcalloc((size_t)n, sizeof *m->y_col);
   m->pod_col = xcalloc((size_t)n, sizeof *m->pod_col);
   m->u_col = xcalloc((size_t)m->n_active, sizeof *m->u_col);
@@ -290,8 +298,11 @@ static void build(ilp_model *m, bool coverage) {
   }
   free(ind);
   free(val);
-  size_t nc = (size_t)glp_get_num_cols(m->lp) + 1;
+  m->n_cols = glp_get_num_cols(m->lp);
+  size_t nc = (size_t)m->n_cols + 1;
   m->x = xcalloc(nc, sizeof *m->x);
+  m->best = xcalloc(nc, sizeof *m->best);
+  m->frac = xcalloc(nc, sizeof *m->frac);
   m->hx = xcalloc(nc, sizeof *m->hx);
   m->ind = xcalloc(nc, sizeof *m->ind);
   m->val = xcalloc(nc, sizeof *m->val);
@@ -300,9 +311,14 @@ static void build(ilp_model *m, bool coverage) {
 
 /* --- Stages --- */
 
-typedef enum stage_status { STAGE_SOLVED, STAGE_INFEASIBLE, STAGE_FAILED } stage_status;
+typedef enum stage_status {
+  STAGE_SOLVED,     /* optimum (or the best found when stopped at the node limit) in m->x */
+  STAGE_INFEASIBLE, /* no solution exists */
+  STAGE_STOPPED,    /* run_mip only: the node limit ended branch-and-bound */
+  STAGE_FAILED,     /* GLPK failed; message in the opt_err */
+} stage_status;
 
-/* Whether x (integral, within the columns' bounds) satisfies the rows the model had when the
+/* Whether x (whole, within the columns' bounds) satisfies the rows the model had when the
  * solve began; glp_ios_heur_sol takes a solution on trust. */
 static bool rows_hold(ilp_model *m, const double *x) {
   for (int i = 1; i <= m->rows0; i++) {
@@ -318,33 +334,47 @@ static bool rows_hold(ilp_model *m, const double *x) {
   return true;
 }
 
-/* Round one bucket's slice counts of the node's LP solution: floors, then the remaining
- * slices one by one to the largest fractional part (earliest on ties). False if the node's
- * bounds leave no way. */
-static bool round_bucket(ilp_model *m, int i, double *x) {
+static double objective_of(const ilp_model *m, const double *x) {
+  double v = 0;
+  for (int c = 1; c <= m->n_cols; c++)
+    v += glp_get_obj_coef(m->lp, c) * x[c];
+  return v;
+}
+
+/* Keep x if it is the stage's best whole solution so far. */
+static void keep_best(ilp_model *m, const double *x) {
+  double v = objective_of(m, x);
+  if (m->have_best && !(v < m->best_obj)) return;
+  memcpy(m->best, x, sizeof *x * (size_t)(m->n_cols + 1));
+  m->best_obj = v;
+  m->have_best = true;
+}
+
+/* --- Heuristics: whole solutions from a fractional one --- */
+
+/* Round one bucket's slice counts: floors, then the remaining slices one by one to the largest
+ * fractional part (earliest on ties). False if the columns' bounds leave no way. */
+static bool round_bucket(ilp_model *m, int i, const double *frac, double *x) {
   glp_prob *lp = m->lp;
-  int left = m->p->options.slice_factor, nopt = 0, k0 = m->first[i], k1 = m->first[i + 1];
+  int left = m->p->options.slice_factor, k0 = m->first[i], k1 = m->first[i + 1];
   for (int o = 0; o <= k1 - k0; o++) {
     int c = o < k1 - k0 ? m->assigns[k0 + o].col : m->u_col[i];
     if (!c) continue;
-    x[c] = fmin(fmax(floor(glp_get_col_prim(lp, c) + 1e-9), glp_get_col_lb(lp, c)),
-                glp_get_col_ub(lp, c));
+    x[c] = fmin(fmax(floor(frac[c] + 1e-9), glp_get_col_lb(lp, c)), glp_get_col_ub(lp, c));
     left -= (int)x[c];
-    nopt++;
   }
   for (; left > 0; left--) {
     int best = 0;
-    double frac = -1;
+    double most = -1;
     for (int o = 0; o <= k1 - k0; o++) {
       int c = o < k1 - k0 ? m->assigns[k0 + o].col : m->u_col[i];
-      if (!c || x[c] + 1 > glp_get_col_ub(lp, c)) continue;
-      double f = glp_get_col_prim(lp, c) - x[c];
-      if (f > frac) frac = f, best = c;
+      if (c && x[c] + 1 <= glp_get_col_ub(lp, c) && frac[c] - x[c] > most)
+        most = frac[c] - x[c], best = c;
     }
     if (!best) return false;
     x[best]++;
   }
-  return left == 0 && nopt > 0;
+  return left == 0;
 }
 
 static double units_for(const dep_state *d, double load) { return fmax(ceil(load - 1e-9), d->lb); }
@@ -415,30 +445,28 @@ static void improve(ilp_model *m, double *x, dep_state *ds) {
   }
 }
 
-/* The primal heuristic, at every node: round the slices of the node's LP solution, buy the
- * units that load needs, improve by local search (at the root, or with `search`), and offer
- * the result if it satisfies every row. An early good incumbent is what keeps branch-and-bound
- * short: on a dense grid GLPK alone can take seconds to find one. */
-static void offer_rounding(ilp_model *m, glp_tree *tree, bool search) {
+/* A whole solution near `frac` within the columns' current bounds, into x: round the slices,
+ * buy the units their load needs, improve by local search when `search`. False when that
+ * breaks a bound or a row. */
+static bool round_solution(ilp_model *m, const double *frac, bool search, double *x) {
   glp_prob *lp = m->lp;
-  double *x = m->hx, f = m->p->options.gpu_fraction;
+  double f = m->p->options.gpu_fraction;
   dep_state *ds = m->ds;
-  int nc = glp_get_num_cols(lp);
-  for (int c = 1; c <= nc; c++)
+  for (int c = 1; c <= m->n_cols; c++)
     x[c] = glp_get_col_lb(lp, c);
   for (int i = 0; i < m->n_active; i++)
-    if (!round_bucket(m, i, x)) return;
+    if (!round_bucket(m, i, frac, x)) return false;
   for (int j = 0; j < m->n_dep; j++) {
     int c = m->y_col[j];
     ds[j] = (dep_state){0, 0, glp_get_col_lb(lp, c),
                         glp_get_col_type(lp, c) == GLP_LO ? HUGE_VAL : glp_get_col_ub(lp, c),
-                        glp_get_obj_coef(lp, c) * (glp_get_obj_dir(lp) == GLP_MAX ? -1 : 1)};
+                        glp_get_obj_coef(lp, c)};
   }
   for (int k = 0; k < m->n_assign; k++)
     ds[m->assigns[k].dep].load += x[m->assigns[k].col] * m->assigns[k].a;
   for (int j = 0; j < m->n_dep; j++) {
     ds[j].y = units_for(&ds[j], ds[j].load);
-    if (ds[j].y > ds[j].ub) return;
+    if (ds[j].y > ds[j].ub) return false;
   }
   if (search) improve(m, x, ds);
   for (int j = 0; j < m->n_dep; j++) {
@@ -446,29 +474,42 @@ static void offer_rounding(ilp_model *m, glp_tree *tree, bool search) {
     if (m->pod_col[j])
       x[m->pod_col[j]] = fmax(glp_get_col_lb(lp, m->pod_col[j]), ceil(ds[j].y / f));
   }
-  if (rows_hold(m, x)) glp_ios_heur_sol(tree, x);
+  return rows_hold(m, x);
 }
 
-/* Branch-and-bound callback: first the previous stage's solution (every stage's new row keeps
- * it feasible, so the search only has to prove or improve it), then the rounding. */
+/* Branch-and-bound callback, after each node's LP: offer the stage's best whole solution once,
+ * then a rounding of the node's LP solution (with local search at the root). An early good
+ * incumbent is what keeps the search short: on a dense grid GLPK alone can take seconds to
+ * find one. */
 static void heuristics(glp_tree *tree, void *info) {
   ilp_model *m = info;
-  if (glp_ios_reason(tree) != GLP_IHEUR) return;
-  if (m->have_x && !m->fed) {
-    m->fed = true;
-    glp_ios_heur_sol(tree, m->x);
+  int active, alive, total;
+  glp_ios_tree_size(tree, &active, &alive, &total);
+  if (m->p->options.node_limit && total > m->p->options.node_limit) {
+    glp_ios_terminate(tree);
+    return;
   }
-  offer_rounding(m, tree,
-                 glp_ios_node_level(tree, glp_ios_curr_node(tree)) == 0 || getenv("LSALL"));
+  if (glp_ios_reason(tree) != GLP_IHEUR) return;
+  if (m->have_best && !m->fed) {
+    m->fed = true;
+    glp_ios_heur_sol(tree, m->best);
+  }
+  for (int c = 1; c <= m->n_cols; c++)
+    m->frac[c] = glp_get_col_prim(m->lp, c);
+  bool root = glp_ios_node_level(tree, glp_ios_curr_node(tree)) == 0;
+  if (round_solution(m, m->frac, root, m->hx)) {
+    keep_best(m, m->hx);
+    glp_ios_heur_sol(tree, m->hx);
+  }
 }
 
-static void set_objective(ilp_model *m, int dir, const int *cols, const double *coefs, int len) {
-  int nc = glp_get_num_cols(m->lp);
-  for (int c = 1; c <= nc; c++)
+/* --- Solving a stage --- */
+
+static void set_objective(ilp_model *m, const int *cols, const double *coefs, int len) {
+  for (int c = 1; c <= m->n_cols; c++)
     glp_set_obj_coef(m->lp, c, 0);
   for (int k = 0; k < len; k++)
     glp_set_obj_coef(m->lp, cols[k], coefs[k]);
-  glp_set_obj_dir(m->lp, dir);
 }
 
 static stage_status glpk_failed(const char *what, int rc, opt_err *e) {
@@ -477,17 +518,18 @@ static stage_status glpk_failed(const char *what, int rc, opt_err *e) {
   return STAGE_FAILED;
 }
 
-/* Solve the LP relaxation from the current basis (dual simplex after bound changes, primal
- * after objective changes), then branch-and-bound; on success m->x holds the optimum. */
-static stage_status solve_stage(ilp_model *m, opt_err *e) {
+/* The LP relaxation from the current basis (dual simplex after bound changes), then
+ * branch-and-bound with the heuristics. */
+static stage_status run_mip(ilp_model *m, opt_err *e) {
   glp_smcp sp;
   glp_init_smcp(&sp);
   sp.msg_lev = GLP_MSG_OFF;
   sp.meth = GLP_DUALP;
   if (m->p->options.time_limit_ms) sp.tm_lim = m->p->options.time_limit_ms;
   int rc = glp_simplex(m->lp, &sp);
-  if (rc == GLP_EBADB || rc == GLP_ESING || rc == GLP_ECOND) {
-    glp_std_basis(m->lp);
+  if (rc == GLP_EBADB || rc == GLP_ESING || rc == GLP_ECOND || rc == GLP_EFAIL) {
+    glp_std_basis(m->lp); /* the dual simplex can fail to factorise on the unscaled rows */
+    sp.meth = GLP_PRIMAL;
     rc = glp_simplex(m->lp, &sp);
   }
   if (rc != 0) return glpk_failed("simplex", rc, e);
@@ -498,7 +540,7 @@ static stage_status solve_stage(ilp_model *m, opt_err *e) {
   glp_iocp ip;
   glp_init_iocp(&ip);
   ip.msg_lev = GLP_MSG_OFF;
-  ip.presolve = GLP_OFF;
+  ip.presolve = GLP_OFF;   /* keeps the basis warm between stages */
   ip.tol_int = 1e-9;       /* a unit count is whole, not within 1e-5 of whole */
   ip.br_tech = GLP_BR_FFV; /* the unit counts are the first columns */
   ip.gmi_cuts = GLP_ON;    /* Gomory cuts: fewer nodes on dense grids (bench_solve) */
@@ -509,17 +551,39 @@ static stage_status solve_stage(ilp_model *m, opt_err *e) {
   m->rows0 = glp_get_num_rows(m->lp);
   m->solves++;
   rc = glp_intopt(m->lp, &ip);
+  if (rc == GLP_ESTOP) return STAGE_STOPPED;
   if (rc != 0) return glpk_failed("branch-and-bound", rc, e);
   st = glp_mip_status(m->lp);
   if (st == GLP_NOFEAS) return STAGE_INFEASIBLE;
   if (st != GLP_OPT) return glpk_failed("branch-and-bound status", st, e);
-  int nc = glp_get_num_cols(m->lp);
-  for (int c = 1; c <= nc; c++) {
-    double v = glp_mip_col_val(m->lp, c);
-    m->x[c] = round(v);
-    assert(fabs(v - m->x[c]) < 1e-3); /* every column is integer */
+  return STAGE_SOLVED;
+}
+
+/* Minimise the objective set on the model, starting from the previous stage's optimum (each
+ * stage's new row keeps it feasible); on success m->x holds the optimum, or, when the search
+ * stopped at the node limit, the best solution found (and m->optimal is cleared). */
+static stage_status solve_stage(ilp_model *m, opt_err *e) {
+  m->have_best = false;
+  if (m->have_x) keep_best(m, m->x);
+  stage_status st = run_mip(m, e);
+  if (st == STAGE_INFEASIBLE || st == STAGE_FAILED) return st;
+  int ms = glp_mip_status(m->lp);
+  if (ms == GLP_OPT || ms == GLP_FEAS) {
+    for (int c = 1; c <= m->n_cols; c++) {
+      double v = glp_mip_col_val(m->lp, c);
+      m->hx[c] = round(v);
+      assert(fabs(v - m->hx[c]) < 1e-6); /* every column is whole */
+    }
+    keep_best(m, m->hx);
   }
+  if (!m->have_best) {
+    opt_fail(e, "ilp: no allocation found within %d branch-and-bound nodes",
+             m->p->options.node_limit);
+    return STAGE_FAILED;
+  }
+  memcpy(m->x, m->best, sizeof *m->x * (size_t)(m->n_cols + 1));
   m->have_x = true;
+  if (st == STAGE_STOPPED) m->optimal = false;
   return STAGE_SOLVED;
 }
 
@@ -538,7 +602,7 @@ static stage_status stage_cost(ilp_model *m, opt_err *e) {
   double *coefs = xcalloc((size_t)m->n_dep, sizeof *coefs);
   for (int j = 0; j < m->n_dep; j++)
     cols[j] = m->y_col[j], coefs[j] = m->p->deployments[j].cost / m->p->options.gpu_fraction;
-  set_objective(m, GLP_MIN, cols, coefs, m->n_dep);
+  set_objective(m, cols, coefs, m->n_dep);
   stage_status st = solve_stage(m, e);
   free(cols);
   free(coefs);
@@ -556,8 +620,7 @@ static stage_status stage_coverage(ilp_model *m, opt_err *e) {
     val[i + 1] = p->rates[m->bucket[i]] / p->options.slice_factor;
     total += p->rates[m->bucket[i]];
   }
-  m->have_x = false;
-  set_objective(m, GLP_MIN, ind + 1, val + 1, m->n_active);
+  set_objective(m, ind + 1, val + 1, m->n_active);
   stage_status st = solve_stage(m, e);
   if (st == STAGE_INFEASIBLE) /* the bounds were checked to admit the minimums */
     st = glpk_failed("coverage stage (no feasible allocation)", 0, e);
@@ -589,7 +652,7 @@ static stage_status stage_units(ilp_model *m, bool solve, opt_err *e) {
   add_row(m->lp, n, ind, val, -HUGE_VAL, cost + slack);
   stage_status st = STAGE_SOLVED;
   if (solve) {
-    set_objective(m, GLP_MIN, ind + 1, ones + 1, n);
+    set_objective(m, ind + 1, ones + 1, n);
     st = solve_stage(m, e);
     if (st == STAGE_INFEASIBLE) st = STAGE_SOLVED;
   }
@@ -633,7 +696,7 @@ static stage_status stage_order(ilp_model *m, opt_err *e) {
   if (now == least) return STAGE_SOLVED;
   for (int j = 0; j < m->n_dep; j++)
     m->ind[j] = m->y_col[j], m->val[j] = j;
-  set_objective(m, GLP_MIN, m->ind, m->val, m->n_dep);
+  set_objective(m, m->ind, m->val, m->n_dep);
   stage_status st = solve_stage(m, e);
   return st == STAGE_INFEASIBLE ? STAGE_SOLVED : st;
 }
@@ -697,10 +760,12 @@ static void result_fill(const ilp_model *m, opt_ilp_result *r) {
   for (int k = 0; m->have_x && k < m->n_assign; k++)
     r->alloc[m->assigns[k].dep].load += m->x[m->assigns[k].col] * m->assigns[k].a;
   r->solves = m->solves;
+  r->optimal = m->optimal;
 }
 
 opt_ilp_options opt_ilp_options_default(void) {
-  return (opt_ilp_options){OPT_ILP_GPU_FRACTION, OPT_ILP_SLICE_FACTOR, OPT_ILP_TIE_ORDERED, 0};
+  return (opt_ilp_options){OPT_ILP_GPU_FRACTION, OPT_ILP_SLICE_FACTOR, OPT_ILP_TIE_ORDERED,
+                           OPT_ILP_NODE_LIMIT, 0};
 }
 
 bool opt_ilp_solve(const opt_ilp_problem *p, opt_ilp_result *out, opt_err *e) {
@@ -708,7 +773,7 @@ bool opt_ilp_solve(const opt_ilp_problem *p, opt_ilp_result *out, opt_err *e) {
   if (!out) return opt_fail(e, "ilp: no result given");
   memset(out, 0, sizeof *out);
   if (!check_problem(p, e)) return false;
-  ilp_model m = {.p = p, .n_dep = p->n_deployments};
+  ilp_model m = {.p = p, .n_dep = p->n_deployments, .optimal = true};
   bool ok = plan_assignments(&m, e);
   if (ok && m.n_active > 0) {
     bool bounded = any_bound(p);

@@ -33,29 +33,44 @@
  *    cannot carry all the traffic, the most request rate that fits is served (coverage first,
  *    then cost), and the rest is reported as uncovered, rather than failing the round;
  *  - ties are broken deterministically (OPT_ILP_TIE_ORDERED): least cost, then fewest units in
- *    total, then the earliest deployment in problem order gets as many units as it can, then the
- *    next (lexicographic maximum of y). It is done as a sequence of solves, each adding the
- *    previous optimum as a constraint and starting from the previous solution: cost (the AIBrix
- *    objective), then units, then max y_0, max y_1, ... (a solve is skipped when its answer is
- *    already forced). A weighted single objective was not used: exact lexicographic weights
- *    overflow double precision at realistic unit counts. Costs within GLPK's tolerance (about
- *    1e-7 relative) count as equal. OPT_ILP_TIE_SOLVER stops after the cost solve, as AIBrix does.
+ *    total, then units as early in problem order as they can go (least sum_j j y_j). Done as a
+ *    second and third solve, each with the previous optimum as a row (cost <= C*, units <= U*)
+ *    and as the first incumbent; a solve is skipped when its answer is forced (one deployment
+ *    or equal costs; all units already as early as the bounds allow). A single weighted
+ *    objective was not used: weights that keep cost, units and order apart exactly overflow
+ *    GLPK's tolerances at realistic unit counts. Costs within 1e-9 relative (plus a millionth
+ *    of a unit of each deployment, GLPK's slack) count as equal.
+ *    A tie left after the third criterion (three or more deployments whose costs trade off
+ *    exactly) goes to whichever GLPK finds, the same every time for the same input.
+ *    OPT_ILP_TIE_SOLVER stops after the cost solve, as AIBrix does.
  * The result cost is summed as AIBrix sums it (0 + y_0 c_0 / F + y_1 c_1 / F ..., in problem
  * order), so it equals AIBrix's double when the units agree.
  *
  * Result. units (y_j) is what AIBrix reports as the deployment's replicas
  * (vllm:deployment_replicas, in 1/F pod); pods = ceil(units / F) is what a KPA with targetValue
  * F makes of it. AIBrix gives deployments without a profile 0; such deployments are simply not
- * part of the problem.
+ * part of the problem. A load may exceed its units by GLPK's feasibility tolerance, 1e-7 units
+ * (the rows are deliberately not scaled, so that this stays absolute: a scaled row lets GLPK
+ * hunt for slice combinations that land within 1e-8 relative of a whole number).
+ *
+ * Search. Branch-and-bound is GLPK's, helped by a rounding heuristic at every node (round the
+ * slices of the node's LP solution, buy the units their load needs; at the root also a local
+ * search that moves slices to free a unit) and by Gomory cuts. Problems with few loaded
+ * buckets, or GPUs whose cost per request ranks the same everywhere, solve in milliseconds
+ * (tests/bench/bench_solve.c). Where two GPUs come within a fraction of a percent per request
+ * over many loaded buckets, proving the optimum can take GLPK seconds, so each solve stops
+ * after options.node_limit nodes (default 1000) with the best allocation found and
+ * result.optimal false. Nodes, not time, so the answer stays deterministic.
  *
  * GLPK. Messages are off (glp_term_out, restored afterwards; msg_lev off) and nothing random or
- * time-dependent is used, so the same problem gives the same answer. Presolve is off so each
- * stage warm-starts from the previous basis. Caveats, as GLPK 5.0 documents them: its
- * environment (terminal switch, memory accounting) lives in thread-local storage, so threads
- * may solve concurrently, each with its own environment, which a thread should free with
- * glp_free_env() before it exits (that frees every GLPK object of the thread). GLPK aborts the
- * process on invalid calls, so every input is validated before GLPK sees it. A time limit
- * (options.time_limit_ms) ends a solve with an error, never with an unproven answer.
+ * time-dependent is used unless options.time_limit_ms is set (a time limit ends the decision
+ * with an error). Presolve is off so each stage warm-starts from the previous basis. Threads:
+ * GLPK keeps its environment (terminal switch, memory accounting) in thread-local storage
+ * (Debian's libglpk 5.0 is built so), so threads may solve concurrently, each in its own
+ * environment, which a thread should free with glp_free_env() before it exits (that frees every
+ * GLPK object of the thread); a GLPK problem object must not be shared between threads (none
+ * outlives opt_ilp_solve). GLPK aborts the process on invalid calls, so every input is
+ * validated before GLPK sees it.
  *
  * Errors: bad input (a NaN or negative rate, tput or cost, min above max, minimums that exceed
  * an availability, duplicate names) gets an opt_err saying which deployment or bucket and what
@@ -73,9 +88,10 @@
 
 #define OPT_ILP_GPU_FRACTION 100.0 /* ModelMonitor default: units of 1/100 pod */
 #define OPT_ILP_SLICE_FACTOR 4     /* MEL/runner.py Config.slice_factor */
+#define OPT_ILP_NODE_LIMIT 1000    /* default node_limit (see Search above) */
 
 typedef enum opt_ilp_tie {
-  OPT_ILP_TIE_ORDERED, /* least cost, then fewest units, then earliest deployment first */
+  OPT_ILP_TIE_ORDERED, /* least cost, then fewest units, then units on the earliest deployments */
   OPT_ILP_TIE_SOLVER,  /* least cost only; among equal costs whatever GLPK finds (as AIBrix) */
 } opt_ilp_tie;
 
@@ -98,7 +114,8 @@ typedef struct opt_ilp_options {
   double gpu_fraction; /* units per pod, a whole number >= 1 (AIBrix: 100) */
   int slice_factor;    /* slices per bucket, 1..1024 (AIBrix: 4) */
   opt_ilp_tie tie;     /* OPT_ILP_TIE_ORDERED */
-  int time_limit_ms;   /* per GLPK solve; 0: none */
+  int node_limit;      /* branch-and-bound nodes per GLPK solve, then the best found; 0: none */
+  int time_limit_ms;   /* per GLPK solve, then an error; 0: none */
 } opt_ilp_options;
 
 typedef struct opt_ilp_problem {
@@ -115,7 +132,7 @@ typedef struct opt_ilp_alloc {
   int64_t units; /* y_j, 1/gpu_fraction pod: AIBrix's reported replicas */
   int64_t pods;  /* ceil(units / gpu_fraction): a KPA's pods at targetValue gpu_fraction */
   double cost;   /* units * cost / gpu_fraction, per hour (AIBrix's "($...)" per deployment) */
-  double load;   /* units of load assigned, <= units */
+  double load;   /* units of load assigned, <= units (+ 1e-7, GLPK's tolerance) */
 } opt_ilp_alloc;
 
 typedef struct opt_ilp_result {
@@ -128,11 +145,12 @@ typedef struct opt_ilp_result {
   int n_buckets;
   double *uncovered;       /* [n_buckets] uncovered req/s per bucket */
   int n_uncovered_buckets; /* buckets with uncovered > 0 */
-  int solves;              /* GLPK MIP solves run (stages not skipped) */
+  int solves;              /* GLPK branch-and-bound runs */
+  bool optimal;            /* false: a run stopped at node_limit; the best allocation found */
   double solve_ms;         /* wall time of opt_ilp_solve (CLOCK_MONOTONIC), ms */
 } opt_ilp_result;
 
-/* gpu_fraction 100, slice factor 4, ordered ties, no time limit. */
+/* gpu_fraction 100, slice factor 4, ordered ties, node limit 1000, no time limit. */
 opt_ilp_options opt_ilp_options_default(void);
 /* Solve; on success *out is filled (free with opt_ilp_result_free), else false with a message. */
 bool opt_ilp_solve(const opt_ilp_problem *p, opt_ilp_result *out, opt_err *e);

@@ -11,7 +11,9 @@
 
 #include <cmocka.h>
 
+#include <glpk.h>
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "aibrix_vectors.h"
@@ -511,23 +513,23 @@ static void same_result(const opt_ilp_result *a, const opt_ilp_result *b) {
   assert_double_exact(a->cost, b->cost);
 }
 
-/* X and Y are the same a40 profile under two names, Z an a100: every split of case A's 126
- * units between X and Y costs the same. Whatever the order, the first of X and Y listed gets
- * all of them, and solving again gives the same bits. */
+/* Three buckets; X and Y are the same profile under two names (cost 1, tputs 1, 2, 3), Z
+ * costs twice as much per request. Every split of the 274 units between X and Y costs the
+ * same (GLPK 5.0 alone, OPT_ILP_TIE_SOLVER, returned 59 + 215). Whatever the order, the first
+ * of X and Y listed gets all of them, and solving again gives the same bits. */
 static void ties_go_to_the_earliest_deployment_in_every_order(void **state) {
   (void)state;
-  double rates[MAX_GRID] = {0};
-  rates[BUCKET(4, 2)] = 5.0;
-  rates[BUCKET(1, 0)] = 6.0;
-  const opt_ilp_deployment x = {"X", NULL, 0.3, A40_TPUTS, 0, 0},
-                           y = {"Y", NULL, 0.3, A40_TPUTS, 0, 0}, z = A100;
+  static const double t[] = {1, 2, 3}, tz[] = {1.5, 3, 4.5};
+  double rates[3] = {1.7, 1.8, 0.4};
+  const opt_ilp_deployment x = {"X", NULL, 1, t, 0, 0}, y = {"Y", NULL, 1, t, 0, 0},
+                           z = {"Z", NULL, 3, tz, 0, 0};
   static const int perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
   for (int k = 0; k < 6; k++) {
     opt_ilp_deployment d[3];
     const opt_ilp_deployment *all[3] = {&x, &y, &z};
     for (int i = 0; i < 3; i++)
       d[i] = *all[perms[k][i]];
-    opt_ilp_problem p = {.n_buckets = 40,
+    opt_ilp_problem p = {.n_buckets = 3,
                          .rates = rates,
                          .n_deployments = 3,
                          .deployments = d,
@@ -536,60 +538,142 @@ static void ties_go_to_the_earliest_deployment_in_every_order(void **state) {
     solve_ok(&p, &r1);
     solve_ok(&p, &r2);
     same_result(&r1, &r2);
-    int first = -1, z_at = -1;
-    for (int i = 0; i < 3; i++) {
-      if (perms[k][i] == 2)
-        z_at = i;
-      else if (first < 0)
-        first = i;
-    }
-    /* case A 125.58 + bucket (1, 0) 19.79 = 145.37 units of a40 load -> 146 */
-    assert_int_equal(r1.alloc[first].units, 146);
-    assert_int_equal(r1.alloc[z_at].units, 0);
-    assert_int_equal(r1.units, 146);
-    assert_double_exact(r1.cost, 146 * C100(0.3));
+    int first = perms[k][0] != 2 ? 0 : 1;
+    for (int i = 0; i < 3; i++)
+      assert_int_equal(r1.alloc[i].units, i == first ? 274 : 0);
+    assert_double_exact(r1.cost, 274 * C100(1.0));
+    assert_true(r1.optimal);
     opt_ilp_result_free(&r1);
     opt_ilp_result_free(&r2);
   }
 }
 
-/* D1 has twice the tput at twice the price: all on D1 (50 units), half and half (25 + 50) and
- * all on D2 (100) cost the same 1.0; the fewest units win even though D2 is listed first. */
-static void equal_cost_prefers_fewer_units_before_order(void **state) {
+/* B has twice the tput of A and C at twice the price: the cheapest allocations all cost 2.45
+ * per hour. The fewest units (B takes what it can, 120, and 5 go elsewhere) win over the
+ * order, which then puts the 5 on A rather than C. GLPK 5.0 alone (OPT_ILP_TIE_SOLVER)
+ * returned B 60 and C 125: 185 units. */
+static void equal_cost_prefers_fewer_units_then_order(void **state) {
   (void)state;
-  static const double t1[] = {2.0}, t2[] = {1.0};
-  double rates[1] = {1.0};
-  opt_ilp_deployment d[] = {{"D2", NULL, 1.0, t2, 0, 0}, {"D1", NULL, 2.0, t1, 0, 0}};
-  opt_ilp_problem p = {.n_buckets = 1,
+  static const double t1[] = {1, 2, 3}, t2[] = {2, 4, 6};
+  double rates[3] = {1.5, 1.7, 0.3};
+  opt_ilp_deployment d[] = {
+      {"A", NULL, 1, t1, 0, 0}, {"B", NULL, 2, t2, 0, 0}, {"C", NULL, 1, t1, 0, 0}};
+  opt_ilp_problem p = {.n_buckets = 3,
                        .rates = rates,
-                       .n_deployments = 2,
+                       .n_deployments = 3,
                        .deployments = d,
                        .options = opt_ilp_options_default()};
   opt_ilp_result r;
   solve_ok(&p, &r);
-  assert_int_equal(r.alloc[0].units, 0);
-  assert_int_equal(r.alloc[1].units, 50);
-  assert_double_exact(r.cost, 1.0);
+  assert_int_equal(r.alloc[0].units, 5);
+  assert_int_equal(r.alloc[1].units, 120);
+  assert_int_equal(r.alloc[2].units, 0);
+  assert_double_exact(r.cost, 0 + 5 * C100(1.0) + 120 * C100(2.0) + 0 * C100(1.0));
   opt_ilp_result_free(&r);
 }
 
-/* OPT_ILP_TIE_SOLVER stops at the least cost, as AIBrix: the same cost, one solve. */
+/* OPT_ILP_TIE_SOLVER stops at the least cost, as AIBrix: the same cost (to the last bit of
+ * the summation), one solve. */
 static void solver_ties_keep_the_least_cost_in_one_solve(void **state) {
   (void)state;
-  static const double t1[] = {2.0}, t2[] = {1.0};
-  double rates[1] = {1.0};
-  opt_ilp_deployment d[] = {{"D2", NULL, 1.0, t2, 0, 0}, {"D1", NULL, 2.0, t1, 0, 0}};
-  opt_ilp_problem p = {.n_buckets = 1,
+  static const double t1[] = {1, 2, 3}, t2[] = {2, 4, 6};
+  double rates[3] = {1.5, 1.7, 0.3};
+  opt_ilp_deployment d[] = {
+      {"A", NULL, 1, t1, 0, 0}, {"B", NULL, 2, t2, 0, 0}, {"C", NULL, 1, t1, 0, 0}};
+  opt_ilp_problem p = {.n_buckets = 3,
                        .rates = rates,
-                       .n_deployments = 2,
+                       .n_deployments = 3,
                        .deployments = d,
                        .options = opt_ilp_options_default()};
   p.options.tie = OPT_ILP_TIE_SOLVER;
   opt_ilp_result r;
   solve_ok(&p, &r);
-  assert_double_exact(r.cost, 1.0);
+  assert_true(fabs(r.cost - 2.45) < 1e-12);
   assert_int_equal(r.solves, 1);
   opt_ilp_result_free(&r);
+}
+
+/* --- Search limits and threads --- */
+
+/* Four GPU types whose costs per request cross over the grid (tests/bench/bench_solve.c's
+ * "crossovers"), 6 loaded buckets of an 11 x 11 grid: branch-and-bound needs more than a few
+ * nodes here. */
+typedef struct crossover {
+  double tputs[4][121], rates[121];
+  opt_ilp_deployment deps[4];
+} crossover;
+
+static void crossover_init(crossover *x) {
+  static const char *names[4] = {"l4", "a10g", "a100", "h100"};
+  static const double cost[4] = {0.8, 1.01, 3.67, 6.5}, speed[4] = {0.3, 0.4, 1.0, 1.9},
+                      kv[4] = {1500, 2000, 12000, 24000}, cap[4] = {6000, 10000, 40000, 80000};
+  for (int g = 0; g < 4; g++) {
+    for (int b = 0; b < 121; b++) {
+      double out = 4 * pow(2, b / 11), in = 16 * pow(2, b % 11), s = in / 8000 + out / 25;
+      x->tputs[g][b] = in + out > cap[g] ? 0 : speed[g] * 64 / s / (1 + (in + out) / kv[g]);
+    }
+    x->deps[g] = (opt_ilp_deployment){names[g], NULL, cost[g], x->tputs[g], 0, 0};
+  }
+  for (int b = 0; b < 121; b++)
+    x->rates[b] = b % 17 == 11 && b / 17 < 6 ? 4.0 : 0;
+}
+
+/* Stopped at the node limit, the decision is still a full, valid allocation, marked not
+ * optimal, and the same every time. */
+static void node_limit_keeps_the_best_allocation_found(void **state) {
+  (void)state;
+  crossover x;
+  crossover_init(&x);
+  opt_ilp_problem p = {.n_buckets = 121,
+                       .rates = x.rates,
+                       .n_deployments = 4,
+                       .deployments = x.deps,
+                       .options = opt_ilp_options_default()};
+  p.options.node_limit = 3;
+  opt_ilp_result r1, r2, exact;
+  solve_ok(&p, &r1);
+  solve_ok(&p, &r2);
+  same_result(&r1, &r2);
+  assert_false(r1.optimal);
+  assert_double_exact(r1.uncovered_rate, 0);
+  for (int j = 0; j < 4; j++)
+    assert_true(r1.alloc[j].load <= (double)r1.alloc[j].units + 1e-7);
+  p.options.node_limit = 0;
+  solve_ok(&p, &exact);
+  assert_true(exact.optimal);
+  assert_true(exact.cost <= r1.cost);
+  opt_ilp_result_free(&r1);
+  opt_ilp_result_free(&r2);
+  opt_ilp_result_free(&exact);
+}
+
+static void *solve_in_thread(void *arg) {
+  opt_ilp_result *r = arg;
+  double rates[MAX_GRID];
+  opt_ilp_problem p;
+  problem_of(&optimizer_case_b_two_buckets_split, rates, &p);
+  for (int k = 0; k < 20; k++) {
+    opt_ilp_result_free(r);
+    if (!opt_ilp_solve(&p, r, NULL)) break;
+  }
+  glp_free_env(); /* GLPK's environment is per thread */
+  return NULL;
+}
+
+/* No shared state: four threads solving at once get the single-threaded answer. */
+static void solves_concurrently_in_threads(void **state) {
+  (void)state;
+  pthread_t t[4];
+  opt_ilp_result r[4] = {{0}};
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(pthread_create(&t[i], NULL, solve_in_thread, &r[i]), 0);
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_int_equal(r[i].n_deployments, 2);
+    assert_int_equal(r[i].alloc[0].units, 100);
+    assert_int_equal(r[i].alloc[1].units, 20);
+    opt_ilp_result_free(&r[i]);
+  }
 }
 
 /* --- The log line --- */
@@ -670,8 +754,10 @@ int main(void) {
       cmocka_unit_test(traffic_beyond_the_bounds_is_uncovered),
       cmocka_unit_test(bad_input_gets_a_message),
       cmocka_unit_test(ties_go_to_the_earliest_deployment_in_every_order),
-      cmocka_unit_test(equal_cost_prefers_fewer_units_before_order),
+      cmocka_unit_test(equal_cost_prefers_fewer_units_then_order),
       cmocka_unit_test(solver_ties_keep_the_least_cost_in_one_solve),
+      cmocka_unit_test(node_limit_keeps_the_best_allocation_found),
+      cmocka_unit_test(solves_concurrently_in_threads),
       cmocka_unit_test(log_line_matches_the_aibrix_docs_example),
       cmocka_unit_test(log_line_prints_units_and_python_floats),
   };
