@@ -8,6 +8,7 @@
  *   monitor.h  gateway trace records, the 240 s window, DBSCAN, clusters to profile buckets
  *   ilp.h      the ILP (GLPK) that sizes each deployment in 1/100 GPU
  *   decision.h decisions as JSON lines, and their replay
+ *   model.h    one model's loop: deployments, profiles, monitor, ILP, reported values
  *
  * The library knows nothing of the simulator: `podscale serve` and the simulated
  * optimizer-based KPA call the same functions with the same inputs.
@@ -18,6 +19,7 @@
 #include "optimizer/opt_err.h"
 #include "optimizer/decision.h"
 #include "optimizer/ilp.h"
+#include "optimizer/model.h"
 #include "optimizer/monitor.h"
 #include "optimizer/profile.h"
 #include "optimizer/store.h"

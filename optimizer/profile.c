@@ -489,6 +489,21 @@ void opt_profile_free(opt_profile *p) {
   memset(p, 0, sizeof *p);
 }
 
+static void *copy_of(const void *src, size_t n) {
+  return src ? memcpy(xmalloc(n), src, n) : NULL;
+}
+
+void opt_profile_copy(opt_profile *dst, const opt_profile *src) {
+  size_t cells = (size_t)src->n_out * (size_t)src->n_in * sizeof(double);
+  *dst = *src;
+  dst->gpu = src->gpu ? xstrdup(src->gpu) : NULL;
+  dst->out_tokens = copy_of(src->out_tokens, (size_t)src->n_out * sizeof(int32_t));
+  dst->in_tokens = copy_of(src->in_tokens, (size_t)src->n_in * sizeof(int32_t));
+  dst->tputs = copy_of(src->tputs, cells);
+  dst->e2e = copy_of(src->e2e, cells);
+  dst->ttft = copy_of(src->ttft, cells);
+}
+
 /* --- Grids --- */
 
 static bool same_ticks(const opt_profile *a, const opt_profile *b, int k, opt_err *err) {

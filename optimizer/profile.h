@@ -102,6 +102,8 @@ char *opt_profile_to_json(const opt_profile *p);
 /* Write to_json's text to a temporary file beside `path` and rename it into place. */
 bool opt_profile_write(const char *path, const opt_profile *p, opt_err *err);
 void opt_profile_free(opt_profile *p);
+/* A deep copy of src into dst (free it with opt_profile_free). */
+void opt_profile_copy(opt_profile *dst, const opt_profile *src);
 
 /* True if both profiles have the same output and input ticks; otherwise an error naming both
  * profiles and the first tick that differs. */

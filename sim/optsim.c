@@ -23,16 +23,11 @@ struct optsim {
   bool cur_used; /* something arrived or completed in it */
   written *log;  /* records written and not yet read (oldest first) */
   size_t nlog, caplog;
-  opt_monitor *mon;
-  opt_grid grid;
-  opt_ilp_deployment *deps;
-  opt_ilp_limit *limits; /* per GPU type, when the scenario asks for them */
-  int nlimits;
-  double *values;               /* per deployment: vllm:deployment_replicas */
-  const opt_profile **profiles; /* per deployment */
-  char *line;                   /* the last decision-log line */
-  int64_t next_us;              /* the next monitor loop */
-  int64_t in_flight;            /* for the record being closed */
+  opt_model *model;   /* the optimizer: monitor, profiles, ILP */
+  int64_t next_us;    /* the next monitor loop */
+  int64_t in_flight;  /* for the record being closed */
+  optsim_sink sink;   /* also hand each record written to it (NULL: none) */
+  void *sink_ctx;
 };
 
 static void start_record(optsim *o, int64_t end_s) {
@@ -50,6 +45,7 @@ static void roll(optsim *o, int64_t now_us) {
         o->log = xrealloc(o->log, o->caplog * sizeof *o->log);
       }
       o->log[o->nlog++] = (written){o->cur.ts_s, opt_trace_to_json(&o->cur)};
+      if (o->sink) o->sink(o->sink_ctx, o->cur.ts_s, o->log[o->nlog - 1].json);
     }
     int64_t next_end = o->cur.ts_s + o->interval_s;
     opt_trace_free(&o->cur);
@@ -63,30 +59,28 @@ optsim *optsim_new(const scenario *sc, const int32_t *initial) {
   o->sc = sc;
   o->interval_s = sc->optimizer.interval_us / US;
   start_record(o, o->interval_s);
-  opt_monitor_config mc = opt_monitor_config_default();
-  o->mon = opt_monitor_new(&mc, NULL);
-  assert(o->mon);
-  const opt_profile *p0 = &sc->optimizer.profiles[0];
-  o->grid = (opt_grid){p0->out_tokens, (size_t)p0->n_out, p0->in_tokens, (size_t)p0->n_in};
-  o->deps = xcalloc(sc->ndeployments, sizeof *o->deps);
-  o->values = xcalloc(sc->ndeployments, sizeof *o->values);
-  o->profiles = xcalloc(sc->ndeployments, sizeof *o->profiles);
+  o->model = opt_model_new(sc->llms[sc->deployments[0].llm_index].name, NULL, NULL, NULL);
+  assert(o->model);
   for (uint32_t d = 0; d < sc->ndeployments; d++) {
-    const opt_profile *p = o->profiles[d] = &sc->optimizer.profiles[d];
-    o->deps[d] = (opt_ilp_deployment){.name = sc->deployments[d].name,
-                                      .gpu_type = sc->gpus[sc->deployments[d].gpu].name,
-                                      .cost = p->cost,
-                                      .tputs = p->tputs};
-    o->values[d] = initial[d];
+    opt_model_deployment md = {.name = sc->deployments[d].name,
+                               .gpu_type = sc->gpus[sc->deployments[d].gpu].name,
+                               .replicas = initial[d]};
+    bool taken, ok = opt_model_add(o->model, &md, NULL) &&
+                     opt_model_offer_profile(o->model, md.name, &sc->optimizer.profiles[d],
+                                             true, &taken, NULL);
+    assert(ok); /* the scenario loader checked names and grids */
+    (void)ok;
   }
-  if (sc->optimizer.gpu_limits) {
-    o->limits = xcalloc(sc->ngpus, sizeof *o->limits);
+  if (sc->optimizer.gpu_limits)
     for (uint32_t g = 0; g < sc->ngpus; g++)
-      o->limits[o->nlimits++] =
-          (opt_ilp_limit){sc->gpus[g].name, (int64_t)sc->gpus[g].count * OPT_ILP_GPU_FRACTION};
-  }
+      opt_model_set_limit(o->model, sc->gpus[g].name, (int64_t)sc->gpus[g].count);
   o->next_us = o->interval_s * US + READ_DELAY_US;
   return o;
+}
+
+void optsim_set_sink(optsim *o, optsim_sink sink, void *ctx) {
+  o->sink = sink;
+  o->sink_ctx = ctx;
 }
 
 void optsim_free(optsim *o) {
@@ -95,12 +89,7 @@ void optsim_free(optsim *o) {
   for (size_t i = 0; i < o->nlog; i++)
     free(o->log[i].json);
   free(o->log);
-  opt_monitor_free(o->mon);
-  free(o->deps);
-  free(o->limits);
-  free(o->values);
-  free(o->profiles);
-  free(o->line);
+  opt_model_free(o->model);
   free(o);
 }
 
@@ -118,7 +107,7 @@ void optsim_done(optsim *o, int64_t now_us, int32_t input_tokens, int32_t output
 
 int64_t optsim_next_us(const optsim *o) { return o->next_us; }
 
-double optsim_value(const optsim *o, uint32_t d) { return o->values[d]; }
+double optsim_value(const optsim *o, uint32_t d) { return (double)opt_model_value(o->model, d); }
 
 /* The records the reader fetches now: the key of this interval, if the gateway wrote it. */
 static size_t read_due(optsim *o, int64_t now_us, opt_trace *out) {
@@ -144,56 +133,21 @@ static size_t read_due(optsim *o, int64_t now_us, opt_trace *out) {
 }
 
 void optsim_tick(optsim *o, int64_t now_us, int64_t in_flight, optsim_round *out) {
-  const scenario *sc = o->sc;
   o->in_flight = in_flight;
   roll(o, now_us);
-  *out = (optsim_round){.time_us = now_us, .action = "skip"};
   opt_trace rec;
   size_t n = read_due(o, now_us, &rec);
-  opt_monitor_out mo;
-  bool ok = opt_monitor_step(o->mon, now_us, n ? &rec : NULL, n, &o->grid, &mo, NULL);
-  assert(ok);
+  opt_model_round r;
+  bool ok = opt_model_round_run(o->model, now_us, n ? &rec : NULL, n, false, &r, NULL);
+  assert(ok); /* the gateway's own records, in time order */
   (void)ok;
   if (n) opt_trace_free(&rec);
   o->next_us = now_us + o->interval_s * US;
-  out->coverage_pct = mo.coverage_pct;
-  out->total_rate = mo.total_rate;
-  if (mo.action == OPT_MONITOR_SKIP) return;
-  if (mo.action == OPT_MONITOR_MINIMIZE) {
-    out->action = "minimize";
-    for (uint32_t d = 0; d < sc->ndeployments; d++)
-      o->values[d] = 0;
-    return;
-  }
-  opt_ilp_problem p = {.n_buckets = (int)mo.n_grid,
-                       .rates = mo.grid_rates,
-                       .n_deployments = (int)sc->ndeployments,
-                       .deployments = o->deps,
-                       .n_limits = o->nlimits,
-                       .limits = o->limits,
-                       .options = opt_ilp_options_default()};
-  opt_ilp_result r;
-  opt_err e;
-  if (!opt_ilp_solve(&p, &r, &e)) { /* upstream: "unexpected void result, skip" */
-    out->action = "solver failed: skip";
-    return;
-  }
-  out->action = "optimize";
-  opt_decision_cluster cl[64];
-  int ncl = 0;
-  for (size_t k = 0; k < mo.n_clusters && ncl < 64; k++)
-    cl[ncl++] = (opt_decision_cluster){mo.clusters[k].out_log2, mo.clusters[k].in_log2,
-                                       mo.clusters[k].rate};
-  opt_decision dec;
-  opt_decision_make(&dec, (double)now_us * 1e-6, sc->llms[sc->deployments[0].llm_index].name,
-                    o->profiles, &p, mo.total_rate, mo.coverage_pct, cl, ncl, &r, false);
-  free(o->line);
-  o->line = opt_decision_to_json(&dec);
-  opt_decision_free(&dec);
-  out->decision = o->line;
-  out->cost = r.cost;
-  out->uncovered = r.uncovered_rate;
-  for (uint32_t d = 0; d < sc->ndeployments; d++)
-    o->values[d] = (double)r.alloc[d].units;
-  opt_ilp_result_free(&r);
+  *out = (optsim_round){.time_us = now_us,
+                        .action = opt_round_action_name(r.action),
+                        .total_rate = r.total_rate,
+                        .coverage_pct = r.coverage_pct,
+                        .cost = r.cost,
+                        .uncovered = r.uncovered_rate,
+                        .decision = r.decision};
 }

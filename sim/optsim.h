@@ -9,9 +9,10 @@
  * delay): it parses the record due, steps the load monitor (240 s window, DBSCAN, centres onto
  * the profiles' grid) and, when the monitor says so, solves the ILP over the deployments'
  * profiles. What it reports per deployment is what `GET /metrics/{namespace}/{deployment}`
- * would serve as vllm:deployment_replicas: before the first solve the deployment's replicas
- * (a raw count), after a solve the units of 1/100 GPU, after a "minimize" round 0 (no
- * model.aibrix.ai/min_replicas label: a raw count, as upstream), unchanged on "skip".
+ * would serve as vllm:deployment_replicas, in units of 1/100 GPU throughout (optimizer/model.h,
+ * which fixes AIBrix's mixed units): before the first solve the deployment's initial replicas
+ * x 100, after a solve the ILP's units, after a "minimize" round 0 (no minimum), unchanged on
+ * "skip". The loop itself is optimizer/model.c, the one `podscale serve` runs.
  */
 #ifndef PODSCALE_OPTSIM_H
 #define PODSCALE_OPTSIM_H
@@ -31,13 +32,17 @@ typedef struct optsim_round {
   double coverage_pct;
   double cost;         /* ILP cost, per hour, of the fractional allocation */
   double uncovered;    /* req/s no deployment can serve */
-  char *decision;      /* an "optimize" round as a decision-log line (no solve time, which is
+  const char *decision; /* an "optimize" round as a decision-log line (no solve time, which is
                           wall time), or NULL; owned by the optimizer until its next round */
 } optsim_round;
 
 /* The optimizer of one run of `sc` (which must have an optimizer section); initial[d] is the
  * replicas deployment d starts with (what the optimizer reports before its first solve). */
 optsim *optsim_new(const scenario *sc, const int32_t *initial);
+/* Where the gateway's records also go as they are written (`podscale run --trace-redis`):
+ * sink(ctx, key time in simulated seconds, the record's JSON). */
+typedef void (*optsim_sink)(void *ctx, int64_t ts_s, const char *json);
+void optsim_set_sink(optsim *o, optsim_sink sink, void *ctx);
 void optsim_free(optsim *o);
 /* The gateway: a request arrived; a request completed ok with these token counts. */
 void optsim_arrival(optsim *o, int64_t now_us);
