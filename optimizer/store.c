@@ -34,10 +34,17 @@ static bool parse_number(const char *s, size_t n, int max, int *out) {
 }
 
 bool opt_redis_url_parse(const char *url, opt_redis_url *out, opt_err *e) {
+  if (!opt_redis_url_parse_any(url, out, e)) return false;
+  if (!out->model[0])
+    return opt_fail(e, "%s: the model is missing: add ?model=NAME (the profile key needs it)", url);
+  return true;
+}
+
+bool opt_redis_url_parse_any(const char *url, opt_redis_url *out, opt_err *e) {
   memset(out, 0, sizeof *out);
   out->port = 6379;
   if (!opt_store_is_redis(url))
-    return opt_fail(e, "%s: expected redis://[user:pass@]host[:port][/db]?model=M", url);
+    return opt_fail(e, "%s: expected redis://[user:pass@]host[:port][/db][?model=M]", url);
   const char *p = url + 8;
   const char *query = strchr(p, '?');
   const char *end = query ? query : p + strlen(p);
@@ -67,8 +74,6 @@ bool opt_redis_url_parse(const char *url, opt_redis_url *out, opt_err *e) {
       return opt_fail(e, "%s: model name too long", url);
     q = amp ? amp + 1 : NULL;
   }
-  if (!out->model[0])
-    return opt_fail(e, "%s: the model is missing: add ?model=NAME (the profile key needs it)", url);
   return true;
 }
 
@@ -87,6 +92,7 @@ opt_store *opt_store_open(const opt_redis_url *url, opt_err *e) {
     if (c) redisFree(c);
     return NULL;
   }
+  redisSetTimeout(c, tv); /* a Redis that stops answering fails a command, never hangs it */
   redisReply *r = NULL;
   if (url->pass[0]) {
     r = url->user[0] ? redisCommand(c, "AUTH %s %s", url->user, url->pass)
@@ -113,6 +119,10 @@ fail:
   redisFree(c);
   return NULL;
 }
+
+bool opt_store_broken(const opt_store *s) { return s->c->err != 0; }
+
+const char *opt_store_where(const opt_store *s) { return s->where; }
 
 void opt_store_close(opt_store *s) {
   if (!s) return;
@@ -162,27 +172,33 @@ static int by_name(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-bool opt_store_list(opt_store *s, const char *model, char ***names, size_t *n, opt_err *e) {
-  char pattern[2 * OPT_STORE_NAME_MAX + 32] = OPT_STORE_KEY_PREFIX;
-  size_t len = strlen(pattern);
+/* The suffixes of the keys `prefix_of_model(model)` + anything, the model's glob characters
+ * escaped; sorted, duplicates (SCAN may repeat a key) removed. */
+static bool scan_suffixes(opt_store *s, const char *head, const char *model, const char *tail,
+                          char ***names, size_t *n, opt_err *e) {
+  char pattern[2 * OPT_STORE_NAME_MAX + 64];
+  size_t len = 0;
+  *names = NULL;
+  *n = 0;
+  if (strlen(head) + strlen(model) * 2 + strlen(tail) + 2 >= sizeof pattern)
+    return opt_fail(e, "model name too long: %s", model);
+  len = (size_t)sprintf(pattern, "%s", head);
   for (const char *m = model; *m; m++) { /* glob characters match only themselves */
-    if (len + 3 >= sizeof pattern) return opt_fail(e, "model name too long: %s", model);
     if (strchr("*?[]\\", *m)) pattern[len++] = '\\';
     pattern[len++] = *m;
   }
-  memcpy(pattern + len, "_*", 3);
-  size_t prefix = strlen(OPT_STORE_KEY_PREFIX) + strlen(model) + 1;
-  *names = NULL;
-  *n = 0;
+  len += (size_t)sprintf(pattern + len, "%s*", tail);
+  size_t prefix = strlen(head) + strlen(model) + strlen(tail);
   size_t cap = 0;
   char cursor[32] = "0";
   do {
     redisReply *r =
         checked(s, redisCommand(s->c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern), pattern, e);
-    if (!r) return false;
+    if (!r) goto fail;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
       freeReplyObject(r);
-      return opt_fail(e, "%s: unexpected reply to SCAN", s->where);
+      opt_fail(e, "%s: unexpected reply to SCAN", s->where);
+      goto fail;
     }
     snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
     const redisReply *keys = r->element[1];
@@ -198,7 +214,7 @@ bool opt_store_list(opt_store *s, const char *model, char ***names, size_t *n, o
     freeReplyObject(r);
   } while (strcmp(cursor, "0") != 0);
   if (*n) qsort(*names, *n, sizeof **names, by_name);
-  size_t kept = 0; /* SCAN may return a key more than once */
+  size_t kept = 0;
   for (size_t i = 0; i < *n; i++) {
     if (kept && strcmp((*names)[kept - 1], (*names)[i]) == 0)
       free((*names)[i]);
@@ -206,5 +222,96 @@ bool opt_store_list(opt_store *s, const char *model, char ***names, size_t *n, o
       (*names)[kept++] = (*names)[i];
   }
   *n = kept;
+  return true;
+fail:
+  opt_store_names_free(*names, *n);
+  *names = NULL;
+  *n = 0;
+  return false;
+}
+
+void opt_store_names_free(char **names, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+}
+
+bool opt_store_list(opt_store *s, const char *model, char ***names, size_t *n, opt_err *e) {
+  return scan_suffixes(s, OPT_STORE_KEY_PREFIX, model, "_", names, n, e);
+}
+
+/* --- gateway traces --- */
+
+static bool trace_key(const char *model, int64_t ts_s, char *key, size_t n, opt_err *e) {
+  int len = snprintf(key, n, "aibrix:%s_request_trace_%lld", model, (long long)ts_s);
+  if (len < 0 || (size_t)len >= n) return opt_fail(e, "trace key for model %s is too long", model);
+  return true;
+}
+
+static int by_ts(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+bool opt_store_trace_list(opt_store *s, const char *model, int64_t **ts, size_t *n, char ***bad,
+                          size_t *n_bad, opt_err *e) {
+  char **names;
+  size_t k;
+  *ts = NULL;
+  *n = 0;
+  *bad = NULL;
+  *n_bad = 0;
+  if (!scan_suffixes(s, "aibrix:", model, "_request_trace_", &names, &k, e)) return false;
+  *ts = malloc((k + 1) * sizeof **ts);
+  *bad = malloc((k + 1) * sizeof **bad);
+  if (!*ts || !*bad) abort();
+  for (size_t i = 0; i < k; i++) {
+    char *end;
+    const char *v = names[i];
+    long long t = (*v >= '0' && *v <= '9') ? strtoll(v, &end, 10) : -1;
+    if (t >= 0 && *end == '\0' && strlen(v) <= 18) {
+      (*ts)[(*n)++] = t;
+      free(names[i]);
+    } else {
+      (*bad)[(*n_bad)++] = names[i]; /* the suffix; the caller names the whole key */
+    }
+  }
+  free(names);
+  qsort(*ts, *n, sizeof **ts, by_ts);
+  return true;
+}
+
+bool opt_store_trace_get(opt_store *s, const char *model, int64_t ts_s, char **json, bool *found,
+                         opt_err *e) {
+  char key[2 * OPT_STORE_NAME_MAX + 64];
+  *json = NULL;
+  *found = false;
+  if (!trace_key(model, ts_s, key, sizeof key, e)) return false;
+  redisReply *r = checked(s, redisCommand(s->c, "GET %s", key), key, e);
+  if (!r) return false;
+  bool ok = true;
+  if (r->type == REDIS_REPLY_STRING) {
+    *json = malloc(r->len + 1);
+    if (!*json) abort();
+    memcpy(*json, r->str, r->len);
+    (*json)[r->len] = '\0';
+    *found = true;
+  } else if (r->type != REDIS_REPLY_NIL) {
+    ok = opt_fail(e, "%s: %s: not a string", s->where, key);
+  }
+  freeReplyObject(r);
+  return ok;
+}
+
+bool opt_store_trace_put(opt_store *s, const char *model, int64_t ts_s, const char *json,
+                         int64_t expiry_s, opt_err *e) {
+  char key[2 * OPT_STORE_NAME_MAX + 64];
+  if (!trace_key(model, ts_s, key, sizeof key, e)) return false;
+  redisReply *r = expiry_s > 0 ? redisCommand(s->c, "SET %s %s EX %lld", key, json,
+                                              (long long)expiry_s)
+                               : redisCommand(s->c, "SET %s %s", key, json);
+  r = checked(s, r, key, e);
+  if (!r) return false;
+  freeReplyObject(r);
   return true;
 }

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "optimizer/opt_err.h"
 
@@ -41,14 +42,21 @@ typedef struct opt_redis_url {
 bool opt_store_is_redis(const char *dest);
 /* Parse redis://[user:pass@]host[:port][/db]?model=M; false with a message on anything else. */
 bool opt_redis_url_parse(const char *url, opt_redis_url *out, opt_err *e);
+/* The same, with ?model= optional (a server's connection, not a profile's destination). */
+bool opt_redis_url_parse_any(const char *url, opt_redis_url *out, opt_err *e);
 /* aibrix:profile_<model>_<deployment>; false when it does not fit in n bytes. */
 bool opt_store_key(const char *model, const char *deployment, char *buf, size_t n);
 
 typedef struct opt_store opt_store; /* a connection */
 
-/* Connect (with a 5 s timeout), AUTH when a password is given, SELECT the db. */
+/* Connect (with a 5 s timeout, which also bounds every command), AUTH when a password is
+ * given, SELECT the db. */
 opt_store *opt_store_open(const opt_redis_url *url, opt_err *e);
 void opt_store_close(opt_store *s);
+/* True once the connection failed (closed, timed out): close it and open another. */
+bool opt_store_broken(const opt_store *s);
+/* redis://host:port/db, for messages. */
+const char *opt_store_where(const opt_store *s);
 /* SET key (no expiry) to the profile JSON. */
 bool opt_store_put(opt_store *s, const char *model, const char *deployment, const char *json,
                    opt_err *e);
@@ -59,5 +67,18 @@ bool opt_store_get(opt_store *s, const char *model, const char *deployment, char
 /* The deployments that have a profile of `model`: keys aibrix:profile_<model>_* with the glob
  * characters of the model escaped; *names is a malloc'd array of malloc'd strings, sorted. */
 bool opt_store_list(opt_store *s, const char *model, char ***names, size_t *n, opt_err *e);
+void opt_store_names_free(char **names, size_t n);
+
+/* Gateway traces, `aibrix:<model>_request_trace_<ts>` (optimizer/monitor.h): the key times
+ * there are, ascending, and the key suffixes that are not a time (malformed keys: the caller
+ * logs and skips them; free with opt_store_names_free). */
+bool opt_store_trace_list(opt_store *s, const char *model, int64_t **ts, size_t *n, char ***bad,
+                          size_t *n_bad, opt_err *e);
+/* GET one record; *found false (and true returned) when there is no such key. */
+bool opt_store_trace_get(opt_store *s, const char *model, int64_t ts_s, char **json, bool *found,
+                         opt_err *e);
+/* SET one record with an expiry in seconds (0: none), as the gateway writes it (600 s). */
+bool opt_store_trace_put(opt_store *s, const char *model, int64_t ts_s, const char *json,
+                         int64_t expiry_s, opt_err *e);
 
 #endif

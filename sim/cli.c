@@ -44,6 +44,8 @@ static const char usage_text[] =
     "                 one GPU-optimizer decision, printed as a decision-log line\n"
     "  regress DECISIONS.jsonl --profiles DIR\n"
     "                 solve a decision log again; exit 1 if any decision changed\n"
+    "  serve [--config FILE] [--redis URL] [--port N] ...\n"
+    "                 the GPU optimizer service for a cluster, AIBrix-compatible (HTTP on 8080)\n"
     "  version        print the version and the libraries linked\n"
     "  help           print this help (also -h, --help)\n"
     "\n"
@@ -63,7 +65,8 @@ int cli_usage_error(const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   /* Point at the subcommand's own help when the message names one that has it. */
   static const char *const with_help[] = {"benchmark", "calibrate", "profile gen",
-                                          "solve",     "regress",   NULL};
+                                          "solve",     "regress",   "serve",
+                                          NULL};
   const char *sub = NULL;
   for (const char *const *c = with_help; *c && !sub; c++)
     if (!strncmp(fmt, *c, strlen(*c)) && fmt[strlen(*c)] == ':') sub = *c;
@@ -242,5 +245,6 @@ int podscale_main(int argc, char **argv) {
   if (!strcmp(cmd, "profile")) return cmd_profile(argc - 1, argv + 1);
   if (!strcmp(cmd, "solve")) return cmd_solve(argc - 1, argv + 1);
   if (!strcmp(cmd, "regress")) return cmd_regress(argc - 1, argv + 1);
+  if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
   return usage_error("unknown command '%s'", cmd);
 }

@@ -27,5 +27,6 @@ int cmd_catalog(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_solve(int argc, char **argv);
 int cmd_regress(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -10,7 +10,7 @@
 #include "models/kpa.h"
 #include "models/xalloc.h"
 #include "sim/benchmark.h"
-#include "sim/jsonv.h"
+#include "optimizer/jsonv.h"
 
 #define MAX_SECONDS 1e9 /* about 31 years: any longer is a typo */
 #define MAX_RATE 1e7    /* requests per second */

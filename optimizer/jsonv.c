@@ -1,14 +1,13 @@
-#include "sim/jsonv.h"
+#include "optimizer/jsonv.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/xalloc.h"
 #include "optimizer/profile.h"
 
-cJSON *jv_parse_file(const char *path, char **text_out, ps_err *err) {
+cJSON *jv_parse_file(const char *path, char **text_out, opt_err *err) {
   char *text = opt_read_text(path, err);
   if (!text) return NULL;
   const char *end = NULL;
@@ -32,9 +31,9 @@ cJSON *jv_parse_file(const char *path, char **text_out, ps_err *err) {
       near[k++] = *p;
     near[k] = '\0';
     if (*end == '\0')
-      ps_fail(err, "%s:%ld:%ld: JSON syntax error: unexpected end of file", path, line, col);
+      opt_fail(err, "%s:%ld:%ld: JSON syntax error: unexpected end of file", path, line, col);
     else
-      ps_fail(err, "%s:%ld:%ld: JSON syntax error near '%s'", path, line, col, near);
+      opt_fail(err, "%s:%ld:%ld: JSON syntax error near '%s'", path, line, col, near);
     free(text);
     return NULL;
   }
@@ -71,7 +70,7 @@ void jv_leave(jv *v, size_t mark) {
 static bool vfail(jv *v, const char *fmt, va_list ap) {
   char msg[768];
   vsnprintf(msg, sizeof msg, fmt, ap);
-  return ps_fail(v->err, "%s: %s: %s", v->file, v->len ? v->path : "(top level)", msg);
+  return opt_fail(v->err, "%s: %s: %s", v->file, v->len ? v->path : "(top level)", msg);
 }
 
 bool jv_fail(jv *v, const char *fmt, ...) {

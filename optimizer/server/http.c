@@ -1,0 +1,479 @@
+/* The HTTP side of `podscale serve`: libmicrohttpd's thread pool and the routes (serve.h). */
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "optimizer/server/serve_int.h"
+
+#define BODY_LIMIT (64 * 1024)        /* PUT /scale, POST /monitor */
+#define TRACE_BODY_LIMIT (1024 * 1024) /* POST /trace: a gateway record is a few KiB */
+#define DRAIN_WAIT_S 10                /* in-flight requests at shutdown */
+
+typedef struct req {
+  char *body;
+  size_t len, cap;
+  bool too_big;
+} req;
+
+static req NO_BODY; /* GET, DELETE, HEAD: a body is ignored */
+
+static void *must(void *p) {
+  if (!p) abort();
+  return p;
+}
+
+static enum MHD_Result reply(srv *s, struct MHD_Connection *c, unsigned status, const char *type,
+                             const char *body, size_t len, const char *allow) {
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+  if (!r) return MHD_NO;
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+  if (allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+  enum MHD_Result ok = MHD_queue_response(c, status, r);
+  MHD_destroy_response(r);
+  atomic_fetch_add(&s->http_requests, 1);
+  if (status >= 400) atomic_fetch_add(&s->http_errors, 1);
+  return ok;
+}
+
+/* {"<key>": "<text>"} */
+static enum MHD_Result reply_json(srv *s, struct MHD_Connection *c, unsigned status,
+                                  const char *key, const char *text, const char *allow) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, key, text);
+  char *body = must(cJSON_PrintUnformatted(o));
+  cJSON_Delete(o);
+  enum MHD_Result ok = reply(s, c, status, "application/json", body, strlen(body), allow);
+  free(body);
+  return ok;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
+static enum MHD_Result
+fail(srv *s, struct MHD_Connection *c, unsigned status, const char *allow, const char *fmt, ...) {
+  char msg[1200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return reply_json(s, c, status, "error", msg, allow);
+}
+
+/* The path split at '/': up to 4 segments; false for an empty segment or too many. */
+typedef struct seg {
+  const char *p;
+  size_t n;
+} seg;
+
+static int split(const char *url, seg *out, int max) {
+  if (*url != '/') return -1;
+  int n = 0;
+  const char *p = url + 1;
+  if (!*p) return 0;
+  for (;;) {
+    const char *slash = strchr(p, '/');
+    size_t len = slash ? (size_t)(slash - p) : strlen(p);
+    if (n == max || len == 0) return -1;
+    out[n++] = (seg){p, len};
+    if (!slash) return n;
+    p = slash + 1;
+  }
+}
+
+static bool is(const seg *s, const char *word) {
+  return s->n == strlen(word) && memcmp(s->p, word, s->n) == 0;
+}
+
+/* GET /metrics/{ns}/{deployment}: AIBrix's three lines. */
+static enum MHD_Result deployment_metric(srv *s, struct MHD_Connection *c, const seg *ns,
+                                         const seg *name) {
+  char body[1024];
+  int len = -1;
+  pthread_mutex_lock(&s->lock);
+  smodel *m;
+  sdep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, &m);
+  if (d && !d->removed) {
+    int64_t v = d->override >= 0 ? d->override * (int64_t)OPT_ILP_GPU_FRACTION : d->value;
+    len = snprintf(body, sizeof body,
+                   "# HELP vllm:deployment_replicas Number of suggested replicas.\n"
+                   "# TYPE vllm:deployment_replicas gauge\n"
+                   "vllm:deployment_replicas{model_name=\"%s\"} %lld\n",
+                   m->name, (long long)v);
+  }
+  pthread_mutex_unlock(&s->lock);
+  if (len < 0)
+    return fail(s, c, MHD_HTTP_NOT_FOUND, NULL,
+                "Failed to read metrics: deployment %.*s/%.*s is not monitored", (int)ns->n,
+                ns->p, (int)name->n, name->p);
+  return reply(s, c, MHD_HTTP_OK, "text/plain; charset=utf-8", body, (size_t)len, NULL);
+}
+
+/* The body as JSON: an object, or NULL after replying 400. An empty body gives an empty
+ * object when allowed. */
+static cJSON *body_object(srv *s, struct MHD_Connection *c, const req *r, bool empty_ok,
+                          enum MHD_Result *res) {
+  if ((!r->body || r->len == 0) && empty_ok) return cJSON_CreateObject();
+  cJSON *o = r->body ? cJSON_ParseWithLength(r->body, r->len) : NULL;
+  if (!cJSON_IsObject(o)) {
+    cJSON_Delete(o);
+    *res = fail(s, c, MHD_HTTP_BAD_REQUEST, NULL, "expected a JSON object in the request body");
+    return NULL;
+  }
+  return o;
+}
+
+/* PUT /scale/{ns}/{deployment} {"replicas": N}: N >= 0 overrides the value (N pods, reported
+ * as N x 100), N <= -1 clears the overrides of every deployment of the model (AIBrix). */
+static enum MHD_Result scale(srv *s, struct MHD_Connection *c, const req *r, const seg *ns,
+                             const seg *name) {
+  enum MHD_Result res;
+  cJSON *o = body_object(s, c, r, false, &res);
+  if (!o) return res;
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "replicas");
+  double x = cJSON_IsNumber(v) ? v->valuedouble : 0.5;
+  cJSON_Delete(o);
+  if (x != (double)(int64_t)x || x > 100000 || x < -1e9)
+    return fail(s, c, MHD_HTTP_BAD_REQUEST, NULL,
+                "expected {\"replicas\": N} with N a whole number of pods up to 100000, or -1 to "
+                "clear the overrides");
+  int64_t n = x < -1 ? -1 : (int64_t)x;
+  pthread_mutex_lock(&s->lock);
+  smodel *m;
+  sdep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, &m);
+  bool known = d && !d->removed;
+  if (known) {
+    if (n >= 0)
+      d->override = n;
+    else
+      for (size_t i = 0; i < m->n_deps; i++)
+        m->deps[i]->override = -1;
+  }
+  pthread_mutex_unlock(&s->lock);
+  if (!known)
+    return fail(s, c, MHD_HTTP_NOT_FOUND, NULL, "deployment %.*s/%.*s is not monitored",
+                (int)ns->n, ns->p, (int)name->n, name->p);
+  srv_log(s, SRV_INFO, "podscale.serve", "%.*s/%.*s: %s", (int)ns->n, ns->p, (int)name->n,
+          name->p, n >= 0 ? "override set" : "overrides of the model cleared");
+  char msg[64];
+  snprintf(msg, sizeof msg, "Scaled to %lld", (long long)n);
+  return reply_json(s, c, MHD_HTTP_OK, "message", msg, NULL);
+}
+
+/* A string member that must be a name; true when absent. */
+static bool name_field(const cJSON *o, const char *key, const char **out) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (!v) return true;
+  if (!cJSON_IsString(v) || !srv_name_ok(v->valuestring, strlen(v->valuestring))) return false;
+  *out = v->valuestring;
+  return true;
+}
+
+static bool int_field(const cJSON *o, const char *key, int64_t *out) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (!v) return true;
+  if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble ||
+      v->valuedouble < 0 || v->valuedouble > 100000)
+    return false;
+  *out = (int64_t)v->valuedouble;
+  return true;
+}
+
+/* POST /monitor/{ns}/{deployment}: monitor again a deployment of the configuration, or a new
+ * one described by the body {"model", "profile", "gpu_type", "min_replicas", "max_replicas",
+ * "replicas"} (AIBrix reads the Deployment's labels instead). */
+static enum MHD_Result monitor_start(srv *s, struct MHD_Connection *c, const req *r,
+                                     const seg *ns, const seg *name) {
+  enum MHD_Result res;
+  cJSON *o = body_object(s, c, r, true, &res);
+  if (!o) return res;
+  static const char *const keys[] = {"model", "profile", "gpu_type", "min_replicas",
+                                     "max_replicas", "replicas", NULL};
+  for (const cJSON *k = o->child; k; k = k->next) {
+    bool known = false;
+    for (int i = 0; keys[i]; i++)
+      known = known || strcmp(k->string, keys[i]) == 0;
+    if (!known) {
+      res = fail(s, c, MHD_HTTP_BAD_REQUEST, NULL, "unknown key '%s' in the body; expected %s",
+                 k->string, "model, profile, gpu_type, min_replicas, max_replicas, replicas");
+      cJSON_Delete(o);
+      return res;
+    }
+  }
+  char nsb[SRV_NAME_MAX + 1], nameb[SRV_NAME_MAX + 1];
+  memcpy(nsb, ns->p, ns->n);
+  nsb[ns->n] = '\0';
+  memcpy(nameb, name->p, name->n);
+  nameb[name->n] = '\0';
+  srv_dep_config dc = {.ns = nsb, .name = nameb};
+  const char *model = NULL, *profile = NULL, *gpu = NULL;
+  if (!name_field(o, "model", &model) || !name_field(o, "profile", &profile) ||
+      !name_field(o, "gpu_type", &gpu) || !int_field(o, "min_replicas", &dc.min_replicas) ||
+      !int_field(o, "max_replicas", &dc.max_replicas) || !int_field(o, "replicas", &dc.replicas) ||
+      (dc.max_replicas && dc.min_replicas > dc.max_replicas)) {
+    cJSON_Delete(o);
+    return fail(s, c, MHD_HTTP_BAD_REQUEST, NULL,
+                "expected names of letters, digits, '.', '_' or '-' and replica counts from 0 to "
+                "100000 with min_replicas <= max_replicas");
+  }
+  dc.profile = (char *)profile;
+  dc.gpu_type = (char *)gpu;
+  const char *msg = NULL;
+  unsigned status = MHD_HTTP_OK;
+  opt_err e = {""};
+  pthread_mutex_lock(&s->lock);
+  smodel *m = NULL;
+  sdep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, &m);
+  if (d && model && strcmp(model, m->name) != 0) {
+    status = MHD_HTTP_CONFLICT;
+    snprintf(e.msg, sizeof e.msg, "deployment %s belongs to model %s", d->key, m->name);
+  } else if (d) {
+    msg = d->removed ? "Deployment optimization started" : "Deployment optimization already started";
+    d->removed = false;
+  } else if (!model) {
+    status = MHD_HTTP_NOT_FOUND;
+    snprintf(e.msg, sizeof e.msg,
+             "deployment %s/%s is not in the configuration: give its model in the body, "
+             "{\"model\": NAME}",
+             nsb, nameb);
+  } else {
+    m = srv_find_model(s, model, strlen(model));
+    if (!m) m = srv_add_model(s, model, &e);
+    if (m) {
+      srv_add_dep(m, &dc);
+      msg = "Deployment optimization started";
+    } else {
+      status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+  }
+  pthread_mutex_unlock(&s->lock);
+  cJSON_Delete(o);
+  if (!msg) return reply_json(s, c, status, "error", e.msg, NULL);
+  srv_log(s, SRV_INFO, "podscale.serve", "%s/%s: %s", nsb, nameb, msg);
+  return reply_json(s, c, MHD_HTTP_OK, "message", msg, NULL);
+}
+
+static enum MHD_Result monitor_stop(srv *s, struct MHD_Connection *c, const seg *ns,
+                                    const seg *name) {
+  pthread_mutex_lock(&s->lock);
+  sdep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, NULL);
+  bool known = d && !d->removed;
+  if (known) {
+    d->removed = true;
+    d->override = -1;
+  }
+  pthread_mutex_unlock(&s->lock);
+  if (!known)
+    return fail(s, c, MHD_HTTP_NOT_FOUND, NULL, "deployment %.*s/%.*s is not monitored",
+                (int)ns->n, ns->p, (int)name->n, name->p);
+  srv_log(s, SRV_INFO, "podscale.serve", "%.*s/%.*s: Deployment optimization stopped", (int)ns->n,
+          ns->p, (int)name->n, name->p);
+  return reply_json(s, c, MHD_HTTP_OK, "message", "Deployment optimization stopped", NULL);
+}
+
+static enum MHD_Result update_profile(srv *s, struct MHD_Connection *c, const seg *model) {
+  pthread_mutex_lock(&s->lock);
+  smodel *m = srv_find_model(s, model->p, model->n);
+  pthread_mutex_unlock(&s->lock);
+  if (!m) return fail(s, c, MHD_HTTP_NOT_FOUND, NULL, "%.*s not monitored", (int)model->n, model->p);
+  opt_err e;
+  if (!srv_check_profiles(s, m, &e))
+    return fail(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "%s", e.msg);
+  pthread_mutex_lock(&s->lock);
+  m->force_profiles = true;
+  pthread_mutex_unlock(&s->lock);
+  char msg[SRV_NAME_MAX + 64];
+  snprintf(msg, sizeof msg, "workload profile of %s updated", m->name);
+  return reply_json(s, c, MHD_HTTP_OK, "message", msg, NULL);
+}
+
+/* POST /trace/{model}[?ts=UNIX]: a gateway record under the key the next round reads (the
+ * gateway writes a key at the end of its interval and the loop reads it 2 s later), or under
+ * ?ts= aligned down to the interval. */
+static enum MHD_Result post_trace(srv *s, struct MHD_Connection *c, const req *r,
+                                  const seg *model) {
+  pthread_mutex_lock(&s->lock);
+  smodel *m = srv_find_model(s, model->p, model->n);
+  pthread_mutex_unlock(&s->lock);
+  if (!m) return fail(s, c, MHD_HTTP_NOT_FOUND, NULL, "%.*s not monitored", (int)model->n, model->p);
+  int64_t iv = s->o.interval_s;
+  int64_t ts = opt_trace_key_ts((int64_t)((srv_now_unix() - OPT_TRACE_READ_DELAY_S) * 1e6), iv) + iv;
+  pthread_mutex_lock(&s->lock);
+  if (m->read_upto >= ts) ts = m->read_upto + iv;
+  pthread_mutex_unlock(&s->lock);
+  const char *arg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ts");
+  if (arg) {
+    char *end;
+    long long t = strtoll(arg, &end, 10);
+    if (*arg < '0' || *arg > '9' || *end || t > 4102444800LL)
+      return fail(s, c, MHD_HTTP_BAD_REQUEST, NULL,
+                  "?ts=: expected a Unix time in seconds, found '%s'", arg);
+    ts = t - t % iv;
+  }
+  if (!r->body || r->len == 0)
+    return fail(s, c, MHD_HTTP_BAD_REQUEST, NULL, "expected a gateway trace record in the body");
+  char *json = must(malloc(r->len + 1));
+  memcpy(json, r->body, r->len);
+  json[r->len] = '\0';
+  char source[SRV_NAME_MAX + 64];
+  snprintf(source, sizeof source, "POST /trace/%s", m->name);
+  opt_trace t;
+  opt_err e;
+  enum MHD_Result res;
+  if (strlen(json) != r->len || !opt_trace_parse(json, source, ts, iv, &t, &e)) {
+    res = fail(s, c, MHD_HTTP_BAD_REQUEST, NULL, "%s",
+               strlen(json) != r->len ? "the body holds a NUL byte" : e.msg);
+  } else {
+    opt_trace_free(&t);
+    if (srv_put_trace(s, m, ts, json, &e)) {
+      char msg[SRV_NAME_MAX + 96];
+      snprintf(msg, sizeof msg, "stored aibrix:%s_request_trace_%lld", m->name, (long long)ts);
+      res = reply_json(s, c, MHD_HTTP_OK, "message", msg, NULL);
+    } else {
+      res = fail(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "%s", e.msg);
+    }
+  }
+  free(json);
+  return res;
+}
+
+static enum MHD_Result route(srv *s, struct MHD_Connection *c, const char *url,
+                             const char *method, const req *r) {
+  seg sg[4];
+  int n = split(url, sg, 4);
+  for (int i = 0; i < n; i++)
+    if (!srv_name_ok(sg[i].p, sg[i].n)) n = -1; /* also rules out "." and ".." */
+  bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+  const char *allow = NULL;
+  if (n == 1 && (is(&sg[0], "healthz") || is(&sg[0], "readyz") || is(&sg[0], "metrics"))) {
+    allow = "GET, HEAD";
+    if (get && is(&sg[0], "healthz"))
+      return reply(s, c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ok\n", 3, NULL);
+    if (get && is(&sg[0], "readyz")) {
+      unsigned status;
+      char *body = srv_readiness(s, &status);
+      enum MHD_Result res = reply(s, c, status, "application/json", body, strlen(body), NULL);
+      free(body);
+      return res;
+    }
+    if (get) {
+      char *body = srv_prometheus(s);
+      enum MHD_Result res = reply(s, c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+                                  body, strlen(body), NULL);
+      free(body);
+      return res;
+    }
+  } else if (n == 3 && is(&sg[0], "metrics")) {
+    allow = "GET, HEAD";
+    if (get) return deployment_metric(s, c, &sg[1], &sg[2]);
+  } else if (n == 3 && is(&sg[0], "monitor")) {
+    allow = "POST, DELETE";
+    if (strcmp(method, "POST") == 0) return monitor_start(s, c, r, &sg[1], &sg[2]);
+    if (strcmp(method, "DELETE") == 0) return monitor_stop(s, c, &sg[1], &sg[2]);
+  } else if (n == 3 && is(&sg[0], "scale")) {
+    allow = "PUT";
+    if (strcmp(method, "PUT") == 0) return scale(s, c, r, &sg[1], &sg[2]);
+  } else if (n == 2 && is(&sg[0], "update_profile")) {
+    allow = "GET";
+    if (strcmp(method, "GET") == 0) return update_profile(s, c, &sg[1]);
+  } else if (n == 2 && is(&sg[0], "trace")) {
+    allow = "POST";
+    if (strcmp(method, "POST") == 0) return post_trace(s, c, r, &sg[1]);
+  } else {
+    return fail(s, c, MHD_HTTP_NOT_FOUND, NULL, "no such endpoint (see docs/serve.md)");
+  }
+  return fail(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, allow, "method %s not allowed; use %s", method,
+              allow);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls) {
+  (void)version;
+  srv *s = cls;
+  if (!*con_cls) { /* headers: the body, if any, comes in the next calls */
+    atomic_fetch_add(&s->in_flight, 1);
+    bool body = strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0;
+    *con_cls = body ? must(calloc(1, sizeof(req))) : &NO_BODY;
+    return MHD_YES;
+  }
+  req *r = *con_cls;
+  if (*upload_size) {
+    size_t limit = strncmp(url, "/trace/", 7) == 0 ? TRACE_BODY_LIMIT : BODY_LIMIT;
+    if (r != &NO_BODY && !r->too_big) {
+      if (r->len + *upload_size > limit) {
+        r->too_big = true;
+      } else {
+        if (r->len + *upload_size > r->cap) {
+          r->cap = (r->len + *upload_size) * 2;
+          r->body = must(realloc(r->body, r->cap));
+        }
+        memcpy(r->body + r->len, upload, *upload_size);
+        r->len += *upload_size;
+      }
+    }
+    *upload_size = 0; /* consumed (or dropped) */
+    return MHD_YES;
+  }
+  if (r->too_big)
+    return fail(s, c, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "request body over %d bytes",
+                strncmp(url, "/trace/", 7) == 0 ? TRACE_BODY_LIMIT : BODY_LIMIT);
+  return route(s, c, url, method, r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode code) {
+  (void)c;
+  (void)code;
+  srv *s = cls;
+  req *r = *con_cls;
+  if (!r) return;
+  if (r != &NO_BODY) {
+    free(r->body);
+    free(r);
+  }
+  *con_cls = NULL;
+  atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+  char msg[1024];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  size_t n = strlen(msg);
+  while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+    msg[--n] = '\0';
+  srv_log(cls, SRV_DEBUG, "podscale.http", "%s", msg);
+}
+
+bool srv_http_start(srv *s, opt_err *e) {
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+  s->mhd = MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+      MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads, MHD_OPTION_CONNECTION_LIMIT,
+      (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED,
+      on_completed, s, MHD_OPTION_END);
+  if (!s->mhd) return opt_fail(e, "cannot start the HTTP server on port %d", s->port);
+  s->listen_fd = -1; /* the daemon's now */
+  return true;
+}
+
+void srv_http_quiesce(srv *s) {
+  if (!s->mhd) return;
+  MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+  if (fd != MHD_INVALID_SOCKET) close(fd);
+}
+
+void srv_http_stop(srv *s) {
+  if (!s->mhd) return;
+  const struct timespec tick = {0, 10 * 1000 * 1000};
+  for (int i = 0; i < DRAIN_WAIT_S * 100 && atomic_load(&s->in_flight) > 0; i++)
+    nanosleep(&tick, NULL);
+  MHD_stop_daemon(s->mhd);
+  s->mhd = NULL;
+}

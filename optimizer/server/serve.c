@@ -1,0 +1,1057 @@
+#include "optimizer/server/serve.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <glpk.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "optimizer/decision.h"
+#include "optimizer/server/serve_int.h"
+
+#define US 1000000LL
+#define BACKOFF_MAX_S 30.0
+
+const double srv_solve_bounds[SRV_SOLVE_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                     0.025,  0.05,  0.1,    0.25,  0.5,
+                                                     1,      2.5,   5,      10};
+
+static void *must(void *p) {
+  if (!p) abort(); /* out of memory */
+  return p;
+}
+static char *dup_or_null(const char *s) { return s ? must(strdup(s)) : NULL; }
+
+srv_options srv_options_default(void) {
+  return (srv_options){.bind = "0.0.0.0", .port = 8080, .threads = 2, .interval_s = 10,
+                       .log_level = SRV_INFO};
+}
+
+double srv_now_unix(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* --- logs --- */
+
+static const char *const LEVELS[] = {"DEBUG", "INFO", "WARNING", "ERROR"};
+
+void srv_log(srv *s, int level, const char *logger, const char *fmt, ...) {
+  if (level < s->o.log_level) return;
+  char msg[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  struct tm tm;
+  gmtime_r(&t.tv_sec, &tm);
+  char when[64];
+  size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(when + n, sizeof when - n, ".%03ldZ", t.tv_nsec / 1000000);
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "time", when);
+  cJSON_AddStringToObject(o, "level", LEVELS[level]);
+  cJSON_AddStringToObject(o, "logger", logger);
+  cJSON_AddStringToObject(o, "message", msg);
+  char *line = must(cJSON_PrintUnformatted(o));
+  cJSON_Delete(o);
+  FILE *out = s->o.log_stream ? s->o.log_stream : stderr;
+  pthread_mutex_lock(&s->out_lock);
+  fprintf(out, "%s\n", line);
+  fflush(out);
+  pthread_mutex_unlock(&s->out_lock);
+  free(line);
+}
+
+/* --- models and deployments (under the lock) --- */
+
+smodel *srv_find_model(srv *s, const char *name, size_t len) {
+  for (size_t i = 0; i < s->n_models; i++)
+    if (strlen(s->models[i]->name) == len && memcmp(s->models[i]->name, name, len) == 0)
+      return s->models[i];
+  return NULL;
+}
+
+sdep *srv_find_dep(srv *s, const char *ns, size_t ns_len, const char *name, size_t name_len,
+                   smodel **model) {
+  for (size_t i = 0; i < s->n_models; i++) {
+    smodel *m = s->models[i];
+    for (size_t j = 0; j < m->n_deps; j++) {
+      sdep *d = m->deps[j];
+      if (strlen(d->ns) == ns_len && memcmp(d->ns, ns, ns_len) == 0 &&
+          strlen(d->name) == name_len && memcmp(d->name, name, name_len) == 0) {
+        if (model) *model = m;
+        return d;
+      }
+    }
+  }
+  return NULL;
+}
+
+static void *loop_main(void *arg);
+
+smodel *srv_add_model(srv *s, const char *name, opt_err *e) {
+  smodel *m = must(calloc(1, sizeof *m));
+  m->srv = s;
+  m->read_upto = -1;
+  m->name = must(strdup(name));
+  if (s->n_models == s->cap_models) {
+    s->cap_models = s->cap_models ? 2 * s->cap_models : 4;
+    s->models = must(realloc(s->models, s->cap_models * sizeof *s->models));
+  }
+  s->models[s->n_models++] = m;
+  if (s->mhd && !s->stopping) { /* running: start its loop now */
+    if (pthread_create(&m->thread, NULL, loop_main, m) != 0) {
+      opt_fail(e, "cannot start the loop of model %s", name);
+      s->n_models--;
+      free(m->name);
+      free(m);
+      return NULL;
+    }
+    m->started = true;
+  }
+  return m;
+}
+
+sdep *srv_add_dep(smodel *m, const srv_dep_config *c) {
+  for (size_t j = 0; j < m->n_deps; j++) {
+    sdep *d = m->deps[j];
+    if (strcmp(d->ns, c->ns) == 0 && strcmp(d->name, c->name) == 0) {
+      d->removed = false;
+      return d;
+    }
+  }
+  sdep *d = must(calloc(1, sizeof *d));
+  d->ns = must(strdup(c->ns));
+  d->name = must(strdup(c->name));
+  size_t n = strlen(c->ns) + strlen(c->name) + 2;
+  d->key = must(malloc(n));
+  snprintf(d->key, n, "%s/%s", c->ns, c->name);
+  d->profile = must(strdup(c->profile ? c->profile : c->name));
+  d->profile_file = dup_or_null(c->profile_file);
+  d->gpu_type = dup_or_null(c->gpu_type);
+  d->min_replicas = c->min_replicas;
+  d->max_replicas = c->max_replicas;
+  d->replicas = c->replicas;
+  d->value = c->replicas * (int64_t)OPT_ILP_GPU_FRACTION;
+  d->override = -1;
+  if (m->n_deps == m->cap_deps) {
+    m->cap_deps = m->cap_deps ? 2 * m->cap_deps : 4;
+    m->deps = must(realloc(m->deps, m->cap_deps * sizeof *m->deps));
+  }
+  m->deps[m->n_deps++] = d;
+  return d;
+}
+
+static void model_free(smodel *m) {
+  for (size_t j = 0; j < m->n_deps; j++) {
+    sdep *d = m->deps[j];
+    free(d->ns);
+    free(d->name);
+    free(d->key);
+    free(d->profile);
+    free(d->profile_file);
+    free(d->gpu_type);
+    free(d->profile_error);
+    free(d);
+  }
+  free(m->deps);
+  for (size_t j = 0; j < m->n_limits; j++)
+    free(m->limits[j].gpu_type);
+  free(m->limits);
+  for (size_t j = 0; j < m->n_mem; j++)
+    free(m->mem[j].json);
+  free(m->mem);
+  free(m->name);
+  free(m);
+}
+
+/* --- Redis health (under the lock) --- */
+
+static void redis_failed(srv *s, const char *why) {
+  s->redis_up = false;
+  s->redis_errors++;
+  snprintf(s->redis_error, sizeof s->redis_error, "%s", why);
+}
+
+/* --- traces --- */
+
+bool srv_put_trace(srv *s, smodel *m, int64_t ts_s, const char *json, opt_err *e) {
+  if (s->has_redis) {
+    opt_store *st = opt_store_open(&s->redis, e);
+    bool ok = st && opt_store_trace_put(st, m->name, ts_s, json, OPT_TRACE_EXPIRY_S, e);
+    opt_store_close(st);
+    return ok;
+  }
+  pthread_mutex_lock(&s->lock);
+  size_t i = m->n_mem;
+  while (i > 0 && m->mem[i - 1].ts_s > ts_s)
+    i--;
+  if (i > 0 && m->mem[i - 1].ts_s == ts_s) { /* the gateway's SET replaces */
+    free(m->mem[i - 1].json);
+    m->mem[i - 1].json = must(strdup(json));
+  } else {
+    if (m->n_mem == m->cap_mem) {
+      m->cap_mem = m->cap_mem ? 2 * m->cap_mem : 16;
+      m->mem = must(realloc(m->mem, m->cap_mem * sizeof *m->mem));
+    }
+    memmove(&m->mem[i + 1], &m->mem[i], (m->n_mem - i) * sizeof *m->mem);
+    m->mem[i] = (strace){ts_s, must(strdup(json))};
+    m->n_mem++;
+  }
+  /* the gateway's keys expire after 10 min; here, 10 min behind the newest record */
+  int64_t oldest = m->mem[m->n_mem - 1].ts_s - OPT_TRACE_EXPIRY_S;
+  size_t drop = 0;
+  while (drop < m->n_mem && m->mem[drop].ts_s < oldest)
+    free(m->mem[drop++].json);
+  memmove(m->mem, m->mem + drop, (m->n_mem - drop) * sizeof *m->mem);
+  m->n_mem -= drop;
+  pthread_mutex_unlock(&s->lock);
+  return true;
+}
+
+/* --- the loop of one model --- */
+
+typedef struct loop {
+  srv *s;
+  smodel *m;
+  opt_model *model;
+  opt_store *store;
+  double next_attempt; /* Redis reconnect: not before (monotonic s) */
+  double backoff;      /* s */
+  int64_t last_ts;     /* newest key read, -1 none */
+  bool archive_failed;
+} loop;
+
+static double mono_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* A usable Redis connection, or false (the round is skipped and last decisions stay). */
+static bool ensure_store(loop *l) {
+  srv *s = l->s;
+  if (l->store && !opt_store_broken(l->store)) return true;
+  if (l->store) {
+    opt_store_close(l->store);
+    l->store = NULL;
+  }
+  double now = mono_now();
+  if (now < l->next_attempt) return false;
+  opt_err e;
+  l->store = opt_store_open(&s->redis, &e);
+  if (l->store) {
+    l->backoff = 0;
+    pthread_mutex_lock(&s->lock);
+    bool was_down = !s->redis_up;
+    s->redis_up = true;
+    pthread_mutex_unlock(&s->lock);
+    if (was_down) srv_log(s, SRV_INFO, "podscale.serve", "model %s: connected to %s", l->m->name,
+                          opt_store_where(l->store));
+    return true;
+  }
+  l->backoff = l->backoff ? fmin(2 * l->backoff, BACKOFF_MAX_S) : 1;
+  l->next_attempt = now + l->backoff;
+  pthread_mutex_lock(&s->lock);
+  redis_failed(s, e.msg);
+  pthread_mutex_unlock(&s->lock);
+  srv_log(s, SRV_WARNING, "podscale.serve",
+          "model %s: Redis unreachable (%s); serving the last decisions, next attempt in %.0f s",
+          l->m->name, e.msg, l->backoff);
+  return false;
+}
+
+/* A Redis command failed: count it, log it; the connection is retried next round. */
+static void store_failed(loop *l, const opt_err *e) {
+  pthread_mutex_lock(&l->s->lock);
+  redis_failed(l->s, e->msg);
+  pthread_mutex_unlock(&l->s->lock);
+  srv_log(l->s, SRV_WARNING, "podscale.serve", "model %s: %s", l->m->name, e->msg);
+  if (l->store && opt_store_broken(l->store)) {
+    opt_store_close(l->store);
+    l->store = NULL;
+  }
+}
+
+typedef struct dep_snap {
+  char *key, *profile, *profile_file, *gpu_type;
+  int64_t min_replicas, max_replicas, replicas;
+  bool removed;
+  sdep *d;
+} dep_snap;
+
+/* Save a profile that was taken beside the decision log, so that regress finds it. */
+static void archive_profile(loop *l, const opt_profile *p) {
+  srv *s = l->s;
+  if (!s->profile_dir || l->archive_failed) return;
+  char digest[OPT_DIGEST_LEN];
+  opt_profile_digest(p, digest);
+  size_t n = strlen(s->profile_dir) + strlen(digest) + 16;
+  char *path = must(malloc(n));
+  snprintf(path, n, "%s/%s.json", s->profile_dir, digest);
+  opt_err e;
+  struct stat st;
+  if (stat(path, &st) != 0 && !opt_profile_write(path, p, &e)) {
+    srv_log(s, SRV_WARNING, "podscale.serve", "cannot archive a profile: %s", e.msg);
+    l->archive_failed = true;
+  }
+  free(path);
+}
+
+/* Note a profile problem once (until it changes). */
+static void profile_problem(loop *l, dep_snap *d, int level, const char *msg) {
+  if (d->d->profile_error && strcmp(d->d->profile_error, msg) == 0) return;
+  free(d->d->profile_error);
+  d->d->profile_error = must(strdup(msg));
+  if (level >= SRV_WARNING) {
+    pthread_mutex_lock(&l->s->lock);
+    l->m->bad_profiles++;
+    pthread_mutex_unlock(&l->s->lock);
+  }
+  srv_log(l->s, level, "podscale.serve", "model %s: %s", l->m->name, msg);
+}
+
+/* Read every deployment's profile and offer it to the model. False: Redis failed. */
+static bool refresh_profiles(loop *l, dep_snap *ds, size_t n, bool force) {
+  srv *s = l->s;
+  for (size_t i = 0; i < n; i++) {
+    dep_snap *d = &ds[i];
+    if (d->removed) continue;
+    char *json = NULL;
+    char source[1024];
+    opt_err e;
+    if (d->profile_file) {
+      snprintf(source, sizeof source, "%s", d->profile_file);
+      json = opt_read_text(d->profile_file, &e);
+      if (!json) {
+        profile_problem(l, d, SRV_WARNING, e.msg);
+        continue;
+      }
+    } else if (s->has_redis) {
+      snprintf(source, sizeof source, OPT_STORE_KEY_PREFIX "%s_%s", l->m->name, d->profile);
+      if (!opt_store_get(l->store, l->m->name, d->profile, &json, &e)) {
+        if (opt_store_broken(l->store)) {
+          store_failed(l, &e);
+          return false;
+        }
+        char msg[1200];
+        snprintf(msg, sizeof msg, "deployment %s has no profile yet: %s", d->key, e.msg);
+        profile_problem(l, d, SRV_INFO, msg);
+        continue;
+      }
+    } else {
+      char msg[600];
+      snprintf(msg, sizeof msg, "deployment %s has no profile: no Redis and no profile_file",
+               d->key);
+      profile_problem(l, d, SRV_INFO, msg);
+      continue;
+    }
+    opt_profile p;
+    bool taken = false;
+    if (!opt_profile_parse(json, source, &p, &e)) {
+      profile_problem(l, d, SRV_WARNING, e.msg);
+    } else {
+      if (!opt_model_offer_profile(l->model, d->key, &p, force, &taken, &e)) {
+        profile_problem(l, d, SRV_WARNING, e.msg);
+      } else if (taken) {
+        free(d->d->profile_error);
+        d->d->profile_error = NULL;
+        srv_log(s, SRV_INFO, "podscale.serve", "model %s: deployment %s: profile from %s%s",
+                l->m->name, d->key, source, force ? " (reloaded)" : "");
+        archive_profile(l, &p);
+      }
+      opt_profile_free(&p);
+    }
+    free(json);
+  }
+  return true;
+}
+
+/* One record by key time: Redis or memory. found false when absent. */
+static bool get_trace(loop *l, int64_t ts, char **json, bool *found, opt_err *e) {
+  if (l->s->has_redis) return opt_store_trace_get(l->store, l->m->name, ts, json, found, e);
+  *json = NULL;
+  *found = false;
+  pthread_mutex_lock(&l->s->lock);
+  for (size_t i = 0; i < l->m->n_mem; i++)
+    if (l->m->mem[i].ts_s == ts) {
+      *json = must(strdup(l->m->mem[i].json));
+      *found = true;
+    }
+  pthread_mutex_unlock(&l->s->lock);
+  return true;
+}
+
+/* Key times in (after, upto], ascending. */
+static bool list_traces(loop *l, int64_t after, int64_t upto, int64_t **ts, size_t *n,
+                        opt_err *e) {
+  *n = 0;
+  if (l->s->has_redis) {
+    char **bad;
+    size_t n_bad, k;
+    int64_t *all;
+    if (!opt_store_trace_list(l->store, l->m->name, &all, &k, &bad, &n_bad, e)) return false;
+    for (size_t i = 0; i < n_bad; i++) {
+      srv_log(l->s, SRV_WARNING, "podscale.serve",
+              "model %s: skipped key aibrix:%s_request_trace_%s: expected a Unix time after "
+              "_request_trace_", l->m->name, l->m->name, bad[i]);
+      pthread_mutex_lock(&l->s->lock);
+      l->m->bad_traces++;
+      pthread_mutex_unlock(&l->s->lock);
+    }
+    opt_store_names_free(bad, n_bad);
+    for (size_t i = 0; i < k; i++)
+      if (all[i] > after && all[i] <= upto) all[(*n)++] = all[i];
+    *ts = all;
+    return true;
+  }
+  pthread_mutex_lock(&l->s->lock);
+  *ts = must(malloc((l->m->n_mem + 1) * sizeof **ts));
+  for (size_t i = 0; i < l->m->n_mem; i++)
+    if (l->m->mem[i].ts_s > after && l->m->mem[i].ts_s <= upto) (*ts)[(*n)++] = l->m->mem[i].ts_s;
+  pthread_mutex_unlock(&l->s->lock);
+  return true;
+}
+
+/* The records due at now: the newest key when it follows the last one read, else every key
+ * since (the first round reads the history, as GatewayLoadReader.read_first does; after a Redis
+ * outage the keys written meanwhile are read too). False: Redis failed (nothing consumed). */
+static bool read_traces(loop *l, int64_t now_us, opt_trace **out, size_t *n) {
+  int64_t iv = l->s->o.interval_s;
+  int64_t due = opt_trace_key_ts(now_us, iv);
+  *out = NULL;
+  *n = 0;
+  if (l->last_ts >= 0 && due <= l->last_ts) return true;
+  int64_t *ts = NULL;
+  size_t k = 0;
+  opt_err e;
+  if (l->last_ts >= 0 && due - l->last_ts == iv) {
+    ts = must(malloc(sizeof *ts));
+    ts[k++] = due;
+  } else if (!list_traces(l, l->last_ts, due, &ts, &k, &e)) {
+    store_failed(l, &e);
+    return false;
+  }
+  *out = must(calloc(k + 1, sizeof **out));
+  for (size_t i = 0; i < k; i++) {
+    char *json;
+    bool found;
+    if (!get_trace(l, ts[i], &json, &found, &e)) {
+      if (l->s->has_redis && l->store && opt_store_broken(l->store)) {
+        for (size_t j = 0; j < *n; j++)
+          opt_trace_free(&(*out)[j]);
+        free(*out);
+        free(ts);
+        *out = NULL;
+        *n = 0;
+        store_failed(l, &e);
+        return false;
+      }
+      found = false; /* a key of the wrong type */
+      srv_log(l->s, SRV_WARNING, "podscale.serve", "model %s: skipped: %s", l->m->name, e.msg);
+    }
+    if (!found) continue;
+    char source[600];
+    snprintf(source, sizeof source, "aibrix:%s_request_trace_%lld", l->m->name,
+             (long long)ts[i]);
+    if (opt_trace_parse(json, source, ts[i], iv, &(*out)[*n], &e)) {
+      (*n)++;
+    } else {
+      srv_log(l->s, SRV_WARNING, "podscale.serve", "model %s: skipped a record: %s", l->m->name,
+              e.msg);
+      pthread_mutex_lock(&l->s->lock);
+      l->m->bad_traces++;
+      pthread_mutex_unlock(&l->s->lock);
+    }
+    free(json);
+  }
+  free(ts);
+  l->last_ts = due;
+  pthread_mutex_lock(&l->s->lock);
+  l->m->read_upto = due;
+  pthread_mutex_unlock(&l->s->lock);
+  return true;
+}
+
+/* Bring the model's deployments in line with the shared table; snapshot what the round needs. */
+static dep_snap *sync_deps(loop *l, size_t *n, bool *force) {
+  srv *s = l->s;
+  pthread_mutex_lock(&s->lock);
+  smodel *m = l->m;
+  *n = m->n_deps;
+  *force = m->force_profiles;
+  m->force_profiles = false;
+  dep_snap *ds = must(calloc(*n + 1, sizeof *ds));
+  for (size_t i = 0; i < *n; i++) {
+    sdep *d = m->deps[i];
+    ds[i] = (dep_snap){.key = must(strdup(d->key)),
+                       .profile = must(strdup(d->profile)),
+                       .profile_file = dup_or_null(d->profile_file),
+                       .gpu_type = dup_or_null(d->gpu_type),
+                       .min_replicas = d->min_replicas,
+                       .max_replicas = d->max_replicas,
+                       .replicas = d->replicas,
+                       .removed = d->removed,
+                       .d = d};
+  }
+  pthread_mutex_unlock(&s->lock);
+  for (size_t i = 0; i < *n; i++) {
+    long at = opt_model_find(l->model, ds[i].key);
+    if (ds[i].removed && at >= 0) {
+      opt_model_remove(l->model, ds[i].key);
+    } else if (!ds[i].removed && at < 0) {
+      opt_model_deployment md = {ds[i].key, ds[i].gpu_type, ds[i].min_replicas,
+                                 ds[i].max_replicas, ds[i].replicas};
+      opt_err e;
+      if (!opt_model_add(l->model, &md, &e)) /* the configuration was checked */
+        srv_log(s, SRV_ERROR, "podscale.serve", "%s", e.msg);
+    }
+  }
+  return ds;
+}
+
+static void snaps_free(dep_snap *ds, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(ds[i].key);
+    free(ds[i].profile);
+    free(ds[i].profile_file);
+    free(ds[i].gpu_type);
+  }
+  free(ds);
+}
+
+static void publish(loop *l, const opt_model_round *r, double now_unix) {
+  srv *s = l->s;
+  smodel *m = l->m;
+  pthread_mutex_lock(&s->lock);
+  for (size_t i = 0; i < m->n_deps; i++) {
+    long at = opt_model_find(l->model, m->deps[i]->key);
+    if (at < 0) continue;
+    m->deps[i]->value = opt_model_value(l->model, (size_t)at);
+    m->deps[i]->has_profile = opt_model_profile(l->model, (size_t)at) != NULL;
+  }
+  m->rounds++;
+  m->by_action[r->action]++;
+  if (r->action == OPT_ROUND_OPTIMIZE || r->action == OPT_ROUND_MINIMIZE)
+    m->last_decision_unix = now_unix;
+  if (r->action == OPT_ROUND_OPTIMIZE) {
+    double sec = r->solve_ms * 1e-3;
+    for (int b = 0; b < SRV_SOLVE_BUCKETS; b++)
+      if (sec <= srv_solve_bounds[b]) m->solve_bucket[b]++;
+    m->solve_count++;
+    m->solve_sum_s += sec;
+  }
+  pthread_mutex_unlock(&s->lock);
+}
+
+static void write_decision(srv *s, const char *line) {
+  if (!s->decisions) return;
+  pthread_mutex_lock(&s->out_lock);
+  if (fprintf(s->decisions, "%s\n", line) < 0 || fflush(s->decisions) != 0) {
+    pthread_mutex_unlock(&s->out_lock);
+    srv_log(s, SRV_ERROR, "podscale.serve", "cannot append to the decision log %s: %s",
+            s->o.decision_log, strerror(errno));
+    return;
+  }
+  pthread_mutex_unlock(&s->out_lock);
+}
+
+/* One round at now_us. */
+static void round_at(loop *l, int64_t now_us) {
+  srv *s = l->s;
+  size_t n;
+  bool force;
+  dep_snap *ds = sync_deps(l, &n, &force);
+  if (s->has_redis && !ensure_store(l)) {
+    pthread_mutex_lock(&s->lock);
+    l->m->redis_skips++;
+    if (force) l->m->force_profiles = true; /* retried next round */
+    pthread_mutex_unlock(&s->lock);
+    snaps_free(ds, n);
+    return;
+  }
+  opt_trace *traces = NULL;
+  size_t nt = 0;
+  if (!refresh_profiles(l, ds, n, force) || !read_traces(l, now_us, &traces, &nt)) {
+    snaps_free(ds, n);
+    return;
+  }
+  snaps_free(ds, n);
+  opt_model_round r;
+  opt_err e;
+  bool ok = opt_model_round_run(l->model, now_us, traces, nt, !s->o.replay, &r, &e);
+  for (size_t i = 0; i < nt; i++)
+    opt_trace_free(&traces[i]);
+  free(traces);
+  if (!ok) {
+    srv_log(s, SRV_ERROR, "podscale.serve", "model %s: round skipped: %s", l->m->name, e.msg);
+    return;
+  }
+  publish(l, &r, (double)now_us * 1e-6);
+  const char *name = l->m->name;
+  switch (r.action) {
+  case OPT_ROUND_OPTIMIZE:
+    srv_log(s, SRV_INFO, "aibrix.gpu_optimizer.load_monitor", "%s", r.log);
+    if (!r.optimal)
+      srv_log(s, SRV_WARNING, "podscale.serve",
+              "model %s: the solve stopped at its node limit; the best allocation found is used",
+              name);
+    if (r.uncovered_rate > 0)
+      srv_log(s, SRV_WARNING, "podscale.serve",
+              "model %s: %.3f req/s no deployment can serve (no profile covers it, or limits)",
+              name, r.uncovered_rate);
+    write_decision(s, r.decision);
+    break;
+  case OPT_ROUND_MINIMIZE:
+    srv_log(s, SRV_DEBUG, "podscale.serve", "model %s: no load in the window: minimum replicas",
+            name);
+    break;
+  case OPT_ROUND_SKIP:
+    srv_log(s, SRV_DEBUG, "aibrix.gpu_optimizer.load_monitor",
+            "Skip optimization, insufficient data");
+    break;
+  case OPT_ROUND_NO_PROFILE:
+    srv_log(s, SRV_WARNING, "podscale.serve", "model %s: load but no profile: nothing decided",
+            name);
+    break;
+  case OPT_ROUND_FAILED:
+    srv_log(s, SRV_ERROR, "podscale.serve", "model %s: solver failed, skip: %s", name, r.error);
+    break;
+  }
+}
+
+/* Wait until the wall clock reaches t (Unix s) or the service stops; true when it stops. */
+static bool wait_until(srv *s, double t) {
+  pthread_mutex_lock(&s->lock);
+  while (!s->stopping && srv_now_unix() < t) {
+    struct timespec ts = {(time_t)t, (long)((t - floor(t)) * 1e9)};
+    pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+  }
+  bool stop = s->stopping;
+  pthread_mutex_unlock(&s->lock);
+  return stop;
+}
+
+static bool stopping(srv *s) {
+  pthread_mutex_lock(&s->lock);
+  bool stop = s->stopping;
+  pthread_mutex_unlock(&s->lock);
+  return stop;
+}
+
+static void *loop_main(void *arg) {
+  smodel *m = arg;
+  srv *s = m->srv;
+  opt_err e;
+  loop l = {.s = s, .m = m, .last_ts = -1};
+  l.model = opt_model_new(m->name, NULL, NULL, &e);
+  if (!l.model) {
+    srv_log(s, SRV_ERROR, "podscale.serve", "model %s: %s", m->name, e.msg);
+    return NULL;
+  }
+  pthread_mutex_lock(&s->lock);
+  for (size_t i = 0; i < m->n_limits; i++)
+    opt_model_set_limit(l.model, m->limits[i].gpu_type, m->limits[i].pods);
+  pthread_mutex_unlock(&s->lock);
+  int64_t iv = s->o.interval_s;
+  if (s->o.replay) {
+    int64_t start = s->o.replay_start_s - s->o.replay_start_s % iv;
+    for (int64_t t = start + OPT_TRACE_READ_DELAY_S; t <= s->o.replay_end_s + OPT_TRACE_READ_DELAY_S;
+         t += iv) {
+      if (stopping(s)) break;
+      round_at(&l, t * US);
+    }
+    pthread_mutex_lock(&s->lock);
+    m->replay_done = true;
+    pthread_mutex_unlock(&s->lock);
+    srv_log(s, SRV_INFO, "podscale.serve", "model %s: replay done", m->name);
+  } else {
+    double t = srv_now_unix(); /* the first round at once, as the reader's read_first */
+    while (!wait_until(s, t)) {
+      double now = srv_now_unix();
+      round_at(&l, (int64_t)(now * 1e6));
+      int64_t key = opt_trace_key_ts((int64_t)(now * 1e6), iv);
+      t = (double)(key + iv + OPT_TRACE_READ_DELAY_S);
+      if (t <= now) t += (double)iv;
+    }
+  }
+  opt_store_close(l.store);
+  opt_model_free(l.model);
+  glp_free_env(); /* the GLPK environment of this thread (optimizer/ilp.h) */
+  return NULL;
+}
+
+/* --- readiness and metrics --- */
+
+char *srv_readiness(srv *s, unsigned *status) {
+  cJSON *o = cJSON_CreateObject();
+  pthread_mutex_lock(&s->lock);
+  bool degraded = s->has_redis && !s->redis_up;
+  const char *state = s->stopping ? "stopping" : degraded ? "degraded" : "ok";
+  *status = s->stopping ? 503 : 200;
+  cJSON_AddStringToObject(o, "status", state);
+  if (s->has_redis) {
+    cJSON_AddStringToObject(o, "redis", s->redis_up ? "connected" : "unreachable");
+    if (!s->redis_up && s->redis_error[0]) cJSON_AddStringToObject(o, "redis_error", s->redis_error);
+  } else {
+    cJSON_AddStringToObject(o, "redis", "none (standalone)");
+  }
+  double now = srv_now_unix();
+  cJSON *ms = cJSON_AddArrayToObject(o, "models");
+  for (size_t i = 0; i < s->n_models; i++) {
+    smodel *m = s->models[i];
+    cJSON *mo = cJSON_CreateObject();
+    cJSON_AddStringToObject(mo, "name", m->name);
+    cJSON_AddNumberToObject(mo, "rounds", (double)m->rounds);
+    size_t active = 0, profiled = 0;
+    for (size_t j = 0; j < m->n_deps; j++)
+      if (!m->deps[j]->removed) active++, profiled += m->deps[j]->has_profile;
+    cJSON_AddNumberToObject(mo, "deployments", (double)active);
+    cJSON_AddNumberToObject(mo, "with_profile", (double)profiled);
+    if (m->last_decision_unix > 0)
+      cJSON_AddNumberToObject(mo, "last_decision_age_s", now - m->last_decision_unix);
+    if (s->o.replay) cJSON_AddBoolToObject(mo, "replay_done", m->replay_done);
+    cJSON_AddItemToArray(ms, mo);
+  }
+  pthread_mutex_unlock(&s->lock);
+  char *text = must(cJSON_PrintUnformatted(o));
+  cJSON_Delete(o);
+  return text;
+}
+
+typedef struct sbuf {
+  char *p;
+  size_t len, cap;
+} sbuf;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < b->cap - b->len) {
+      b->len += (size_t)n;
+      return;
+    }
+    b->cap = b->cap * 2 + (n > 0 ? (size_t)n : 0) + 256;
+    b->p = must(realloc(b->p, b->cap));
+  }
+}
+
+char *srv_prometheus(srv *s) {
+  sbuf b = {must(malloc(4096)), 0, 4096};
+  b.p[0] = '\0';
+  pthread_mutex_lock(&s->lock);
+  double now = srv_now_unix();
+  sb_printf(&b, "# HELP podscale_optimizer_deployment_replicas The value served as "
+                "vllm:deployment_replicas, 1/100 GPU.\n"
+                "# TYPE podscale_optimizer_deployment_replicas gauge\n");
+  for (size_t i = 0; i < s->n_models; i++)
+    for (size_t j = 0; j < s->models[i]->n_deps; j++) {
+      sdep *d = s->models[i]->deps[j];
+      if (d->removed) continue;
+      int64_t v = d->override >= 0 ? d->override * (int64_t)OPT_ILP_GPU_FRACTION : d->value;
+      sb_printf(&b,
+                "podscale_optimizer_deployment_replicas{model=\"%s\",namespace=\"%s\","
+                "deployment=\"%s\"} %lld\n",
+                s->models[i]->name, d->ns, d->name, (long long)v);
+    }
+  sb_printf(&b, "# HELP podscale_optimizer_rounds_total Optimizer loop rounds by outcome.\n"
+                "# TYPE podscale_optimizer_rounds_total counter\n");
+  for (size_t i = 0; i < s->n_models; i++)
+    for (int a = 0; a <= OPT_ROUND_FAILED; a++)
+      sb_printf(&b, "podscale_optimizer_rounds_total{model=\"%s\",action=\"%s\"} %llu\n",
+                s->models[i]->name, opt_round_action_name((opt_round_action)a),
+                (unsigned long long)s->models[i]->by_action[a]);
+  sb_printf(&b, "# HELP podscale_optimizer_decisions_total Decisions made (ILP solves).\n"
+                "# TYPE podscale_optimizer_decisions_total counter\n");
+  for (size_t i = 0; i < s->n_models; i++)
+    sb_printf(&b, "podscale_optimizer_decisions_total{model=\"%s\"} %llu\n", s->models[i]->name,
+              (unsigned long long)s->models[i]->by_action[OPT_ROUND_OPTIMIZE]);
+  sb_printf(&b, "# HELP podscale_optimizer_last_decision_age_seconds Seconds since the last "
+                "decision (optimize or minimize).\n"
+                "# TYPE podscale_optimizer_last_decision_age_seconds gauge\n");
+  for (size_t i = 0; i < s->n_models; i++)
+    if (s->models[i]->last_decision_unix > 0)
+      sb_printf(&b, "podscale_optimizer_last_decision_age_seconds{model=\"%s\"} %.3f\n",
+                s->models[i]->name, now - s->models[i]->last_decision_unix);
+  sb_printf(&b, "# HELP podscale_optimizer_solve_duration_seconds Wall time of the ILP solves.\n"
+                "# TYPE podscale_optimizer_solve_duration_seconds histogram\n");
+  for (size_t i = 0; i < s->n_models; i++) {
+    smodel *m = s->models[i];
+    for (int k = 0; k < SRV_SOLVE_BUCKETS; k++)
+      sb_printf(&b, "podscale_optimizer_solve_duration_seconds_bucket{model=\"%s\",le=\"%g\"} "
+                    "%llu\n",
+                m->name, srv_solve_bounds[k], (unsigned long long)m->solve_bucket[k]);
+    sb_printf(&b,
+              "podscale_optimizer_solve_duration_seconds_bucket{model=\"%s\",le=\"+Inf\"} %llu\n"
+              "podscale_optimizer_solve_duration_seconds_sum{model=\"%s\"} %.6f\n"
+              "podscale_optimizer_solve_duration_seconds_count{model=\"%s\"} %llu\n",
+              m->name, (unsigned long long)m->solve_count, m->name, m->solve_sum_s, m->name,
+              (unsigned long long)m->solve_count);
+  }
+  sb_printf(&b, "# HELP podscale_optimizer_skipped_inputs_total Malformed trace records or keys "
+                "and unusable profiles, skipped.\n"
+                "# TYPE podscale_optimizer_skipped_inputs_total counter\n");
+  for (size_t i = 0; i < s->n_models; i++)
+    sb_printf(&b,
+              "podscale_optimizer_skipped_inputs_total{model=\"%s\",kind=\"trace\"} %llu\n"
+              "podscale_optimizer_skipped_inputs_total{model=\"%s\",kind=\"profile\"} %llu\n",
+              s->models[i]->name, (unsigned long long)s->models[i]->bad_traces,
+              s->models[i]->name, (unsigned long long)s->models[i]->bad_profiles);
+  sb_printf(&b,
+            "# HELP podscale_optimizer_redis_errors_total Failed Redis connections and "
+            "commands.\n"
+            "# TYPE podscale_optimizer_redis_errors_total counter\n"
+            "podscale_optimizer_redis_errors_total %llu\n"
+            "# HELP podscale_optimizer_redis_up Whether the last Redis operation succeeded (1 "
+            "without Redis).\n"
+            "# TYPE podscale_optimizer_redis_up gauge\n"
+            "podscale_optimizer_redis_up %d\n",
+            (unsigned long long)s->redis_errors, !s->has_redis || s->redis_up);
+  sb_printf(&b,
+            "# HELP podscale_optimizer_http_requests_total HTTP requests answered.\n"
+            "# TYPE podscale_optimizer_http_requests_total counter\n"
+            "podscale_optimizer_http_requests_total %lu\n"
+            "# HELP podscale_optimizer_http_errors_total HTTP requests answered with 4xx or 5xx.\n"
+            "# TYPE podscale_optimizer_http_errors_total counter\n"
+            "podscale_optimizer_http_errors_total %lu\n"
+            "# HELP podscale_optimizer_uptime_seconds Seconds since the service started.\n"
+            "# TYPE podscale_optimizer_uptime_seconds gauge\n"
+            "podscale_optimizer_uptime_seconds %.3f\n",
+            atomic_load(&s->http_requests), atomic_load(&s->http_errors), now - s->started_unix);
+  pthread_mutex_unlock(&s->lock);
+  return b.p;
+}
+
+/* --- profiles check for GET /update_profile --- */
+
+bool srv_check_profiles(srv *s, smodel *m, opt_err *e) {
+  opt_store *st = NULL;
+  bool ok = true;
+  pthread_mutex_lock(&s->lock);
+  size_t n = m->n_deps;
+  char **files = must(calloc(n + 1, sizeof *files)), **names = must(calloc(n + 1, sizeof *names));
+  for (size_t i = 0; i < n; i++) {
+    if (m->deps[i]->removed) continue;
+    files[i] = dup_or_null(m->deps[i]->profile_file);
+    names[i] = must(strdup(m->deps[i]->profile));
+  }
+  pthread_mutex_unlock(&s->lock);
+  for (size_t i = 0; ok && i < n; i++) {
+    if (!names[i]) continue;
+    char *json = NULL;
+    if (files[i]) {
+      json = opt_read_text(files[i], e);
+    } else if (s->has_redis) {
+      if (!st) st = opt_store_open(&s->redis, e);
+      if (st && !opt_store_get(st, m->name, names[i], &json, e)) json = NULL;
+    } else {
+      continue;
+    }
+    opt_profile p;
+    ok = json && opt_profile_parse(json, files[i] ? files[i] : names[i], &p, e);
+    if (ok) opt_profile_free(&p);
+    free(json);
+  }
+  for (size_t i = 0; i < n; i++) {
+    free(files[i]);
+    free(names[i]);
+  }
+  free(files);
+  free(names);
+  opt_store_close(st);
+  return ok;
+}
+
+/* --- life cycle --- */
+
+static bool listen_on(srv *s, opt_err *e) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->o.port)};
+  if (inet_pton(AF_INET, s->o.bind, &a.sin_addr) != 1)
+    return opt_fail(e, "--bind: expected an IPv4 address, found '%s'", s->o.bind);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 1024) != 0) {
+    int err = errno;
+    if (fd >= 0) close(fd);
+    return opt_fail(e, "cannot listen on %s:%d: %s", s->o.bind, s->o.port, strerror(err));
+  }
+  socklen_t len = sizeof a;
+  getsockname(fd, (struct sockaddr *)&a, &len);
+  s->listen_fd = fd;
+  s->port = ntohs(a.sin_port);
+  return true;
+}
+
+srv *srv_new(const srv_options *o, opt_err *e) {
+  if (o->threads < 1 || o->threads > 64) {
+    opt_fail(e, "--threads: expected 1 to 64, found %d", o->threads);
+    return NULL;
+  }
+  if (o->interval_s < 1 || o->interval_s > 3600) {
+    opt_fail(e, "--interval: expected 1 to 3600 seconds, found %lld", (long long)o->interval_s);
+    return NULL;
+  }
+  if (o->replay && o->replay_end_s < o->replay_start_s) {
+    opt_fail(e, "--replay: the end is before the start");
+    return NULL;
+  }
+  srv *s = must(calloc(1, sizeof *s));
+  s->o = *o;
+  s->listen_fd = -1;
+  s->started_unix = srv_now_unix();
+  pthread_mutex_init(&s->lock, NULL);
+  pthread_mutex_init(&s->out_lock, NULL);
+  pthread_cond_init(&s->wake, NULL);
+  if (o->redis_url) {
+    if (!opt_redis_url_parse_any(o->redis_url, &s->redis, e)) goto fail;
+    s->has_redis = true;
+    s->redis_up = true; /* until a loop says otherwise */
+  }
+  if (o->config_path) {
+    srv_config c;
+    if (!srv_config_read(o->config_path, &c, e)) goto fail;
+    for (size_t i = 0; i < c.n_models; i++) {
+      smodel *m = srv_add_model(s, c.models[i].name, e);
+      for (size_t j = 0; j < c.models[i].n_deps; j++)
+        srv_add_dep(m, &c.models[i].deps[j]);
+      m->limits = c.models[i].limits; /* taken over */
+      m->n_limits = c.models[i].n_limits;
+      c.models[i].limits = NULL;
+      c.models[i].n_limits = 0;
+    }
+    srv_config_free(&c);
+  }
+  if (o->decision_log) {
+    s->decisions = fopen(o->decision_log, "a");
+    if (!s->decisions) {
+      opt_fail(e, "%s: cannot open for appending: %s", o->decision_log, strerror(errno));
+      goto fail;
+    }
+    const char *slash = strrchr(o->decision_log, '/');
+    size_t dir = slash ? (size_t)(slash - o->decision_log) + 1 : 0;
+    s->profile_dir = must(malloc(dir + sizeof "profiles"));
+    memcpy(s->profile_dir, o->decision_log, dir);
+    memcpy(s->profile_dir + dir, "profiles", sizeof "profiles");
+    if (mkdir(s->profile_dir, 0777) != 0 && errno != EEXIST) {
+      opt_fail(e, "%s: cannot create: %s", s->profile_dir, strerror(errno));
+      goto fail;
+    }
+  }
+  if (!listen_on(s, e)) goto fail;
+  return s;
+fail:
+  srv_free(s);
+  return NULL;
+}
+
+bool srv_start(srv *s, opt_err *e) {
+  if (!srv_http_start(s, e)) return false;
+  srv_log(s, SRV_INFO, "podscale.serve", "listening on %s:%d (%d HTTP threads), %s, %zu models%s",
+          s->o.bind, s->port, s->o.threads, s->has_redis ? "Redis" : "standalone",
+          s->n_models, s->o.replay ? ", replaying" : "");
+  pthread_mutex_lock(&s->lock);
+  for (size_t i = 0; i < s->n_models; i++) {
+    smodel *m = s->models[i];
+    if (m->started) continue;
+    if (pthread_create(&m->thread, NULL, loop_main, m) != 0) {
+      pthread_mutex_unlock(&s->lock);
+      return opt_fail(e, "cannot start the loop of model %s", m->name);
+    }
+    m->started = true;
+  }
+  pthread_mutex_unlock(&s->lock);
+  return true;
+}
+
+int srv_port(const srv *s) { return s->port; }
+
+bool srv_replay_done(srv *s) {
+  pthread_mutex_lock(&s->lock);
+  bool done = true;
+  for (size_t i = 0; s->o.replay && i < s->n_models; i++)
+    done = done && s->models[i]->replay_done;
+  pthread_mutex_unlock(&s->lock);
+  return done;
+}
+
+void srv_stop(srv *s) {
+  srv_http_quiesce(s); /* no new connections */
+  pthread_mutex_lock(&s->lock);
+  s->stopping = true;
+  pthread_cond_broadcast(&s->wake);
+  size_t n = s->n_models;
+  pthread_mutex_unlock(&s->lock);
+  for (size_t i = 0; i < n; i++) /* models are only added, never removed */
+    if (s->models[i]->started) {
+      pthread_join(s->models[i]->thread, NULL);
+      s->models[i]->started = false;
+    }
+  srv_http_stop(s); /* after the requests in flight */
+  if (s->decisions) {
+    fclose(s->decisions);
+    s->decisions = NULL;
+  }
+  srv_log(s, SRV_INFO, "podscale.serve", "stopped");
+}
+
+void srv_free(srv *s) {
+  if (!s) return;
+  if (s->mhd) srv_stop(s);
+  for (size_t i = 0; i < s->n_models; i++)
+    model_free(s->models[i]);
+  free(s->models);
+  if (s->decisions) fclose(s->decisions);
+  if (s->listen_fd >= 0) close(s->listen_fd);
+  free(s->profile_dir);
+  pthread_mutex_destroy(&s->lock);
+  pthread_mutex_destroy(&s->out_lock);
+  pthread_cond_destroy(&s->wake);
+  free(s);
+}
+
+int srv_main(const srv_options *o) {
+  /* Signals go to this thread's sigwait only: block them before any thread starts. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  opt_err e;
+  srv *s = srv_new(o, &e);
+  if (!s) {
+    fprintf(stderr, "podscale: serve: %s\n", e.msg);
+    return 2;
+  }
+  if (!srv_start(s, &e)) {
+    srv_log(s, SRV_ERROR, "podscale.serve", "%s", e.msg);
+    srv_free(s);
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&set, &sig);
+  srv_log(s, SRV_INFO, "podscale.serve", "%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  srv_stop(s);
+  srv_free(s);
+  return 0;
+}

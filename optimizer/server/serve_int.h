@@ -1,0 +1,108 @@
+/* The service's state, shared by serve.c (loops, Redis, logs, metrics) and http.c (routes). */
+#ifndef PODSCALE_SRV_SERVE_INT_H
+#define PODSCALE_SRV_SERVE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "optimizer/model.h"
+#include "optimizer/server/config.h"
+#include "optimizer/server/serve.h"
+#include "optimizer/store.h"
+
+#define SRV_SOLVE_BUCKETS 14
+extern const double srv_solve_bounds[SRV_SOLVE_BUCKETS]; /* histogram upper bounds, s */
+
+typedef struct sdep {
+  char *ns, *name, *key; /* key: "ns/name", the ILP's and AIBrix's name */
+  char *profile, *profile_file, *gpu_type;
+  int64_t min_replicas, max_replicas, replicas;
+  int64_t value;    /* published: units */
+  int64_t override; /* PUT /scale: pods, -1 none */
+  bool removed;     /* DELETE /monitor */
+  bool has_profile; /* published: the loop holds a profile for it */
+  char *profile_error; /* loop thread only: the last profile problem logged */
+} sdep;
+
+typedef struct strace {
+  int64_t ts_s;
+  char *json;
+} strace;
+
+typedef struct smodel {
+  struct srv *srv;
+  char *name;
+  sdep **deps; /* stable addresses: deployments are marked removed, never freed */
+  size_t n_deps, cap_deps;
+  srv_limit_config *limits;
+  size_t n_limits;
+  bool force_profiles; /* GET /update_profile */
+  int64_t read_upto;   /* the newest trace key time the loop has read, -1 none */
+  strace *mem;         /* standalone: POSTed traces, ascending ts */
+  size_t n_mem, cap_mem;
+  /* statistics (under the lock) */
+  uint64_t rounds, by_action[OPT_ROUND_FAILED + 1];
+  uint64_t bad_traces, bad_profiles, redis_skips;
+  double last_decision_unix; /* 0: none yet */
+  uint64_t solve_bucket[SRV_SOLVE_BUCKETS];
+  uint64_t solve_count;
+  double solve_sum_s;
+  bool replay_done;
+  pthread_t thread;
+  bool started;
+} smodel;
+
+struct srv {
+  srv_options o;
+  bool has_redis;
+  opt_redis_url redis;
+  pthread_mutex_t lock; /* everything below that changes, and the models' shared fields */
+  pthread_cond_t wake;
+  smodel **models;
+  size_t n_models, cap_models;
+  bool stopping;
+  bool redis_up;            /* the last Redis operation of any loop succeeded */
+  char redis_error[1024];   /* why not */
+  uint64_t redis_errors;    /* failed operations */
+  pthread_mutex_t out_lock; /* the log stream and the decision log */
+  FILE *decisions;
+  char *profile_dir; /* profiles taken, by digest, beside the decision log */
+  int listen_fd;
+  int port;
+  struct MHD_Daemon *mhd;
+  atomic_long in_flight;
+  atomic_ulong http_requests, http_errors;
+  double started_unix;
+};
+
+/* A JSON log line on the log stream: {"time", "level", "logger", "message"} as AIBrix logs. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+void srv_log(struct srv *s, int level, const char *logger, const char *fmt, ...);
+
+double srv_now_unix(void);
+/* Under the lock: the model or deployment, or NULL. */
+smodel *srv_find_model(struct srv *s, const char *name, size_t len);
+sdep *srv_find_dep(struct srv *s, const char *ns, size_t ns_len, const char *name,
+                   size_t name_len, smodel **model);
+/* Under the lock: add a model and start its loop when the service runs. */
+smodel *srv_add_model(struct srv *s, const char *name, opt_err *e);
+/* Under the lock: add a deployment to a model (or revive a removed one). */
+sdep *srv_add_dep(smodel *m, const srv_dep_config *d);
+/* Store a POSTed trace record (Redis when configured, else memory). */
+bool srv_put_trace(struct srv *s, smodel *m, int64_t ts_s, const char *json, opt_err *e);
+/* Check that the profiles of a model can be read now (GET /update_profile). */
+bool srv_check_profiles(struct srv *s, smodel *m, opt_err *e);
+/* The service's own Prometheus metrics; malloc'd text. */
+char *srv_prometheus(struct srv *s);
+/* GET /readyz: status code and malloc'd JSON. */
+char *srv_readiness(struct srv *s, unsigned *status);
+
+/* http.c */
+bool srv_http_start(struct srv *s, opt_err *e);
+void srv_http_quiesce(struct srv *s);
+void srv_http_stop(struct srv *s);
+
+#endif
