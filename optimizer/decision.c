@@ -51,10 +51,17 @@ void opt_decision_make(opt_decision *d, double time_s, const char *model,
   d->deps = must(calloc((size_t)p->n_deployments + 1, sizeof *d->deps));
   for (int i = 0; i < p->n_deployments; i++) {
     d->deps[i].name = dup_str(p->deployments[i].name);
+    d->deps[i].gpu_type = dup_str(p->deployments[i].gpu_type);
+    d->deps[i].min_units = p->deployments[i].min_units;
+    d->deps[i].max_units = p->deployments[i].max_units;
     opt_profile_digest(profiles[i], d->deps[i].profile);
     d->deps[i].units = r->alloc[i].units;
     d->deps[i].cost = r->alloc[i].cost;
   }
+  d->n_limits = p->n_limits;
+  d->limits = must(calloc((size_t)p->n_limits + 1, sizeof *d->limits));
+  for (int i = 0; i < p->n_limits; i++)
+    d->limits[i] = (opt_decision_limit){dup_str(p->limits[i].gpu_type), p->limits[i].max_units};
   d->cost = r->cost;
   d->uncovered_rate = r->uncovered_rate;
   d->solve_ms = with_solve_time ? r->solve_ms : NAN;
@@ -71,9 +78,14 @@ void opt_decision_free(opt_decision *d) {
   free(d->in_ticks);
   free(d->clusters);
   free(d->rates);
-  for (int i = 0; d->deps && i < d->n_deps; i++)
+  for (int i = 0; d->deps && i < d->n_deps; i++) {
     free(d->deps[i].name);
+    free(d->deps[i].gpu_type);
+  }
   free(d->deps);
+  for (int i = 0; d->limits && i < d->n_limits; i++)
+    free(d->limits[i].gpu_type);
+  free(d->limits);
   free(d->log);
   memset(d, 0, sizeof *d);
 }
@@ -138,11 +150,24 @@ char *opt_decision_to_json(const opt_decision *d) {
     cJSON *e = must(cJSON_CreateObject());
     add(e, "name", cJSON_CreateString(d->deps[i].name));
     add(e, "profile", cJSON_CreateString(d->deps[i].profile));
+    if (d->deps[i].gpu_type) add(e, "gpu_type", cJSON_CreateString(d->deps[i].gpu_type));
+    if (d->deps[i].min_units) add(e, "min_units", num((double)d->deps[i].min_units));
+    if (d->deps[i].max_units) add(e, "max_units", num((double)d->deps[i].max_units));
     add(e, "units", num((double)d->deps[i].units));
     add(e, "cost", num(d->deps[i].cost));
     cJSON_AddItemToArray(deps, e);
   }
   add(o, "deployments", deps);
+  if (d->n_limits) {
+    cJSON *ls = must(cJSON_CreateArray());
+    for (int i = 0; i < d->n_limits; i++) {
+      cJSON *e = must(cJSON_CreateObject());
+      add(e, "gpu_type", cJSON_CreateString(d->limits[i].gpu_type));
+      add(e, "max_units", num((double)d->limits[i].max_units));
+      cJSON_AddItemToArray(ls, e);
+    }
+    add(o, "limits", ls);
+  }
   add(o, "cost", num(d->cost));
   add(o, "uncovered_rate", num(d->uncovered_rate));
   if (!isnan(d->solve_ms)) add(o, "solve_ms", num(d->solve_ms));
@@ -162,6 +187,18 @@ static bool get_num(rd *r, const cJSON *o, const char *key, double *out) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
   if (!cJSON_IsNumber(v)) return opt_fail(r->e, "%s: \"%s\": expected a number", r->source, key);
   *out = v->valuedouble;
+  return true;
+}
+
+/* A whole number of units >= 0; absent is 0 unless required. */
+static bool get_units(rd *r, const cJSON *o, const char *key, bool required, int64_t *out) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  *out = 0;
+  if (!v && !required) return true;
+  if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e15 ||
+      v->valuedouble != floor(v->valuedouble))
+    return opt_fail(r->e, "%s: \"%s\": expected a whole number of units", r->source, key);
+  *out = (int64_t)v->valuedouble;
   return true;
 }
 
@@ -248,6 +285,28 @@ static bool parse_into(rd *r, const cJSON *o, opt_decision *d) {
     memcpy(d->deps[i].profile, prof->valuestring, OPT_DIGEST_LEN);
     if (!get_num(r, e, "units", &units) || !get_num(r, e, "cost", &d->deps[i].cost)) return false;
     d->deps[i].units = (int64_t)units;
+    const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(e, "gpu_type");
+    if (gpu && !cJSON_IsString(gpu))
+      return opt_fail(r->e, "%s: \"deployments[%d].gpu_type\": expected a string", r->source, i);
+    d->deps[i].gpu_type = gpu ? dup_str(gpu->valuestring) : NULL;
+    if (!get_units(r, e, "min_units", false, &d->deps[i].min_units) ||
+        !get_units(r, e, "max_units", false, &d->deps[i].max_units))
+      return false;
+  }
+  const cJSON *lim = cJSON_GetObjectItemCaseSensitive(o, "limits");
+  if (!lim) return true;
+  if (!cJSON_IsArray(lim))
+    return opt_fail(r->e, "%s: \"limits\": expected [{\"gpu_type\", \"max_units\"}, ...]",
+                    r->source);
+  d->n_limits = cJSON_GetArraySize(lim);
+  d->limits = must(calloc((size_t)d->n_limits + 1, sizeof *d->limits));
+  i = 0;
+  for (const cJSON *e = lim->child; e; e = e->next, i++) {
+    const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(e, "gpu_type");
+    if (!cJSON_IsString(gpu))
+      return opt_fail(r->e, "%s: \"limits[%d].gpu_type\": expected a string", r->source, i);
+    d->limits[i].gpu_type = dup_str(gpu->valuestring);
+    if (!get_units(r, e, "max_units", true, &d->limits[i].max_units)) return false;
   }
   return true;
 }
@@ -279,18 +338,29 @@ bool opt_decision_resolve(const opt_decision *d, const opt_profile *const *profi
                     d->deps[i].name, digest, d->deps[i].profile);
     else if (p->n_out != d->n_out || p->n_in != d->n_in)
       ok = opt_fail(e, "deployment %s: the profile's grid is not the decision's", d->deps[i].name);
-    deps[i] = (opt_ilp_deployment){.name = d->deps[i].name, .cost = p->cost, .tputs = p->tputs};
+    deps[i] = (opt_ilp_deployment){.name = d->deps[i].name,
+                                   .gpu_type = d->deps[i].gpu_type,
+                                   .cost = p->cost,
+                                   .tputs = p->tputs,
+                                   .min_units = d->deps[i].min_units,
+                                   .max_units = d->deps[i].max_units};
   }
+  opt_ilp_limit *limits = must(calloc((size_t)d->n_limits + 1, sizeof *limits));
+  for (int i = 0; i < d->n_limits; i++)
+    limits[i] = (opt_ilp_limit){d->limits[i].gpu_type, d->limits[i].max_units};
   if (ok) {
     opt_ilp_problem p = {.n_buckets = d->n_out * d->n_in,
                          .rates = d->rates,
                          .n_deployments = d->n_deps,
                          .deployments = deps,
+                         .n_limits = d->n_limits,
+                         .limits = limits,
                          .options = opt_ilp_options_default()};
     p.options.gpu_fraction = d->gpu_fraction;
     p.options.slice_factor = d->slice_factor;
     ok = opt_ilp_solve(&p, out, e);
   }
+  free(limits);
   free(deps);
   return ok;
 }

@@ -13,9 +13,12 @@
  *    "coverage_pct": 90.1, "clusters": [{"out_log2": 7.2, "in_log2": 8.3, "rate": 3.9}, ...],
  *    "rates": [[row, column, req/s], ...],
  *    "deployments": [{"name": "d", "profile": "<digest>", "units": 112, "cost": 2.7776}],
+ *    "limits": [{"gpu_type": "V100", "max_units": 800}],
  *    "cost": 2.7776, "uncovered_rate": 0, "solve_ms": 0.21, "log": "deepseek-... took ..."}
  *
- * A profile's digest is FNV-1a 64 (hex) of its JSON as opt_profile_to_json writes it, so the
+ * A deployment also carries "gpu_type", "min_units" and "max_units" when the ILP had them, and
+ * "limits" is there when GPU availability bounded the ILP, so that a replay solves the same
+ * problem. A profile's digest is FNV-1a 64 (hex) of its JSON as opt_profile_to_json writes it, so the
  * same profile has the same digest whichever file or Redis key it came from. Replay
  * (opt_decision_resolve) rebuilds the ILP from the line and the profiles with those digests;
  * opt_decision_compare reports a changed cost (relative difference above 1e-9) or changed units.
@@ -41,9 +44,16 @@ typedef struct opt_decision_cluster {
 typedef struct opt_decision_dep {
   char *name;                   /* deployment */
   char profile[OPT_DIGEST_LEN]; /* its profile's digest */
+  char *gpu_type;               /* its GPU type, for limits; NULL: none */
+  int64_t min_units, max_units; /* the ILP's bounds (0: none) */
   int64_t units;                /* outputs: 1/gpu_fraction pods */
   double cost;                  /* outputs: per hour */
 } opt_decision_dep;
+
+typedef struct opt_decision_limit {
+  char *gpu_type;
+  int64_t max_units; /* units available of that type */
+} opt_decision_limit;
 
 typedef struct opt_decision {
   double time_s; /* when it was made (simulated or Unix seconds) */
@@ -58,6 +68,8 @@ typedef struct opt_decision {
   double *rates; /* [n_out * n_in] req/s per bucket, row-major */
   opt_decision_dep *deps;
   int n_deps;
+  opt_decision_limit *limits; /* GPU availability the ILP was given */
+  int n_limits;
   double cost, uncovered_rate;
   double solve_ms; /* NaN: not recorded (the simulator leaves wall time out of its outputs) */
   char *log;       /* AIBrix's log line, or NULL */

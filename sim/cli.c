@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "models/xalloc.h"
+#include "optimizer/store.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 
@@ -54,6 +55,9 @@ static const char usage_text[] =
     "  -s, --seed N       seed for this run instead of the scenario's\n"
     "  -p, --policy NAME  run only this policy (repeatable)\n"
     "  -q, --quiet        no progress line and no summary on the terminal\n"
+    "  --trace-redis URL  also write the simulated gateway's trace records into Redis\n"
+    "                     (redis://host[:port][/db]) under AIBrix's keys, simulated seconds as\n"
+    "                     key times, for `podscale serve --replay` (one optimizer policy)\n"
     "\n"
     "exit status: 0 ok, 1 runtime failure, 2 bad input (usage, scenario or data file)\n"
     "docs: docs/cli.md, docs/scenarios.md, docs/outputs.md\n";
@@ -141,9 +145,10 @@ static int cmd_run(int argc, char **argv) {
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 's'},
       {"policy", required_argument, NULL, 'p'}, {"quiet", no_argument, NULL, 'q'},
-      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+      {"help", no_argument, NULL, 'h'},         {"trace-redis", required_argument, NULL, 'T'},
+      {NULL, 0, NULL, 0},
   };
-  const char *out = NULL;
+  const char *out = NULL, *trace_redis = NULL;
   const char **policies = xcalloc((size_t)argc + 1, sizeof *policies);
   int npolicies = 0, c;
   bool quiet = false, has_seed = false;
@@ -169,6 +174,16 @@ static int cmd_run(int argc, char **argv) {
     }
     case 'p': policies[npolicies++] = optarg; break;
     case 'q': quiet = true; break;
+    case 'T': {
+      opt_redis_url url;
+      ps_err e;
+      if (!opt_redis_url_parse_any(optarg, &url, &e)) {
+        free(policies);
+        return usage_error("run: --trace-redis: %s", e.msg);
+      }
+      trace_redis = optarg;
+      break;
+    }
     case 'h':
       fputs(usage_text, stdout);
       free(policies);
@@ -200,6 +215,24 @@ static int cmd_run(int argc, char **argv) {
       return EXIT_BADINPUT;
     }
   }
+  if (trace_redis) { /* one optimizer writes the keys */
+    int n = 0;
+    for (uint32_t i = 0; i < sc.npolicies; i++) {
+      bool chosen = npolicies == 0;
+      for (int k = 0; k < npolicies; k++)
+        chosen = chosen || strcmp(policies[k], sc.policies[i].name) == 0;
+      n += chosen && sc.policies[i].cfg.metric == METRIC_OPTIMIZER;
+    }
+    if (n != 1) {
+      fprintf(stderr,
+              "podscale: run: --trace-redis: expected one optimizer-based policy to run (choose "
+              "it with --policy), found %d\n",
+              n);
+      scenario_free(&sc);
+      free(policies);
+      return EXIT_BADINPUT;
+    }
+  }
   char defdir[1024];
   if (!out) {
     if (sc.output.dir)
@@ -212,6 +245,7 @@ static int cmd_run(int argc, char **argv) {
       .seed = has_seed ? seed : sc.seed,
       .policies = npolicies ? policies : NULL,
       .progress = !quiet && isatty(STDERR_FILENO),
+      .trace_redis = trace_redis,
   };
   run_totals tot;
   int rc = EXIT_OK;

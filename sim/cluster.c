@@ -601,6 +601,7 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
   initial_pods(&c);
   if (c.pol->cfg.metric == METRIC_OPTIMIZER) {
     c.opt = optsim_new(sc, c.desired);
+    if (hooks->trace) optsim_set_sink(c.opt, hooks->trace, hooks->ctx);
     evq_push(&c.q, optsim_next_us(c.opt), EV_OPTIMIZER, 0, 0);
   }
 

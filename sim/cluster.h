@@ -61,6 +61,8 @@ typedef struct cluster_hooks {
   void (*progress)(void *ctx, int64_t now_us, int64_t end_us);
   /* A GPU-optimizer decision, as a decision-log line (optimizer/decision.h). */
   void (*optimizer)(void *ctx, const char *line);
+  /* A gateway trace record as the simulated gateway writes it: key time (simulated s), JSON. */
+  void (*trace)(void *ctx, int64_t ts_s, const char *json);
 } cluster_hooks;
 
 typedef struct cluster_result {

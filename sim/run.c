@@ -12,7 +12,9 @@
 #include "analysis/outfile.h"
 #include "analysis/stats.h"
 #include "models/xalloc.h"
+#include "optimizer/monitor.h"
 #include "optimizer/profile.h"
+#include "optimizer/store.h"
 #include "sim/cluster.h"
 
 #ifndef PODSCALE_VERSION
@@ -54,6 +56,11 @@ typedef struct acc {
   bool progress;
   uint32_t index, count;
   struct timespec last;
+  /* --trace-redis */
+  opt_store *traces;
+  const char *model;
+  bool trace_failed;
+  opt_err trace_err;
 } acc;
 
 static double wall_now(void) {
@@ -136,6 +143,13 @@ static void on_sample(void *ctx, const cluster_sample *s) {
 static void on_optimizer(void *ctx, const char *line) {
   acc *a = ctx;
   if (a->opt_log) fprintf(a->opt_log, "%s\n", line);
+}
+
+static void on_trace(void *ctx, int64_t ts_s, const char *json) {
+  acc *a = ctx;
+  if (!a->trace_failed &&
+      !opt_store_trace_put(a->traces, a->model, ts_s, json, OPT_TRACE_EXPIRY_S, &a->trace_err))
+    a->trace_failed = true;
 }
 
 static void on_decision(void *ctx, const cluster_decision *d) {
@@ -243,8 +257,27 @@ static bool selected(const scenario *sc, uint32_t i, const char *const *names) {
   return false;
 }
 
+/* --trace-redis: a connection, when exactly one optimizer policy runs. */
+static bool open_traces(const scenario *sc, const run_options *opt, opt_store **out,
+                        ps_err *err) {
+  *out = NULL;
+  if (!opt->trace_redis) return true;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < sc->npolicies; i++)
+    n += selected(sc, i, opt->policies) && sc->policies[i].cfg.metric == METRIC_OPTIMIZER;
+  if (n != 1)
+    return ps_fail(err, "--trace-redis: expected one optimizer-based policy to run (choose it "
+                        "with --policy), found %u", n);
+  opt_redis_url url;
+  if (!opt_redis_url_parse_any(opt->trace_redis, &url, err)) return false;
+  *out = opt_store_open(&url, err);
+  return *out != NULL;
+}
+
 bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, ps_err *err) {
   outfile f[NFILES] = {0};
+  opt_store *traces;
+  if (!open_traces(sc, opt, &traces, err)) return false;
   if (!outfile_mkdirs(opt->out_dir, err)) return false;
   bool write_requests = sc->output.requests;
   for (int k = 0; k < NFILES; k++) {
@@ -253,6 +286,7 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
     if (!outfile_open(&f[k], opt->out_dir, file_names[k], err)) {
       for (int j = 0; j < k; j++)
         outfile_abort(&f[j]);
+      opt_store_close(traces);
       return false;
     }
   }
@@ -275,6 +309,8 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
   cJSON *pols = cJSON_AddArrayToObject(runj, "policies");
 
   uint32_t count = 0, index = 0;
+  bool trace_error = false;
+  opt_err trace_msg;
   for (uint32_t i = 0; i < sc->npolicies; i++)
     count += selected(sc, i, opt->policies);
   double t0 = wall_now();
@@ -290,13 +326,16 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
              .write_requests = write_requests,
              .progress = opt->progress,
              .index = index++,
-             .count = count};
+             .count = count,
+             .traces = traces,
+             .model = sc->llms[sc->deployments[0].llm_index].name};
     cluster_hooks h = {.ctx = &a,
                        .request = on_request,
                        .sample = on_sample,
                        .decision = on_decision,
                        .progress = on_progress,
-                       .optimizer = on_optimizer};
+                       .optimizer = on_optimizer,
+                       .trace = traces ? on_trace : NULL};
     cluster_result res;
     double tp = wall_now();
     cluster_run(sc, i, opt->seed, &h, &res);
@@ -307,7 +346,12 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
     sample_free(&a.e2e);
     sample_free(&a.ttft);
     sample_free(&a.tpot);
+    if (a.trace_failed && !trace_error) {
+      trace_error = true;
+      trace_msg = a.trace_err;
+    }
   }
+  opt_store_close(traces);
   if (opt->progress) fprintf(stderr, "\r%*s\r", 80, "");
   tot->wall_s = wall_now() - t0;
   cJSON_AddNumberToObject(runj, "events", (double)tot->events);
@@ -335,5 +379,9 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
     unlink(stale);
   }
   if (ok && sc->optimizer.enabled) ok = write_profiles(sc, opt->out_dir, err);
+  if (ok && trace_error) { /* the outputs are whole; what Redis holds is not */
+    ps_fail(err, "--trace-redis: %s", trace_msg.msg);
+    return false;
+  }
   return ok;
 }

@@ -31,6 +31,8 @@ typedef struct run_options {
   uint64_t seed;               /* the seed to use (the scenario's unless overridden) */
   const char *const *policies; /* names to run, NULL-terminated; NULL for all */
   bool progress;               /* progress line on stderr */
+  const char *trace_redis;     /* redis://...: also SET the gateway's trace records there (the
+                                  one optimizer policy selected), as the AIBrix gateway does */
 } run_options;
 
 typedef struct run_totals {

@@ -18,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
+
+#include "fixtures.h"
 #include "optimizer/store.h"
 
 static void redis_url_parses_what_gen_profile_accepts(void **state) {
@@ -76,26 +79,10 @@ static void profile_key_is_aibrix_s(void **state) {
   assert_false(opt_store_key("deepseek-llm-7b-chat", "d", small, sizeof small));
 }
 
-/* A private redis-server on a free port, or -1 when redis-server is not installed. */
-static pid_t start_redis(int *port) {
-  if (system("command -v redis-server >/dev/null 2>&1") != 0) return -1;
-  *port = 20000 + (int)(getpid() % 20000);
-  pid_t pid = fork();
-  if (pid == 0) {
-    char p[16];
-    snprintf(p, sizeof p, "%d", *port);
-    if (!freopen("/dev/null", "w", stdout)) _exit(127);
-    execlp("redis-server", "redis-server", "--port", p, "--bind", "127.0.0.1", "--save", "",
-           "--appendonly", "no", (char *)NULL);
-    _exit(127);
-  }
-  return pid;
-}
-
 static void profiles_round_trip_through_redis(void **state) {
   (void)state;
   int port = 0;
-  pid_t pid = start_redis(&port);
+  pid_t pid = fx_redis_start(&port);
   if (pid < 0) {
     print_message("redis-server is not installed: the Redis round trip is skipped\n");
     skip();
@@ -104,12 +91,8 @@ static void profiles_round_trip_through_redis(void **state) {
   snprintf(url_text, sizeof url_text, "redis://127.0.0.1:%d/2?model=llama2_7b", port);
   opt_redis_url url;
   assert_true(opt_redis_url_parse(url_text, &url, NULL));
-  opt_store *s = NULL;
   opt_err e = {{0}};
-  for (int tries = 0; tries < 100 && !s; tries++) { /* the server takes a moment to listen */
-    s = opt_store_open(&url, &e);
-    if (!s) nanosleep(&(struct timespec){0, 20000000}, NULL);
-  }
+  opt_store *s = opt_store_open(&url, &e);
   if (!s) fail_msg("%s", e.msg);
   const char *json = "{\"gpu\": \"a100\", \"cost\": 1.0}";
   assert_true(opt_store_put(s, "llama2_7b", "a100", json, &e));
@@ -136,8 +119,63 @@ static void profiles_round_trip_through_redis(void **state) {
   free(names[0]);
   free(names);
   opt_store_close(s);
-  kill(pid, SIGTERM);
-  waitpid(pid, NULL, 0);
+  fx_redis_stop(pid);
+}
+
+/* Gateway trace keys: written with the gateway's expiry, listed by time with malformed keys set
+ * apart, read back; a missing key is not an error; a dead server breaks the connection. */
+static void traces_round_trip_through_redis(void **state) {
+  (void)state;
+  int port = 0;
+  pid_t pid = fx_redis_start(&port);
+  if (pid < 0) skip();
+  char url_text[128];
+  snprintf(url_text, sizeof url_text, "redis://127.0.0.1:%d", port);
+  opt_redis_url url;
+  opt_err e = {{0}};
+  if (!opt_redis_url_parse_any(url_text, &url, &e)) fail_msg("%s", e.msg);
+  assert_string_equal(url.model, "");
+  opt_store *s = opt_store_open(&url, &e);
+  if (!s) fail_msg("%s", e.msg);
+  assert_true(opt_store_trace_put(s, "m", 30, "{\"1:1\":3}", 600, &e));
+  assert_true(opt_store_trace_put(s, "m", 10, "{\"1:1\":1}", 600, &e));
+  assert_true(opt_store_trace_put(s, "m", 20, "{}", 0, &e));
+  assert_true(opt_store_trace_put(s, "m_x", 40, "{}", 600, &e)); /* another model */
+  assert_true(opt_store_put(s, "m", "request_trace_abc", "{}", &e)); /* not a trace key */
+  redisContext *c = redisConnect("127.0.0.1", port);
+  freeReplyObject(redisCommand(c, "SET aibrix:m_request_trace_12x {}"));
+  freeReplyObject(redisCommand(c, "SET aibrix:m_request_trace_ {}"));
+  redisReply *ttl = redisCommand(c, "TTL aibrix:m_request_trace_10");
+  assert_true(ttl->integer > 590 && ttl->integer <= 600);
+  freeReplyObject(ttl);
+  redisFree(c);
+  int64_t *ts;
+  char **bad;
+  size_t n, nbad;
+  assert_true(opt_store_trace_list(s, "m", &ts, &n, &bad, &nbad, &e));
+  assert_int_equal(n, 3);
+  assert_int_equal(ts[0], 10);
+  assert_int_equal(ts[1], 20);
+  assert_int_equal(ts[2], 30);
+  assert_int_equal(nbad, 2);
+  assert_string_equal(bad[0], "");
+  assert_string_equal(bad[1], "12x");
+  free(ts);
+  opt_store_names_free(bad, nbad);
+  char *json;
+  bool found;
+  assert_true(opt_store_trace_get(s, "m", 30, &json, &found, &e));
+  assert_true(found);
+  assert_string_equal(json, "{\"1:1\":3}");
+  free(json);
+  assert_true(opt_store_trace_get(s, "m", 50, &json, &found, &e));
+  assert_false(found);
+  assert_null(json);
+  assert_false(opt_store_broken(s));
+  fx_redis_stop(pid);
+  assert_false(opt_store_trace_get(s, "m", 30, &json, &found, &e));
+  assert_true(opt_store_broken(s));
+  opt_store_close(s);
 }
 
 static void an_unreachable_server_is_a_clear_error(void **state) {
@@ -154,6 +192,7 @@ int main(void) {
       cmocka_unit_test(redis_url_parses_what_gen_profile_accepts),
       cmocka_unit_test(profile_key_is_aibrix_s),
       cmocka_unit_test(profiles_round_trip_through_redis),
+      cmocka_unit_test(traces_round_trip_through_redis),
       cmocka_unit_test(an_unreachable_server_is_a_clear_error),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
