@@ -683,9 +683,11 @@ static void *loop_main(void *arg) {
     while (!wait_until(s, t)) {
       double now = srv_now_unix();
       round_at(&l, (int64_t)(now * 1e6));
-      int64_t key = opt_trace_key_ts((int64_t)(now * 1e6), iv);
+      /* the next key's time, 2 s later (the key read now was the one 2 s ago) */
+      int64_t key = opt_trace_key_ts((int64_t)((now - OPT_TRACE_READ_DELAY_S) * 1e6), iv);
       t = (double)(key + iv + OPT_TRACE_READ_DELAY_S);
-      if (t <= now) t += (double)iv;
+      while (t <= now)
+        t += (double)iv;
     }
   }
   opt_store_close(l.store);
