@@ -279,11 +279,13 @@ static void serve_equals_solve_and_skips_bad_input(void **state) {
   redisContext *c = redisConnect("127.0.0.1", rport);
   assert_non_null(c);
   freeReplyObject(redisCommand(c, "SET aibrix:m_request_trace_bogus {}"));
+  freeReplyObject(redisCommand(c, "SET aibrix:profile_m_e {not-json"));
   redisFree(c);
 
   char cfg[512];
   snprintf(cfg, sizeof cfg,
-           "{\"models\": [{\"name\": \"m\", \"deployments\": [{\"name\": \"d\"}]}]}");
+           "{\"models\": [{\"name\": \"m\", \"deployments\": [{\"name\": \"d\"}, "
+           "{\"name\": \"e\"}]}]}");
   write_file(path_in("redis.json"), cfg);
   char url[64];
   snprintf(url, sizeof url, "redis://127.0.0.1:%d", rport);
@@ -300,7 +302,11 @@ static void serve_equals_solve_and_skips_bad_input(void **state) {
   long served = metric(r.port, "default", "d");
   expect(r.port, "GET", "/metrics", NULL, 200,
          "podscale_optimizer_skipped_inputs_total{model=\"m\",kind=\"trace\"} 2");
+  expect(r.port, "GET", "/metrics", NULL, 200,
+         "podscale_optimizer_skipped_inputs_total{model=\"m\",kind=\"profile\"} 1");
   expect(r.port, "GET", "/readyz", NULL, 200, "\"redis\":\"connected\"");
+  expect(r.port, "GET", "/readyz", NULL, 200, "\"deployments\":2,\"with_profile\":1");
+  assert_int_equal(metric(r.port, "default", "e"), 0); /* no profile: 0 after a decision */
   stop(&r);
 
   FILE *fp = popen(solve, "r");
