@@ -339,8 +339,18 @@ static bool wait_for(int port, const char *what, int ms) {
   return false;
 }
 
-/* Redis goes away: the service says it is degraded, keeps serving the last value, and
- * reconnects when Redis is back. */
+/* How many times the service logged `what` so far (this test file's log). */
+static int count_in_log(const char *what) {
+  char *log = opt_read_text(path_in("log.txt"), NULL);
+  int n = 0;
+  for (const char *p = log ? strstr(log, what) : NULL; p; p = strstr(p + 1, what))
+    n++;
+  free(log);
+  return n;
+}
+
+/* A newer profile replaces the one in use; Redis goes away: the service says it is degraded,
+ * keeps serving the last value, and reconnects when Redis is back. */
 static void redis_outage_degrades_and_recovers(void **state) {
   (void)state;
   int rport = 0;
@@ -361,6 +371,22 @@ static void redis_outage_degrades_and_recovers(void **state) {
   o.interval_s = 1;
   running r = start(o);
   assert_true(wait_for(r.port, "\"with_profile\":1", 5000));
+  /* a profile with a newer "created" replaces the one in use at the next round */
+  int before = count_in_log("profile from aibrix:profile_m_d"), taken = before;
+  assert_true(before >= 1);
+  st = connect_store(rport);
+  char *newer = opt_read_text(FLAT, NULL);
+  char *at = strstr(newer, "\"created\": 0.0");
+  assert_non_null(at);
+  memcpy(at, "\"created\": 9.0", strlen("\"created\": 9.0"));
+  assert_true(opt_store_put(st, "m", "d", newer, NULL));
+  free(newer);
+  opt_store_close(st);
+  for (int i = 0; i < 60 && taken == before; i++) {
+    fx_sleep_ms(50);
+    taken = count_in_log("profile from aibrix:profile_m_d");
+  }
+  assert_int_equal(taken, before + 1);
   fx_redis_stop(redis);
   assert_true(wait_for(r.port, "\"status\":\"degraded\"", 5000));
   assert_int_equal(metric(r.port, "default", "d"), 0); /* no load: min_replicas 0 */
