@@ -1133,20 +1133,26 @@ static bool load_top(jv *v, scenario *sc, const cJSON *root) {
 }
 
 bool scenario_load(const char *path, scenario *sc, ps_err *err) {
-  *sc = (scenario){0};
-  sc->path = xstrdup(path);
   char *text = NULL;
   cJSON *root = jv_parse_file(path, &text, err);
   if (!root) {
-    scenario_free(sc);
+    *sc = (scenario){0};
     return false;
   }
-  digest(text, sc->digest);
+  bool ok = scenario_load_tree(path, root, text, sc, err);
   free(text);
+  cJSON_Delete(root);
+  return ok;
+}
+
+bool scenario_load_tree(const char *path, const cJSON *root, const char *text, scenario *sc,
+                        ps_err *err) {
+  *sc = (scenario){0};
+  sc->path = xstrdup(path);
+  digest(text, sc->digest);
   jv v = {.file = path, .err = err};
   catalog_llms(sc);
   bool ok = load_top(&v, sc, root);
-  cJSON_Delete(root);
   for (uint32_t i = 0; ok && i < sc->npolicies; i++)
     if (sc->policies[i].cfg.metric == METRIC_OPTIMIZER && !sc->optimizer.enabled)
       ok = ps_fail(err,

@@ -102,6 +102,11 @@ typedef struct scenario {
 } scenario;
 
 bool scenario_load(const char *path, scenario *out, ps_err *err);
+/* The same from a parsed document (root) whose JSON text is `text` (for the digest); `path`
+ * names it in messages and relative data files are found beside it. root is not changed. */
+typedef struct cJSON cJSON;
+bool scenario_load_tree(const char *path, const cJSON *root, const char *text, scenario *out,
+                        ps_err *err);
 void scenario_free(scenario *sc);
 /* Index of the policy named `name`, -1 if none. */
 int scenario_policy_index(const scenario *sc, const char *name);
