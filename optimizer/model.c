@@ -157,6 +157,60 @@ bool opt_model_offer_profile(opt_model *m, const char *name, const opt_profile *
   return true;
 }
 
+bool opt_model_offer_profiles(opt_model *m, const char *const *names, const opt_profile *const *ps,
+                              size_t n, bool force, bool *taken, opt_err *e) {
+  /* The profiles in use if every wanted one were taken. */
+  const opt_profile **after = must(calloc(m->n + 1, sizeof *after));
+  for (size_t k = 0; k < m->n; k++)
+    after[k] = m->deps[k].has_profile ? &m->deps[k].profile : NULL;
+  bool any = false;
+  for (size_t i = 0; i < n; i++) {
+    taken[i] = false;
+    long k = names[i] && ps[i] ? opt_model_find(m, names[i]) : -1;
+    if (k < 0) continue;
+    const dep *d = &m->deps[k];
+    if (!d->has_profile || force || newer(ps[i], &d->profile)) {
+      after[k] = ps[i];
+      any = true;
+    }
+  }
+  const opt_profile *first = NULL;
+  bool one_grid = true;
+  for (size_t k = 0; k < m->n && one_grid; k++) {
+    if (!after[k]) continue;
+    if (!first)
+      first = after[k];
+    else
+      one_grid = opt_profile_same_grid(first, after[k], NULL);
+  }
+  bool ok = true;
+  if (any && one_grid) {
+    for (size_t i = 0; i < n; i++) {
+      long k = names[i] && ps[i] ? opt_model_find(m, names[i]) : -1;
+      if (k < 0 || after[k] != ps[i]) continue;
+      dep *d = &m->deps[k];
+      if (d->has_profile) opt_profile_free(&d->profile);
+      opt_profile_copy(&d->profile, ps[i]);
+      d->has_profile = true;
+      taken[i] = true;
+    }
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      if (!names[i] || !ps[i]) continue;
+      opt_err one;
+      if (!opt_model_offer_profile(m, names[i], ps[i], force, &taken[i], &one) && ok) {
+        ok = false;
+        if (e) *e = one;
+      }
+    }
+  }
+  for (size_t i = 0; i < n && ok; i++)
+    if (names[i] && ps[i] && opt_model_find(m, names[i]) < 0)
+      ok = opt_fail(e, "model %s: no deployment %s", m->name, names[i]);
+  free(after);
+  return ok;
+}
+
 void opt_model_set_limit(opt_model *m, const char *gpu_type, int64_t max_pods) {
   for (size_t i = 0; i < m->n_limits; i++) {
     if (strcmp(m->limits[i].gpu_type, gpu_type) != 0) continue;

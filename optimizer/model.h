@@ -103,6 +103,13 @@ const opt_profile *opt_model_profile(const opt_model *m, size_t i);
  * differs from the other deployments' profiles. */
 bool opt_model_offer_profile(opt_model *m, const char *name, const opt_profile *p, bool force,
                              bool *taken, opt_err *e);
+/* Offer several deployments a profile each at once (NULL: none for that one). Where the
+ * profiles that would then be in use all share one grid, every wanted profile is taken
+ * together, so that a model can move to a new grid when all its profiles are remade; otherwise
+ * each is offered alone (opt_model_offer_profile). taken[i] says which were taken; false when a
+ * name is unknown or a profile was refused (the message names the first refused). */
+bool opt_model_offer_profiles(opt_model *m, const char *const *names, const opt_profile *const *ps,
+                              size_t n, bool force, bool *taken, opt_err *e);
 /* Pods of GPU type `gpu_type` available to this model (0 removes the limit). */
 void opt_model_set_limit(opt_model *m, const char *gpu_type, int64_t max_pods);
 

@@ -268,8 +268,11 @@ bool opt_store_trace_list(opt_store *s, const char *model, int64_t **ts, size_t 
   for (size_t i = 0; i < k; i++) {
     char *end;
     const char *v = names[i];
-    long long t = (*v >= '0' && *v <= '9') ? strtoll(v, &end, 10) : -1;
-    if (t >= 0 && *end == '\0' && strlen(v) <= 18) {
+    /* digits only, no leading zero: the gateway writes strconv.FormatInt of the time */
+    bool digits = *v >= '1' && *v <= '9' ? strspn(v, "0123456789") == strlen(v)
+                                         : strcmp(v, "0") == 0;
+    long long t = digits && strlen(v) <= 18 ? strtoll(v, &end, 10) : -1;
+    if (t >= 0) {
       (*ts)[(*n)++] = t;
       free(names[i]);
     } else {

@@ -178,6 +178,42 @@ static void profiles_of_one_model_share_a_grid(void **state) {
   opt_profile_free(&b);
 }
 
+/* All profiles of a model remade on a new grid are taken together; one alone is refused. */
+static void a_model_moves_to_a_new_grid_with_all_its_profiles(void **state) {
+  (void)state;
+  opt_model_deployment ds[] = {{.name = "ns/a"}, {.name = "ns/b"}};
+  opt_model *m = model_with(ds, 2);
+  opt_profile a, b, a2, b2;
+  flat(&a, "a", 1.0, 2.0, 1);
+  flat(&b, "b", 1.0, 2.0, 1);
+  opt_err e;
+  assert_true(opt_profile_parse("{\"gpu\": \"a\", \"cost\": 1.0, \"tputs\": [[3.0]], "
+                                "\"indexes\": [[32], [64]], \"created\": 5}",
+                                "a2", &a2, &e));
+  assert_true(opt_profile_parse("{\"gpu\": \"b\", \"cost\": 2.0, \"tputs\": [[4.0]], "
+                                "\"indexes\": [[32], [64]], \"created\": 5}",
+                                "b2", &b2, &e));
+  const char *names[] = {"ns/a", "ns/b"};
+  const opt_profile *first[] = {&a, &b};
+  bool taken[2];
+  assert_true(opt_model_offer_profiles(m, names, first, 2, false, taken, &e));
+  assert_true(taken[0] && taken[1]);
+  const opt_profile *only_a[] = {&a2, NULL}; /* a alone on the new grid: refused */
+  assert_false(opt_model_offer_profiles(m, names, only_a, 2, false, taken, &e));
+  assert_false(taken[0]);
+  assert_non_null(strstr(e.msg, "not on the grid"));
+  const opt_profile *both[] = {&a2, &b2}; /* both: taken together */
+  assert_true(opt_model_offer_profiles(m, names, both, 2, false, taken, &e));
+  assert_true(taken[0] && taken[1]);
+  assert_int_equal(opt_model_profile(m, 0)->n_out, 1);
+  assert_int_equal(opt_model_profile(m, 1)->n_out, 1);
+  opt_model_free(m);
+  opt_profile_free(&a);
+  opt_profile_free(&b);
+  opt_profile_free(&a2);
+  opt_profile_free(&b2);
+}
+
 /* Load without any profile decides nothing; a deployment without a profile gets 0 when the
  * others are sized (upstream); removal takes a deployment out of the problem. */
 static void rounds_without_profiles_and_removal(void **state) {
@@ -219,6 +255,7 @@ int main(void) {
       cmocka_unit_test(replicas_bound_the_ilp),
       cmocka_unit_test(a_newer_profile_replaces_the_old_one),
       cmocka_unit_test(profiles_of_one_model_share_a_grid),
+      cmocka_unit_test(a_model_moves_to_a_new_grid_with_all_its_profiles),
       cmocka_unit_test(rounds_without_profiles_and_removal),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -140,6 +140,8 @@ static void every_endpoint_and_bad_requests(void **state) {
   expect(p, "GET", "/metrics/../d", NULL, 404, NULL);
   expect(p, "GET", "/metrics/%2e%2e/d", NULL, 404, NULL);
   expect(p, "GET", "/metrics//d", NULL, 404, NULL);
+  expect(p, "GET", "/metrics/default/d%00x", NULL, 404, NULL);  /* not "d" */
+  expect(p, "GET", "/metrics/default%2fd", NULL, 404, NULL);
   /* overrides: pods, served in the same 1/100 unit; -1 clears */
   expect(p, "PUT", "/scale/default/d", "{\"replicas\": 3}", 200, "Scaled to 3");
   assert_int_equal(metric(p, "default", "d"), 300);
@@ -147,6 +149,9 @@ static void every_endpoint_and_bad_requests(void **state) {
   expect(p, "PUT", "/scale/default/d", "{\"replicas\": 1.5}", 400, NULL);
   expect(p, "PUT", "/scale/default/d", "not json", 400, "JSON object");
   expect(p, "PUT", "/scale/default/nope", "{\"replicas\": 1}", 404, "not monitored");
+  expect(p, "PUT", "/scale/default/d", "{\"replicas\": 1e300}", 400, NULL);
+  expect(p, "PUT", "/scale/default/d", "{\"replicas\": -1e300}", 200, "Scaled to -1");
+  expect(p, "PUT", "/scale/default/d", "{\"replicas\": 2}", 200, "Scaled to 2");
   expect(p, "PUT", "/scale/default/d", "{\"replicas\": -5}", 200, "Scaled to -1");
   assert_int_equal(metric(p, "default", "d"), 100);
   size_t big = 70 * 1024;
@@ -167,7 +172,15 @@ static void every_endpoint_and_bad_requests(void **state) {
   expect(p, "DELETE", "/monitor/default/x", NULL, 200, "Deployment optimization stopped");
   expect(p, "GET", "/metrics/default/x", NULL, 404, NULL);
   expect(p, "DELETE", "/monitor/default/x", NULL, 404, NULL);
-  expect(p, "POST", "/monitor/default/x", NULL, 200, "Deployment optimization started");
+  /* monitored again with new settings; or moved to another model once removed */
+  expect(p, "POST", "/monitor/default/x", "{\"replicas\": 3}", 200,
+         "Deployment optimization started");
+  expect(p, "GET", "/metrics/default/x", NULL, 200, NULL);
+  expect(p, "DELETE", "/monitor/default/x", NULL, 200, "stopped");
+  expect(p, "POST", "/monitor/default/x", "{\"model\": \"m3\"}", 200,
+         "Deployment optimization started");
+  expect(p, "GET", "/metrics/default/x", NULL, 200, "model_name=\"m3\"}");
+  expect(p, "POST", "/monitor/default/x", "{\"model\": \"m2\"}", 409, "DELETE it first");
   /* profiles and traces */
   expect(p, "GET", "/update_profile/m", NULL, 200, "workload profile of m updated");
   expect(p, "GET", "/update_profile/zz", NULL, 404, "zz not monitored");
@@ -176,8 +189,9 @@ static void every_endpoint_and_bad_requests(void **state) {
   expect(p, "POST", "/trace/m", NULL, 400, "expected a gateway trace record");
   expect(p, "POST", "/trace/m?ts=x", "{}", 400, "?ts=");
   expect(p, "POST", "/trace/zz", "{}", 404, NULL);
-  expect(p, "POST", "/trace/m?ts=1234", "{\"66:56\": 3, \"meta_v\": 4}", 200,
-         "aibrix:m_request_trace_1230");
+  expect(p, "POST", "/trace/m?ts=4102444800", "{}", 400, "in the future");
+  expect(p, "POST", "/trace/m?ts=1234", "{\"66:56\": 3, \"meta_v\": 4}", 409,
+         "already read"); /* the first round read everything up to now */
   /* garbage on the wire: libmicrohttpd closes the connection without a reply to a request line
    * it cannot parse, answers 505 to an unknown HTTP version; the service goes on */
   static const char *const garbage[] = {"GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n",
@@ -306,6 +320,7 @@ static void serve_equals_solve_and_skips_bad_input(void **state) {
          "podscale_optimizer_skipped_inputs_total{model=\"m\",kind=\"profile\"} 1");
   expect(r.port, "GET", "/readyz", NULL, 200, "\"redis\":\"connected\"");
   expect(r.port, "GET", "/readyz", NULL, 200, "\"deployments\":2,\"with_profile\":1");
+  expect(r.port, "POST", "/trace/m", "{}", 409, "standalone");
   assert_int_equal(metric(r.port, "default", "e"), 0); /* no profile: 0 after a decision */
   stop(&r);
 

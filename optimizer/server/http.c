@@ -1,5 +1,6 @@
 /* The HTTP side of `podscale serve`: libmicrohttpd's thread pool and the routes (serve.h). */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -138,11 +139,11 @@ static enum MHD_Result scale(srv *s, struct MHD_Connection *c, const req *r, con
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "replicas");
   double x = cJSON_IsNumber(v) ? v->valuedouble : 0.5;
   cJSON_Delete(o);
-  if (x != (double)(int64_t)x || x > 100000 || x < -1e9)
+  if (!isfinite(x) || x != floor(x) || x > 100000)
     return fail(s, c, MHD_HTTP_BAD_REQUEST, NULL,
                 "expected {\"replicas\": N} with N a whole number of pods up to 100000, or -1 to "
                 "clear the overrides");
-  int64_t n = x < -1 ? -1 : (int64_t)x;
+  int64_t n = x <= -1 ? -1 : (int64_t)x;
   pthread_mutex_lock(&s->lock);
   smodel *m;
   sdep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, &m);
@@ -177,8 +178,8 @@ static bool name_field(const cJSON *o, const char *key, const char **out) {
 static bool int_field(const cJSON *o, const char *key, int64_t *out) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
   if (!v) return true;
-  if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble ||
-      v->valuedouble < 0 || v->valuedouble > 100000)
+  if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 100000) ||
+      v->valuedouble != floor(v->valuedouble))
     return false;
   *out = (int64_t)v->valuedouble;
   return true;
@@ -199,8 +200,13 @@ static enum MHD_Result monitor_start(srv *s, struct MHD_Connection *c, const req
     for (int i = 0; keys[i]; i++)
       known = known || strcmp(k->string, keys[i]) == 0;
     if (!known) {
+      char shown[64]; /* the key, printable ASCII only */
+      size_t j = 0;
+      for (const char *q = k->string; *q && j < sizeof shown - 1; q++)
+        shown[j++] = *q >= 0x20 && *q < 0x7f ? *q : '?';
+      shown[j] = '\0';
       res = fail(s, c, MHD_HTTP_BAD_REQUEST, NULL, "unknown key '%s' in the body; expected %s",
-                 k->string, "model, profile, gpu_type, min_replicas, max_replicas, replicas");
+                 shown, "model, profile, gpu_type, min_replicas, max_replicas, replicas");
       cJSON_Delete(o);
       return res;
     }
@@ -229,12 +235,33 @@ static enum MHD_Result monitor_start(srv *s, struct MHD_Connection *c, const req
   pthread_mutex_lock(&s->lock);
   smodel *m = NULL;
   sdep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, &m);
-  if (d && model && strcmp(model, m->name) != 0) {
+  if (d && !d->removed && model && strcmp(model, m->name) != 0) {
     status = MHD_HTTP_CONFLICT;
-    snprintf(e.msg, sizeof e.msg, "deployment %s belongs to model %s", d->key, m->name);
+    snprintf(e.msg, sizeof e.msg, "deployment %s belongs to model %s: DELETE it first", d->key,
+             m->name);
+  } else if (d && d->removed && model && strcmp(model, m->name) != 0) {
+    d->gone = true; /* moves to the model given */
+    d = NULL;
+  }
+  if (status != MHD_HTTP_OK) {
+    /* the conflict above */
   } else if (d) {
-    msg = d->removed ? "Deployment optimization started" : "Deployment optimization already started";
-    d->removed = false;
+    bool was_removed = d->removed;
+    if (was_removed) {
+      if (!cJSON_GetObjectItemCaseSensitive(o, "min_replicas")) dc.min_replicas = d->min_replicas;
+      if (!cJSON_GetObjectItemCaseSensitive(o, "max_replicas")) dc.max_replicas = d->max_replicas;
+      if (!cJSON_GetObjectItemCaseSensitive(o, "replicas")) dc.replicas = d->replicas;
+      if (dc.max_replicas && dc.min_replicas > dc.max_replicas) {
+        status = MHD_HTTP_BAD_REQUEST;
+        snprintf(e.msg, sizeof e.msg, "min_replicas %lld is above max_replicas %lld",
+                 (long long)dc.min_replicas, (long long)dc.max_replicas);
+      } else {
+        srv_add_dep(m, &dc); /* revives it with these settings */
+      }
+    }
+    if (status == MHD_HTTP_OK)
+      msg = was_removed ? "Deployment optimization started"
+                        : "Deployment optimization already started";
   } else if (!model) {
     status = MHD_HTTP_NOT_FOUND;
     snprintf(e.msg, sizeof e.msg,
@@ -248,7 +275,7 @@ static enum MHD_Result monitor_start(srv *s, struct MHD_Connection *c, const req
       srv_add_dep(m, &dc);
       msg = "Deployment optimization started";
     } else {
-      status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+      status = MHD_HTTP_SERVICE_UNAVAILABLE; /* shutting down, or too many models */
     }
   }
   pthread_mutex_unlock(&s->lock);
@@ -276,36 +303,33 @@ static enum MHD_Result monitor_stop(srv *s, struct MHD_Connection *c, const seg 
   return reply_json(s, c, MHD_HTTP_OK, "message", "Deployment optimization stopped", NULL);
 }
 
+/* GET /update_profile/{model}: the model's next round reads its profiles and takes them even
+ * when not newer (AIBrix reloads at once; here no Redis or file is touched on an HTTP thread,
+ * and a profile that cannot be used is logged and counted by the loop). */
 static enum MHD_Result update_profile(srv *s, struct MHD_Connection *c, const seg *model) {
   pthread_mutex_lock(&s->lock);
   smodel *m = srv_find_model(s, model->p, model->n);
+  if (m) m->force_profiles = true;
   pthread_mutex_unlock(&s->lock);
   if (!m) return fail(s, c, MHD_HTTP_NOT_FOUND, NULL, "%.*s not monitored", (int)model->n, model->p);
-  opt_err e;
-  if (!srv_check_profiles(s, m, &e))
-    return fail(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "%s", e.msg);
-  pthread_mutex_lock(&s->lock);
-  m->force_profiles = true;
-  pthread_mutex_unlock(&s->lock);
   char msg[SRV_NAME_MAX + 64];
   snprintf(msg, sizeof msg, "workload profile of %s updated", m->name);
   return reply_json(s, c, MHD_HTTP_OK, "message", msg, NULL);
 }
 
-/* POST /trace/{model}[?ts=UNIX]: a gateway record under the key the next round reads (the
- * gateway writes a key at the end of its interval and the loop reads it 2 s later), or under
- * ?ts= aligned down to the interval. */
+/* POST /trace/{model}[?ts=UNIX]: standalone mode's gateway: a record under the key the next
+ * round reads (the gateway writes a key at the end of its interval and the loop reads it 2 s
+ * later), or under ?ts= aligned down to the interval. With Redis the gateway writes there. */
 static enum MHD_Result post_trace(srv *s, struct MHD_Connection *c, const req *r,
                                   const seg *model) {
-  pthread_mutex_lock(&s->lock);
-  smodel *m = srv_find_model(s, model->p, model->n);
-  pthread_mutex_unlock(&s->lock);
-  if (!m) return fail(s, c, MHD_HTTP_NOT_FOUND, NULL, "%.*s not monitored", (int)model->n, model->p);
+  if (s->has_redis)
+    return fail(s, c, MHD_HTTP_CONFLICT, NULL,
+                "the service reads gateway traces from Redis: write them there "
+                "(aibrix:<model>_request_trace_<ts>); POST /trace is for standalone mode");
   int64_t iv = s->o.interval_s;
-  int64_t ts = opt_trace_key_ts((int64_t)((srv_now_unix() - OPT_TRACE_READ_DELAY_S) * 1e6), iv) + iv;
-  pthread_mutex_lock(&s->lock);
-  if (m->read_upto >= ts) ts = m->read_upto + iv;
-  pthread_mutex_unlock(&s->lock);
+  double now = srv_now_unix();
+  int64_t ts = opt_trace_key_ts((int64_t)((now - OPT_TRACE_READ_DELAY_S) * 1e6), iv) + iv;
+  bool given = false;
   const char *arg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ts");
   if (arg) {
     char *end;
@@ -314,6 +338,9 @@ static enum MHD_Result post_trace(srv *s, struct MHD_Connection *c, const req *r
       return fail(s, c, MHD_HTTP_BAD_REQUEST, NULL,
                   "?ts=: expected a Unix time in seconds, found '%s'", arg);
     ts = t - t % iv;
+    given = true;
+    if (!s->o.replay && (double)ts > now + (double)iv)
+      return fail(s, c, MHD_HTTP_BAD_REQUEST, NULL, "?ts=%s is in the future", arg);
   }
   if (!r->body || r->len == 0)
     return fail(s, c, MHD_HTTP_BAD_REQUEST, NULL, "expected a gateway trace record in the body");
@@ -321,21 +348,34 @@ static enum MHD_Result post_trace(srv *s, struct MHD_Connection *c, const req *r
   memcpy(json, r->body, r->len);
   json[r->len] = '\0';
   char source[SRV_NAME_MAX + 64];
-  snprintf(source, sizeof source, "POST /trace/%s", m->name);
   opt_trace t;
   opt_err e;
   enum MHD_Result res;
-  if (strlen(json) != r->len || !opt_trace_parse(json, source, ts, iv, &t, &e)) {
-    res = fail(s, c, MHD_HTTP_BAD_REQUEST, NULL, "%s",
-               strlen(json) != r->len ? "the body holds a NUL byte" : e.msg);
+  if (strlen(json) != r->len) {
+    res = fail(s, c, MHD_HTTP_BAD_REQUEST, NULL, "the body holds a NUL byte");
   } else {
-    opt_trace_free(&t);
-    if (srv_put_trace(s, m, ts, json, &e)) {
+    pthread_mutex_lock(&s->lock);
+    smodel *m = srv_find_model(s, model->p, model->n);
+    if (m && !given && m->read_upto >= ts) ts = m->read_upto + iv;
+    bool late = m && m->read_upto >= ts;
+    pthread_mutex_unlock(&s->lock);
+    snprintf(source, sizeof source, "POST /trace/%.*s", (int)model->n, model->p);
+    if (!m) {
+      res = fail(s, c, MHD_HTTP_NOT_FOUND, NULL, "%.*s not monitored", (int)model->n, model->p);
+    } else if (late) {
+      res = fail(s, c, MHD_HTTP_CONFLICT, NULL,
+                 "key time %lld was already read by the loop; a record for it would never be",
+                 (long long)ts);
+    } else if (!opt_trace_parse(json, source, ts, iv, &t, &e)) {
+      res = fail(s, c, MHD_HTTP_BAD_REQUEST, NULL, "%s", e.msg);
+    } else {
+      opt_trace_free(&t);
+      pthread_mutex_lock(&s->lock);
+      srv_put_trace(s, m, ts, json);
+      pthread_mutex_unlock(&s->lock);
       char msg[SRV_NAME_MAX + 96];
       snprintf(msg, sizeof msg, "stored aibrix:%s_request_trace_%lld", m->name, (long long)ts);
       res = reply_json(s, c, MHD_HTTP_OK, "message", msg, NULL);
-    } else {
-      res = fail(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "%s", e.msg);
     }
   }
   free(json);
@@ -441,13 +481,40 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   atomic_fetch_sub(&s->in_flight, 1);
 }
 
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
   char msg[1024];
   vsnprintf(msg, sizeof msg, fmt, ap);
   size_t n = strlen(msg);
   while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
     msg[--n] = '\0';
-  srv_log(cls, SRV_DEBUG, "podscale.http", "%s", msg);
+  srv_log(cls, SRV_INFO, "podscale.http", "%s", msg);
+}
+
+/* Percent-decoding of the path that never makes a NUL or a '/': such an escape stays as it is,
+ * and the '%' then fails the name check (so "/metrics/default/a%00b" is 404, not "a"). */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s) {
+  (void)cls;
+  (void)c;
+  char *w = s;
+  for (const char *r = s; *r; r++) {
+    int hi, lo;
+    if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 &&
+        hi * 16 + lo != 0 && hi * 16 + lo != '/') {
+      *w++ = (char)(hi * 16 + lo);
+      r += 2;
+    } else {
+      *w++ = *r;
+    }
+  }
+  *w = '\0';
+  return (size_t)(w - s);
 }
 
 bool srv_http_start(srv *s, opt_err *e) {
@@ -456,7 +523,9 @@ bool srv_http_start(srv *s, opt_err *e) {
       flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
       MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads, MHD_OPTION_CONNECTION_LIMIT,
-      (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED,
+      (unsigned)4096, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1024,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+      MHD_OPTION_NOTIFY_COMPLETED,
       on_completed, s, MHD_OPTION_END);
   if (!s->mhd) return opt_fail(e, "cannot start the HTTP server on port %d", s->port);
   s->listen_fd = -1; /* the daemon's now */

@@ -90,7 +90,7 @@ sdep *srv_find_dep(srv *s, const char *ns, size_t ns_len, const char *name, size
     smodel *m = s->models[i];
     for (size_t j = 0; j < m->n_deps; j++) {
       sdep *d = m->deps[j];
-      if (strlen(d->ns) == ns_len && memcmp(d->ns, ns, ns_len) == 0 &&
+      if (!d->gone && strlen(d->ns) == ns_len && memcmp(d->ns, ns, ns_len) == 0 &&
           strlen(d->name) == name_len && memcmp(d->name, name, name_len) == 0) {
         if (model) *model = m;
         return d;
@@ -103,6 +103,14 @@ sdep *srv_find_dep(srv *s, const char *ns, size_t ns_len, const char *name, size
 static void *loop_main(void *arg);
 
 smodel *srv_add_model(srv *s, const char *name, opt_err *e) {
+  if (s->stopping) {
+    opt_fail(e, "the service is shutting down");
+    return NULL;
+  }
+  if (s->n_models == SRV_MAX_MODELS) {
+    opt_fail(e, "the service runs %d models, its most", SRV_MAX_MODELS);
+    return NULL;
+  }
   smodel *m = must(calloc(1, sizeof *m));
   m->srv = s;
   m->read_upto = -1;
@@ -112,7 +120,7 @@ smodel *srv_add_model(srv *s, const char *name, opt_err *e) {
     s->models = must(realloc(s->models, s->cap_models * sizeof *s->models));
   }
   s->models[s->n_models++] = m;
-  if (s->mhd && !s->stopping) { /* running: start its loop now */
+  if (s->running) { /* start its loop now */
     if (pthread_create(&m->thread, NULL, loop_main, m) != 0) {
       opt_fail(e, "cannot start the loop of model %s", name);
       s->n_models--;
@@ -128,8 +136,22 @@ smodel *srv_add_model(srv *s, const char *name, opt_err *e) {
 sdep *srv_add_dep(smodel *m, const srv_dep_config *c) {
   for (size_t j = 0; j < m->n_deps; j++) {
     sdep *d = m->deps[j];
-    if (strcmp(d->ns, c->ns) == 0 && strcmp(d->name, c->name) == 0) {
-      d->removed = false;
+    if (!d->gone && strcmp(d->ns, c->ns) == 0 && strcmp(d->name, c->name) == 0) {
+      if (d->removed) { /* monitored again, with the settings given */
+        d->removed = false;
+        d->min_replicas = c->min_replicas;
+        d->max_replicas = c->max_replicas;
+        d->replicas = c->replicas;
+        if (c->profile) {
+          free(d->profile);
+          d->profile = must(strdup(c->profile));
+        }
+        if (c->gpu_type) {
+          free(d->gpu_type);
+          d->gpu_type = must(strdup(c->gpu_type));
+        }
+        d->version++;
+      }
       return d;
     }
   }
@@ -178,24 +200,9 @@ static void model_free(smodel *m) {
   free(m);
 }
 
-/* --- Redis health (under the lock) --- */
-
-static void redis_failed(srv *s, const char *why) {
-  s->redis_up = false;
-  s->redis_errors++;
-  snprintf(s->redis_error, sizeof s->redis_error, "%s", why);
-}
-
 /* --- traces --- */
 
-bool srv_put_trace(srv *s, smodel *m, int64_t ts_s, const char *json, opt_err *e) {
-  if (s->has_redis) {
-    opt_store *st = opt_store_open(&s->redis, e);
-    bool ok = st && opt_store_trace_put(st, m->name, ts_s, json, OPT_TRACE_EXPIRY_S, e);
-    opt_store_close(st);
-    return ok;
-  }
-  pthread_mutex_lock(&s->lock);
+void srv_put_trace(srv *s, smodel *m, int64_t ts_s, const char *json) {
   size_t i = m->n_mem;
   while (i > 0 && m->mem[i - 1].ts_s > ts_s)
     i--;
@@ -211,15 +218,14 @@ bool srv_put_trace(srv *s, smodel *m, int64_t ts_s, const char *json, opt_err *e
     m->mem[i] = (strace){ts_s, must(strdup(json))};
     m->n_mem++;
   }
-  /* the gateway's keys expire after 10 min; here, 10 min behind the newest record */
-  int64_t oldest = m->mem[m->n_mem - 1].ts_s - OPT_TRACE_EXPIRY_S;
+  /* the gateway's keys expire after 10 min (in a replay, kept: their times are the trace's) */
+  if (s->o.replay) return;
+  int64_t oldest = (int64_t)srv_now_unix() - OPT_TRACE_EXPIRY_S;
   size_t drop = 0;
   while (drop < m->n_mem && m->mem[drop].ts_s < oldest)
     free(m->mem[drop++].json);
   memmove(m->mem, m->mem + drop, (m->n_mem - drop) * sizeof *m->mem);
   m->n_mem -= drop;
-  pthread_mutex_unlock(&s->lock);
-  return true;
 }
 
 /* --- the loop of one model --- */
@@ -232,7 +238,9 @@ typedef struct loop {
   double next_attempt; /* Redis reconnect: not before (monotonic s) */
   double backoff;      /* s */
   int64_t last_ts;     /* newest key read, -1 none */
-  bool archive_failed;
+  char *archive_error; /* the last archive failure logged */
+  uint64_t *versions;  /* per deployment (m->deps order): the version the model holds */
+  size_t n_versions;
 } loop;
 
 static double mono_now(void) {
@@ -241,44 +249,86 @@ static double mono_now(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* A usable Redis connection, or false (the round is skipped and last decisions stay). */
-static bool ensure_store(loop *l) {
-  srv *s = l->s;
-  if (l->store && !opt_store_broken(l->store)) return true;
-  if (l->store) {
-    opt_store_close(l->store);
-    l->store = NULL;
-  }
-  double now = mono_now();
-  if (now < l->next_attempt) return false;
-  opt_err e;
-  l->store = opt_store_open(&s->redis, &e);
-  if (l->store) {
-    l->backoff = 0;
-    pthread_mutex_lock(&s->lock);
-    bool was_down = !s->redis_up;
-    s->redis_up = true;
-    pthread_mutex_unlock(&s->lock);
-    if (was_down) srv_log(s, SRV_INFO, "podscale.serve", "model %s: connected to %s", l->m->name,
-                          opt_store_where(l->store));
-    return true;
-  }
-  l->backoff = l->backoff ? fmin(2 * l->backoff, BACKOFF_MAX_S) : 1;
-  l->next_attempt = now + l->backoff;
+static bool stopping(srv *s) {
   pthread_mutex_lock(&s->lock);
-  redis_failed(s, e.msg);
+  bool stop = s->stopping;
   pthread_mutex_unlock(&s->lock);
-  srv_log(s, SRV_WARNING, "podscale.serve",
-          "model %s: Redis unreachable (%s); serving the last decisions, next attempt in %.0f s",
-          l->m->name, e.msg, l->backoff);
-  return false;
+  return stop;
 }
 
-/* A Redis command failed: count it, log it; the connection is retried next round. */
+/* Sleep on the service's condition for up to `seconds` (woken early by a stop); true when the
+ * service stops. The condition waits on CLOCK_MONOTONIC, so clock steps do not stall it. */
+static bool nap(srv *s, double seconds) {
+  pthread_mutex_lock(&s->lock);
+  if (!s->stopping && seconds > 0) {
+    double until = mono_now() + seconds;
+    struct timespec ts = {(time_t)until, (long)((until - floor(until)) * 1e9)};
+    pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+  }
+  bool stop = s->stopping;
+  pthread_mutex_unlock(&s->lock);
+  return stop;
+}
+
+/* Wait until the wall clock reaches t (Unix s) or the service stops; true when it stops. */
+static bool wait_until(srv *s, double t) {
+  for (;;) {
+    double left = t - srv_now_unix();
+    if (left <= 0) return stopping(s);
+    if (nap(s, left)) return true;
+  }
+}
+
+static void set_redis_up(loop *l, bool up, const char *why) {
+  srv *s = l->s;
+  pthread_mutex_lock(&s->lock);
+  bool was = s->redis_up;
+  if (up) {
+    s->redis_up = true;
+  } else {
+    s->redis_up = false;
+    s->redis_errors++;
+    snprintf(s->redis_error, sizeof s->redis_error, "%s", why);
+  }
+  pthread_mutex_unlock(&s->lock);
+  if (up && !was)
+    srv_log(s, SRV_INFO, "podscale.serve", "model %s: Redis answers again (%s)", l->m->name,
+            opt_store_where(l->store));
+}
+
+/* A usable Redis connection, or false (the round is skipped and last decisions stay). In a
+ * replay, it waits for Redis instead: a replay's rounds are not tied to the clock. */
+static bool ensure_store(loop *l) {
+  srv *s = l->s;
+  for (;;) {
+    if (l->store && !opt_store_broken(l->store)) return true;
+    if (l->store) {
+      opt_store_close(l->store);
+      l->store = NULL;
+    }
+    double now = mono_now();
+    if (now >= l->next_attempt) {
+      opt_err e;
+      l->store = opt_store_open(&s->redis, &e);
+      if (l->store) {
+        l->backoff = 0;
+        return true;
+      }
+      l->backoff = l->backoff ? fmin(2 * l->backoff, BACKOFF_MAX_S) : 1;
+      l->next_attempt = now + l->backoff;
+      set_redis_up(l, false, e.msg);
+      srv_log(s, SRV_WARNING, "podscale.serve",
+              "model %s: Redis unreachable (%s); serving the last decisions, next attempt in "
+              "%.0f s",
+              l->m->name, e.msg, l->backoff);
+    }
+    if (!s->o.replay || nap(s, l->next_attempt - mono_now())) return false;
+  }
+}
+
+/* A Redis command failed: count it, log it; a broken connection is reopened next round. */
 static void store_failed(loop *l, const opt_err *e) {
-  pthread_mutex_lock(&l->s->lock);
-  redis_failed(l->s, e->msg);
-  pthread_mutex_unlock(&l->s->lock);
+  set_redis_up(l, false, e->msg);
   srv_log(l->s, SRV_WARNING, "podscale.serve", "model %s: %s", l->m->name, e->msg);
   if (l->store && opt_store_broken(l->store)) {
     opt_store_close(l->store);
@@ -290,13 +340,14 @@ typedef struct dep_snap {
   char *key, *profile, *profile_file, *gpu_type;
   int64_t min_replicas, max_replicas, replicas;
   bool removed;
+  uint64_t version;
   sdep *d;
 } dep_snap;
 
 /* Save a profile that was taken beside the decision log, so that regress finds it. */
 static void archive_profile(loop *l, const opt_profile *p) {
   srv *s = l->s;
-  if (!s->profile_dir || l->archive_failed) return;
+  if (!s->profile_dir) return;
   char digest[OPT_DIGEST_LEN];
   opt_profile_digest(p, digest);
   size_t n = strlen(s->profile_dir) + strlen(digest) + 16;
@@ -305,8 +356,10 @@ static void archive_profile(loop *l, const opt_profile *p) {
   opt_err e;
   struct stat st;
   if (stat(path, &st) != 0 && !opt_profile_write(path, p, &e)) {
-    srv_log(s, SRV_WARNING, "podscale.serve", "cannot archive a profile: %s", e.msg);
-    l->archive_failed = true;
+    if (!l->archive_error || strcmp(l->archive_error, e.msg) != 0)
+      srv_log(s, SRV_WARNING, "podscale.serve", "cannot archive a profile: %s", e.msg);
+    free(l->archive_error);
+    l->archive_error = must(strdup(e.msg));
   }
   free(path);
 }
@@ -321,23 +374,30 @@ static void profile_problem(loop *l, dep_snap *d, int level, const char *msg) {
     l->m->bad_profiles++;
     pthread_mutex_unlock(&l->s->lock);
   }
-  srv_log(l->s, level, "podscale.serve", "model %s: %s", l->m->name, msg);
+  srv_log(l->s, level, "podscale.serve", "%s", msg);
 }
 
-/* Read every deployment's profile and offer it to the model. False: Redis failed. */
+/* Read every deployment's profile and offer them to the model together. False: Redis failed. */
 static bool refresh_profiles(loop *l, dep_snap *ds, size_t n, bool force) {
   srv *s = l->s;
-  for (size_t i = 0; i < n; i++) {
+  opt_profile *ps = must(calloc(n + 1, sizeof *ps));
+  const opt_profile **offer = must(calloc(n + 1, sizeof *offer));
+  const char **names = must(calloc(n + 1, sizeof *names));
+  char **sources = must(calloc(n + 1, sizeof *sources));
+  bool redis_ok = true;
+  for (size_t i = 0; i < n && redis_ok; i++) {
     dep_snap *d = &ds[i];
     if (d->removed) continue;
     char *json = NULL;
     char source[1024];
+    char msg[1400];
     opt_err e;
     if (d->profile_file) {
       snprintf(source, sizeof source, "%s", d->profile_file);
       json = opt_read_text(d->profile_file, &e);
       if (!json) {
-        profile_problem(l, d, SRV_WARNING, e.msg);
+        snprintf(msg, sizeof msg, "model %s: deployment %s: %s", l->m->name, d->key, e.msg);
+        profile_problem(l, d, SRV_WARNING, msg);
         continue;
       }
     } else if (s->has_redis) {
@@ -345,39 +405,57 @@ static bool refresh_profiles(loop *l, dep_snap *ds, size_t n, bool force) {
       if (!opt_store_get(l->store, l->m->name, d->profile, &json, &e)) {
         if (opt_store_broken(l->store)) {
           store_failed(l, &e);
-          return false;
+          redis_ok = false;
+          break;
         }
-        char msg[1200];
-        snprintf(msg, sizeof msg, "deployment %s has no profile yet: %s", d->key, e.msg);
+        snprintf(msg, sizeof msg, "model %s: deployment %s has no profile yet: %s", l->m->name,
+                 d->key, e.msg);
         profile_problem(l, d, SRV_INFO, msg);
         continue;
       }
     } else {
-      char msg[600];
-      snprintf(msg, sizeof msg, "deployment %s has no profile: no Redis and no profile_file",
+      snprintf(msg, sizeof msg,
+               "model %s: deployment %s has no profile: no Redis and no profile_file", l->m->name,
                d->key);
       profile_problem(l, d, SRV_INFO, msg);
       continue;
     }
-    opt_profile p;
-    bool taken = false;
-    if (!opt_profile_parse(json, source, &p, &e)) {
-      profile_problem(l, d, SRV_WARNING, e.msg);
+    if (opt_profile_parse(json, source, &ps[i], &e)) {
+      offer[i] = &ps[i];
+      names[i] = d->key;
+      sources[i] = must(strdup(source));
     } else {
-      if (!opt_model_offer_profile(l->model, d->key, &p, force, &taken, &e)) {
-        profile_problem(l, d, SRV_WARNING, e.msg);
-      } else if (taken) {
-        free(d->d->profile_error);
-        d->d->profile_error = NULL;
-        srv_log(s, SRV_INFO, "podscale.serve", "model %s: deployment %s: profile from %s%s",
-                l->m->name, d->key, source, force ? " (reloaded)" : "");
-        archive_profile(l, &p);
-      }
-      opt_profile_free(&p);
+      snprintf(msg, sizeof msg, "model %s: deployment %s: %s", l->m->name, d->key, e.msg);
+      profile_problem(l, d, SRV_WARNING, msg);
     }
     free(json);
   }
-  return true;
+  if (redis_ok) {
+    bool *taken = must(calloc(n + 1, sizeof *taken));
+    opt_err e = {""};
+    if (!opt_model_offer_profiles(l->model, names, offer, n, force, taken, &e)) {
+      for (size_t i = 0; i < n; i++) /* name the deployments whose profile was refused */
+        if (offer[i] && !taken[i] && strstr(e.msg, ds[i].key)) profile_problem(l, &ds[i], SRV_WARNING, e.msg);
+    }
+    for (size_t i = 0; i < n; i++) {
+      if (!taken[i]) continue;
+      free(ds[i].d->profile_error);
+      ds[i].d->profile_error = NULL;
+      srv_log(s, SRV_INFO, "podscale.serve", "model %s: deployment %s: profile from %s%s",
+              l->m->name, ds[i].key, sources[i], force ? " (reloaded)" : "");
+      archive_profile(l, &ps[i]);
+    }
+    free(taken);
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (offer[i]) opt_profile_free(&ps[i]);
+    free(sources[i]);
+  }
+  free(ps);
+  free(offer);
+  free(names);
+  free(sources);
+  return redis_ok;
 }
 
 /* One record by key time: Redis or memory. found false when absent. */
@@ -395,6 +473,12 @@ static bool get_trace(loop *l, int64_t ts, char **json, bool *found, opt_err *e)
   return true;
 }
 
+static void count_bad_trace(loop *l) {
+  pthread_mutex_lock(&l->s->lock);
+  l->m->bad_traces++;
+  pthread_mutex_unlock(&l->s->lock);
+}
+
 /* Key times in (after, upto], ascending. */
 static bool list_traces(loop *l, int64_t after, int64_t upto, int64_t **ts, size_t *n,
                         opt_err *e) {
@@ -407,10 +491,9 @@ static bool list_traces(loop *l, int64_t after, int64_t upto, int64_t **ts, size
     for (size_t i = 0; i < n_bad; i++) {
       srv_log(l->s, SRV_WARNING, "podscale.serve",
               "model %s: skipped key aibrix:%s_request_trace_%s: expected a Unix time after "
-              "_request_trace_", l->m->name, l->m->name, bad[i]);
-      pthread_mutex_lock(&l->s->lock);
-      l->m->bad_traces++;
-      pthread_mutex_unlock(&l->s->lock);
+              "_request_trace_",
+              l->m->name, l->m->name, bad[i]);
+      count_bad_trace(l);
     }
     opt_store_names_free(bad, n_bad);
     for (size_t i = 0; i < k; i++)
@@ -426,12 +509,14 @@ static bool list_traces(loop *l, int64_t after, int64_t upto, int64_t **ts, size
   return true;
 }
 
-/* The records due at now: the newest key when it follows the last one read, else every key
- * since (the first round reads the history, as GatewayLoadReader.read_first does; after a Redis
- * outage the keys written meanwhile are read too). False: Redis failed (nothing consumed). */
+/* The records due at now: the key of the interval that ended at least 2 s ago (the gateway
+ * writes a key at its time; the reader allows it 2 s), when it follows the last one read;
+ * otherwise (the first round, or after a Redis outage or a slow round) every key since, in time
+ * order, which for the first round is the history, as GatewayLoadReader.read_first.
+ * False: Redis failed (nothing consumed). */
 static bool read_traces(loop *l, int64_t now_us, opt_trace **out, size_t *n) {
   int64_t iv = l->s->o.interval_s;
-  int64_t due = opt_trace_key_ts(now_us, iv);
+  int64_t due = opt_trace_key_ts(now_us - OPT_TRACE_READ_DELAY_S * US, iv);
   *out = NULL;
   *n = 0;
   if (l->last_ts >= 0 && due <= l->last_ts) return true;
@@ -462,19 +547,26 @@ static bool read_traces(loop *l, int64_t now_us, opt_trace **out, size_t *n) {
       }
       found = false; /* a key of the wrong type */
       srv_log(l->s, SRV_WARNING, "podscale.serve", "model %s: skipped: %s", l->m->name, e.msg);
+      count_bad_trace(l);
     }
     if (!found) continue;
     char source[600];
     snprintf(source, sizeof source, "aibrix:%s_request_trace_%lld", l->m->name,
              (long long)ts[i]);
-    if (opt_trace_parse(json, source, ts[i], iv, &(*out)[*n], &e)) {
+    opt_trace *t = &(*out)[*n];
+    if (opt_trace_parse(json, source, ts[i], iv, t, &e)) {
       (*n)++;
+      if (t->version >= 2 && t->interval_s != iv && !l->m->interval_warned) {
+        l->m->interval_warned = true; /* the loop's own flag */
+        srv_log(l->s, SRV_WARNING, "podscale.serve",
+                "model %s: %s says meta_interval_sec %lld, the service runs every %lld s "
+                "(--interval); rates use the record's interval",
+                l->m->name, source, (long long)t->interval_s, (long long)iv);
+      }
     } else {
       srv_log(l->s, SRV_WARNING, "podscale.serve", "model %s: skipped a record: %s", l->m->name,
               e.msg);
-      pthread_mutex_lock(&l->s->lock);
-      l->m->bad_traces++;
-      pthread_mutex_unlock(&l->s->lock);
+      count_bad_trace(l);
     }
     free(json);
   }
@@ -504,20 +596,28 @@ static dep_snap *sync_deps(loop *l, size_t *n, bool *force) {
                        .min_replicas = d->min_replicas,
                        .max_replicas = d->max_replicas,
                        .replicas = d->replicas,
-                       .removed = d->removed,
+                       .removed = d->removed || d->gone,
+                       .version = d->version,
                        .d = d};
   }
   pthread_mutex_unlock(&s->lock);
+  if (l->n_versions < *n) {
+    l->versions = must(realloc(l->versions, (*n + 1) * sizeof *l->versions));
+    for (size_t i = l->n_versions; i < *n; i++)
+      l->versions[i] = 0;
+    l->n_versions = *n;
+  }
   for (size_t i = 0; i < *n; i++) {
     long at = opt_model_find(l->model, ds[i].key);
-    if (ds[i].removed && at >= 0) {
-      opt_model_remove(l->model, ds[i].key);
-    } else if (!ds[i].removed && at < 0) {
+    bool changed = at >= 0 && l->versions[i] != ds[i].version;
+    if ((ds[i].removed || changed) && at >= 0) opt_model_remove(l->model, ds[i].key);
+    if (!ds[i].removed && (at < 0 || changed)) {
       opt_model_deployment md = {ds[i].key, ds[i].gpu_type, ds[i].min_replicas,
                                  ds[i].max_replicas, ds[i].replicas};
       opt_err e;
-      if (!opt_model_add(l->model, &md, &e)) /* the configuration was checked */
+      if (!opt_model_add(l->model, &md, &e)) /* the settings were checked */
         srv_log(s, SRV_ERROR, "podscale.serve", "%s", e.msg);
+      l->versions[i] = ds[i].version;
     }
   }
   return ds;
@@ -560,13 +660,19 @@ static void publish(loop *l, const opt_model_round *r, double now_unix) {
 static void write_decision(srv *s, const char *line) {
   if (!s->decisions) return;
   pthread_mutex_lock(&s->out_lock);
-  if (fprintf(s->decisions, "%s\n", line) < 0 || fflush(s->decisions) != 0) {
-    pthread_mutex_unlock(&s->out_lock);
+  bool ok = fprintf(s->decisions, "%s\n", line) >= 0 && fflush(s->decisions) == 0;
+  pthread_mutex_unlock(&s->out_lock);
+  if (!ok)
     srv_log(s, SRV_ERROR, "podscale.serve", "cannot append to the decision log %s: %s",
             s->o.decision_log, strerror(errno));
-    return;
-  }
-  pthread_mutex_unlock(&s->out_lock);
+}
+
+/* A round that could not read its inputs: counted, and an /update_profile kept for the next. */
+static void round_skipped(loop *l, bool force) {
+  pthread_mutex_lock(&l->s->lock);
+  l->m->redis_skips++;
+  if (force) l->m->force_profiles = true;
+  pthread_mutex_unlock(&l->s->lock);
 }
 
 /* One round at now_us. */
@@ -576,20 +682,19 @@ static void round_at(loop *l, int64_t now_us) {
   bool force;
   dep_snap *ds = sync_deps(l, &n, &force);
   if (s->has_redis && !ensure_store(l)) {
-    pthread_mutex_lock(&s->lock);
-    l->m->redis_skips++;
-    if (force) l->m->force_profiles = true; /* retried next round */
-    pthread_mutex_unlock(&s->lock);
+    round_skipped(l, force);
     snaps_free(ds, n);
     return;
   }
   opt_trace *traces = NULL;
   size_t nt = 0;
-  if (!refresh_profiles(l, ds, n, force) || !read_traces(l, now_us, &traces, &nt)) {
-    snaps_free(ds, n);
+  bool read = refresh_profiles(l, ds, n, force) && read_traces(l, now_us, &traces, &nt);
+  snaps_free(ds, n);
+  if (!read) {
+    round_skipped(l, force);
     return;
   }
-  snaps_free(ds, n);
+  if (s->has_redis) set_redis_up(l, true, NULL); /* every Redis call of the round answered */
   opt_model_round r;
   opt_err e;
   bool ok = opt_model_round_run(l->model, now_us, traces, nt, !s->o.replay, &r, &e);
@@ -633,25 +738,6 @@ static void round_at(loop *l, int64_t now_us) {
   }
 }
 
-/* Wait until the wall clock reaches t (Unix s) or the service stops; true when it stops. */
-static bool wait_until(srv *s, double t) {
-  pthread_mutex_lock(&s->lock);
-  while (!s->stopping && srv_now_unix() < t) {
-    struct timespec ts = {(time_t)t, (long)((t - floor(t)) * 1e9)};
-    pthread_cond_timedwait(&s->wake, &s->lock, &ts);
-  }
-  bool stop = s->stopping;
-  pthread_mutex_unlock(&s->lock);
-  return stop;
-}
-
-static bool stopping(srv *s) {
-  pthread_mutex_lock(&s->lock);
-  bool stop = s->stopping;
-  pthread_mutex_unlock(&s->lock);
-  return stop;
-}
-
 static void *loop_main(void *arg) {
   smodel *m = arg;
   srv *s = m->srv;
@@ -669,21 +755,20 @@ static void *loop_main(void *arg) {
   int64_t iv = s->o.interval_s;
   if (s->o.replay) {
     int64_t start = s->o.replay_start_s - s->o.replay_start_s % iv;
-    for (int64_t t = start + OPT_TRACE_READ_DELAY_S; t <= s->o.replay_end_s + OPT_TRACE_READ_DELAY_S;
-         t += iv) {
-      if (stopping(s)) break;
+    for (int64_t t = start + OPT_TRACE_READ_DELAY_S;
+         t <= s->o.replay_end_s + OPT_TRACE_READ_DELAY_S && !stopping(s); t += iv)
       round_at(&l, t * US);
-    }
     pthread_mutex_lock(&s->lock);
-    m->replay_done = true;
+    m->replay_done = !s->stopping;
     pthread_mutex_unlock(&s->lock);
-    srv_log(s, SRV_INFO, "podscale.serve", "model %s: replay done", m->name);
+    srv_log(s, SRV_INFO, "podscale.serve", "model %s: replay %s", m->name,
+            m->replay_done ? "done" : "stopped");
   } else {
     double t = srv_now_unix(); /* the first round at once, as the reader's read_first */
     while (!wait_until(s, t)) {
+      round_at(&l, (int64_t)(srv_now_unix() * 1e6));
+      /* the next key's time plus the reader's 2 s, after the round (a slow round catches up) */
       double now = srv_now_unix();
-      round_at(&l, (int64_t)(now * 1e6));
-      /* the next key's time, 2 s later (the key read now was the one 2 s ago) */
       int64_t key = opt_trace_key_ts((int64_t)((now - OPT_TRACE_READ_DELAY_S) * 1e6), iv);
       t = (double)(key + iv + OPT_TRACE_READ_DELAY_S);
       while (t <= now)
@@ -692,6 +777,8 @@ static void *loop_main(void *arg) {
   }
   opt_store_close(l.store);
   opt_model_free(l.model);
+  free(l.archive_error);
+  free(l.versions);
   glp_free_env(); /* the GLPK environment of this thread (optimizer/ilp.h) */
   return NULL;
 }
@@ -818,6 +905,12 @@ char *srv_prometheus(srv *s) {
               "podscale_optimizer_skipped_inputs_total{model=\"%s\",kind=\"profile\"} %llu\n",
               s->models[i]->name, (unsigned long long)s->models[i]->bad_traces,
               s->models[i]->name, (unsigned long long)s->models[i]->bad_profiles);
+  sb_printf(&b, "# HELP podscale_optimizer_rounds_unread_total Rounds skipped because Redis "
+                "could not be read (the last decisions stay).\n"
+                "# TYPE podscale_optimizer_rounds_unread_total counter\n");
+  for (size_t i = 0; i < s->n_models; i++)
+    sb_printf(&b, "podscale_optimizer_rounds_unread_total{model=\"%s\"} %llu\n",
+              s->models[i]->name, (unsigned long long)s->models[i]->redis_skips);
   sb_printf(&b,
             "# HELP podscale_optimizer_redis_errors_total Failed Redis connections and "
             "commands.\n"
@@ -841,46 +934,6 @@ char *srv_prometheus(srv *s) {
             atomic_load(&s->http_requests), atomic_load(&s->http_errors), now - s->started_unix);
   pthread_mutex_unlock(&s->lock);
   return b.p;
-}
-
-/* --- profiles check for GET /update_profile --- */
-
-bool srv_check_profiles(srv *s, smodel *m, opt_err *e) {
-  opt_store *st = NULL;
-  bool ok = true;
-  pthread_mutex_lock(&s->lock);
-  size_t n = m->n_deps;
-  char **files = must(calloc(n + 1, sizeof *files)), **names = must(calloc(n + 1, sizeof *names));
-  for (size_t i = 0; i < n; i++) {
-    if (m->deps[i]->removed) continue;
-    files[i] = dup_or_null(m->deps[i]->profile_file);
-    names[i] = must(strdup(m->deps[i]->profile));
-  }
-  pthread_mutex_unlock(&s->lock);
-  for (size_t i = 0; ok && i < n; i++) {
-    if (!names[i]) continue;
-    char *json = NULL;
-    if (files[i]) {
-      json = opt_read_text(files[i], e);
-    } else if (s->has_redis) {
-      if (!st) st = opt_store_open(&s->redis, e);
-      if (st && !opt_store_get(st, m->name, names[i], &json, e)) json = NULL;
-    } else {
-      continue;
-    }
-    opt_profile p;
-    ok = json && opt_profile_parse(json, files[i] ? files[i] : names[i], &p, e);
-    if (ok) opt_profile_free(&p);
-    free(json);
-  }
-  for (size_t i = 0; i < n; i++) {
-    free(files[i]);
-    free(names[i]);
-  }
-  free(files);
-  free(names);
-  opt_store_close(st);
-  return ok;
 }
 
 /* --- life cycle --- */
@@ -923,7 +976,11 @@ srv *srv_new(const srv_options *o, opt_err *e) {
   s->started_unix = srv_now_unix();
   pthread_mutex_init(&s->lock, NULL);
   pthread_mutex_init(&s->out_lock, NULL);
-  pthread_cond_init(&s->wake, NULL);
+  pthread_condattr_t ca; /* waits on CLOCK_MONOTONIC: clock steps do not stall the loops */
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&s->wake, &ca);
+  pthread_condattr_destroy(&ca);
   if (o->redis_url) {
     if (!opt_redis_url_parse_any(o->redis_url, &s->redis, e)) goto fail;
     s->has_redis = true;
@@ -959,7 +1016,6 @@ srv *srv_new(const srv_options *o, opt_err *e) {
       goto fail;
     }
   }
-  if (!listen_on(s, e)) goto fail;
   return s;
 fail:
   srv_free(s);
@@ -967,22 +1023,26 @@ fail:
 }
 
 bool srv_start(srv *s, opt_err *e) {
-  if (!srv_http_start(s, e)) return false;
-  srv_log(s, SRV_INFO, "podscale.serve", "listening on %s:%d (%d HTTP threads), %s, %zu models%s",
-          s->o.bind, s->port, s->o.threads, s->has_redis ? "Redis" : "standalone",
-          s->n_models, s->o.replay ? ", replaying" : "");
+  if (!listen_on(s, e) || !srv_http_start(s, e)) return false;
   pthread_mutex_lock(&s->lock);
-  for (size_t i = 0; i < s->n_models; i++) {
+  s->running = true;
+  size_t n = s->n_models;
+  bool ok = true;
+  for (size_t i = 0; i < n && ok; i++) {
     smodel *m = s->models[i];
     if (m->started) continue;
-    if (pthread_create(&m->thread, NULL, loop_main, m) != 0) {
-      pthread_mutex_unlock(&s->lock);
-      return opt_fail(e, "cannot start the loop of model %s", m->name);
-    }
-    m->started = true;
+    ok = pthread_create(&m->thread, NULL, loop_main, m) == 0;
+    if (ok)
+      m->started = true;
+    else
+      opt_fail(e, "cannot start the loop of model %s", m->name);
   }
   pthread_mutex_unlock(&s->lock);
-  return true;
+  if (ok)
+    srv_log(s, SRV_INFO, "podscale.serve", "listening on %s:%d (%d HTTP threads), %s, %zu models%s",
+            s->o.bind, s->port, s->o.threads, s->has_redis ? "Redis" : "standalone", n,
+            s->o.replay ? ", replaying" : "");
+  return ok;
 }
 
 int srv_port(const srv *s) { return s->port; }
@@ -998,21 +1058,30 @@ bool srv_replay_done(srv *s) {
 
 void srv_stop(srv *s) {
   srv_http_quiesce(s); /* no new connections */
+  /* Stop: no model is added after this; take the loops to join under the lock (HTTP threads
+   * may still be answering requests of open connections). */
   pthread_mutex_lock(&s->lock);
   s->stopping = true;
+  s->running = false;
   pthread_cond_broadcast(&s->wake);
-  size_t n = s->n_models;
-  pthread_mutex_unlock(&s->lock);
-  for (size_t i = 0; i < n; i++) /* models are only added, never removed */
+  size_t n = 0;
+  pthread_t *threads = must(calloc(s->n_models + 1, sizeof *threads));
+  for (size_t i = 0; i < s->n_models; i++)
     if (s->models[i]->started) {
-      pthread_join(s->models[i]->thread, NULL);
+      threads[n++] = s->models[i]->thread;
       s->models[i]->started = false;
     }
+  pthread_mutex_unlock(&s->lock);
+  for (size_t i = 0; i < n; i++)
+    pthread_join(threads[i], NULL);
+  free(threads);
   srv_http_stop(s); /* after the requests in flight */
+  pthread_mutex_lock(&s->out_lock);
   if (s->decisions) {
     fclose(s->decisions);
     s->decisions = NULL;
   }
+  pthread_mutex_unlock(&s->out_lock);
   srv_log(s, SRV_INFO, "podscale.serve", "stopped");
 }
 
@@ -1046,7 +1115,7 @@ int srv_main(const srv_options *o) {
     return 2;
   }
   if (!srv_start(s, &e)) {
-    srv_log(s, SRV_ERROR, "podscale.serve", "%s", e.msg);
+    fprintf(stderr, "podscale: serve: %s\n", e.msg);
     srv_free(s);
     return 1;
   }

@@ -12,6 +12,7 @@
 #include "optimizer/store.h"
 
 #define SRV_SOLVE_BUCKETS 14
+#define SRV_MAX_MODELS 64 /* models (loop threads) the service runs at most */
 extern const double srv_solve_bounds[SRV_SOLVE_BUCKETS]; /* histogram upper bounds, s */
 
 typedef struct sdep {
@@ -21,6 +22,8 @@ typedef struct sdep {
   int64_t value;    /* published: units */
   int64_t override; /* PUT /scale: pods, -1 none */
   bool removed;     /* DELETE /monitor */
+  bool gone;        /* moved to another model by POST /monitor: never found again */
+  uint64_t version; /* bumped when POST /monitor changes it: the loop adds it again */
   bool has_profile; /* published: the loop holds a profile for it */
   char *profile_error; /* loop thread only: the last profile problem logged */
 } sdep;
@@ -44,6 +47,7 @@ typedef struct smodel {
   /* statistics (under the lock) */
   uint64_t rounds, by_action[OPT_ROUND_FAILED + 1];
   uint64_t bad_traces, bad_profiles, redis_skips;
+  bool interval_warned; /* a record's meta_interval_sec differed from --interval (said once) */
   double last_decision_unix; /* 0: none yet */
   uint64_t solve_bucket[SRV_SOLVE_BUCKETS];
   uint64_t solve_count;
@@ -71,6 +75,7 @@ struct srv {
   int listen_fd;
   int port;
   struct MHD_Daemon *mhd;
+  bool running; /* the loops may be started (after srv_start, before srv_stop) */
   atomic_long in_flight;
   atomic_ulong http_requests, http_errors;
   double started_unix;
@@ -89,12 +94,11 @@ sdep *srv_find_dep(struct srv *s, const char *ns, size_t ns_len, const char *nam
                    size_t name_len, smodel **model);
 /* Under the lock: add a model and start its loop when the service runs. */
 smodel *srv_add_model(struct srv *s, const char *name, opt_err *e);
-/* Under the lock: add a deployment to a model (or revive a removed one). */
+/* Under the lock: add a deployment to a model (or revive a removed one, taking the new
+ * settings). */
 sdep *srv_add_dep(smodel *m, const srv_dep_config *d);
-/* Store a POSTed trace record (Redis when configured, else memory). */
-bool srv_put_trace(struct srv *s, smodel *m, int64_t ts_s, const char *json, opt_err *e);
-/* Check that the profiles of a model can be read now (GET /update_profile). */
-bool srv_check_profiles(struct srv *s, smodel *m, opt_err *e);
+/* Under the lock: store a POSTed trace record (standalone mode) under key time ts_s. */
+void srv_put_trace(struct srv *s, smodel *m, int64_t ts_s, const char *json);
 /* The service's own Prometheus metrics; malloc'd text. */
 char *srv_prometheus(struct srv *s);
 /* GET /readyz: status code and malloc'd JSON. */
