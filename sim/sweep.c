@@ -35,6 +35,19 @@ bool sweep_setting_parse(const char *arg, sweep_setting *out, ps_err *err) {
   out->key = xmalloc((size_t)(eq - arg) + 1);
   memcpy(out->key, arg, (size_t)(eq - arg));
   out->key[eq - arg] = '\0';
+  for (const char *k = out->key;;) { /* the paths, split at commas */
+    size_t len = strcspn(k, ",");
+    if (len == 0) {
+      sweep_setting_free(out);
+      return ps_fail(err, "--set: an empty key in '%s'", arg);
+    }
+    out->paths = xrealloc(out->paths, (size_t)(out->n_paths + 1) * sizeof *out->paths);
+    out->paths[out->n_paths] = xmalloc(len + 1);
+    memcpy(out->paths[out->n_paths], k, len);
+    out->paths[out->n_paths++][len] = '\0';
+    if (!k[len]) break;
+    k += len + 1;
+  }
   const char *p = eq + 1;
   int depth = 0;
   bool quoted = false;
@@ -57,6 +70,17 @@ bool sweep_setting_parse(const char *arg, sweep_setting *out, ps_err *err) {
     }
     if (c == '\0') break;
   }
+  for (int i = 0; out->n_paths > 1 && i < out->n; i++) { /* linked keys: arrays of their number */
+    cJSON *a = cJSON_Parse(out->values[i]);
+    bool ok = cJSON_IsArray(a) && cJSON_GetArraySize(a) == out->n_paths;
+    cJSON_Delete(a);
+    if (!ok) {
+      ps_fail(err, "--set %s: expected each value to be an array of %d values, one per key, found %s",
+              out->key, out->n_paths, out->values[i]);
+      sweep_setting_free(out);
+      return false;
+    }
+  }
   return true;
 }
 
@@ -64,6 +88,9 @@ void sweep_setting_free(sweep_setting *s) {
   for (int i = 0; i < s->n; i++)
     free(s->values[i]);
   free(s->values);
+  for (int i = 0; i < s->n_paths; i++)
+    free(s->paths[i]);
+  free(s->paths);
   free(s->key);
   *s = (sweep_setting){0};
 }
@@ -119,6 +146,24 @@ static bool set_path(cJSON *root, const char *path, const char *value, ps_err *e
   }
   cJSON_Delete(v);
   return ps_fail(err, "--set: expected a key, found '%s'", path);
+}
+
+/* Set value v of a setting: one path, or each linked path to its element of the value's array. */
+static bool apply_setting(cJSON *tree, const sweep_setting *st, int v, ps_err *err) {
+  if (st->n_paths == 1) return set_path(tree, st->paths[0], st->values[v], err);
+  cJSON *a = cJSON_Parse(st->values[v]);
+  bool ok = cJSON_IsArray(a) && cJSON_GetArraySize(a) == st->n_paths;
+  if (!ok)
+    ps_fail(err, "--set %s: expected each value to be an array of %d values, one per key, found %s",
+            st->key, st->n_paths, st->values[v]);
+  int i = 0;
+  for (cJSON *el = ok ? a->child : NULL; ok && el; el = el->next, i++) {
+    char *text = cJSON_PrintUnformatted(el);
+    ok = set_path(tree, st->paths[i], text, err);
+    free(text);
+  }
+  cJSON_Delete(a);
+  return ok;
 }
 
 /* --- the grid --- */
@@ -192,8 +237,7 @@ static const scenario *load_point(sweep *w, int p) {
     ps_err e;
     bool ok = true;
     for (int s = 0; ok && s < w->g.o->n_settings; s++)
-      ok = set_path(tree, w->g.o->settings[s].key,
-                    w->g.o->settings[s].values[value_at(&w->g, p, s)], &e);
+      ok = apply_setting(tree, &w->g.o->settings[s], value_at(&w->g, p, s), &e);
     char *text = ok ? cJSON_PrintUnformatted(tree) : NULL;
     if (ok) ok = scenario_load_tree(w->g.o->scenario, tree, text, &pt->sc, &e);
     free(text);

@@ -24,7 +24,9 @@
 #include "models/err.h"
 
 typedef struct sweep_setting {
-  char *key;     /* JSON path */
+  char *key;     /* as given before '=': one JSON path, or several joined by commas */
+  char **paths;  /* the JSON paths */
+  int n_paths;   /* several: linked keys, each value an array of one element per path */
   char **values; /* JSON texts (a bare word is taken as a string) */
   int n;
 } sweep_setting;
@@ -43,7 +45,8 @@ typedef struct sweep_options {
   bool progress;                  /* progress bar on stderr */
 } sweep_options;
 
-/* Parse "KEY=V1,V2,..." (commas inside [], {} or "" do not split); false with a message. */
+/* Parse "KEY=V1,V2,..." (commas inside [], {} or "" do not split), or "K1,K2=[a1,a2],[b1,b2]"
+ * (linked keys set together, one array element each); false with a message. */
 bool sweep_setting_parse(const char *arg, sweep_setting *out, ps_err *err);
 void sweep_setting_free(sweep_setting *s);
 

@@ -58,7 +58,14 @@ static void settings_split_on_top_level_commas(void **state) {
   assert_string_equal(s.values[3], "{\"k\":[3,4]}");
   assert_string_equal(s.values[4], "word");
   sweep_setting_free(&s);
-  static const char *const bad[] = {"novalue=", "=1,2", "noequals", "k=1,,2"};
+  assert_true(sweep_setting_parse("a[0].x,b=[1,\"s\"],[2,\"t\"]", &s, &e));
+  assert_int_equal(s.n_paths, 2);
+  assert_string_equal(s.paths[0], "a[0].x");
+  assert_string_equal(s.paths[1], "b");
+  assert_int_equal(s.n, 2);
+  assert_string_equal(s.values[1], "[2,\"t\"]");
+  sweep_setting_free(&s);
+  static const char *const bad[] = {"novalue=", "=1,2", "noequals", "k=1,,2", "a,,b=[1,2]"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     if (sweep_setting_parse(bad[i], &s, &e)) fail_msg("accepted %s", bad[i]);
 }
@@ -131,6 +138,26 @@ static void results_do_not_depend_on_threads_or_shards(void **state) {
   assert_non_null(strstr(e.msg, "not a shard of the same sweep"));
 }
 
+/* Linked keys move together: the three metric autoscalers' targets, each in its own unit. */
+static void linked_keys_take_one_element_each(void **state) {
+  (void)state;
+  sweep_setting set;
+  ps_err e;
+  assert_true(sweep_setting_parse(
+      "policies[0].spec.metricsSources[0].targetValue,policies[1].spec.metricsSources[0]."
+      "targetValue=[\"50\",\"0.5\"],[\"80\",\"0.8\"]",
+      &set, &e));
+  static const char *const pols[] = {"hpa", "kpa", NULL};
+  sweep_options o = {.scenario = SCENARIO, .settings = &set, .n_settings = 1, .seeds = 1,
+                     .jobs = 2, .shards = 1, .policies = pols, .out_dir = dir("linked")};
+  if (sweep_run(&o, &e)) fail_msg("%s", e.msg);
+  sweep_setting_free(&set);
+  char *sw = slurp(dir("linked"), "sweep.csv");
+  assert_non_null(strstr(sw, "\n0,\"[\"\"50\"\",\"\"0.5\"\"]\",hpa,1,"));
+  assert_non_null(strstr(sw, "\n1,\"[\"\"80\"\",\"\"0.8\"\"]\",kpa,1,"));
+  free(sw);
+}
+
 /* sweep.csv's mean and interval for one point and policy, from runs.csv by hand. */
 static void statistics_are_student_t_over_seeds(void **state) {
   (void)state;
@@ -182,6 +209,8 @@ static void bad_settings_stop_before_running(void **state) {
   assert_int_equal(sweep_run(&o, &e), 2);
   assert_non_null(strstr(e.msg, "sweep point 0 (seed=\"x\")"));
   sweep_setting_free(&set);
+  assert_false(sweep_setting_parse("seed,name=[1,\"x\"],[2]", &set, &e));
+  assert_non_null(strstr(e.msg, "an array of 2 values, one per key, found [2]"));
   FILE *fp = fopen(dir("bad/sweep.json"), "r");
   assert_null(fp); /* nothing written */
 }
@@ -191,6 +220,7 @@ int main(void) {
       cmocka_unit_test(settings_split_on_top_level_commas),
       cmocka_unit_test(results_do_not_depend_on_threads_or_shards),
       cmocka_unit_test(statistics_are_student_t_over_seeds),
+      cmocka_unit_test(linked_keys_take_one_element_each),
       cmocka_unit_test(bad_settings_stop_before_running),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
