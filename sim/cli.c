@@ -45,6 +45,8 @@ static const char usage_text[] =
     "                 one GPU-optimizer decision, printed as a decision-log line\n"
     "  regress DECISIONS.jsonl --profiles DIR\n"
     "                 solve a decision log again; exit 1 if any decision changed\n"
+    "  compare DIR_A DIR_B [DIR...] [--check TOL]\n"
+    "                 runs side by side; exit 1 when a metric drifts beyond TOL\n"
     "  sweep SCENARIO [--set KEY=V1,V2,...]... [--seeds N] [--jobs J] [--shard I/N] -o DIR\n"
     "                 run a grid of settings x seeds in parallel: runs.csv and sweep.csv\n"
     "  merge DIR... -o OUT\n"
@@ -74,7 +76,8 @@ int cli_usage_error(const char *fmt, ...) {
   /* Point at the subcommand's own help when the message names one that has it. */
   static const char *const with_help[] = {"benchmark", "calibrate", "profile gen",
                                           "solve",     "regress",   "serve",
-                                          "sweep",     "merge",     NULL};
+                                          "compare",   "sweep",
+                                          "merge",     NULL};
   const char *sub = NULL;
   for (const char *const *c = with_help; *c && !sub; c++)
     if (!strncmp(fmt, *c, strlen(*c)) && fmt[strlen(*c)] == ':') sub = *c;
@@ -284,6 +287,7 @@ int podscale_main(int argc, char **argv) {
   if (!strcmp(cmd, "solve")) return cmd_solve(argc - 1, argv + 1);
   if (!strcmp(cmd, "regress")) return cmd_regress(argc - 1, argv + 1);
   if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
+  if (!strcmp(cmd, "compare")) return cmd_compare(argc - 1, argv + 1);
   if (!strcmp(cmd, "sweep")) return cmd_sweep(argc - 1, argv + 1);
   if (!strcmp(cmd, "merge")) return cmd_merge(argc - 1, argv + 1);
   return usage_error("unknown command '%s'", cmd);
