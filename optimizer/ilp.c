@@ -864,7 +864,7 @@ static void put(char *buf, size_t n, size_t *len, const char *s) {
 size_t opt_ilp_log_line(const opt_ilp_problem *p, const opt_ilp_result *r, const char *model,
                         double coverage_pct, char *buf, size_t n) {
   assert(p && r && model && r->n_deployments == p->n_deployments);
-  char num[64], item[64];
+  char num[64], item[96];
   size_t len = 0;
   if (buf && n) buf[0] = 0;
   put(buf, n, &len, model);

@@ -133,7 +133,7 @@ static cJSON *body_object(srv *s, struct MHD_Connection *c, const req *r, bool e
  * as N x 100), N <= -1 clears the overrides of every deployment of the model (AIBrix). */
 static enum MHD_Result scale(srv *s, struct MHD_Connection *c, const req *r, const seg *ns,
                              const seg *name) {
-  enum MHD_Result res;
+  enum MHD_Result res = MHD_NO;
   cJSON *o = body_object(s, c, r, false, &res);
   if (!o) return res;
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "replicas");
@@ -190,7 +190,7 @@ static bool int_field(const cJSON *o, const char *key, int64_t *out) {
  * "replicas"} (AIBrix reads the Deployment's labels instead). */
 static enum MHD_Result monitor_start(srv *s, struct MHD_Connection *c, const req *r,
                                      const seg *ns, const seg *name) {
-  enum MHD_Result res;
+  enum MHD_Result res = MHD_NO;
   cJSON *o = body_object(s, c, r, true, &res);
   if (!o) return res;
   static const char *const keys[] = {"model", "profile", "gpu_type", "min_replicas",
@@ -350,7 +350,7 @@ static enum MHD_Result post_trace(srv *s, struct MHD_Connection *c, const req *r
   char source[SRV_NAME_MAX + 64];
   opt_trace t;
   opt_err e;
-  enum MHD_Result res;
+  enum MHD_Result res = MHD_NO;
   if (strlen(json) != r->len) {
     res = fail(s, c, MHD_HTTP_BAD_REQUEST, NULL, "the body holds a NUL byte");
   } else {
