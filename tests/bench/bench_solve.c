@@ -36,7 +36,8 @@ typedef struct gpu {
   double max_tokens; /* input + output tokens it can hold for one request */
 } gpu;
 
-static const gpu A100 = {"default/a100", 3.67, 1.0, 12000, 40000};
+#define A100_INIT {"default/a100", 3.67, 1.0, 12000, 40000}
+static const gpu A100 = A100_INIT;
 
 /* One KV size for all: the cost ranking per request is the same wherever a GPU fits. */
 static const gpu TIERED[] = {{"default/l4", 0.8, 0.3, 4096, 6000},
@@ -47,7 +48,7 @@ static const gpu TIERED[] = {{"default/l4", 0.8, 0.3, 4096, 6000},
 /* Small requests are cheapest on the A10G, long ones on the H100 or A100. */
 static const gpu CROSSOVER[] = {{"default/l4", 0.8, 0.3, 1500, 6000},
                                 {"default/a10g", 1.01, 0.4, 2000, 10000},
-                                A100,
+                                A100_INIT,
                                 {"default/h100", 6.5, 1.9, 24000, 80000}};
 
 /* req/s one pod sustains: about 64 concurrent requests, prefill 8000 tokens/s and decode 25
