@@ -47,6 +47,8 @@ static const char usage_text[] =
     "                 solve a decision log again; exit 1 if any decision changed\n"
     "  compare DIR_A DIR_B [DIR...] [--check TOL]\n"
     "                 runs side by side; exit 1 when a metric drifts beyond TOL\n"
+    "  plot DIR [-o FILE.png|FILE.svg] [--timeline]\n"
+    "                 AIBrix's comparison figure of a run, drawn with gnuplot\n"
     "  sweep SCENARIO [--set KEY=V1,V2,...]... [--seeds N] [--jobs J] [--shard I/N] -o DIR\n"
     "                 run a grid of settings x seeds in parallel: runs.csv and sweep.csv\n"
     "  merge DIR... -o OUT\n"
@@ -76,7 +78,7 @@ int cli_usage_error(const char *fmt, ...) {
   /* Point at the subcommand's own help when the message names one that has it. */
   static const char *const with_help[] = {"benchmark", "calibrate", "profile gen",
                                           "solve",     "regress",   "serve",
-                                          "compare",   "sweep",
+                                          "compare",   "plot",      "sweep",
                                           "merge",     NULL};
   const char *sub = NULL;
   for (const char *const *c = with_help; *c && !sub; c++)
@@ -290,5 +292,6 @@ int podscale_main(int argc, char **argv) {
   if (!strcmp(cmd, "compare")) return cmd_compare(argc - 1, argv + 1);
   if (!strcmp(cmd, "sweep")) return cmd_sweep(argc - 1, argv + 1);
   if (!strcmp(cmd, "merge")) return cmd_merge(argc - 1, argv + 1);
+  if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
   return usage_error("unknown command '%s'", cmd);
 }
