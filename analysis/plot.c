@@ -791,7 +791,10 @@ void plot_script_figure(FILE *fp, const plot_run *run, plot_format fmt, const ch
   }
   script_policy_linetypes(fp, run);
   fputs("\nset lmargin 10\nset rmargin 3\nset multiplot title ", fp);
-  gp_str2(fp, "Autoscaler comparison: podscale run ", run->dir);
+  if (run->title)
+    gp_str(fp, run->title);
+  else
+    gp_str2(fp, "Autoscaler comparison: podscale run ", run->dir);
   fputs(" font ',14'\n", fp);
   script_legend(fp, run);
   script_cdf(fp, run, &fs);
@@ -862,7 +865,10 @@ void plot_script_timeline(FILE *fp, const plot_run *run, plot_format fmt, const 
         "set rmargin at screen 0.70\n"
         "set multiplot title ",
         fp);
-  gp_str2(fp, "Autoscaler decisions: podscale run ", run->dir);
+  if (run->title)
+    gp_str2(fp, "Autoscaler decisions: ", run->title);
+  else
+    gp_str2(fp, "Autoscaler decisions: podscale run ", run->dir);
   fprintf(fp, " font ',14' layout %zu,1\n", np);
   size_t index = 0;
   for (size_t i = 0; i < np; i++) {

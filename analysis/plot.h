@@ -81,6 +81,7 @@ typedef struct plot_policy {
 
 typedef struct plot_run {
   char *dir;             /* the run directory, as given */
+  const char *title;     /* the figures' title; NULL: "... podscale run DIR" */
   plot_policy *policies; /* in summary.csv order */
   size_t npolicies;      /* at least 1 once plot_read succeeds */
 } plot_run;

@@ -112,7 +112,8 @@ echo "validation_report: figure" >&2
 mkdir -p "$src/docs/figures"
 if command -v gnuplot >/dev/null 2>&1; then
   # point 3 = target 70 (second value) x full rate (second value); its first seed is run 15
-  "$podscale" plot "$work/sweep/runs/r15" -o "$work/aibrix-v100-70.png"
+  "$podscale" plot "$work/sweep/runs/r15" -o "$work/aibrix-v100-70.png" \
+    --title "scenarios/aibrix-v100.json at full rate, metric targets 70 %, seed 42"
   cp "$work/aibrix-v100-70.png" "$src/docs/figures/aibrix-v100-70.png"
 else
   echo "validation_report: gnuplot is not installed; the figure was not redrawn" >&2

@@ -10,7 +10,7 @@
 #include "sim/cli.h"
 
 static const char help_text[] =
-    "usage: podscale plot DIR [-o FILE.png|FILE.svg] [--timeline]\n"
+    "usage: podscale plot DIR [-o FILE.png|FILE.svg] [--timeline] [--title TEXT]\n"
     "\n"
     "Draw the autoscaler comparison of a `podscale run` output directory with gnuplot:\n"
     "(a) E2E latency CDF, (b) offered load, (c) pods alive and (d) accumulated cost over\n"
@@ -21,6 +21,7 @@ static const char help_text[] =
     "  -o, --output FILE  the image, PNG or SVG by its extension (default: DIR/plot.png)\n"
     "  --timeline         also FILE-timeline.png (or .svg): each policy's autoscaler\n"
     "                     decisions over time, from decisions.csv\n"
+    "  --title TEXT       the figure's title (default: \"Autoscaler comparison: podscale run DIR\")\n"
     "\n"
     "exit status: 0 ok; 1 gnuplot missing or failed, or a file could not be written;\n"
     "2 bad input (usage, a missing or malformed CSV file)\n"
@@ -75,10 +76,11 @@ int cmd_plot(int argc, char **argv) {
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'},
       {"timeline", no_argument, NULL, 't'},
+      {"title", required_argument, NULL, 'T'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  const char *out = NULL;
+  const char *out = NULL, *title = NULL;
   bool timeline = false;
   int c;
   optind = 1;
@@ -87,6 +89,7 @@ int cmd_plot(int argc, char **argv) {
     switch (c) {
     case 'o': out = optarg; break;
     case 't': timeline = true; break;
+    case 'T': title = optarg; break;
     case 'h': fputs(help_text, stdout); return EXIT_OK;
     default: return cli_usage_error("plot: unknown or incomplete option '%s'", argv[optind - 1]);
     }
@@ -103,7 +106,9 @@ int cmd_plot(int argc, char **argv) {
 
   plot_run run;
   ps_err err;
-  if (!plot_read(dir, timeline, &run, &err)) {
+  bool read = plot_read(dir, timeline, &run, &err);
+  run.title = title;
+  if (!read) {
     fprintf(stderr, "podscale: plot: %s\n", err.msg);
     return EXIT_BADINPUT;
   }
