@@ -14,84 +14,14 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-extern char **environ;
-
-typedef struct fx {
-  char dir[64];  /* mkdtemp directory */
-  char out[256]; /* DIR/out: the output directory given with -o */
-  char *stdout_text, *stderr_text;
-} fx;
-
-static void remove_tree(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) != 0) return;
-  if (S_ISDIR(st.st_mode)) {
-    DIR *d = opendir(path);
-    if (d) {
-      struct dirent *e;
-      char p[1024];
-      while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-        remove_tree(p);
-      }
-      closedir(d);
-    }
-    rmdir(path);
-  } else {
-    unlink(path);
-  }
-}
-
-static int setup(void **state) {
-  fx *f = calloc(1, sizeof *f);
-  if (!f) return -1;
-  strcpy(f->dir, "/tmp/podscale-test-cli-XXXXXX");
-  if (!mkdtemp(f->dir)) {
-    free(f);
-    return -1;
-  }
-  snprintf(f->out, sizeof f->out, "%s/out", f->dir);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fx *f = *state;
-  free(f->stdout_text);
-  free(f->stderr_text);
-  remove_tree(f->dir);
-  free(f);
-  return 0;
-}
-
-static char *slurp(const char *path) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return NULL;
-  size_t cap = 4096, n = 0, got;
-  char *s = malloc(cap);
-  while (s && (got = fread(s + n, 1, cap - n - 1, fp)) > 0) {
-    n += got;
-    if (n + 1 == cap) {
-      char *t = realloc(s, cap *= 2);
-      if (!t) free(s);
-      s = t;
-    }
-  }
-  fclose(fp);
-  if (s) s[n] = '\0';
-  return s;
-}
+#include "fixtures.h"
+#include "testutil.h"
 
 static void write_text(const char *path, const char *text) {
   FILE *fp = fopen(path, "w");
@@ -102,66 +32,9 @@ static void write_text(const char *path, const char *text) {
 
 /* Run podscale with args (NULL-terminated, without argv[0]); returns the exit status and
  * leaves the output in f->stdout_text and f->stderr_text. */
-static int podscale(fx *f, const char *const *args) {
-  const char *bin = getenv("PODSCALE_BIN");
-  if (!bin || !*bin) {
-    print_error("PODSCALE_BIN is not set (run the test through ctest)\n");
-    fail();
-  }
-  char *argv[32];
-  size_t n = 0;
-  argv[n++] = (char *)bin;
-  for (; args[n - 1]; n++) {
-    assert_true(n < sizeof argv / sizeof *argv - 1);
-    argv[n] = (char *)args[n - 1];
-  }
-  argv[n] = NULL;
-
-  char out_path[128], err_path[128];
-  snprintf(out_path, sizeof out_path, "%s/stdout.txt", f->dir);
-  snprintf(err_path, sizeof err_path, "%s/stderr.txt", f->dir);
-  posix_spawn_file_actions_t fa;
-  assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-  assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), 0);
-  assert_int_equal(
-      posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
-  assert_int_equal(
-      posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
-  pid_t pid;
-  int rc = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
-    print_error("cannot start %s: %s\n", bin, strerror(rc));
-    fail();
-  }
-  int status;
-  while (waitpid(pid, &status, 0) < 0)
-    assert_int_equal(errno, EINTR);
-
-  free(f->stdout_text);
-  free(f->stderr_text);
-  f->stdout_text = slurp(out_path);
-  f->stderr_text = slurp(err_path);
-  assert_non_null(f->stdout_text);
-  assert_non_null(f->stderr_text);
-  unlink(out_path);
-  unlink(err_path);
-  if (!WIFEXITED(status)) {
-    print_error("podscale did not exit normally (status 0x%x); stderr:\n%s\n", status,
-                f->stderr_text);
-    fail();
-  }
-  return WEXITSTATUS(status);
+static int podscale(fx_dir *f, const char *const *args) {
+  return fx_run_podscale(f->dir, args, &f->stdout_text, &f->stderr_text);
 }
-
-#define assert_contains(haystack, needle)                                                          \
-  do {                                                                                             \
-    const char *h_ = (haystack), *n_ = (needle);                                                   \
-    if (!strstr(h_, n_)) {                                                                         \
-      print_error("expected \"%s\" in:\n%s\n", n_, h_);                                            \
-      fail();                                                                                      \
-    }                                                                                              \
-  } while (0)
 
 /* The exit status, with podscale's stderr shown when it is not the one expected. */
 #define assert_exit(f, want, ...)                                                                  \
@@ -181,7 +54,7 @@ static bool exists(const char *path) {
 /* ---- scenarios ---- */
 
 /* 60 s at 2 requests per second, one slots deployment, the given policies. */
-static const char *write_scenario(fx *f, const char *name, const char *policies, char *path,
+static const char *write_scenario(fx_dir *f, const char *name, const char *policies, char *path,
                                   size_t n) {
   char text[2048];
   snprintf(text, sizeof text,
@@ -212,10 +85,10 @@ static const char *write_scenario(fx *f, const char *name, const char *policies,
 
 /* Data rows of summary.csv (lines after the header); the first field of each row is checked
  * against `policy`. */
-static int summary_rows(const fx *f, const char *policy) {
+static int summary_rows(const fx_dir *f, const char *policy) {
   char p[300];
   snprintf(p, sizeof p, "%s/summary.csv", f->out);
-  char *s = slurp(p);
+  char *s = tu_slurp(p, NULL);
   assert_non_null(s);
   assert_true(!strncmp(s, "policy,", 7));
   int rows = 0;
@@ -237,7 +110,7 @@ static int summary_rows(const fx *f, const char *policy) {
 /* ---- commands ---- */
 
 static void help_exits_0_and_prints_usage_to_stdout(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   assert_exit(f, 0, "--help");
   assert_true(!strncmp(f->stdout_text, "usage: podscale", 15));
   assert_contains(f->stdout_text, "run SCENARIO");
@@ -245,7 +118,7 @@ static void help_exits_0_and_prints_usage_to_stdout(void **state) {
 }
 
 static void no_arguments_exit_2_with_usage_on_stderr(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   int rc = podscale(f, (const char *const[]){NULL});
   assert_int_equal(rc, 2);
   assert_contains(f->stderr_text, "usage: podscale");
@@ -253,26 +126,26 @@ static void no_arguments_exit_2_with_usage_on_stderr(void **state) {
 }
 
 static void version_exits_0_and_starts_with_the_name(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   assert_exit(f, 0, "version");
   assert_true(!strncmp(f->stdout_text, "podscale ", 9));
 }
 
 static void unknown_command_exits_2(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   assert_exit(f, 2, "frobnicate");
   assert_contains(f->stderr_text, "unknown command 'frobnicate'");
   assert_string_equal(f->stdout_text, "");
 }
 
 static void run_without_a_scenario_exits_2(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   assert_exit(f, 2, "run");
   assert_contains(f->stderr_text, "expected a scenario file");
 }
 
 static void run_with_a_non_numeric_seed_exits_2(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char sc[256];
   write_scenario(f, "ok.json", ONE_POLICY, sc, sizeof sc);
   assert_exit(f, 2, "run", "--seed", "abc", sc, "-o", f->out);
@@ -284,7 +157,7 @@ static void run_with_a_non_numeric_seed_exits_2(void **state) {
 /* ---- run: bad input writes nothing ---- */
 
 static void bad_scenario_exits_2_names_file_and_path_and_writes_nothing(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char bad[256];
   snprintf(bad, sizeof bad, "%s/bad.json", f->dir);
   write_text(bad, "{\n"
@@ -309,7 +182,7 @@ static void bad_scenario_exits_2_names_file_and_path_and_writes_nothing(void **s
 }
 
 static void unknown_policy_selected_exits_2_and_writes_nothing(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char sc[256];
   write_scenario(f, "two.json", TWO_POLICIES, sc, sizeof sc);
   assert_exit(f, 2, "run", sc, "-o", f->out, "--policy", "nope", "--quiet");
@@ -321,7 +194,7 @@ static void unknown_policy_selected_exits_2_and_writes_nothing(void **state) {
 /* ---- run: outputs ---- */
 
 static void run_writes_every_output_and_no_temporary_files(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char sc[256];
   write_scenario(f, "ok.json", ONE_POLICY, sc, sizeof sc);
   assert_exit(f, 0, "run", sc, "-o", f->out, "--quiet");
@@ -357,7 +230,7 @@ static void run_writes_every_output_and_no_temporary_files(void **state) {
 }
 
 static void policy_option_runs_only_the_policy_named(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char sc[256];
   write_scenario(f, "two.json", TWO_POLICIES, sc, sizeof sc);
   assert_exit(f, 0, "run", sc, "-o", f->out, "--policy", "f2", "--quiet");
@@ -365,7 +238,7 @@ static void policy_option_runs_only_the_policy_named(void **state) {
 }
 
 static void output_under_a_regular_file_exits_1_with_a_message(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char sc[256], file[256], out[300];
   write_scenario(f, "ok.json", ONE_POLICY, sc, sizeof sc);
   snprintf(file, sizeof file, "%s/file.txt", f->dir);
@@ -376,14 +249,14 @@ static void output_under_a_regular_file_exits_1_with_a_message(void **state) {
   assert_contains(f->stderr_text, "file.txt/out");
   assert_contains(f->stderr_text, strerror(ENOTDIR));
   /* The file is untouched. */
-  char *s = slurp(file);
+  char *s = tu_slurp(file, NULL);
   assert_non_null(s);
   assert_string_equal(s, "not a directory\n");
   free(s);
 }
 
 static void seed_with_a_sign_or_space_or_beyond_2_53_exits_2(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char sc[256];
   write_scenario(f, "ok.json", ONE_POLICY, sc, sizeof sc);
   assert_exit(f, 2, "run", "--seed", " -1", sc, "-o", f->out);
@@ -392,13 +265,13 @@ static void seed_with_a_sign_or_space_or_beyond_2_53_exits_2(void **state) {
   assert_exit(f, 0, "run", "--seed", "9007199254740991", sc, "-o", f->out, "--quiet");
   char path[512];
   snprintf(path, sizeof path, "%s/run.json", f->out);
-  char *json = slurp(path);
+  char *json = tu_slurp(path, NULL);
   assert_non_null(strstr(json, "9007199254740991")); /* recorded exactly */
   free(json);
 }
 
 static void empty_output_directory_exits_1_with_a_message(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char sc[256];
   write_scenario(f, "ok.json", ONE_POLICY, sc, sizeof sc);
   assert_exit(f, 1, "run", sc, "-o", "", "--quiet");
@@ -406,7 +279,7 @@ static void empty_output_directory_exits_1_with_a_message(void **state) {
 }
 
 static void catalog_lists_gpus_llms_and_what_fits(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   assert_exit(f, 0, "catalog");
   assert_contains(f->stdout_text, "V100-32GB");
   assert_contains(f->stdout_text, "deepseek-llm-7b-chat");
@@ -415,7 +288,7 @@ static void catalog_lists_gpus_llms_and_what_fits(void **state) {
 }
 
 static void benchmark_with_no_run_that_fits_exits_2_and_writes_nothing(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char out[256];
   snprintf(out, sizeof out, "%s/b.jsonl", f->dir);
   assert_exit(f, 2, "benchmark", "--simulated", "--gpu", "A100-80GB", "--model", "llama-2-7b",
@@ -425,7 +298,7 @@ static void benchmark_with_no_run_that_fits_exits_2_and_writes_nothing(void **st
 }
 
 static void calibrate_refuses_an_engine_vllm_could_not_start(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   assert_exit(f, 2, "calibrate", "--gpu", "A100-80GB", "--model", "llama-2-7b",
               "--gpu-memory-utilization", "0.15",
               PODSCALE_SOURCE_DIR "/tests/data/aibrix-profiles/simulator-llama2-7b-a100.jsonl");
@@ -437,14 +310,14 @@ static void calibrate_refuses_an_engine_vllm_could_not_start(void **state) {
 /* The shipped profile is what `aibrix_gen_profile --e2e 5 --percentile 99` made of the shipped
  * benchmark; the command reproduces it byte for byte up to its "created" time stamp. */
 static void profile_gen_reproduces_the_shipped_a100_profile(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char out[256];
   snprintf(out, sizeof out, "%s/p.json", f->dir);
   assert_exit(f, 0, "profile", "gen", "simulator-llama2-7b-a100", "--benchmark", A100_BENCH,
               "--e2e", "5", "--percentile", "99", "-o", out);
-  char *got = slurp(out);
-  char *want =
-      slurp(PODSCALE_SOURCE_DIR "/tests/data/aibrix-profiles/simulator-llama2-7b-a100.json");
+  char *got = tu_slurp(out, NULL);
+  char *want = tu_slurp(
+      PODSCALE_SOURCE_DIR "/tests/data/aibrix-profiles/simulator-llama2-7b-a100.json", NULL);
   assert_non_null(got);
   assert_non_null(want);
   /* Everything but the value of "created" (the time the command ran). */
@@ -462,7 +335,7 @@ static void profile_gen_reproduces_the_shipped_a100_profile(void **state) {
 }
 
 static void profile_gen_bad_input_exits_2_naming_the_line(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char bench[256];
   snprintf(bench, sizeof bench, "%s/b.jsonl", f->dir);
   write_text(bench, "\n{\"input_tokens\": 4, \"output_tokens\": 4, \"request_rate\": 1, "
@@ -487,7 +360,7 @@ static void profile_gen_bad_input_exits_2_naming_the_line(void **state) {
 /* A decision solved from a rate distribution, logged, and solved again by regress: unchanged;
  * then a log whose units were edited: regress names the change and exits 1. */
 static void solve_logs_a_decision_that_regress_solves_again(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char rates[256], log[256], profiles[256], cmd[1024];
   snprintf(rates, sizeof rates, "%s/rates.csv", f->dir);
   snprintf(log, sizeof log, "%s/decisions.jsonl", f->dir);
@@ -515,7 +388,7 @@ static void solve_logs_a_decision_that_regress_solves_again(void **state) {
 /* Three gateway records of 30 requests (prompt about 512, output about 128 tokens): the monitor
  * finds one cluster and the ILP sizes for it. */
 static void solve_from_gateway_traces_clusters_them(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char t[3][256];
   for (int i = 0; i < 3; i++) {
     snprintf(t[i], sizeof t[i], "%s/trace%d.json", f->dir, i);
@@ -530,7 +403,7 @@ static void solve_from_gateway_traces_clusters_them(void **state) {
 }
 
 static void solve_bad_input_exits_2_with_the_place(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char rates[256];
   snprintf(rates, sizeof rates, "%s/rates.csv", f->dir);
   write_text(rates, "128,512,3.5\n100,512,1\n");
@@ -546,7 +419,7 @@ static void solve_bad_input_exits_2_with_the_place(void **state) {
 
 /* A simulated run with the optimizer logs its decisions and profiles; regress agrees. */
 static void a_simulated_optimizer_log_regresses_clean(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   assert_exit(f, 0, "run", PODSCALE_SOURCE_DIR "/scenarios/aibrix-v100.json", "--policy",
               "optimizer-kpa", "-o", f->out, "--quiet");
   char log[300], profiles[300];
@@ -558,7 +431,7 @@ static void a_simulated_optimizer_log_regresses_clean(void **state) {
 }
 
 int main(void) {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_dir_setup, fx_dir_teardown)
   const struct CMUnitTest tests[] = {
       T(help_exits_0_and_prints_usage_to_stdout),
       T(no_arguments_exit_2_with_usage_on_stderr),

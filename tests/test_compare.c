@@ -10,31 +10,16 @@
 
 #include <cmocka.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "analysis/compare.h"
+#include "fixtures.h"
 #include "testutil.h"
-
-extern char **environ;
-
-#define assert_contains(haystack, needle)                                                          \
-  do {                                                                                             \
-    const char *h_ = (haystack), *n_ = (needle);                                                   \
-    if (!strstr(h_, n_)) {                                                                         \
-      print_error("expected \"%s\" in:\n%s\n", n_, h_);                                            \
-      fail();                                                                                      \
-    }                                                                                              \
-  } while (0)
 
 static const char header[] =
     "policy,requests,ok,timeout,failed,cost,gpu_hours,e2e_mean_s,e2e_p50_s,e2e_p90_s,e2e_p99_s,"
@@ -311,44 +296,10 @@ static void proc_free(proc *p) {
   free(p->err);
 }
 
-/* Run podscale with args (NULL-terminated, without argv[0]) in dir. */
+/* Run podscale with args (NULL-terminated, without argv[0]); its output passes through dir. */
 static proc podscale(const char *dir, const char *const *args) {
-  const char *bin = getenv("PODSCALE_BIN");
-  if (!bin || !*bin) {
-    print_error("PODSCALE_BIN is not set (run the test through ctest)\n");
-    fail();
-  }
-  char *argv[32];
-  size_t n = 0;
-  argv[n++] = (char *)bin;
-  for (; args[n - 1]; n++) {
-    assert_true(n < sizeof argv / sizeof *argv - 1);
-    argv[n] = (char *)args[n - 1];
-  }
-  argv[n] = NULL;
-  char out_path[256], err_path[256];
-  snprintf(out_path, sizeof out_path, "%s/stdout.txt", dir);
-  snprintf(err_path, sizeof err_path, "%s/stderr.txt", dir);
-  posix_spawn_file_actions_t fa;
-  assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-  assert_int_equal(
-      posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
-  assert_int_equal(
-      posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
-  pid_t pid;
-  int rc = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
-    print_error("cannot start %s: %s\n", bin, strerror(rc));
-    fail();
-  }
-  int status;
-  while (waitpid(pid, &status, 0) < 0)
-    assert_int_equal(errno, EINTR);
-  assert_true(WIFEXITED(status));
-  proc p = {WEXITSTATUS(status), tu_slurp(out_path, NULL), tu_slurp(err_path, NULL)};
-  assert_non_null(p.out);
-  assert_non_null(p.err);
+  proc p = {0};
+  p.status = fx_run_podscale(dir, args, &p.out, &p.err);
   return p;
 }
 

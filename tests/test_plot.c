@@ -14,112 +14,27 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "analysis/plot.h"
+#include "fixtures.h"
+#include "testutil.h"
 
-extern char **environ;
-
-/* ---- fixture: a fresh directory ---- */
-
-typedef struct fx {
-  char dir[64]; /* mkdtemp directory */
-  char *stdout_text, *stderr_text;
-} fx;
-
-static void remove_tree(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) != 0) return;
-  if (S_ISDIR(st.st_mode)) {
-    DIR *d = opendir(path);
-    if (d) {
-      struct dirent *e;
-      char p[1024];
-      while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-        remove_tree(p);
-      }
-      closedir(d);
-    }
-    rmdir(path);
-  } else {
-    unlink(path);
-  }
-}
-
-static int setup(void **state) {
-  fx *f = calloc(1, sizeof *f);
-  if (!f) return -1;
-  strcpy(f->dir, "/tmp/podscale-test-plot-XXXXXX");
-  if (!mkdtemp(f->dir)) {
-    free(f);
-    return -1;
-  }
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fx *f = *state;
-  free(f->stdout_text);
-  free(f->stderr_text);
-  remove_tree(f->dir);
-  free(f);
-  return 0;
-}
-
-static char *slurp(const char *path, size_t *len) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return NULL;
-  size_t cap = 4096, n = 0, got;
-  char *s = malloc(cap);
-  while (s && (got = fread(s + n, 1, cap - n - 1, fp)) > 0) {
-    n += got;
-    if (n + 1 == cap) {
-      char *t = realloc(s, cap *= 2);
-      if (!t) free(s);
-      s = t;
-    }
-  }
-  fclose(fp);
-  if (s) s[n] = '\0';
-  if (len) *len = n;
-  return s;
-}
-
-static void write_file(const fx *f, const char *name, const char *text) {
+static void write_file(const fx_dir *f, const char *name, const char *text) {
   char path[256];
-  snprintf(path, sizeof path, "%s/%s", f->dir, name);
-  FILE *fp = fopen(path, "w");
-  assert_non_null(fp);
-  assert_true(fputs(text, fp) >= 0);
-  assert_int_equal(fclose(fp), 0);
+  tu_write(f->dir, name, text, path, sizeof path);
 }
 
 static bool exists(const char *path) {
   struct stat st;
   return stat(path, &st) == 0;
 }
-
-#define assert_contains(haystack, needle)                                                          \
-  do {                                                                                             \
-    const char *h_ = (haystack), *n_ = (needle);                                                   \
-    if (!strstr(h_, n_)) {                                                                         \
-      print_error("expected \"%s\" in:\n%s\n", n_, h_);                                            \
-      fail();                                                                                      \
-    }                                                                                              \
-  } while (0)
 
 /* ---- plot_cdf ---- */
 
@@ -195,6 +110,14 @@ static void samples_of_one_time_sum_deployments_but_not_offered_load(void **stat
 
 /* ---- plot_read on small files ---- */
 
+/* The header lines of requests.csv and timeseries.csv, as `podscale run` writes them. */
+#define REQUESTS_HEADER                                                                            \
+  "policy,id,arrival_s,input_tokens,output_tokens,deployment,pod,start_s,first_token_s,"           \
+  "finish_s,ttft_s,tpot_s,e2e_s,status,preemptions\n"
+#define TIMESERIES_HEADER                                                                          \
+  "policy,time_s,deployment,offered_rps,completed_rps,desired,pending,starting,ready,"             \
+  "terminating,running,waiting,gateway_queue,kv_usage_mean,cost\n"
+
 static const char summary_csv[] =
     "policy,requests,ok,timeout,failed,cost,gpu_hours,e2e_mean_s,e2e_p50_s,e2e_p90_s,e2e_p99_s,"
     "ttft_mean_s,ttft_p99_s,tpot_mean_s,slo_attainment,scale_ups,scale_downs,peak_pods\n"
@@ -202,18 +125,14 @@ static const char summary_csv[] =
     "\"all, lost\",2,0,1,1,0.100000,0.1,,,,,,,,0.000000,0,0,1\n";
 
 static const char requests_csv[] =
-    "policy,id,arrival_s,input_tokens,output_tokens,deployment,pod,start_s,first_token_s,"
-    "finish_s,ttft_s,tpot_s,e2e_s,status,preemptions\n"
-    "fast,1,1.0,10,10,d1,0,1.0,1.1,4.0,0.1,0.3,3.000000,ok,0\n"
-    "fast,0,0.5,10,10,d1,0,0.5,0.6,1.5,0.1,0.1,1.000000,ok,0\n"
-    "fast,2,2.0,10,10,d2,1,2.0,2.1,4.0,0.1,0.2,2.000000,ok,0\n"
-    "fast,3,3.0,10,10,,,,,123.0,,,,timeout,0\n"
-    "\"all, lost\",0,0.5,10,10,,,,,120.5,,,,timeout,0\n"
-    "\"all, lost\",1,1.0,10,10,d1,0,1.0,,50.0,,,,failed,0\n";
+    REQUESTS_HEADER "fast,1,1.0,10,10,d1,0,1.0,1.1,4.0,0.1,0.3,3.000000,ok,0\n"
+                    "fast,0,0.5,10,10,d1,0,0.5,0.6,1.5,0.1,0.1,1.000000,ok,0\n"
+                    "fast,2,2.0,10,10,d2,1,2.0,2.1,4.0,0.1,0.2,2.000000,ok,0\n"
+                    "fast,3,3.0,10,10,,,,,123.0,,,,timeout,0\n"
+                    "\"all, lost\",0,0.5,10,10,,,,,120.5,,,,timeout,0\n"
+                    "\"all, lost\",1,1.0,10,10,d1,0,1.0,,50.0,,,,failed,0\n";
 
-static const char timeseries_csv[] =
-    "policy,time_s,deployment,offered_rps,completed_rps,desired,pending,starting,ready,"
-    "terminating,running,waiting,gateway_queue,kv_usage_mean,cost\n"
+static const char timeseries_csv[] = TIMESERIES_HEADER
     "fast,0.000000,d1,0.000000,0.000000,1,0,1,0,0,0,0,0,0.000000,0.000000\n"
     "fast,0.000000,d2,0.000000,0.000000,1,1,0,0,0,0,0,0,0.000000,0.000000\n"
     "fast,10.000000,d1,0.400000,0.100000,1,0,0,1,1,0,0,0,0.000000,1.000000\n"
@@ -233,7 +152,7 @@ static const char decisions_csv[] =
     "fast,12.000000,d1,gpu-optimizer,3,,vllm:deployment_replicas,,,,,,3,no data\n"
     "\"all, lost\",0.000000,d1,fixed,1,1,,,,,,,1,fixed: hold\n";
 
-static void write_run(const fx *f) {
+static void write_run(const fx_dir *f) {
   write_file(f, "summary.csv", summary_csv);
   write_file(f, "requests.csv", requests_csv);
   write_file(f, "timeseries.csv", timeseries_csv);
@@ -241,7 +160,7 @@ static void write_run(const fx *f) {
 }
 
 static void read_keeps_ok_e2e_sorted_and_sums_deployments(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   write_run(f);
   plot_run run;
   ps_err err = {{0}};
@@ -289,7 +208,7 @@ static void read_keeps_ok_e2e_sorted_and_sums_deployments(void **state) {
 }
 
 static void read_without_timeline_ignores_decisions(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   write_run(f);
   write_file(f, "decisions.csv", "not,a,decisions,file\n");
   plot_run run;
@@ -299,7 +218,7 @@ static void read_without_timeline_ignores_decisions(void **state) {
 }
 
 /* plot_read fails with a message that contains want. */
-static void assert_read_fails(fx *f, const char *want) {
+static void assert_read_fails(fx_dir *f, const char *want) {
   plot_run run;
   ps_err err = {{0}};
   if (plot_read(f->dir, true, &run, &err)) {
@@ -311,13 +230,11 @@ static void assert_read_fails(fx *f, const char *want) {
 }
 
 static void read_rejects_a_policy_not_in_summary_naming_file_and_line(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   write_run(f);
   write_file(f, "timeseries.csv",
-             "policy,time_s,deployment,offered_rps,completed_rps,desired,pending,starting,ready,"
-             "terminating,running,waiting,gateway_queue,kv_usage_mean,cost\n"
-             "fast,0.000000,d1,0,0,1,0,1,0,0,0,0,0,0,0\n"
-             "slow,0.000000,d1,0,0,1,0,1,0,0,0,0,0,0,0\n");
+             TIMESERIES_HEADER "fast,0.000000,d1,0,0,1,0,1,0,0,0,0,0,0,0\n"
+                               "slow,0.000000,d1,0,0,1,0,1,0,0,0,0,0,0,0\n");
   char want[256];
   snprintf(want, sizeof want,
            "%s/timeseries.csv:3: policy: expected a policy of %s/summary.csv, "
@@ -327,20 +244,18 @@ static void read_rejects_a_policy_not_in_summary_naming_file_and_line(void **sta
 }
 
 static void read_rejects_a_bad_number_naming_file_line_and_column(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   write_run(f);
   write_file(f, "requests.csv",
-             "policy,id,arrival_s,input_tokens,output_tokens,deployment,pod,start_s,"
-             "first_token_s,finish_s,ttft_s,tpot_s,e2e_s,status,preemptions\n"
-             "fast,1,1.0,10,10,d1,0,1.0,1.1,4.0,0.1,0.3,3.000000,ok,0\n"
-             "fast,0,0.5,10,10,d1,0,0.5,0.6,1.5,0.1,0.1,1.5s,ok,0\n");
+             REQUESTS_HEADER "fast,1,1.0,10,10,d1,0,1.0,1.1,4.0,0.1,0.3,3.000000,ok,0\n"
+                             "fast,0,0.5,10,10,d1,0,0.5,0.6,1.5,0.1,0.1,1.5s,ok,0\n");
   char want[256];
   snprintf(want, sizeof want, "%s/requests.csv:3: e2e_s: expected a number, found '1.5s'", f->dir);
   assert_read_fails(f, want);
 }
 
 static void read_rejects_a_short_row(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   write_run(f);
   write_file(f, "summary.csv",
              "policy,timeout,failed,cost,e2e_mean_s,e2e_p99_s\nfast,0,0,1,2,3\nshort,0\n");
@@ -351,26 +266,24 @@ static void read_rejects_a_short_row(void **state) {
 }
 
 static void read_rejects_a_missing_column(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   write_run(f);
   write_file(f, "summary.csv", "policy,timeout,failed,e2e_mean_s,e2e_p99_s\nfast,0,0,2,3\n");
   assert_read_fails(f, "summary.csv:1: expected a header with a column 'cost'");
 }
 
 static void read_rejects_an_unbalanced_quote(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   write_run(f);
   write_file(f, "requests.csv",
-             "policy,id,arrival_s,input_tokens,output_tokens,deployment,pod,start_s,"
-             "first_token_s,finish_s,ttft_s,tpot_s,e2e_s,status,preemptions\n"
-             "fast,1,1.0,10,10,d1,0,1.0,1.1,4.0,0.1,0.3,3.000000,ok,\"0\n"
-             "fast,0,0.5,10,10,d1,0,0.5,0.6,1.5,0.1,0.1,1.0,ok,0\n");
+             REQUESTS_HEADER "fast,1,1.0,10,10,d1,0,1.0,1.1,4.0,0.1,0.3,3.000000,ok,\"0\n"
+                             "fast,0,0.5,10,10,d1,0,0.5,0.6,1.5,0.1,0.1,1.0,ok,0\n");
   assert_read_fails(f, "requests.csv:2: expected one row per line, found a quoted field over 2 "
                        "lines");
 }
 
 static void read_rejects_a_missing_file_and_directory(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   write_run(f);
   char path[256];
   snprintf(path, sizeof path, "%s/requests.csv", f->dir);
@@ -384,7 +297,7 @@ static void read_rejects_a_missing_file_and_directory(void **state) {
 }
 
 static void read_rejects_an_empty_summary(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   write_run(f);
   write_file(f, "summary.csv", "policy,timeout,failed,cost,e2e_mean_s,e2e_p99_s\n");
   assert_read_fails(f, "summary.csv:2: expected one row per policy, found none");
@@ -405,7 +318,7 @@ static void format_is_chosen_by_the_extension(void **state) {
 }
 
 static void write_figure_keeps_script_and_data_and_no_temporary_file(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   write_run(f);
   plot_run run;
   assert_true(plot_read(f->dir, true, &run, NULL));
@@ -442,7 +355,7 @@ static void write_figure_keeps_script_and_data_and_no_temporary_file(void **stat
   closedir(d);
   assert_int_equal(nfiles, sizeof files / sizeof *files);
 
-  char *gp = slurp(script, NULL);
+  char *gp = tu_slurp(script, NULL);
   assert_non_null(gp);
   assert_contains(gp, "set terminal svg");
   assert_contains(gp, "here.'fig-cdf.dat'");
@@ -452,13 +365,13 @@ static void write_figure_keeps_script_and_data_and_no_temporary_file(void **stat
   assert_contains(gp, "out = here.'fig.svg'");
   free(gp);
   snprintf(want, sizeof want, "%s/new/fig-cdf.dat", f->dir);
-  char *cdf = slurp(want, NULL);
+  char *cdf = tu_slurp(want, NULL);
   assert_non_null(cdf);
   assert_contains(cdf, "# index 0: policy fast, 3 ok requests\n1.000000 0.333333\n");
   assert_contains(cdf, "# index 1: policy all, lost, 0 ok requests\n? ?\n");
   free(cdf);
   snprintf(want, sizeof want, "%s/new/fig-timeline.dat", f->dir);
-  char *tl = slurp(want, NULL);
+  char *tl = tu_slurp(want, NULL);
   assert_non_null(tl);
   assert_contains(tl, "deployment d1, optimizer value / 100\n2.000000 2.500000\n");
   free(tl);
@@ -466,54 +379,10 @@ static void write_figure_keeps_script_and_data_and_no_temporary_file(void **stat
 
 /* ---- podscale plot, end to end ---- */
 
-/* Run argv (argv[0] is the program, found on PATH) with env (NULL: this process's); stdout and
- * stderr into f->stdout_text and f->stderr_text. Returns the exit status. */
-static int run(fx *f, const char *const *argv, char *const *env) {
-  char out_path[128], err_path[128];
-  snprintf(out_path, sizeof out_path, "%s/stdout.txt", f->dir);
-  snprintf(err_path, sizeof err_path, "%s/stderr.txt", f->dir);
-  posix_spawn_file_actions_t fa;
-  assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-  assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), 0);
-  assert_int_equal(
-      posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
-  assert_int_equal(
-      posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, env ? env : environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
-    print_error("cannot start %s: %s\n", argv[0], strerror(rc));
-    fail();
-  }
-  int status;
-  while (waitpid(pid, &status, 0) < 0)
-    assert_int_equal(errno, EINTR);
-  free(f->stdout_text);
-  free(f->stderr_text);
-  f->stdout_text = slurp(out_path, NULL);
-  f->stderr_text = slurp(err_path, NULL);
-  assert_non_null(f->stdout_text);
-  assert_non_null(f->stderr_text);
-  unlink(out_path);
-  unlink(err_path);
-  assert_true(WIFEXITED(status));
-  return WEXITSTATUS(status);
-}
-
-static const char *bin(void) {
-  const char *b = getenv("PODSCALE_BIN");
-  if (!b || !*b) {
-    print_error("PODSCALE_BIN is not set (run the test through ctest)\n");
-    fail();
-  }
-  return b;
-}
-
 /* podscale with args (NULL-terminated); the exit status must be want. */
 #define assert_podscale(f, env, want, ...)                                                         \
   do {                                                                                             \
-    int rc_ = run((f), (const char *const[]){bin(), __VA_ARGS__, NULL}, (env));                    \
+    int rc_ = fx_dir_run((f), (const char *const[]){fx_podscale(), __VA_ARGS__, NULL}, (env));     \
     if (rc_ != (want)) {                                                                           \
       print_error("exit status %d, expected %d; stderr:\n%s\n", rc_, (want), (f)->stderr_text);    \
       fail();                                                                                      \
@@ -521,7 +390,7 @@ static const char *bin(void) {
   } while (0)
 
 /* DIR/run: the outputs of scenarios/aibrix-v100.json (four policies). */
-static void run_aibrix_v100(fx *f, char *out, size_t n) {
+static void run_aibrix_v100(fx_dir *f, char *out, size_t n) {
   snprintf(out, n, "%s/run", f->dir);
   assert_podscale(f, NULL, 0, "run", PODSCALE_SOURCE_DIR "/scenarios/aibrix-v100.json", "-o", out,
                   "-q");
@@ -531,7 +400,7 @@ static void run_aibrix_v100(fx *f, char *out, size_t n) {
 static void assert_names_every_policy(const char *dir, const char *text) {
   char path[256];
   snprintf(path, sizeof path, "%s/summary.csv", dir);
-  char *summary = slurp(path, NULL);
+  char *summary = tu_slurp(path, NULL);
   assert_non_null(summary);
   int policies = 0;
   for (char *line = strchr(summary, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
@@ -554,7 +423,7 @@ static unsigned long be32(const unsigned char *p) {
 /* A PNG of at least 800x600 pixels and 20 KB. */
 static void assert_png(const char *path) {
   size_t len;
-  char *png = slurp(path, &len);
+  char *png = tu_slurp(path, &len);
   if (!png) {
     print_error("%s: no such file\n", path);
     fail();
@@ -577,7 +446,7 @@ static void skip_without_gnuplot(void) {
 
 static void png_of_aibrix_v100_names_every_policy(void **state) {
   skip_without_gnuplot();
-  fx *f = *state;
+  fx_dir *f = *state;
   char dir[256], path[300];
   run_aibrix_v100(f, dir, sizeof dir);
   assert_podscale(f, NULL, 0, "plot", dir, "--timeline");
@@ -588,13 +457,13 @@ static void png_of_aibrix_v100_names_every_policy(void **state) {
   snprintf(path, sizeof path, "%s/plot-timeline.png", dir);
   assert_png(path);
   snprintf(path, sizeof path, "%s/plot.gp", dir);
-  char *gp = slurp(path, NULL);
+  char *gp = tu_slurp(path, NULL);
   assert_non_null(gp);
   assert_contains(gp, "set terminal pngcairo");
   assert_names_every_policy(dir, gp);
   free(gp);
   snprintf(path, sizeof path, "%s/plot-timeline.gp", dir);
-  gp = slurp(path, NULL);
+  gp = tu_slurp(path, NULL);
   assert_non_null(gp);
   assert_names_every_policy(dir, gp);
   free(gp);
@@ -604,20 +473,20 @@ static void png_of_aibrix_v100_names_every_policy(void **state) {
   assert_int_equal(unlink(path), 0);
   char script[300];
   snprintf(script, sizeof script, "%s/plot.gp", dir);
-  assert_int_equal(run(f, (const char *const[]){"gnuplot", script, NULL}, NULL), 0);
+  assert_int_equal(fx_dir_run(f, (const char *const[]){"gnuplot", script, NULL}, NULL), 0);
   assert_string_equal(f->stderr_text, "");
   assert_png(path);
 }
 
 static void svg_of_aibrix_v100_names_every_policy(void **state) {
   skip_without_gnuplot();
-  fx *f = *state;
+  fx_dir *f = *state;
   char dir[256], path[300];
   run_aibrix_v100(f, dir, sizeof dir);
   snprintf(path, sizeof path, "%s/figs/cmp.svg", f->dir);
   assert_podscale(f, NULL, 0, "plot", dir, "-o", path);
   size_t len;
-  char *svg = slurp(path, &len);
+  char *svg = tu_slurp(path, &len);
   assert_non_null(svg);
   assert_true(!strncmp(svg, "<?xml", 5) || !strncmp(svg, "<svg", 4));
   assert_contains(svg, "</svg>");
@@ -628,10 +497,18 @@ static void svg_of_aibrix_v100_names_every_policy(void **state) {
   assert_true(exists(path));
   snprintf(path, sizeof path, "%s/figs/cmp-timeline.svg", f->dir);
   assert_false(exists(path)); /* only with --timeline */
+  /* --title replaces the default title, which names the directory */
+  snprintf(path, sizeof path, "%s/figs/titled.svg", f->dir);
+  assert_podscale(f, NULL, 0, "plot", dir, "-o", path, "--title", "Targets at 70 %");
+  svg = tu_slurp(path, &len);
+  assert_non_null(svg);
+  assert_contains(svg, "Targets at 70 %");
+  assert_null(strstr(svg, "podscale run"));
+  free(svg);
 }
 
 static void missing_gnuplot_exits_1_with_the_install_hint_and_keeps_the_script(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char dir[256], empty[256], path_env[300], path[300];
   write_run(f);
   snprintf(dir, sizeof dir, "%s", f->dir);
@@ -654,7 +531,7 @@ static void missing_gnuplot_exits_1_with_the_install_hint_and_keeps_the_script(v
 }
 
 static void bad_input_exits_2_naming_the_file_and_line(void **state) {
-  fx *f = *state;
+  fx_dir *f = *state;
   char dir[256], msg[512];
   snprintf(dir, sizeof dir, "%s/none", f->dir);
   assert_podscale(f, NULL, 2, "plot", dir);
@@ -662,10 +539,8 @@ static void bad_input_exits_2_naming_the_file_and_line(void **state) {
 
   write_run(f);
   write_file(f, "timeseries.csv",
-             "policy,time_s,deployment,offered_rps,completed_rps,desired,pending,starting,ready,"
-             "terminating,running,waiting,gateway_queue,kv_usage_mean,cost\n"
-             "fast,0.000000,d1,0,0,1,0,1,0,0,0,0,0,0,0\n"
-             "fast,10.000000,d1,0,0,1,-1,1,0,0,0,0,0,0,0\n");
+             TIMESERIES_HEADER "fast,0.000000,d1,0,0,1,0,1,0,0,0,0,0,0,0\n"
+                               "fast,10.000000,d1,0,0,1,-1,1,0,0,0,0,0,0,0\n");
   assert_podscale(f, NULL, 2, "plot", f->dir);
   snprintf(msg, sizeof msg,
            "podscale: plot: %s/timeseries.csv:3: pending: expected a whole number of at least 0, "
@@ -685,32 +560,29 @@ static void bad_input_exits_2_naming_the_file_and_line(void **state) {
 }
 
 int main(void) {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_dir_setup, fx_dir_teardown)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(cdf_keeps_every_value_when_there_are_few),
       cmocka_unit_test(cdf_of_no_values_has_no_point),
       cmocka_unit_test(cdf_of_a_million_values_is_2000_quantiles_with_min_and_max),
       cmocka_unit_test(cdf_one_more_value_than_points),
       cmocka_unit_test(samples_of_one_time_sum_deployments_but_not_offered_load),
-      cmocka_unit_test_setup_teardown(read_keeps_ok_e2e_sorted_and_sums_deployments, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(read_without_timeline_ignores_decisions, setup, teardown),
-      cmocka_unit_test_setup_teardown(read_rejects_a_policy_not_in_summary_naming_file_and_line,
-                                      setup, teardown),
-      cmocka_unit_test_setup_teardown(read_rejects_a_bad_number_naming_file_line_and_column, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(read_rejects_a_short_row, setup, teardown),
-      cmocka_unit_test_setup_teardown(read_rejects_a_missing_column, setup, teardown),
-      cmocka_unit_test_setup_teardown(read_rejects_an_unbalanced_quote, setup, teardown),
-      cmocka_unit_test_setup_teardown(read_rejects_a_missing_file_and_directory, setup, teardown),
-      cmocka_unit_test_setup_teardown(read_rejects_an_empty_summary, setup, teardown),
+      T(read_keeps_ok_e2e_sorted_and_sums_deployments),
+      T(read_without_timeline_ignores_decisions),
+      T(read_rejects_a_policy_not_in_summary_naming_file_and_line),
+      T(read_rejects_a_bad_number_naming_file_line_and_column),
+      T(read_rejects_a_short_row),
+      T(read_rejects_a_missing_column),
+      T(read_rejects_an_unbalanced_quote),
+      T(read_rejects_a_missing_file_and_directory),
+      T(read_rejects_an_empty_summary),
       cmocka_unit_test(format_is_chosen_by_the_extension),
-      cmocka_unit_test_setup_teardown(write_figure_keeps_script_and_data_and_no_temporary_file,
-                                      setup, teardown),
-      cmocka_unit_test_setup_teardown(png_of_aibrix_v100_names_every_policy, setup, teardown),
-      cmocka_unit_test_setup_teardown(svg_of_aibrix_v100_names_every_policy, setup, teardown),
-      cmocka_unit_test_setup_teardown(
-          missing_gnuplot_exits_1_with_the_install_hint_and_keeps_the_script, setup, teardown),
-      cmocka_unit_test_setup_teardown(bad_input_exits_2_naming_the_file_and_line, setup, teardown),
+      T(write_figure_keeps_script_and_data_and_no_temporary_file),
+      T(png_of_aibrix_v100_names_every_policy),
+      T(svg_of_aibrix_v100_names_every_policy),
+      T(missing_gnuplot_exits_1_with_the_install_hint_and_keeps_the_script),
+      T(bad_input_exits_2_naming_the_file_and_line),
   };
+#undef T
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,19 +29,18 @@
 
 #define FLAT PODSCALE_SOURCE_DIR "/tests/data/profiles/flat-2rps.json"
 
-static char tmpdir[256];
+static char tmpdir[64]; /* mkdtemp directory of this test program */
 
 static int setup(void **state) {
   (void)state;
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/podscale-serve-test-XXXXXX");
-  return mkdtemp(tmpdir) ? 0 : -1;
+  tu_tmpdir(tmpdir);
+  return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  return system(cmd) == 0 ? 0 : -1;
+  tu_rmrf(tmpdir);
+  return 0;
 }
 
 static void write_file(const char *path, const char *text) {
@@ -267,15 +266,28 @@ static opt_store *connect_store(int port) {
   return st;
 }
 
+/* FLAT as the profile of model m, deployment d, in the Redis at rport. When `newer`, its
+ * "created" is 9.0 instead of the file's 0.0, so that it replaces a profile read before. */
+static void store_flat_profile(int rport, bool newer) {
+  opt_store *st = connect_store(rport);
+  char *profile = opt_read_text(FLAT, NULL);
+  if (newer) {
+    char *at = strstr(profile, "\"created\": 0.0");
+    assert_non_null(at);
+    memcpy(at, "\"created\": 9.0", strlen("\"created\": 9.0"));
+  }
+  assert_true(opt_store_put(st, "m", "d", profile, NULL));
+  free(profile);
+  opt_store_close(st);
+}
+
 static void serve_equals_solve_and_skips_bad_input(void **state) {
   (void)state;
   int rport = 0;
   pid_t redis = fx_redis_start(&rport);
   if (redis < 0) skip();
+  store_flat_profile(rport, false);
   opt_store *st = connect_store(rport);
-  char *profile = opt_read_text(FLAT, NULL);
-  assert_true(opt_store_put(st, "m", "d", profile, NULL));
-  free(profile);
   char solve[8192];
   int n = snprintf(solve, sizeof solve, "%s solve --model m --profile %s", fx_podscale(), FLAT);
   for (int k = 1; k <= 6; k++) {
@@ -371,11 +383,7 @@ static void redis_outage_degrades_and_recovers(void **state) {
   int rport = 0;
   pid_t redis = fx_redis_start(&rport);
   if (redis < 0) skip();
-  opt_store *st = connect_store(rport);
-  char *profile = opt_read_text(FLAT, NULL);
-  assert_true(opt_store_put(st, "m", "d", profile, NULL));
-  free(profile);
-  opt_store_close(st);
+  store_flat_profile(rport, false);
   write_file(path_in("outage.json"), "{\"models\": [{\"name\": \"m\", \"deployments\": "
                                      "[{\"name\": \"d\", \"replicas\": 2}]}]}");
   char url[64];
@@ -389,14 +397,7 @@ static void redis_outage_degrades_and_recovers(void **state) {
   /* a profile with a newer "created" replaces the one in use at the next round */
   int before = count_in_log("profile from aibrix:profile_m_d"), taken = before;
   assert_true(before >= 1);
-  st = connect_store(rport);
-  char *newer = opt_read_text(FLAT, NULL);
-  char *at = strstr(newer, "\"created\": 0.0");
-  assert_non_null(at);
-  memcpy(at, "\"created\": 9.0", strlen("\"created\": 9.0"));
-  assert_true(opt_store_put(st, "m", "d", newer, NULL));
-  free(newer);
-  opt_store_close(st);
+  store_flat_profile(rport, true);
   for (int i = 0; i < 60 && taken == before; i++) {
     fx_sleep_ms(50);
     taken = count_in_log("profile from aibrix:profile_m_d");

@@ -24,6 +24,7 @@ static inline char *tu_tmpdir(char buf[64]) {
   return buf;
 }
 
+/* Remove dir and everything below it (rm -rf). */
 static inline void tu_rmrf(const char *dir) {
   char cmd[256];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -44,5 +45,16 @@ static inline char *tu_slurp(const char *path, size_t *len) {
   if (len) *len = got;
   return s;
 }
+
+/* A cmocka assertion (use it after including cmocka.h): the string haystack contains needle;
+ * when not, both are printed. */
+#define assert_contains(haystack, needle)                                                          \
+  do {                                                                                             \
+    const char *h_ = (haystack), *n_ = (needle);                                                   \
+    if (!strstr(h_, n_)) {                                                                         \
+      print_error("expected \"%s\" in:\n%s\n", n_, h_);                                            \
+      fail();                                                                                      \
+    }                                                                                              \
+  } while (0)
 
 #endif
