@@ -156,6 +156,14 @@ static void py_float(sbuf *b, double x) {
   }
 }
 
+size_t opt_float_repr(double x, char *buf, size_t n) {
+  sbuf b = {0};
+  py_float(&b, x);
+  snprintf(buf, n, "%s", b.s);
+  free(b.s);
+  return b.len;
+}
+
 /* The next UTF-8 character of p and its length; a byte that does not start a valid sequence
  * reads as U+FFFD (Python strings cannot hold one, so there is nothing to match). */
 static int utf8_next(const unsigned char *p, uint32_t *cp) {

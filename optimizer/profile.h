@@ -102,6 +102,9 @@ char *opt_profile_to_json(const opt_profile *p);
 /* Write to_json's text to a temporary file beside `path` and rename it into place. */
 bool opt_profile_write(const char *path, const opt_profile *p, opt_err *err);
 void opt_profile_free(opt_profile *p);
+/* Python's repr of a finite float (what json.dumps writes): "20.0", "0.1", "1e-05"; cut to
+ * fit n bytes; returns the length it needed. */
+size_t opt_float_repr(double x, char *buf, size_t n);
 /* A deep copy of src into dst (free it with opt_profile_free). */
 void opt_profile_copy(opt_profile *dst, const opt_profile *src);
 

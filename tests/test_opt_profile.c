@@ -560,8 +560,26 @@ static void benchmark_lines_keep_file_order_and_line_numbers(void **state) {
   opt_bench_free(&b);
 }
 
+/* Python's repr of floats, as json.dumps writes them (values checked against CPython 3.11). */
+static void floats_are_written_as_python_repr(void **state) {
+  (void)state;
+  static const struct {
+    double x;
+    const char *repr;
+  } cases[] = {{20.0, "20.0"},       {100.0, "100.0"},    {0.1, "0.1"},
+               {1e-05, "1e-05"},     {0.0001, "0.0001"},  {1e16, "1e+16"},
+               {-0.5, "-0.5"},       {0.0, "0.0"},        {15.895322308655688, "15.895322308655688"},
+               {123456789012345678.0, "1.2345678901234568e+17"}, {64.0, "64.0"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char buf[40];
+    opt_float_repr(cases[i].x, buf, sizeof buf);
+    if (strcmp(buf, cases[i].repr) != 0) fail_msg("%.17g: %s, expected %s", cases[i].x, buf, cases[i].repr);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(floats_are_written_as_python_repr),
       cmocka_unit_test(vp1_a100_e2e5_p99_reproduces_the_shipped_profile),
       cmocka_unit_test(vp2_a100_without_slos_and_with_ttft_p90),
       cmocka_unit_test(vp3_a40_e2e5_p99_cost03),
