@@ -7,6 +7,7 @@
 
 #include "analysis/stats.h"
 #include "models/xalloc.h"
+#include "optimizer/profile.h"
 #include "sim/rng.h"
 
 const bench_grid bench_grid_default = {
@@ -61,7 +62,7 @@ static void on_done(void *ctx, request *r, int64_t t_us, rq_status st) {
   if (t_us > k->end_us) k->end_us = t_us;
 }
 
-static void stats4(sample *s, double out[4]) {
+void bench_stats4(sample *s, double out[4]) {
   if (s->n == 0) { /* aibrix_benchmark reports [0.0] when there is nothing to measure */
     out[0] = out[1] = out[2] = out[3] = 0;
     return;
@@ -70,6 +71,16 @@ static void stats4(sample *s, double out[4]) {
   out[1] = sample_quantile(s, 0.50);
   out[2] = sample_quantile(s, 0.90);
   out[3] = sample_quantile(s, 0.99);
+}
+
+void bench_arrivals_us(int32_t total, double rate, uint64_t seed, int64_t *arrival_us) {
+  gsl_rng *r = rng_stream(seed, "benchmark");
+  int64_t t = 0;
+  for (int32_t i = 0; i < total; i++) {
+    arrival_us[i] = t;
+    t += (int64_t)llround(gsl_ran_exponential(r, 1.0) / rate * 1e6);
+  }
+  gsl_rng_free(r);
 }
 
 bool bench_run_point(const llmpod_config *base, int32_t input, int32_t output, double rate,
@@ -82,15 +93,15 @@ bool bench_run_point(const llmpod_config *base, int32_t input, int32_t output, d
   cfg.tokens_ctx = &k;
   pod_model pod = llmpod_new(&cfg);
   request *rq = xcalloc((size_t)total, sizeof *rq);
-  gsl_rng *r = rng_stream(seed, "benchmark");
-  int64_t t_arr = 0;
+  int64_t *arrival_us = xmalloc((size_t)total * sizeof *arrival_us);
+  bench_arrivals_us(total, rate, seed, arrival_us);
   for (int32_t i = 0; i < total; i++) {
-    rq[i] = (request){.id = (uint64_t)i, .arrival_us = t_arr, .start_us = -1,
+    rq[i] = (request){.id = (uint64_t)i, .arrival_us = arrival_us[i], .start_us = -1,
                       .first_token_us = -1, .finish_us = -1, .input_tokens = input,
                       .output_tokens = output, .pod = 0};
     k.last[i] = -1;
-    t_arr += (int64_t)llround(gsl_ran_exponential(r, 1.0) / rate * 1e6);
   }
+  free(arrival_us);
   int32_t next = 0;
   for (;;) {
     int64_t t_pod = pod.ops->next_us(pod.self);
@@ -113,28 +124,21 @@ bool bench_run_point(const llmpod_config *base, int32_t input, int32_t output, d
   *out = (bench_point){.input = input, .output = output, .rate = rate, .samples = total};
   out->tput = span > 0 ? k.done / span : 0;
   out->tt = span > 0 ? (double)total * output / span : 0; /* requested tokens, as AIBrix */
-  stats4(&e2e, out->e2e);
-  stats4(&ttft, out->ttft);
-  stats4(&k.gaps, out->tpot);
+  bench_stats4(&e2e, out->e2e);
+  bench_stats4(&ttft, out->ttft);
+  bench_stats4(&k.gaps, out->tpot);
   sample_free(&e2e);
   sample_free(&ttft);
   sample_free(&k.gaps);
-  gsl_rng_free(r);
   pod.ops->free(pod.self);
   free(rq);
   free(k.last);
   return true;
 }
 
-/* A float the way Python's repr writes it: the shortest text that reads back the same, with a
- * ".0" on whole numbers, so lines compare equal to aibrix_benchmark's. */
-static void py_float(char *buf, size_t n, double v) {
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(buf, n, "%.*g", prec, v);
-    if (strtod(buf, NULL) == v) break;
-  }
-  if (!strpbrk(buf, ".eEn")) strncat(buf, ".0", n - strlen(buf) - 1);
-}
+/* Floats as Python's repr writes them (opt_float_repr), so lines compare equal to
+ * aibrix_benchmark's: 16.0, not 16 or 1.6e+01. */
+static void py_float(char *buf, size_t n, double v) { opt_float_repr(v, buf, n); }
 
 static void line(FILE *fp, const bench_grid *g, const bench_point *pt, const char *metric,
                  const double *v, bool percentiles) {

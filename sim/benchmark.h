@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "analysis/stats.h"
 #include "models/llmpod.h"
 
 typedef struct bench_grid {
@@ -29,7 +30,7 @@ typedef struct bench_grid {
   double rate_start, rate_limit;      /* requests per second, doubling */
   int32_t total;                      /* requests per run */
   uint64_t seed;
-  double temperature;                 /* recorded only: the simulation is not sampled */
+  double temperature;                 /* sent to an endpoint; only recorded by the simulation */
   const char *model;                  /* the "model" field written */
 } bench_grid;
 
@@ -46,6 +47,13 @@ typedef struct bench_point {
   double tpot[4];
 } bench_point;
 
+/* The send times of one run, in microseconds from its start: 0, then exponential gaps of mean
+ * 1/rate from the stream "benchmark" of seed (the same unit gaps for every rate). Shared with
+ * the endpoint benchmark (sim/endpoint_bench.c), so both send on the same schedule. */
+void bench_arrivals_us(int32_t total, double rate, uint64_t seed, int64_t *arrival_us);
+/* Mean, P50, P90, P99 of s into out (reorders s); all 0.0 when s is empty, as aibrix_benchmark
+ * reports [0.0] when there is nothing to measure. */
+void bench_stats4(sample *s, double out[4]);
 /* Run one grid point on a fresh pod; false when the requests cannot fit (skipped). */
 bool bench_run_point(const llmpod_config *cfg, int32_t input, int32_t output, double rate,
                      int32_t total, uint64_t seed, bench_point *out);

@@ -33,9 +33,9 @@ static const char usage_text[] =
     "  run SCENARIO [-o DIR] [--seed N] [--policy NAME]... [--quiet]\n"
     "                 run every policy of a scenario on the same arrivals and write\n"
     "                 requests.csv, timeseries.csv, decisions.csv, summary.csv, run.json\n"
-    "  benchmark --simulated --gpu G --model M [GRID OPTIONS] -o FILE\n"
-    "                 aibrix_benchmark's grid against one simulated vLLM pod, written as its\n"
-    "                 JSON lines (podscale benchmark --help for the options)\n"
+    "  benchmark (--simulated --gpu G | --endpoint URL) --model M [GRID OPTIONS] -o FILE\n"
+    "                 aibrix_benchmark's grid against one simulated vLLM pod or a real\n"
+    "                 OpenAI-compatible server, written as its JSON lines\n"
     "  calibrate --gpu G --model M BENCHMARK.jsonl\n"
     "                 fit the performance model to a measured benchmark file\n"
     "  catalog        list the built-in GPUs and LLMs and what vLLM fits on each pair\n"
@@ -53,6 +53,8 @@ static const char usage_text[] =
     "                 run a grid of settings x seeds in parallel: runs.csv and sweep.csv\n"
     "  merge DIR... -o OUT\n"
     "                 join the shards of a sweep\n"
+    "  mock-vllm --gpu G --model M [--port 8000] [--speedup X]\n"
+    "                 an OpenAI-compatible stand-in for vLLM timed by the simulated pod\n"
     "  serve [--config FILE] [--redis URL] [--port N] ...\n"
     "                 the GPU optimizer service for a cluster, AIBrix-compatible (HTTP on 8080)\n"
     "  version        print the version and the libraries linked\n"
@@ -79,7 +81,7 @@ int cli_usage_error(const char *fmt, ...) {
   static const char *const with_help[] = {"benchmark", "calibrate", "profile gen",
                                           "solve",     "regress",   "serve",
                                           "compare",   "plot",      "sweep",
-                                          "merge",     NULL};
+                                          "merge",     "mock-vllm", NULL};
   const char *sub = NULL;
   for (const char *const *c = with_help; *c && !sub; c++)
     if (!strncmp(fmt, *c, strlen(*c)) && fmt[strlen(*c)] == ':') sub = *c;
@@ -292,6 +294,7 @@ int podscale_main(int argc, char **argv) {
   if (!strcmp(cmd, "compare")) return cmd_compare(argc - 1, argv + 1);
   if (!strcmp(cmd, "sweep")) return cmd_sweep(argc - 1, argv + 1);
   if (!strcmp(cmd, "merge")) return cmd_merge(argc - 1, argv + 1);
+  if (!strcmp(cmd, "mock-vllm")) return cmd_mock_vllm(argc - 1, argv + 1);
   if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
   return usage_error("unknown command '%s'", cmd);
 }
