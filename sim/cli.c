@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "models/llmpod.h"
 #include "models/xalloc.h"
 #include "optimizer/store.h"
 #include "sim/run.h"
@@ -73,23 +74,23 @@ static const char usage_text[] =
     "docs: docs/cli.md, docs/scenarios.md, docs/outputs.md\n";
 
 int cli_usage_error(const char *fmt, ...) {
+  char msg[2048];
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "podscale: ");
-  vfprintf(stderr, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "podscale: %s", msg);
   /* Point at the subcommand's own help when the message names one that has it. */
-  static const char *const with_help[] = {"benchmark", "calibrate", "profile gen",
-                                          "solve",     "regress",   "serve",
-                                          "compare",   "plot",      "sweep",
-                                          "merge",     "mock-vllm", NULL};
+  static const char *const with_help[] = {"benchmark", "calibrate", "profile gen", "solve",
+                                          "regress",   "serve",     "compare",     "plot",
+                                          "sweep",     "merge",     "mock-vllm",   NULL};
   const char *sub = NULL;
   for (const char *const *c = with_help; *c && !sub; c++)
-    if (!strncmp(fmt, *c, strlen(*c)) && fmt[strlen(*c)] == ':') sub = *c;
+    if (!strncmp(msg, *c, strlen(*c)) && msg[strlen(*c)] == ':') sub = *c;
   if (sub)
     fprintf(stderr, "\nTry 'podscale %s --help'.\n", sub);
   else
     fprintf(stderr, "\nTry 'podscale --help'.\n");
-  va_end(ap);
   return EXIT_BADINPUT;
 }
 
@@ -112,6 +113,58 @@ bool cli_real(const char *s, double min, double max, double *out) {
   if (!*s || *end || errno || !(v >= min && v <= max) || isspace((unsigned char)*s)) return false;
   *out = v;
   return true;
+}
+
+bool cli_opt_int(const char *cmd, const char *name, const char *arg, int64_t lo, int64_t hi,
+                 int64_t *out) {
+  if (cli_int(arg, lo, hi, out)) return true;
+  cli_usage_error("%s: --%s: expected a whole number from %lld to %lld, found '%s'", cmd, name,
+                  (long long)lo, (long long)hi, arg);
+  return false;
+}
+
+bool cli_opt_real(const char *cmd, const char *name, const char *arg, double lo, double hi,
+                  double *out) {
+  if (cli_real(arg, lo, hi, out)) return true;
+  cli_usage_error("%s: --%s: expected a number from %g to %g, found '%s'", cmd, name, lo, hi, arg);
+  return false;
+}
+
+int cli_engine_option(const char *cmd, int code, const char *name, const char *arg,
+                      llm_engine_args *a) {
+  int64_t n = 0;
+  double x = 0;
+  bool ok = true;
+  switch (code) {
+  case CLI_O_SEQS:
+    if ((ok = cli_opt_int(cmd, name, arg, 1, 4096, &n))) a->max_num_seqs = (int32_t)n;
+    break;
+  case CLI_O_LEN:
+    if ((ok = cli_opt_int(cmd, name, arg, 1, 10000000, &n))) a->max_model_len = (int32_t)n;
+    break;
+  case CLI_O_CHUNKED: a->enable_chunked_prefill = true; break;
+  case CLI_O_BATCHED:
+    if ((ok = cli_opt_int(cmd, name, arg, 1, 100000000, &n)))
+      a->max_num_batched_tokens = (int32_t)n;
+    break;
+  case CLI_O_UTIL:
+    if ((ok = cli_opt_real(cmd, name, arg, 0.01, 1.0, &x))) a->gpu_memory_utilization = x;
+    break;
+  case CLI_O_EFF_C:
+    if ((ok = cli_opt_real(cmd, name, arg, 1e-4, 1.0, &x))) a->perf.eff_compute = x;
+    break;
+  case CLI_O_EFF_M:
+    if ((ok = cli_opt_real(cmd, name, arg, 1e-4, 1.0, &x))) a->perf.eff_memory = x;
+    break;
+  case CLI_O_OVH:
+    if ((ok = cli_opt_real(cmd, name, arg, 0.0, 10.0, &x))) a->perf.overhead_s = x;
+    break;
+  case CLI_O_OVH_SEQ:
+    if ((ok = cli_opt_real(cmd, name, arg, 0.0, 1.0, &x))) a->perf.overhead_seq_s = x;
+    break;
+  default: return -1;
+  }
+  return ok ? 0 : EXIT_BADINPUT;
 }
 
 static int cmd_version(void) {

@@ -21,6 +21,34 @@ int cli_usage_error(const char *fmt, ...);
 bool cli_int(const char *s, int64_t min, int64_t max, int64_t *out);
 bool cli_real(const char *s, double min, double max, double *out);
 
+/* An option's value as a whole number in [lo, hi] or a real in [lo, hi]; false after the usage
+ * error "podscale: CMD: --NAME: expected ..., found 'ARG'" (the caller exits 2). */
+bool cli_opt_int(const char *cmd, const char *name, const char *arg, int64_t lo, int64_t hi,
+                 int64_t *out);
+bool cli_opt_real(const char *cmd, const char *name, const char *arg, double lo, double hi,
+                  double *out);
+
+/* The vLLM engine options of the commands that run a simulated pod (benchmark --simulated,
+ * mock-vllm): put CLI_ENGINE_LONGOPTS in the getopt_long table (with <getopt.h>) and hand every
+ * option to cli_engine_option first. */
+enum {
+  CLI_O_SEQS = 1000,
+  CLI_O_LEN,
+  CLI_O_CHUNKED,
+  CLI_O_BATCHED,
+  CLI_O_UTIL,
+  CLI_O_EFF_C,
+  CLI_O_EFF_M,
+  CLI_O_OVH,
+  CLI_O_OVH_SEQ,
+};
+#define CLI_ENGINE_LONGOPTS                                                                          {"max-num-seqs", required_argument, NULL, CLI_O_SEQS},                                                 {"max-model-len", required_argument, NULL, CLI_O_LEN},                                             {"enable-chunked-prefill", no_argument, NULL, CLI_O_CHUNKED},                                      {"max-num-batched-tokens", required_argument, NULL, CLI_O_BATCHED},                                {"gpu-memory-utilization", required_argument, NULL, CLI_O_UTIL},                                   {"eff-compute", required_argument, NULL, CLI_O_EFF_C},                                             {"eff-memory", required_argument, NULL, CLI_O_EFF_M},                                              {"overhead", required_argument, NULL, CLI_O_OVH},                                                  {"overhead-seq", required_argument, NULL, CLI_O_OVH_SEQ}
+typedef struct llm_engine_args llm_engine_args;
+/* Apply engine option `code` (named `name`) with `arg`: -1 when code is not an engine option,
+ * 0 when applied, 2 after a usage error. */
+int cli_engine_option(const char *cmd, int code, const char *name, const char *arg,
+                      llm_engine_args *a);
+
 int cmd_benchmark(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);

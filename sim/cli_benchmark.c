@@ -78,16 +78,7 @@ enum {
   O_TOTAL,
   O_SEED,
   O_TEMP,
-  O_SEQS,
-  O_LEN,
-  O_UTIL,
-  O_EFF_C,
-  O_EFF_M,
-  O_OVH,
-  O_OVH_SEQ,
   O_ENDPOINT,
-  O_CHUNKED,
-  O_BATCHED,
   O_API_KEY,
   O_AIBRIX_TTFT,
   O_REQ_TIMEOUT,
@@ -111,15 +102,7 @@ static const struct option longopts[] = {
     {"total", required_argument, NULL, O_TOTAL},
     {"seed", required_argument, NULL, O_SEED},
     {"temperature", required_argument, NULL, O_TEMP},
-    {"max-num-seqs", required_argument, NULL, O_SEQS},
-    {"max-model-len", required_argument, NULL, O_LEN},
-    {"gpu-memory-utilization", required_argument, NULL, O_UTIL},
-    {"eff-compute", required_argument, NULL, O_EFF_C},
-    {"eff-memory", required_argument, NULL, O_EFF_M},
-    {"overhead", required_argument, NULL, O_OVH},
-    {"overhead-seq", required_argument, NULL, O_OVH_SEQ},
-    {"enable-chunked-prefill", no_argument, NULL, O_CHUNKED},
-    {"max-num-batched-tokens", required_argument, NULL, O_BATCHED},
+    CLI_ENGINE_LONGOPTS,
     {"api-key", required_argument, NULL, O_API_KEY},
     {"aibrix-ttft", no_argument, NULL, O_AIBRIX_TTFT},
     {"request-timeout", required_argument, NULL, O_REQ_TIMEOUT},
@@ -144,23 +127,20 @@ static int apply(bench_opts *o, int c, const char *name, const char *arg) {
   int64_t n = 0;
   double x = 0;
   bench_grid *g = &o->grid;
-  llm_engine_args *a = &o->args;
 #define INT(lo, hi, dst)                                                                           \
   do {                                                                                             \
-    if (!cli_int(arg, lo, hi, &n))                                                                 \
-      return cli_usage_error("benchmark: --%s: expected a whole number from %lld to %lld, "        \
-                             "found '%s'",                                                         \
-                             name, (long long)(lo), (long long)(hi), arg);                         \
+    if (!cli_opt_int("benchmark", name, arg, lo, hi, &n)) return EXIT_BADINPUT;                    \
     dst = n;                                                                                       \
   } while (0)
 #define REAL(lo, hi, dst)                                                                          \
   do {                                                                                             \
-    if (!cli_real(arg, lo, hi, &x))                                                                \
-      return cli_usage_error("benchmark: --%s: expected a number from %g to %g, found '%s'", name, \
-                             lo, hi, arg);                                                         \
+    if (!cli_opt_real("benchmark", name, arg, lo, hi, &x)) return EXIT_BADINPUT;                   \
     dst = x;                                                                                       \
   } while (0)
-  switch (c) {
+  int engine = cli_engine_option("benchmark", c, name, arg, &o->args);
+  if (engine > 0) return engine;
+  switch (engine == 0 ? 0 : c) {
+  case 0: break; /* an engine option, applied */
   case O_SIMULATED: o->simulated = true; break;
   case O_ENDPOINT: o->endpoint.url = arg; break;
   case O_GPU: o->gpu = arg; break;
@@ -183,15 +163,6 @@ static int apply(bench_opts *o, int c, const char *name, const char *arg) {
   case O_TOTAL: INT(1, 1000000, g->total); break;
   case O_SEED: INT(0, INT64_C(9007199254740991), g->seed); break;
   case O_TEMP: REAL(0.0, 100.0, g->temperature); break;
-  case O_SEQS: INT(1, 4096, a->max_num_seqs); break;
-  case O_CHUNKED: a->enable_chunked_prefill = true; break;
-  case O_BATCHED: INT(1, 100000000, a->max_num_batched_tokens); break;
-  case O_LEN: INT(1, 10000000, a->max_model_len); break;
-  case O_UTIL: REAL(0.01, 1.0, a->gpu_memory_utilization); break;
-  case O_EFF_C: REAL(1e-4, 1.0, a->perf.eff_compute); break;
-  case O_EFF_M: REAL(1e-4, 1.0, a->perf.eff_memory); break;
-  case O_OVH: REAL(0.0, 10.0, a->perf.overhead_s); break;
-  case O_OVH_SEQ: REAL(0.0, 1.0, a->perf.overhead_seq_s); break;
   case O_API_KEY: o->endpoint.api_key = arg; break;
   case O_AIBRIX_TTFT: o->endpoint.aibrix_ttft = true; break;
   case O_REQ_TIMEOUT: REAL(0.001, 86400.0, o->endpoint.request_timeout_s); break;
@@ -203,14 +174,14 @@ static int apply(bench_opts *o, int c, const char *name, const char *arg) {
 #undef REAL
   switch (c) { /* remember the first option that belongs to one target only */
   case O_GPU:
-  case O_SEQS:
-  case O_CHUNKED:
-  case O_BATCHED:
-  case O_UTIL:
-  case O_EFF_C:
-  case O_EFF_M:
-  case O_OVH:
-  case O_OVH_SEQ:
+  case CLI_O_SEQS:
+  case CLI_O_CHUNKED:
+  case CLI_O_BATCHED:
+  case CLI_O_UTIL:
+  case CLI_O_EFF_C:
+  case CLI_O_EFF_M:
+  case CLI_O_OVH:
+  case CLI_O_OVH_SEQ:
     if (!o->sim_only) o->sim_only = name;
     break;
   case O_API_KEY:

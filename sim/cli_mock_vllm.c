@@ -38,15 +38,6 @@ enum {
   O_PORT,
   O_BIND,
   O_SPEEDUP,
-  O_SEQS,
-  O_LEN,
-  O_CHUNKED,
-  O_BATCHED,
-  O_UTIL,
-  O_EFF_C,
-  O_EFF_M,
-  O_OVH,
-  O_OVH_SEQ,
 };
 
 static const struct option longopts[] = {
@@ -57,15 +48,7 @@ static const struct option longopts[] = {
     {"bind", required_argument, NULL, O_BIND},
     {"host", required_argument, NULL, O_BIND},
     {"speedup", required_argument, NULL, O_SPEEDUP},
-    {"max-num-seqs", required_argument, NULL, O_SEQS},
-    {"max-model-len", required_argument, NULL, O_LEN},
-    {"enable-chunked-prefill", no_argument, NULL, O_CHUNKED},
-    {"max-num-batched-tokens", required_argument, NULL, O_BATCHED},
-    {"gpu-memory-utilization", required_argument, NULL, O_UTIL},
-    {"eff-compute", required_argument, NULL, O_EFF_C},
-    {"eff-memory", required_argument, NULL, O_EFF_M},
-    {"overhead", required_argument, NULL, O_OVH},
-    {"overhead-seq", required_argument, NULL, O_OVH_SEQ},
+    CLI_ENGINE_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -80,22 +63,18 @@ typedef struct mock_opts {
 static int apply(mock_opts *o, int c, const char *name, const char *arg) {
   int64_t n = 0;
   double x = 0;
-  llm_engine_args *a = &o->args;
 #define INT(lo, hi, dst)                                                                           \
   do {                                                                                             \
-    if (!cli_int(arg, lo, hi, &n))                                                                 \
-      return cli_usage_error("mock-vllm: --%s: expected a whole number from %lld to %lld, "        \
-                             "found '%s'",                                                         \
-                             name, (long long)(lo), (long long)(hi), arg);                         \
+    if (!cli_opt_int("mock-vllm", name, arg, lo, hi, &n)) return EXIT_BADINPUT;                    \
     dst = n;                                                                                       \
   } while (0)
 #define REAL(lo, hi, dst)                                                                          \
   do {                                                                                             \
-    if (!cli_real(arg, lo, hi, &x))                                                                \
-      return cli_usage_error("mock-vllm: --%s: expected a number from %g to %g, found '%s'", name, \
-                             lo, hi, arg);                                                         \
+    if (!cli_opt_real("mock-vllm", name, arg, lo, hi, &x)) return EXIT_BADINPUT;                   \
     dst = x;                                                                                       \
   } while (0)
+  int engine = cli_engine_option("mock-vllm", c, name, arg, &o->args);
+  if (engine >= 0) return engine;
   switch (c) {
   case O_GPU: o->gpu = arg; break;
   case O_MODEL: o->model = arg; break;
@@ -103,15 +82,6 @@ static int apply(mock_opts *o, int c, const char *name, const char *arg) {
   case O_PORT: INT(0, 65535, o->mv.port); break;
   case O_BIND: o->mv.bind = arg; break;
   case O_SPEEDUP: REAL(0.001, 1e6, o->mv.speedup); break;
-  case O_SEQS: INT(1, 4096, a->max_num_seqs); break;
-  case O_LEN: INT(1, 10000000, a->max_model_len); break;
-  case O_CHUNKED: a->enable_chunked_prefill = true; break;
-  case O_BATCHED: INT(1, 100000000, a->max_num_batched_tokens); break;
-  case O_UTIL: REAL(0.01, 1.0, a->gpu_memory_utilization); break;
-  case O_EFF_C: REAL(1e-4, 1.0, a->perf.eff_compute); break;
-  case O_EFF_M: REAL(1e-4, 1.0, a->perf.eff_memory); break;
-  case O_OVH: REAL(0.0, 10.0, a->perf.overhead_s); break;
-  case O_OVH_SEQ: REAL(0.0, 1.0, a->perf.overhead_seq_s); break;
   default: return cli_usage_error("mock-vllm: unknown or incomplete option");
   }
 #undef INT
