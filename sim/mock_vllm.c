@@ -13,12 +13,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "models/xalloc.h"
+#include "optimizer/server/serve.h"
 
 #define BODY_LIMIT (4 * 1024 * 1024) /* a 128k-token prompt of short words fits */
 #define STREAM_BLOCK 8192            /* bytes libmicrohttpd asks a stream for at a time */
@@ -1046,23 +1046,9 @@ void mv_free(mock_vllm *m) {
 }
 
 /* As many open files as allowed: one per connection. */
-static void raise_fd_limit(void) {
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
-}
-
 int mv_main(const mv_options *o) {
-  /* Signals go to this thread's sigwait only: block them before any thread starts. */
   sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, NULL);
-  signal(SIGPIPE, SIG_IGN);
-  raise_fd_limit();
+  srv_daemon_prepare(&set); /* signals for sigwait only, SIGPIPE ignored, files limit raised */
   char why[512];
   mock_vllm *m = mv_new(o, why, sizeof why);
   if (!m) {

@@ -13,6 +13,7 @@
 #ifndef PODSCALE_SRV_SERVE_H
 #define PODSCALE_SRV_SERVE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,6 +53,12 @@ bool srv_replay_done(srv *s);
  * current round, flush the decision log. */
 void srv_stop(srv *s);
 void srv_free(srv *s);
+
+/* What a long-running server does first, before it starts any thread: block SIGTERM and SIGINT
+ * (put in *set, for sigwait: only the main thread then receives them), ignore SIGPIPE (a client
+ * that goes away is an error on its socket, not the end of the process), and raise the soft
+ * limit on open files to the hard one (every connection is a file). */
+void srv_daemon_prepare(sigset_t *set);
 
 /* The whole command: start, wait for SIGTERM or SIGINT, stop. Returns the exit status (0 after
  * a signal, 1 when it cannot start, 2 for bad options or configuration). */
