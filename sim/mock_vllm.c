@@ -935,22 +935,10 @@ mock_vllm *mv_new(const mv_options *o, char *why, size_t why_len) {
 }
 
 static bool listen_on(mock_vllm *m, char *why, size_t why_len) {
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)m->o.port)};
-  inet_pton(AF_INET, m->bind, &a.sin_addr);
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 1024) != 0) {
-    int err = errno;
-    if (fd >= 0) close(fd);
-    snprintf(why, why_len, "cannot listen on %s:%d: %s", m->bind, m->o.port, strerror(err));
-    return false;
-  }
-  socklen_t len = sizeof a;
-  getsockname(fd, (struct sockaddr *)&a, &len);
-  m->listen_fd = fd;
-  m->port = ntohs(a.sin_port);
-  return true;
+  opt_err e;
+  m->listen_fd = srv_listen(m->bind, m->o.port, &m->port, &e);
+  if (m->listen_fd < 0) snprintf(why, why_len, "%s", e.msg);
+  return m->listen_fd >= 0;
 }
 
 bool mv_start(mock_vllm *m, char *why, size_t why_len) {

@@ -575,6 +575,8 @@ static void the_command_stops_on_sigterm_and_rejects_bad_config(void **state) {
   assert_int_equal(fx_system(cmd), 2);
   snprintf(cmd, sizeof cmd, "%s serve --replay 9:5 2>/dev/null", fx_podscale());
   assert_int_equal(fx_system(cmd), 2);
+  snprintf(cmd, sizeof cmd, "%s serve --port 0 --bind nope 2>/dev/null", fx_podscale());
+  assert_int_equal(fx_system(cmd), 2);
 }
 
 int main(void) {

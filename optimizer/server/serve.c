@@ -939,23 +939,30 @@ char *srv_prometheus(srv *s) {
 
 /* --- life cycle --- */
 
-static bool listen_on(srv *s, opt_err *e) {
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->o.port)};
-  if (inet_pton(AF_INET, s->o.bind, &a.sin_addr) != 1)
-    return opt_fail(e, "--bind: expected an IPv4 address, found '%s'", s->o.bind);
+int srv_listen(const char *bind_addr, int port, int *bound_port, opt_err *e) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  if (inet_pton(AF_INET, bind_addr, &a.sin_addr) != 1) {
+    opt_fail(e, "--bind: expected an IPv4 address, found '%s'", bind_addr);
+    return -1;
+  }
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
       bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 1024) != 0) {
     int err = errno;
     if (fd >= 0) close(fd);
-    return opt_fail(e, "cannot listen on %s:%d: %s", s->o.bind, s->o.port, strerror(err));
+    opt_fail(e, "cannot listen on %s:%d: %s", bind_addr, port, strerror(err));
+    return -1;
   }
   socklen_t len = sizeof a;
   getsockname(fd, (struct sockaddr *)&a, &len);
-  s->listen_fd = fd;
-  s->port = ntohs(a.sin_port);
-  return true;
+  *bound_port = ntohs(a.sin_port);
+  return fd;
+}
+
+static bool listen_on(srv *s, opt_err *e) {
+  s->listen_fd = srv_listen(s->o.bind, s->o.port, &s->port, e);
+  return s->listen_fd >= 0;
 }
 
 srv *srv_new(const srv_options *o, opt_err *e) {
@@ -965,6 +972,11 @@ srv *srv_new(const srv_options *o, opt_err *e) {
   }
   if (o->interval_s < 1 || o->interval_s > 3600) {
     opt_fail(e, "--interval: expected 1 to 3600 seconds, found %lld", (long long)o->interval_s);
+    return NULL;
+  }
+  struct in_addr addr;
+  if (!o->bind || inet_pton(AF_INET, o->bind, &addr) != 1) {
+    opt_fail(e, "--bind: expected an IPv4 address, found '%s'", o->bind ? o->bind : "");
     return NULL;
   }
   if (o->replay && o->replay_end_s < o->replay_start_s) {

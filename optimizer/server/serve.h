@@ -60,6 +60,10 @@ void srv_free(srv *s);
  * limit on open files to the hard one (every connection is a file). */
 void srv_daemon_prepare(sigset_t *set);
 
+/* A listening TCP socket on bind_addr:port (IPv4; port 0: any free one, *bound_port says
+ * which), SO_REUSEADDR, backlog 1024; the descriptor, or -1 with a message. */
+int srv_listen(const char *bind_addr, int port, int *bound_port, opt_err *e);
+
 /* The whole command: start, wait for SIGTERM or SIGINT, stop. Returns the exit status (0 after
  * a signal, 1 when it cannot start, 2 for bad options or configuration). */
 int srv_main(const srv_options *o);
