@@ -29,6 +29,13 @@ void csvw_time(csvw *w, int64_t us) {
   if (us >= 0) fprintf(w->fp, "%lld.%06lld", (long long)(us / 1000000), (long long)(us % 1000000));
 }
 
+void csvw_clock(csvw *w, int64_t us) {
+  sep(w);
+  uint64_t m = us < 0 ? 0 - (uint64_t)us : (uint64_t)us;
+  fprintf(w->fp, "%s%llu.%06llu", us < 0 ? "-" : "", (unsigned long long)(m / 1000000),
+          (unsigned long long)(m % 1000000));
+}
+
 void csvw_num(csvw *w, double v) {
   sep(w);
   if (!isnan(v)) fprintf(w->fp, "%.6f", v == 0 ? 0.0 : v);

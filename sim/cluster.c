@@ -19,6 +19,7 @@ enum {
   EV_READY,     /* target pod passes its startup */
   EV_TIMEOUT,   /* client timeout of the request in pool slot target; arg = request id */
   EV_GRACE,     /* target pod's termination grace period ends */
+  EV_PRESTOP,   /* target pod's preStop hook looks whether it is idle */
   EV_SAMPLE,    /* take a timeseries sample */
   EV_OPTIMIZER, /* the GPU optimizer's monitor loop */
   EV_END,       /* the scenario's duration (arg 0) or the drain limit (arg 1) */
@@ -56,7 +57,7 @@ typedef struct cl {
   evq q;
   cpod **pods;
   uint32_t npods, cappods;
-  uint32_t *routable; /* indices of ready pods, ascending (creation order) */
+  uint32_t *routable; /* indices of the pods in routing, ascending (creation order) */
   uint32_t nroutable;
   uint32_t *load;   /* scratch: inflight of each routable pod */
   rq_list gateway;  /* requests waiting for any ready pod */
@@ -145,12 +146,23 @@ static void on_done(void *ctx, request *r, int64_t t_us, rq_status status) {
   finish(c, r, status, t_us);
 }
 
+/* A terminating pod without a polling preStop hook stops as soon as it has no request left. */
+static bool drained(const cl *c, const cpod *p) {
+  return p->state == POD_TERMINATING && p->inflight == 0 &&
+         c->sc->deployments[p->dep].prestop_poll_us == 0;
+}
+
+/* Whether the gateway may route to the pod. */
+static bool in_routing(const cl *c, const cpod *p) {
+  return p->state == POD_READY || (p->state == POD_TERMINATING && c->sc->route_terminating);
+}
+
 /* Bring pod i up to the current time. */
 static void pod_sync(cl *c, uint32_t i) {
   cpod *p = c->pods[i];
   p->m.ops->advance(p->m.self, now(c), on_done, c);
   pod_touch(c, i);
-  if (p->state == POD_TERMINATING && p->inflight == 0) stop_pod(c, i);
+  if (drained(c, p)) stop_pod(c, i);
 }
 
 static void routable_add(cl *c, uint32_t i) {
@@ -206,15 +218,23 @@ static void start_pod(cl *c, uint32_t i) {
   evq_push(&c->q, now(c) + t.ready_us, EV_READY, i, 0);
 }
 
-/* A pod of the deployment the run starts with: serving already, when its GPU is free. */
-static void warm_pod(cl *c, uint32_t i) {
+/* A pod of the deployment the run starts with, given its GPU: it (re)starts at the beginning of
+ * the warm-up and turns Ready at time 0, when the client starts. */
+static void start_initial(cl *c, uint32_t i) {
   cpod *p = c->pods[i];
-  if (p->state != POD_STARTING) return; /* no free GPU: it starts like any other */
-  p->running_us = p->serving_us = now(c);
-  on_ready(c, i); /* its queued readiness event then finds it Ready and does nothing */
+  c->gpu_used[c->sc->deployments[p->dep].gpu]++;
+  p->state = POD_STARTING;
+  p->running_us = now(c);
+  p->serving_us = now(c) > 0 ? now(c) : 0;
+  if (p->serving_us == now(c))
+    on_ready(c, i);
+  else
+    evq_push(&c->q, p->serving_us, EV_READY, i, 0);
 }
 
-static uint32_t create_pod(cl *c, uint32_t dep) {
+/* A new pod of deployment dep; `initial`: one the run starts with (a pod that finds no free GPU
+ * starts like any other when one frees up). */
+static uint32_t create_pod(cl *c, uint32_t dep, bool initial) {
   const sc_deployment *d = &c->sc->deployments[dep];
   if (c->npods == c->cappods) {
     c->cappods = c->cappods ? 2 * c->cappods : 16;
@@ -233,13 +253,20 @@ static uint32_t create_pod(cl *c, uint32_t dep) {
   p->stopped_us = -1;
   p->wake_us = INT64_MAX;
   if (++c->alive > c->res->peak_pods) c->res->peak_pods = c->alive;
-  if (c->gpu_used[d->gpu] < c->sc->gpus[d->gpu].count) start_pod(c, i);
+  if (c->gpu_used[d->gpu] < c->sc->gpus[d->gpu].count) {
+    if (initial)
+      start_initial(c, i);
+    else
+      start_pod(c, i);
+  }
   return i;
 }
 
+/* Billed from creation (or from time 0, for pods of the warm-up) to stop. */
 static double pod_cost(const cl *c, const cpod *p, int64_t t_us, double *hours) {
   int64_t end = p->stopped_us >= 0 ? p->stopped_us : t_us;
-  double h = (double)(end - p->created_us) / 3.6e9;
+  int64_t start = p->created_us > 0 ? p->created_us : 0;
+  double h = end > start ? (double)(end - start) / 3.6e9 : 0;
   if (hours) *hours += h;
   return h * c->sc->gpus[c->sc->deployments[p->dep].gpu].price_per_hour;
 }
@@ -248,6 +275,7 @@ static void stop_pod(cl *c, uint32_t i) {
   cpod *p = c->pods[i];
   assert(p->state != POD_STOPPED);
   bool held_gpu = p->state != POD_PENDING;
+  if (in_routing(c, p)) routable_remove(c, i);
   p->state = POD_STOPPED;
   p->stopped_us = now(c);
   p->gen++; /* cancel its wake */
@@ -273,12 +301,28 @@ static void terminate_pod(cl *c, uint32_t i) {
     return;
   }
   pod_sync(c, i);
-  routable_remove(c, i);
+  if (!c->sc->route_terminating) routable_remove(c, i);
   p->state = POD_TERMINATING;
-  if (p->inflight == 0)
+  const sc_deployment *d = &c->sc->deployments[p->dep];
+  if (p->inflight == 0) {
     stop_pod(c, i);
-  else
-    evq_push(&c->q, now(c) + c->sc->deployments[p->dep].grace_us, EV_GRACE, i, 0);
+    return;
+  }
+  evq_push(&c->q, now(c) + d->grace_us, EV_GRACE, i, 0);
+  if (d->prestop_poll_us > 0) evq_push(&c->q, now(c) + d->prestop_poll_us, EV_PRESTOP, i, 0);
+}
+
+/* The preStop hook (AIBrix's sample: read vLLM's running and waiting gauges every 5 s, exit when
+ * both are 0) lets the pod stop at the first look that finds it idle. */
+static void on_prestop(cl *c, uint32_t i) {
+  cpod *p = c->pods[i];
+  if (p->state != POD_TERMINATING) return;
+  pod_sync(c, i);
+  if (p->inflight == 0) {
+    stop_pod(c, i);
+    return;
+  }
+  evq_push(&c->q, now(c) + c->sc->deployments[p->dep].prestop_poll_us, EV_PRESTOP, i, 0);
 }
 
 /* ReplicaSet deletion order: pending, then starting, then ready; newest first within each. */
@@ -301,7 +345,7 @@ static void scale(cl *c, uint32_t dep, int32_t desired) {
   if (desired > current) c->res->scale_ups++;
   if (desired < current) c->res->scale_downs++;
   for (; current < desired; current++)
-    create_pod(c, dep);
+    create_pod(c, dep, false);
   for (; current > desired; current--)
     terminate_pod(c, (uint32_t)pick_victim(c, dep));
   c->desired[dep] = desired;
@@ -402,7 +446,7 @@ static void initial_pods(cl *c) {
     int32_t n = cfg->initial_replicas;
     if (cfg->kind == POLICY_FIXED && n < 0) n = cfg->replicas[d]; /* default: all serving */
     for (int32_t k = 0; k < n; k++)
-      warm_pod(c, create_pod(c, d));
+      create_pod(c, d, true);
     c->desired[d] = n;
   }
 }
@@ -481,7 +525,7 @@ static void on_timeout(cl *c, uint32_t slot, uint64_t id) {
     p->m.ops->cancel(p->m.self, r, now(c));
     p->inflight--;
     pod_touch(c, i);
-    if (p->state == POD_TERMINATING && p->inflight == 0) stop_pod(c, i);
+    if (drained(c, p)) stop_pod(c, i);
   }
   finish(c, r, RQ_TIMEOUT, now(c));
 }
@@ -567,6 +611,7 @@ static void dispatch(cl *c, const evq_event *ev) {
   case EV_READY: on_ready(c, ev->target); break;
   case EV_TIMEOUT: on_timeout(c, ev->target, ev->arg); break;
   case EV_GRACE: on_grace(c, ev->target); break;
+  case EV_PRESTOP: on_prestop(c, ev->target); break;
   case EV_SAMPLE:
     take_sample(c);
     evq_push(&c->q, now(c) + c->sc->output.interval_us, EV_SAMPLE, 0, 0);
@@ -583,6 +628,7 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
   *res = (cluster_result){0};
   cl c = {.sc = sc, .pol = &sc->policies[policy], .h = hooks, .res = res};
   evq_init(&c.q);
+  evq_start_at(&c.q, -sc->warmup_us);
   c.r_arr = rng_stream(seed, "arrivals");
   c.r_in = rng_stream(seed, "input_tokens");
   c.r_out = rng_stream(seed, "output_tokens");
@@ -605,8 +651,9 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
     evq_push(&c.q, optsim_next_us(c.opt), EV_OPTIMIZER, 0, 0);
   }
 
-  /* Order at time 0: the policy looks before the first arrival is seen. */
-  evq_push(&c.q, 0, EV_POLICY, 0, 0);
+  /* Order at time 0: the policy looks before the first arrival is seen. It starts with the
+   * warm-up. */
+  evq_push(&c.q, -sc->warmup_us, EV_POLICY, 0, 0);
   evq_push(&c.q, 0, EV_SAMPLE, 0, 0);
   evq_push(&c.q, sc->duration_us, EV_END, 0, 0);
   evq_push(&c.q, sc->duration_us + sc->drain_us, EV_END, 0, 1);

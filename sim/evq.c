@@ -11,6 +11,11 @@ static inline bool before(const evq_event *a, const evq_event *b) {
 
 void evq_init(evq *q) { *q = (evq){0}; }
 
+void evq_start_at(evq *q, int64_t now_us) {
+  assert(q->len == 0 && q->popped == 0);
+  q->now_us = now_us;
+}
+
 void evq_free(evq *q) {
   free(q->heap);
   *q = (evq){0};

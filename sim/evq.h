@@ -43,6 +43,8 @@ typedef struct evq {
 } evq;
 
 void evq_init(evq *q);
+/* Set the clock of an empty queue that has popped nothing (a run that starts before time 0). */
+void evq_start_at(evq *q, int64_t now_us);
 void evq_free(evq *q);
 /* Queue an event; time_us must not be earlier than the clock (evq_now). */
 void evq_push(evq *q, int64_t time_us, uint32_t kind, uint32_t target, uint64_t arg);

@@ -156,7 +156,7 @@ static void on_decision(void *ctx, const cluster_decision *d) {
   acc *a = ctx;
   csvw *w = &a->dec;
   csvw_str(w, a->pol->name);
-  csvw_time(w, d->time_us);
+  csvw_clock(w, d->time_us);
   csvw_str(w, dep_name(a->sc, d->deployment));
   const policy_config *cfg = &a->pol->cfg;
   const policy_decision *e = d->d;

@@ -592,7 +592,7 @@ static bool load_startup(jv *v, const cJSON *dn, lifecycle_config *out) {
 
 static bool load_deployments(jv *v, scenario *sc, const cJSON *arr) {
   static const char *const keys[] = {
-      "name", "gpu", "model", "startup_s", "startup", "termination_grace_s", NULL};
+      "name", "gpu", "model", "startup_s", "startup", "termination_grace_s", "prestop_poll_s", NULL};
   sc->ndeployments = (uint32_t)cJSON_GetArraySize(arr);
   sc->deployments = xcalloc(sc->ndeployments, sizeof *sc->deployments);
   int i = 0;
@@ -605,6 +605,7 @@ static bool load_deployments(jv *v, scenario *sc, const cJSON *arr) {
     if (!jv_object(v, dn, keys) || !jv_string(v, dn, "name", true, &name) ||
         !jv_string(v, dn, "gpu", true, &gpu) || !jv_require(v, dn, "model", &model) ||
         !jv_seconds(v, dn, "termination_grace_s", false, 0, 86400, &d->grace_us) ||
+        !jv_seconds(v, dn, "prestop_poll_s", false, 0, 86400, &d->prestop_poll_us) ||
         !load_startup(v, dn, &d->startup))
       return false;
     if (find_name(name, sc->deployments, sizeof *d, (size_t)i) >= 0)
@@ -656,6 +657,19 @@ static bool load_replicas(jv *v, scenario *sc, sc_policy *p, const cJSON *pol) {
   return ok;
 }
 
+/* port: a string, as AIBrix's PodAutoscaler has it (`port: '8000'`, Go's strconv), or a plain
+ * integer. */
+static bool load_port(jv *v, const cJSON *src) {
+  const cJSON *node = cJSON_GetObjectItemCaseSensitive(src, "port");
+  int64_t port = 8000;
+  if (!cJSON_IsString(node)) return jv_int(v, src, "port", false, 1, 65535, &port);
+  int32_t n;
+  if (!go_parse_int32(node->valuestring, &n) || n < 1 || n > 65535)
+    return jv_fail_at(v, "port", "expected a port from 1 to 65535, found \"%s\"",
+                      node->valuestring);
+  return true;
+}
+
 /* targetValue: a string, as the PodAutoscaler has it (Go's ParseFloat), or a plain number. */
 static bool load_target_value(jv *v, const cJSON *src, double *out) {
   const cJSON *node;
@@ -687,13 +701,12 @@ static bool load_metric_source(jv *v, policy_config *cfg, const cJSON *arr) {
   size_t mark = jv_enter_index(v, 0);
   const cJSON *src = arr->child;
   int type = 0, proto = 0, metric = 0;
-  int64_t port = 8000;
   const char *path = NULL, *endpoint = NULL, *name = NULL;
   bool ok = jv_object(v, src, keys) &&
             jv_choice(v, src, "metricSourceType", false, source_types, &type) &&
             jv_choice(v, src, "protocolType", false, protocols, &proto) &&
             jv_string(v, src, "endpoint", false, &endpoint) &&
-            jv_int(v, src, "port", false, 1, 65535, &port) &&
+            load_port(v, src) &&
             jv_string(v, src, "path", false, &path) &&
             load_target_value(v, src, &cfg->target_value);
   if (ok && type == 1) { /* domain: the GPU optimizer's endpoint */
@@ -958,10 +971,12 @@ static bool section(jv *v, scenario *sc, const cJSON *obj, const char *key, bool
 }
 
 static bool load_router(jv *v, scenario *sc, const cJSON *node) {
-  static const char *const keys[] = {"policy", NULL};
+  static const char *const keys[] = {"policy", "route_terminating", NULL};
   static const char *const kinds[] = {"random", "round-robin", "least-request", NULL};
   int k = (int)sc->router;
-  if (!jv_object(v, node, keys) || !jv_choice(v, node, "policy", false, kinds, &k)) return false;
+  if (!jv_object(v, node, keys) || !jv_choice(v, node, "policy", false, kinds, &k) ||
+      !jv_bool(v, node, "route_terminating", &sc->route_terminating))
+    return false;
   sc->router = (router_kind)k;
   return true;
 }
@@ -1093,9 +1108,10 @@ static char *default_name(const char *path) {
 }
 
 static bool load_top(jv *v, scenario *sc, const cJSON *root) {
-  static const char *const keys[] = {"name",     "description", "seed",   "duration_s",  "drain_s",
-                                     "workload", "gpus",        "llms",   "deployments", "router",
-                                     "client",   "policies",    "output", "optimizer",   NULL};
+  static const char *const keys[] = {
+      "name",        "description", "seed",   "duration_s", "drain_s",  "warmup_s",
+      "workload",    "gpus",        "llms",   "deployments", "router",  "client",
+      "policies",    "output",      "optimizer", NULL};
   const char *name = NULL, *desc = NULL;
   int64_t seed = 1;
   sc->drain_us = 600 * INT64_C(1000000);
@@ -1108,6 +1124,7 @@ static bool load_top(jv *v, scenario *sc, const cJSON *root) {
       !jv_int(v, root, "seed", false, 0, INT64_C(9007199254740991), &seed) ||
       !jv_seconds(v, root, "duration_s", false, 1e-3, MAX_SECONDS, &sc->duration_us) ||
       !jv_seconds(v, root, "drain_s", false, 0, MAX_SECONDS, &sc->drain_us) ||
+      !jv_seconds(v, root, "warmup_s", false, 0, 86400, &sc->warmup_us) ||
       !section(v, sc, root, "workload", true, false, load_workload) ||
       !section(v, sc, root, "gpus", true, true, load_gpus) ||
       !section(v, sc, root, "llms", false, true, load_llms) ||

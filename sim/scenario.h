@@ -49,6 +49,7 @@ typedef struct sc_deployment {
   uint32_t llm_index;   /* model "llm": index into llms */
   lifecycle_config startup; /* from getting a GPU to Ready */
   int64_t grace_us;     /* terminationGracePeriodSeconds: drain time on scale-down */
+  int64_t prestop_poll_us; /* preStop hook polls for an idle pod this often; 0: stops when idle */
 } sc_deployment;
 
 typedef struct sc_policy {
@@ -83,6 +84,7 @@ typedef struct scenario {
   uint64_t seed;
   int64_t duration_us; /* arrivals stop here; pods are billed at least to here */
   int64_t drain_us;    /* after duration, the most time given to requests in flight */
+  int64_t warmup_us;   /* autoscalers run from -warmup_us; initial pods turn Ready at 0 */
   wl_spec workload;    /* points into the arrays below */
   wl_segment *segments;
   int32_t *counts;
@@ -94,6 +96,7 @@ typedef struct scenario {
   sc_deployment *deployments;
   uint32_t ndeployments;
   router_kind router;
+  bool route_terminating; /* the gateway keeps routing to a pod being deleted until it stops */
   int64_t timeout_us; /* client timeout, 0 for none */
   sc_policy *policies;
   uint32_t npolicies;
