@@ -504,8 +504,16 @@ static void on_arrival(cl *c) {
   };
   c->inflight++;
   c->arrivals++;
-  if (c->opt) optsim_arrival(c->opt, now(c));
   c->res->requests++;
+  /* A connection error loses the request before it reaches a pod; which requests are lost
+   * depends only on their identity, so every policy loses the same ones. */
+  if (c->sc->error_rate > 0 &&
+      rng_uniform_at(c->seed, "client_error", r->id, 0) < c->sc->error_rate) {
+    finish(c, r, RQ_FAILED, now(c));
+    next_arrival(c);
+    return;
+  }
+  if (c->opt) optsim_arrival(c->opt, now(c));
   if (c->sc->timeout_us > 0)
     evq_push(&c->q, now(c) + c->sc->timeout_us, EV_TIMEOUT, r->slot, r->id);
   route(c, r);

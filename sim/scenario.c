@@ -982,9 +982,10 @@ static bool load_router(jv *v, scenario *sc, const cJSON *node) {
 }
 
 static bool load_client(jv *v, scenario *sc, const cJSON *node) {
-  static const char *const keys[] = {"timeout_s", NULL};
+  static const char *const keys[] = {"timeout_s", "error_rate", NULL};
   return jv_object(v, node, keys) &&
-         jv_seconds(v, node, "timeout_s", false, 0, MAX_SECONDS, &sc->timeout_us);
+         jv_seconds(v, node, "timeout_s", false, 0, MAX_SECONDS, &sc->timeout_us) &&
+         jv_number(v, node, "error_rate", false, 0, 1, &sc->error_rate);
 }
 
 /* "optimizer": the SLOs generated profiles must meet, and profile files per deployment. */

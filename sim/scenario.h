@@ -98,6 +98,7 @@ typedef struct scenario {
   router_kind router;
   bool route_terminating; /* the gateway keeps routing to a pod being deleted until it stops */
   int64_t timeout_us; /* client timeout, 0 for none */
+  double error_rate;  /* fraction of requests the client loses to connection errors, 0-1 */
   sc_policy *policies;
   uint32_t npolicies;
   sc_output output;

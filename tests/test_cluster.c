@@ -170,12 +170,59 @@ static void warmup_runs_the_policy_before_time_zero_and_bills_from_zero(void **s
   assert_int_equal(kpa.t.ready_at_zero, 2);
 }
 
+typedef struct lost {
+  uint64_t ids[1000]; /* requests that failed before reaching a pod */
+  int n;
+} lost;
+
+static void on_lost(void *ctx, const request *r, uint32_t dep) {
+  (void)dep;
+  lost *l = ctx;
+  if (r->status == RQ_FAILED && r->pod < 0 && l->n < 1000) l->ids[l->n++] = r->id;
+}
+
+/* The client's connection errors (set0 loses about 3% of requests while nothing is overloaded
+ * or scaled down): the same requests, a share near the rate, under every policy. */
+static void client_errors_lose_the_same_requests_under_every_policy(void **state) {
+  (void)state;
+  char dir[64], path[256];
+  tu_tmpdir(dir);
+  tu_write(dir, "s.json",
+           "{\"seed\": 9, \"workload\": {\"arrivals\": {\"type\": \"segments\", \"segments\": "
+           "[{\"duration_s\": 500, \"rate\": 2}]}, \"input_tokens\": {\"dist\": \"constant\", "
+           "\"value\": 10}, \"output_tokens\": {\"dist\": \"constant\", \"value\": 10}}, "
+           "\"gpus\": [{\"name\": \"G\", \"price_per_hour\": 1}], \"deployments\": [{\"name\": "
+           "\"d\", \"gpu\": \"G\", \"startup_s\": 0, \"model\": {\"type\": \"slots\", \"slots\": "
+           "4, \"service_s\": {\"dist\": \"exponential\", \"mean\": 1}}}], \"client\": "
+           "{\"error_rate\": 0.1}, \"policies\": [{\"name\": \"one\", \"type\": \"fixed\", "
+           "\"replicas\": 1}, {\"name\": \"two\", \"type\": \"fixed\", \"replicas\": 2}]}",
+           path, sizeof path);
+  scenario sc;
+  ps_err err;
+  assert_true(scenario_load(path, &sc, &err));
+  static lost l[2];
+  for (uint32_t i = 0; i < 2; i++) {
+    l[i].n = 0;
+    cluster_hooks h = {.ctx = &l[i], .request = on_lost};
+    cluster_result res;
+    cluster_run(&sc, i, sc.seed, &h, &res);
+    /* About 1,000 arrivals: 10% lost, within four standard deviations. */
+    double n = (double)res.requests, sd = sqrt(n * 0.1 * 0.9);
+    assert_true(fabs(l[i].n - n * 0.1) < 4 * sd);
+  }
+  assert_int_equal(l[0].n, l[1].n);
+  assert_memory_equal(l[0].ids, l[1].ids, (size_t)l[0].n * sizeof l[0].ids[0]);
+  scenario_free(&sc);
+  tu_rmrf(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_deleted_pod_leaves_routing_at_once_by_default),
       cmocka_unit_test(a_gateway_that_routes_to_terminating_pods_loses_their_requests),
       cmocka_unit_test(prestop_polling_stops_an_idle_pod_at_its_next_look),
       cmocka_unit_test(warmup_runs_the_policy_before_time_zero_and_bills_from_zero),
+      cmocka_unit_test(client_errors_lose_the_same_requests_under_every_policy),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
