@@ -19,9 +19,9 @@ const char *const meas_metric_names[MEAS_NMETRICS] = {
 };
 
 static char *path_join(const char *dir, const char *name) {
-  size_t n = strlen(dir) + strlen(name) + 2;
+  size_t len = strlen(dir), n = len + strlen(name) + 2;
   char *s = xmalloc(n);
-  snprintf(s, n, "%s%s%s", dir, n > 2 && dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+  snprintf(s, n, "%s%s%s", dir, len && dir[len - 1] == '/' ? "" : "/", name);
   return s;
 }
 
