@@ -431,6 +431,15 @@ static void write_cdf(FILE *fp, const plot_run *run) {
       fprintf(fp, "%.6f %.6f\n", x[k], frac[k]);
     if (!m) fputs("? ?\n", fp); /* keeps the block, and so the numbering of the next ones */
   }
+  for (size_t i = 0; run->ref_dir && i < run->npolicies; i++) {
+    const plot_ref *r = &run->policies[i].ref;
+    size_t m = plot_cdf(r->e2e_s, r->ne2e, PLOT_CDF_POINTS, x, frac);
+    block_header(fp, run->npolicies + i, run->policies[i].name);
+    fprintf(fp, ", measured in %s, %zu completed requests\n", run->ref_dir, r->ne2e);
+    for (size_t k = 0; k < m; k++)
+      fprintf(fp, "%.6f %.6f\n", x[k], frac[k]);
+    if (!m) fputs("? ?\n", fp);
+  }
   free(x);
   free(frac);
 }
@@ -450,6 +459,15 @@ static void write_series(FILE *fp, const plot_run *run) {
               s->cost);
     }
     if (!p->nsamples) fputs("? ? ? ? ?\n", fp);
+  }
+  /* The refs' pods in column 4 too, so that one `using` draws either. */
+  for (size_t i = 0; run->ref_dir && i < run->npolicies; i++) {
+    const plot_ref *r = &run->policies[i].ref;
+    block_header(fp, run->npolicies + i, run->policies[i].name);
+    fprintf(fp, ", measured in %s: time_s ? ? pods ?\n", run->ref_dir);
+    for (size_t k = 0; k < r->npods; k++)
+      fprintf(fp, "%.6f ? ? %ld ?\n", r->t_s[k], r->pods[k]);
+    if (!r->npods) fputs("? ? ? ? ?\n", fp);
   }
 }
 
@@ -587,21 +605,30 @@ typedef struct figure_stats {
   double bar_max[4]; /* largest mean E2E, P99 E2E, cost, failed */
 } figure_stats;
 
+/* Widen the E2E range of fs (NAN while empty) to hold the n sorted values v. */
+static void widen_e2e(figure_stats *fs, const double *v, size_t n) {
+  if (!n) return;
+  fs->e2e_min_s = isnan(fs->e2e_min_s) || v[0] < fs->e2e_min_s ? v[0] : fs->e2e_min_s;
+  fs->e2e_max_s = isnan(fs->e2e_max_s) || v[n - 1] > fs->e2e_max_s ? v[n - 1] : fs->e2e_max_s;
+}
+
 static figure_stats figure_stats_of(const plot_run *run) {
   figure_stats fs = {.e2e_min_s = NAN, .e2e_max_s = NAN};
   for (size_t i = 0; i < run->npolicies; i++) {
     const plot_policy *p = &run->policies[i];
-    if (p->e2e_s.n) {
-      double lo = p->e2e_s.v[0], hi = p->e2e_s.v[p->e2e_s.n - 1];
-      fs.e2e_min_s = isnan(fs.e2e_min_s) || lo < fs.e2e_min_s ? lo : fs.e2e_min_s;
-      fs.e2e_max_s = isnan(fs.e2e_max_s) || hi > fs.e2e_max_s ? hi : fs.e2e_max_s;
-    }
+    const plot_ref *r = &p->ref;
+    widen_e2e(&fs, p->e2e_s.v, p->e2e_s.n);
+    widen_e2e(&fs, r->e2e_s, r->ne2e);
     for (size_t k = 0; k < p->nsamples; k++) {
       const plot_sample *s = &p->samples[k];
       fs.tmax_s = fmax(fs.tmax_s, s->time_s);
       fs.pods_max = s->pods > fs.pods_max ? s->pods : fs.pods_max;
       fs.cost_max = fmax(fs.cost_max, s->cost);
       if (i == 0) fs.load_max = fmax(fs.load_max, s->offered_rps);
+    }
+    for (size_t k = 0; k < r->npods; k++) {
+      fs.tmax_s = fmax(fs.tmax_s, r->t_s[k]);
+      fs.pods_max = r->pods[k] > fs.pods_max ? r->pods[k] : fs.pods_max;
     }
     double bars[4] = {p->e2e_mean_s, p->e2e_p99_s, p->cost, (double)p->failed};
     for (int b = 0; b < 4; b++)
@@ -646,7 +673,21 @@ static void script_legend(FILE *fp, const plot_run *run) {
     fprintf(fp, ", \\\n  NaN with lines lt %zu title ", i + 1);
     gp_str(fp, run->policies[i].name);
   }
+  if (run->ref_dir)
+    fputs(", \\\n  NaN with lines lc rgb '#88808080' lw 7 title 'measured (wide, pale)'", fp);
   fputs("\nunset key\nset border\nset tics\nset grid\n", fp);
+}
+
+/* The refs' lines of a panel, drawn first (under the run's): each policy's colour, half
+ * transparent and wide. `using` selects the columns of `data`'s blocks npolicies + i. */
+static void script_ref_lines(FILE *fp, const plot_run *run, const char *data, const char *using,
+                             const char *with) {
+  for (size_t i = 0; run->ref_dir && i < run->npolicies; i++) {
+    const plot_ref *r = &run->policies[i].ref;
+    if (!r->ne2e && !r->npods) continue;
+    fprintf(fp, ", \\\n  %s index %zu using %s with %s lc rgb '#88%s' lw 7 dt 1", data,
+            run->npolicies + i, using, with, policy_colours[i % NPOLICY_COLOURS] + 1);
+  }
 }
 
 static void script_cdf(FILE *fp, const plot_run *run, const figure_stats *fs) {
@@ -680,6 +721,7 @@ static void script_cdf(FILE *fp, const plot_run *run, const figure_stats *fs) {
     free(missing);
   }
   fputs("set yrange [0:1]\nset ytics 0.1\nplot NaN", fp);
+  script_ref_lines(fp, run, "cdf", "1:2", "lines");
   for (size_t i = 0; i < run->npolicies; i++)
     if (run->policies[i].e2e_s.n)
       fprintf(fp, ", \\\n  cdf index %zu using 1:2 with lines lt %zu", i, i + 1);
@@ -711,6 +753,7 @@ static void script_time_panels(FILE *fp, const plot_run *run, const figure_stats
   else
     fputs("set yrange [0:*]\n", fp);
   fputs("plot NaN", fp);
+  script_ref_lines(fp, run, "series", "($1/tunit):4", "steps");
   for (size_t i = 0; i < run->npolicies; i++)
     fprintf(fp, ", \\\n  series index %zu using ($1/tunit):4 with steps lt %zu", i, i + 1);
   fputs("\nset ytics autofreq\n", fp);
@@ -791,10 +834,15 @@ void plot_script_figure(FILE *fp, const plot_run *run, plot_format fmt, const ch
   }
   script_policy_linetypes(fp, run);
   fputs("\nset lmargin 10\nset rmargin 3\nset multiplot title ", fp);
-  if (run->title)
+  if (run->title) {
     gp_str(fp, run->title);
-  else
-    gp_str2(fp, "Autoscaler comparison: podscale run ", run->dir);
+  } else {
+    char *title = concat("Autoscaler comparison: podscale run ", run->dir);
+    char *vs = run->ref_dir ? concat(title, " vs measured ") : NULL;
+    gp_str2(fp, vs ? vs : title, vs ? run->ref_dir : "");
+    free(vs);
+    free(title);
+  }
   fputs(" font ',14'\n", fp);
   script_legend(fp, run);
   script_cdf(fp, run, &fs);

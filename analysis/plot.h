@@ -66,6 +66,17 @@ typedef struct plot_track {
   size_t n, cap;        /* points, allocated points */
 } plot_track;
 
+/* Measured figures of a policy, drawn under the run's own as wide pale lines of its colour in
+ * panels (a) and (c) (`podscale plot --measured`); borrowed from the caller (analysis/measured.h
+ * owns them), all zero when there are none. */
+typedef struct plot_ref {
+  const double *e2e_s; /* sorted latencies of completed requests, s */
+  size_t ne2e;         /* entries of e2e_s */
+  const double *t_s;   /* pods over time: sample times, s, non-decreasing */
+  const long *pods;    /* pods at each time, held until the next */
+  size_t npods;        /* entries of t_s and pods */
+} plot_ref;
+
 typedef struct plot_policy {
   char *name;                  /* policy name, as in summary.csv */
   double e2e_mean_s;           /* summary.csv e2e_mean_s, s; NAN when empty (no ok request) */
@@ -77,11 +88,13 @@ typedef struct plot_policy {
   size_t nsamples, capsamples; /* samples, allocated samples */
   plot_track *tracks;          /* decisions.csv, when read for the timeline */
   size_t ntracks;              /* tracks, in order of first appearance */
+  plot_ref ref;                /* measured figures to draw under this policy's; zero: none */
 } plot_policy;
 
 typedef struct plot_run {
   char *dir;             /* the run directory, as given */
   const char *title;     /* the figures' title; NULL: "... podscale run DIR" */
+  const char *ref_dir;   /* where the policies' refs come from, for the title; NULL: no refs */
   plot_policy *policies; /* in summary.csv order */
   size_t npolicies;      /* at least 1 once plot_read succeeds */
 } plot_run;

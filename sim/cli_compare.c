@@ -1,5 +1,8 @@
 /* `podscale compare`: the summaries of several run directories side by side, with each run's
- * difference from the first, and a drift check for CI (analysis/compare.h; docs/compare.md). */
+ * difference from the first, and a drift check for CI (analysis/compare.h; docs/compare.md).
+ * With --measured, one run beside runs measured on a real cluster (analysis/measured.h): the
+ * same command, since it shares the number formats, the --check convention and the exit
+ * statuses. */
 #include <float.h>
 #include <getopt.h>
 #include <math.h>
@@ -8,11 +11,13 @@
 #include <string.h>
 
 #include "analysis/compare.h"
+#include "analysis/measured.h"
 #include "models/xalloc.h"
 #include "sim/cli.h"
 
 static const char compare_help[] =
     "usage: podscale compare DIR_A DIR_B [DIR...] [--check TOLERANCE] [--metrics LIST]\n"
+    "       podscale compare RUN_DIR --measured MEASURED_DIR [--check TOLERANCES]\n"
     "\n"
     "Print the summary.csv of several `podscale run` output directories side by side: one row\n"
     "per policy, and for each metric the value in DIR_A (the baseline) and the value in every\n"
@@ -24,6 +29,13 @@ static const char compare_help[] =
     "  --metrics LIST  comma-separated summary.csv columns to show and check (a sum of columns\n"
     "                  is written with '+'); default: cost,e2e_mean_s,e2e_p99_s,ttft_p99_s,\n"
     "                  timeout+failed,slo_attainment,peak_pods\n"
+    "  --measured DIR  compare RUN_DIR with runs measured on a cluster (docs/compare.md,\n"
+    "                  \"Measured-run format\"), policy by policy: sent, completed, failed,\n"
+    "                  e2e_mean, e2e_p50, e2e_p90, e2e_p99, pod_hours, pods_mean, pods_mae,\n"
+    "                  each measured, simulated and sim/meas - 1; then the order of the\n"
+    "                  policies by e2e_mean and by pod_hours on each side. --check then takes\n"
+    "                  TOL for every metric or METRIC=TOL,... (e2e_mean=0.25,pod_hours=0.2)\n"
+    "                  and exits 1 when |sim/meas - 1| > TOL or a measured policy is missing\n"
     "\n"
     "exit status: 0 ok (no drift), 1 drift found by --check, 2 bad input\n"
     "docs: docs/compare.md\n";
@@ -257,6 +269,17 @@ static size_t report_drifts(const cmp_table *t, char *const *dirs, double tol) {
   return n;
 }
 
+/* The end of --check after n differences were listed: a line on stderr and status 1, or a line
+ * on stdout saying there was none. */
+static int check_status(size_t n, const char *what) {
+  if (n) {
+    fprintf(stderr, "podscale: compare: %zu difference%s beyond %s\n", n, n == 1 ? "" : "s", what);
+    return EXIT_RUNTIME;
+  }
+  printf("\nno difference beyond %s\n", what);
+  return EXIT_OK;
+}
+
 /* Split a comma-separated list in place; false on an empty item. */
 static bool split_metrics(char *list, char **items, size_t *n) {
   *n = 0;
@@ -283,34 +306,275 @@ static char *valid_metrics(const cmp_summary *s) {
   return text;
 }
 
+/* ---- --measured: one run beside measured runs ---- */
+
+static const cmp_style measured_styles[MEAS_NMETRICS] = {
+    STYLE_COUNT,   STYLE_COUNT,   STYLE_COUNT, STYLE_SECONDS, STYLE_SECONDS,
+    STYLE_SECONDS, STYLE_SECONDS, STYLE_REAL,  STYLE_REAL,    STYLE_REAL,
+};
+static const char *const measured_units[MEAS_NMETRICS] = {
+    "requests", "requests", "requests", "s", "s", "s", "s", "hours", "pods", "pods",
+};
+
+/* The tolerance of each metric; NAN where none is asked. */
+typedef struct tolerances {
+  double tol[MEAS_NMETRICS];
+  bool any; /* at least one is set */
+} tolerances;
+
+/* "TOL" for every metric, or "METRIC=TOL,..."; false after a usage error. */
+static bool parse_tolerances(const char *arg, tolerances *t) {
+  double all;
+  for (int m = 0; m < MEAS_NMETRICS; m++)
+    t->tol[m] = NAN;
+  t->any = true;
+  if (cli_real(arg, 0, DBL_MAX, &all)) {
+    for (int m = 0; m < MEAS_NMETRICS; m++)
+      t->tol[m] = all;
+    return true;
+  }
+  char *list = xstrdup(arg), *save = NULL;
+  bool ok = *list != '\0';
+  for (char *item = strtok_r(list, ",", &save); ok && item; item = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(item, '=');
+    int m = 0;
+    if (eq) *eq = '\0';
+    while (m < MEAS_NMETRICS && strcmp(item, meas_metric_names[m]) != 0)
+      m++;
+    ok = eq && m < MEAS_NMETRICS && cli_real(eq + 1, 0, DBL_MAX, &t->tol[m]);
+    if (!ok)
+      cli_usage_error("compare: --check: expected TOL or METRIC=TOL,... with TOL >= 0 and METRIC "
+                      "one of sent, completed, failed, e2e_mean, e2e_p50, e2e_p90, e2e_p99, "
+                      "pod_hours, pods_mean, pods_mae; found '%s'",
+                      arg);
+  }
+  free(list);
+  return ok;
+}
+
+/* A value of metric m, or "-" when missing. */
+static void format_measured(char *buf, size_t n, double v, meas_metric m) {
+  if (isnan(v))
+    snprintf(buf, n, "-");
+  else
+    format_number(buf, n, v, measured_styles[m], false);
+}
+
+static void print_measured_header(const char *run, const char *measured) {
+  printf("measured:  %s\nsimulated: %s\n\n", measured, run);
+  printf("%-15s %-10s %-9s %10s %10s %11s\n", "policy", "metric", "unit", "measured", "simulated",
+         "sim/meas-1");
+}
+
+static void print_measured_policy(const char *name, const meas_cmp *c) {
+  for (int m = 0; m < MEAS_NMETRICS; m++) {
+    char meas[CELL], sim[CELL], rel[CELL] = "-";
+    format_measured(meas, sizeof meas, c->meas[m], (meas_metric)m);
+    format_measured(sim, sizeof sim, c->sim[m], (meas_metric)m);
+    /* summary.csv holds 6 decimals: a relative difference under 1e-9 is rounding, not error */
+    if (!isnan(c->rel[m])) format_percent(rel, sizeof rel, fabs(c->rel[m]) < 1e-9 ? 0 : c->rel[m]);
+    printf("%-15s %-10s %-9s %10s %10s %11s\n", m == 0 ? name : "", meas_metric_names[m],
+           measured_units[m], meas, sim, rel);
+  }
+}
+
+/* The policies of both sides in the measured set's order: index into each. */
+typedef struct pairing {
+  size_t *meas, *sim; /* [k]: the k-th common policy's index in each set */
+  size_t n;           /* common policies */
+} pairing;
+
+static pairing pair_policies(const meas_set *meas, const meas_set *sim) {
+  pairing pr = {xcalloc(meas->npolicies + 1, sizeof(size_t)),
+                xcalloc(meas->npolicies + 1, sizeof(size_t)), 0};
+  for (size_t i = 0; i < meas->npolicies; i++) {
+    long j = meas_policy_index(sim, meas->policies[i].name);
+    if (j < 0) continue;
+    pr.meas[pr.n] = i;
+    pr.sim[pr.n++] = (size_t)j;
+  }
+  return pr;
+}
+
+/* Policies of `set` that `other` lacks, on one line after label. */
+static void print_one_sided(const meas_set *set, const meas_set *other, const char *label) {
+  size_t n = 0;
+  for (size_t i = 0; i < set->npolicies; i++)
+    if (meas_policy_index(other, set->policies[i].name) < 0)
+      printf("%s%s", n++ ? ", " : label, set->policies[i].name);
+  if (n) putchar('\n');
+}
+
+/* "a 1.2 < b 3.4 = c 3.4", lowest first (ties in the measured set's order). */
+static void print_order(const char *label, const meas_set *set, const size_t *idx, const double *v,
+                        size_t n, meas_metric m) {
+  size_t *order = xcalloc(n + 1, sizeof *order);
+  for (size_t k = 0; k < n; k++) {
+    size_t at = k;
+    while (at > 0 && v[order[at - 1]] > v[k]) {
+      order[at] = order[at - 1];
+      at--;
+    }
+    order[at] = k;
+  }
+  printf("  %-10s", label);
+  for (size_t k = 0; k < n; k++) {
+    char num[CELL];
+    format_measured(num, sizeof num, v[order[k]], m);
+    printf("%s%s %s",
+           k == 0                           ? " "
+           : v[order[k]] == v[order[k - 1]] ? " = "
+                                            : " < ",
+           set->policies[idx[order[k]]].name, num);
+  }
+  putchar('\n');
+  free(order);
+}
+
+static void print_ranks(const meas_set *meas, const meas_set *sim, const pairing *pr,
+                        const meas_cmp *cmps) {
+  static const meas_metric ranked[] = {MEAS_E2E_MEAN, MEAS_POD_HOURS};
+  double *a = xcalloc(pr->n + 1, sizeof *a), *b = xcalloc(pr->n + 1, sizeof *b);
+  for (size_t r = 0; r < 2; r++) {
+    meas_metric m = ranked[r];
+    for (size_t k = 0; k < pr->n; k++) {
+      a[k] = cmps[k].meas[m];
+      b[k] = cmps[k].sim[m];
+    }
+    printf("\npolicies by %s, lowest first:\n", meas_metric_names[m]);
+    print_order("measured:", meas, pr->meas, a, pr->n, m);
+    print_order("simulated:", sim, pr->sim, b, pr->n, m);
+    size_t pairs = pr->n * (pr->n - 1) / 2, alike = meas_pairs_alike(a, b, pr->n);
+    printf("  %s: %zu of %zu pairs of policies in the same order\n",
+           alike == pairs ? "the orders agree" : "the orders differ", alike, pairs);
+  }
+  free(a);
+  free(b);
+}
+
+/* Every metric beyond its tolerance, and every measured policy the run lacks, on stderr. */
+static size_t report_beyond(const meas_set *meas, const meas_set *sim, const pairing *pr,
+                            const meas_cmp *cmps, const tolerances *t) {
+  size_t n = 0;
+  for (size_t i = 0; i < meas->npolicies; i++)
+    if (meas_policy_index(sim, meas->policies[i].name) < 0) {
+      fprintf(stderr, "%s: %s: missing (%s has it)\n", sim->dir, meas->policies[i].name, meas->dir);
+      n++;
+    }
+  for (size_t k = 0; k < pr->n; k++)
+    for (int m = 0; m < MEAS_NMETRICS; m++) {
+      if (isnan(t->tol[m]) || !meas_beyond(&cmps[k], (meas_metric)m, t->tol[m])) continue;
+      char rel[32] = "n/a";
+      if (!isnan(cmps[k].rel[m])) format_percent(rel, sizeof rel, cmps[k].rel[m]);
+      fprintf(stderr, "%s: %s: %s: %.15g -> %.15g (%s), beyond %g\n", sim->dir,
+              meas->policies[pr->meas[k]].name, meas_metric_names[m], cmps[k].meas[m],
+              cmps[k].sim[m], rel, t->tol[m]);
+      n++;
+    }
+  return n;
+}
+
+/* The time ranges pods_mean and pods_mae cover: one when every policy has the same. */
+static void print_pods_ranges(const meas_set *meas, const pairing *pr, const meas_cmp *cmps) {
+  bool same = true;
+  for (size_t k = 1; k < pr->n; k++)
+    same = same && cmps[k].t0_s == cmps[0].t0_s && cmps[k].t1_s == cmps[0].t1_s;
+  printf("\npods_mean and pods_mae cover the time both sides have pods for,");
+  for (size_t k = 0; k < pr->n; k++) {
+    if (!same) printf("\n  %s:", meas->policies[pr->meas[k]].name);
+    if (isnan(cmps[k].t0_s))
+      printf(" no common time");
+    else
+      printf(" %.1f-%.1f s", cmps[k].t0_s, cmps[k].t1_s);
+    if (same) {
+      printf(" for every policy");
+      break;
+    }
+  }
+  printf(
+      "\npods_mae is the mean |simulated - measured| pods; its sim/meas-1 is pods_mae / measured "
+      "pods_mean\n");
+}
+
+static void print_measured(const meas_set *meas, const meas_set *sim, const pairing *pr,
+                           const meas_cmp *cmps) {
+  print_measured_header(sim->dir, meas->dir);
+  for (size_t k = 0; k < pr->n; k++)
+    print_measured_policy(meas->policies[pr->meas[k]].name, &cmps[k]);
+  print_pods_ranges(meas, pr, cmps);
+  print_one_sided(meas, sim, "\nonly measured (not in the run): ");
+  print_one_sided(sim, meas, "\nonly simulated (not measured): ");
+  if (pr->n > 1) print_ranks(meas, sim, pr, cmps);
+}
+
+static int compare_measured(const char *run, const char *measured, const char *check_arg) {
+  tolerances t = {.any = false};
+  if (check_arg && !parse_tolerances(check_arg, &t)) return EXIT_BADINPUT;
+  meas_set meas, sim;
+  ps_err err = {{0}};
+  if (!meas_read(measured, &meas, &err)) {
+    fprintf(stderr, "podscale: compare: %s\n", err.msg);
+    return EXIT_BADINPUT;
+  }
+  if (!meas_read_run(run, &sim, &err)) {
+    fprintf(stderr, "podscale: compare: %s\n", err.msg);
+    meas_set_free(&meas);
+    return EXIT_BADINPUT;
+  }
+  pairing pr = pair_policies(&meas, &sim);
+  meas_cmp *cmps = xcalloc(pr.n + 1, sizeof *cmps);
+  for (size_t k = 0; k < pr.n; k++)
+    meas_compare(&meas.policies[pr.meas[k]], &sim.policies[pr.sim[k]], &cmps[k]);
+  print_measured(&meas, &sim, &pr, cmps);
+  int rc = EXIT_OK;
+  if (t.any) {
+    fflush(stdout);
+    char what[512];
+    snprintf(what, sizeof what, "the tolerances (%s)", check_arg);
+    rc = check_status(report_beyond(&meas, &sim, &pr, cmps, &t), what);
+  }
+  free(cmps);
+  free(pr.meas);
+  free(pr.sim);
+  meas_set_free(&meas);
+  meas_set_free(&sim);
+  return rc;
+}
+
 static int compare_main(int argc, char **argv) {
   static const struct option longopts[] = {
       {"check", required_argument, NULL, 'c'},
       {"metrics", required_argument, NULL, 'm'},
+      {"measured", required_argument, NULL, 'M'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  const char *metrics_arg = default_metrics;
+  const char *metrics_arg = default_metrics, *check_arg = NULL, *measured = NULL;
   double tol = 0;
-  bool check = false;
   int c;
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
-    case 'c':
-      if (!cli_real(optarg, 0, DBL_MAX, &tol))
-        return cli_usage_error("compare: --check: expected a relative tolerance >= 0 such as "
-                               "0.05, found '%s'",
-                               optarg);
-      check = true;
-      break;
+    case 'c': check_arg = optarg; break;
     case 'm': metrics_arg = optarg; break;
+    case 'M': measured = optarg; break;
     case 'h': fputs(compare_help, stdout); return EXIT_OK;
     default: return cli_usage_error("compare: unknown or incomplete option '%s'", argv[optind - 1]);
     }
   }
   int ndirs = argc - optind;
+  if (measured && (ndirs != 1 || metrics_arg != default_metrics))
+    return cli_usage_error("compare: --measured: expected one run directory and no --metrics, "
+                           "found %d director%s%s",
+                           ndirs, ndirs == 1 ? "y" : "ies",
+                           metrics_arg != default_metrics ? " and --metrics" : "");
+  if (measured) return compare_measured(argv[optind], measured, check_arg);
+  bool check = check_arg != NULL;
+  if (check && !cli_real(check_arg, 0, DBL_MAX, &tol))
+    return cli_usage_error("compare: --check: expected a relative tolerance >= 0 such as "
+                           "0.05, found '%s'",
+                           check_arg);
   if (ndirs < 2)
     return cli_usage_error("compare: expected at least two run directories, found %d", ndirs);
   char *list = xstrdup(metrics_arg);
@@ -352,14 +616,9 @@ static int compare_main(int argc, char **argv) {
   layout_free(&l);
   if (check) {
     fflush(stdout);
-    size_t n = report_drifts(&t, argv + optind, tol);
-    if (n) {
-      fprintf(stderr, "podscale: compare: %zu difference%s beyond relative tolerance %g\n", n,
-              n == 1 ? "" : "s", tol);
-      rc = EXIT_RUNTIME;
-    } else {
-      printf("\nno difference beyond relative tolerance %g\n", tol);
-    }
+    char what[64];
+    snprintf(what, sizeof what, "relative tolerance %g", tol);
+    rc = check_status(report_drifts(&t, argv + optind, tol), what);
   }
 done:
   cmp_table_free(&t);

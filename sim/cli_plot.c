@@ -5,12 +5,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analysis/measured.h"
 #include "analysis/plot.h"
 #include "models/xalloc.h"
 #include "sim/cli.h"
 
 static const char help_text[] =
     "usage: podscale plot DIR [-o FILE.png|FILE.svg] [--timeline] [--title TEXT]\n"
+    "                         [--measured MEASURED_DIR]\n"
     "\n"
     "Draw the autoscaler comparison of a `podscale run` output directory with gnuplot:\n"
     "(a) E2E latency CDF, (b) offered load, (c) pods alive and (d) accumulated cost over\n"
@@ -21,7 +23,11 @@ static const char help_text[] =
     "  -o, --output FILE  the image, PNG or SVG by its extension (default: DIR/plot.png)\n"
     "  --timeline         also FILE-timeline.png (or .svg): each policy's autoscaler\n"
     "                     decisions over time, from decisions.csv\n"
-    "  --title TEXT       the figure's title (default: \"Autoscaler comparison: podscale run DIR\")\n"
+    "  --title TEXT       the figure's title (default: \"Autoscaler comparison: podscale run "
+    "DIR\")\n"
+    "  --measured DIR     also draw runs measured on a cluster (docs/compare.md, \"Measured-run\n"
+    "                     format\"): each policy's measured latency CDF in (a) and pods in (c),\n"
+    "                     as wide pale lines of its colour under the simulated ones\n"
     "\n"
     "exit status: 0 ok; 1 gnuplot missing or failed, or a file could not be written;\n"
     "2 bad input (usage, a missing or malformed CSV file)\n"
@@ -72,15 +78,31 @@ static char *default_image(const char *dir) {
   return s;
 }
 
+/* Point each policy of the run at its measured figures (borrowed from meas); a measured policy
+ * the run lacks is named on stderr, as it has no colour to be drawn in. */
+static void attach_measured(plot_run *run, const meas_set *meas) {
+  for (size_t i = 0; i < meas->npolicies; i++) {
+    const meas_policy *m = &meas->policies[i];
+    size_t k = 0;
+    while (k < run->npolicies && strcmp(run->policies[k].name, m->name) != 0)
+      k++;
+    if (k == run->npolicies) {
+      fprintf(stderr, "podscale: plot: measured policy '%s' is not in %s: not drawn\n", m->name,
+              run->dir);
+      continue;
+    }
+    run->policies[k].ref = (plot_ref){m->e2e_s.v, m->e2e_s.n, m->pods.t_s, m->pods.pods, m->pods.n};
+  }
+  run->ref_dir = meas->dir;
+}
+
 int cmd_plot(int argc, char **argv) {
   static const struct option longopts[] = {
-      {"output", required_argument, NULL, 'o'},
-      {"timeline", no_argument, NULL, 't'},
-      {"title", required_argument, NULL, 'T'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0},
+      {"output", required_argument, NULL, 'o'}, {"timeline", no_argument, NULL, 't'},
+      {"title", required_argument, NULL, 'T'},  {"measured", required_argument, NULL, 'M'},
+      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
   };
-  const char *out = NULL, *title = NULL;
+  const char *out = NULL, *title = NULL, *measured = NULL;
   bool timeline = false;
   int c;
   optind = 1;
@@ -90,6 +112,7 @@ int cmd_plot(int argc, char **argv) {
     case 'o': out = optarg; break;
     case 't': timeline = true; break;
     case 'T': title = optarg; break;
+    case 'M': measured = optarg; break;
     case 'h': fputs(help_text, stdout); return EXIT_OK;
     default: return cli_usage_error("plot: unknown or incomplete option '%s'", argv[optind - 1]);
     }
@@ -105,13 +128,19 @@ int cmd_plot(int argc, char **argv) {
                            out);
 
   plot_run run;
+  meas_set meas = {0};
   ps_err err;
   bool read = plot_read(dir, timeline, &run, &err);
-  run.title = title;
+  if (read && measured && !meas_read(measured, &meas, &err)) {
+    plot_run_free(&run);
+    read = false;
+  }
   if (!read) {
     fprintf(stderr, "podscale: plot: %s\n", err.msg);
     return EXIT_BADINPUT;
   }
+  run.title = title;
+  if (measured) attach_measured(&run, &meas);
   char *image = out ? xstrdup(out) : default_image(dir);
   char *timage = timeline ? timeline_name(image) : NULL;
   char script[4096], tscript[4096];
@@ -122,6 +151,7 @@ int cmd_plot(int argc, char **argv) {
     rc = EXIT_RUNTIME;
   }
   plot_run_free(&run);
+  meas_set_free(&meas);
   if (rc == EXIT_OK && !plot_have_gnuplot()) {
     unlink(image);
     if (timage) unlink(timage);

@@ -400,6 +400,152 @@ static void compare_rejects_bad_input_with_status_2(void **state) {
   proc_free(&p);
 }
 
+/* ---- --measured ---- */
+
+/* DIR/run: a podscale run of policies a and x; DIR/set: measured a (and b with both_sides
+ * false). Measured a: sent 5, completed 4, mean 4 s, 110 pod-s over 0-40 s; simulated a: mean
+ * 5 s (+25%), 0.0375 pod-hours (+22.7%), the other latency figures equal. */
+static void write_measured_fixture(const char *dir, bool both_sides) {
+  char run[256], set[256], sub[300], path[400];
+  snprintf(run, sizeof run, "%s/run", dir);
+  write_run(dir, "run",
+            "policy,requests,ok,timeout,failed,cost,gpu_hours,e2e_mean_s,e2e_p50_s,e2e_p90_s,"
+            "e2e_p99_s\n"
+            "a,5,4,1,0,0.1,0.0375,5,2.5,7.9,9.79\nx,5,5,0,0,0.1,0.01,1,1,1,1\n",
+            run, sizeof run);
+  tu_write(run, "requests.csv",
+           "policy,status,e2e_s\na,ok,1\na,ok,2\na,ok,7\na,ok,10\na,timeout,\nx,ok,1\n", path,
+           sizeof path);
+  tu_write(run, "timeseries.csv",
+           "policy,time_s,offered_rps,completed_rps,pending,starting,ready,terminating,cost\n"
+           "a,0,0,0,0,1,0,0,0\na,20,1,1,0,0,3,0,0.05\na,50,1,1,0,0,2,1,0.1\n"
+           "x,0,0,0,0,0,1,0,0\nx,50,1,1,0,0,1,0,0.1\n",
+           path, sizeof path);
+  snprintf(set, sizeof set, "%s/set", dir);
+  assert_int_equal(mkdir(set, 0755), 0);
+  tu_write(set, "runs.csv",
+           both_sides ? "policy,sent,completed\na,5,4\n" : "policy,sent,completed\na,5,4\nb,1,0\n",
+           path, sizeof path);
+  const char *policies[] = {"a", both_sides ? NULL : "b"};
+  for (size_t i = 0; i < 2 && policies[i]; i++) {
+    snprintf(sub, sizeof sub, "%s/%s", set, policies[i]);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    tu_write(sub, "requests.csv",
+             i ? "batch,send_s,latency_s,output_tokens\n"
+               : "batch,send_s,latency_s,output_tokens\n0,0.5,3,10\n1,1.5,1,1\n2,2,10,9\n3,3,2,7\n",
+             path, sizeof path);
+    tu_write(sub, "pods.csv", "t_s,running,pending,init\n0,2,0,0\n10,2,1,1\n30,1,0,0\n40,1,0,0\n",
+             path, sizeof path);
+  }
+}
+
+static void compare_measured_prints_each_metric_and_checks_tolerances(void **state) {
+  const char *dir = *state;
+  write_measured_fixture(dir, true);
+  char run[256], set[256];
+  snprintf(run, sizeof run, "%s/run", dir);
+  snprintf(set, sizeof set, "%s/set", dir);
+  proc p = podscale(dir, (const char *const[]){"compare", run, "--measured", set, NULL});
+  assert_exit(p, 0);
+  assert_contains(p.out, "measured:  ");
+  assert_contains(p.out,
+                  "policy          metric     unit        measured  simulated  sim/meas-1\n"
+                  "a               sent       requests           5          5       +0.0%\n"
+                  "                completed  requests           4          4       +0.0%\n"
+                  "                failed     requests           1          1       +0.0%\n"
+                  "                e2e_mean   s               4.00       5.00      +25.0%\n");
+  assert_contains(p.out, "pod_hours  hours          0.031      0.037      +22.7%\n");
+  /* pods over 0-40 s: measured 2, 4, 1 (110 pod-s); simulated 1 then 3 (80 pod-s); the
+   * differences 1, 3, 1, 2 for 10 s each (70 pod-s) */
+  assert_contains(p.out, "e2e_p90    s               7.90       7.90       +0.0%\n");
+  assert_contains(p.out, "pods_mean  pods           2.750      2.000      -27.3%\n");
+  assert_contains(p.out, "pods_mae   pods               -      1.750      +63.6%\n");
+  assert_contains(p.out, "0.0-40.0 s for every policy");
+  assert_contains(p.out, "only simulated (not measured): x");
+  assert_string_equal(p.err, "");
+  proc_free(&p);
+
+  p = podscale(dir, (const char *const[]){"compare", run, "--measured", set, "--check",
+                                          "e2e_mean=0.25,pod_hours=0.23,failed=0", NULL});
+  assert_exit(p, 0);
+  assert_contains(p.out, "no difference beyond the tolerances (e2e_mean=0.25,pod_hours=0.23,"
+                         "failed=0)");
+  proc_free(&p);
+
+  p = podscale(dir, (const char *const[]){"compare", run, "--measured", set, "--check",
+                                          "e2e_mean=0.2,e2e_p50=0", NULL});
+  assert_exit(p, 1);
+  char want[512];
+  snprintf(want, sizeof want, "%s: a: e2e_mean: 4 -> 5 (+25.0%%), beyond 0.2\n", run);
+  assert_contains(p.err, want);
+  assert_contains(p.err, "podscale: compare: 1 difference beyond the tolerances");
+  proc_free(&p);
+}
+
+static void compare_measured_reports_one_sided_policies(void **state) {
+  const char *dir = *state;
+  write_measured_fixture(dir, false);
+  char run[256], set[256], want[600];
+  snprintf(run, sizeof run, "%s/run", dir);
+  snprintf(set, sizeof set, "%s/set", dir);
+  proc p = podscale(
+      dir, (const char *const[]){"compare", run, "--measured", set, "--check", "10", NULL});
+  assert_exit(p, 1); /* a measured policy the run lacks fails the check */
+  assert_contains(p.out, "only measured (not in the run): b\n");
+  assert_contains(p.out, "only simulated (not measured): x\n");
+  snprintf(want, sizeof want, "%s: b: missing (%s has it)\n", run, set);
+  assert_contains(p.err, want);
+  proc_free(&p);
+}
+
+static void compare_measured_rejects_bad_input_with_status_2(void **state) {
+  const char *dir = *state;
+  write_measured_fixture(dir, true);
+  char run[256], set[256], path[400], want[600];
+  snprintf(run, sizeof run, "%s/run", dir);
+  snprintf(set, sizeof set, "%s/set", dir);
+  snprintf(path, sizeof path, "%s/a", set);
+  tu_write(path, "pods.csv", "t_s,running,pending,init\n0,2,0,0\n10,2,x,1\n", want, sizeof want);
+  proc p = podscale(dir, (const char *const[]){"compare", run, "--measured", set, NULL});
+  assert_exit(p, 2);
+  snprintf(want, sizeof want,
+           "podscale: compare: %s/a/pods.csv:3: pending: expected a whole number of at least 0, "
+           "found 'x'\n",
+           set);
+  assert_string_equal(p.err, want);
+  assert_string_equal(p.out, ""); /* nothing printed for bad input */
+  proc_free(&p);
+
+  p = podscale(dir,
+               (const char *const[]){"compare", run, "--measured", set, "--check", "e2e=1", NULL});
+  assert_exit(p, 2);
+  assert_contains(p.err, "--check: expected TOL or METRIC=TOL");
+  proc_free(&p);
+  p = podscale(dir, (const char *const[]){"compare", run, run, "--measured", set, NULL});
+  assert_exit(p, 2);
+  assert_contains(p.err, "--measured: expected one run directory");
+  proc_free(&p);
+}
+
+static void compare_measured_aibrix_set0_with_a_real_run(void **state) {
+  const char *dir = *state;
+  char run[256];
+  snprintf(run, sizeof run, "%s/run", dir);
+  run_scenario(dir, run, NULL);
+  proc p = podscale(dir, (const char *const[]){
+                             "compare", run, "--measured",
+                             PODSCALE_SOURCE_DIR "/scenarios/data/aibrix-v100-runs/set0", NULL});
+  assert_exit(p, 0);
+  assert_contains(p.out, "hpa             sent       requests        5024");
+  assert_contains(p.out, "                e2e_mean   s               16.4");
+  assert_contains(p.out, "                pod_hours  hours          2.007");
+  assert_contains(p.out, "policies by e2e_mean, lowest first:\n"
+                         "  measured:  kpa 9.22 < apa 12.6 < hpa 16.4 < optimizer-kpa 18.9\n");
+  assert_contains(p.out, "policies by pod_hours, lowest first:\n"
+                         "  measured:  apa 1.143 < optimizer-kpa 1.518 < kpa 1.824 < hpa 2.007\n");
+  proc_free(&p);
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -417,6 +563,10 @@ int main(void) {
       T(a_directory_without_summary_is_an_error_naming_it),
       T(compare_rejects_bad_input_with_status_2),
       T(compare_checks_real_runs_end_to_end),
+      T(compare_measured_prints_each_metric_and_checks_tolerances),
+      T(compare_measured_reports_one_sided_policies),
+      T(compare_measured_rejects_bad_input_with_status_2),
+      T(compare_measured_aibrix_set0_with_a_real_run),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -559,6 +559,73 @@ static void bad_input_exits_2_naming_the_file_and_line(void **state) {
   assert_contains(f->stdout_text, "usage: podscale plot DIR");
 }
 
+/* DIR/set: measured runs of "fast" (latencies 0.5, 1, 2; pods 3 then 5) and of "gone", a policy
+ * the run does not have. */
+static void write_measured_set(const fx_dir *f, char *set, size_t n) {
+  snprintf(set, n, "%s/set", f->dir);
+  char sub[300], path[400];
+  assert_int_equal(mkdir(set, 0755), 0);
+  tu_write(set, "runs.csv", "policy,sent,completed\nfast,4,3\ngone,1,0\n", path, sizeof path);
+  const char *policies[] = {"fast", "gone"};
+  for (size_t i = 0; i < 2; i++) {
+    snprintf(sub, sizeof sub, "%s/%s", set, policies[i]);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    tu_write(sub, "requests.csv",
+             i ? "batch,send_s,latency_s,output_tokens\n"
+               : "batch,send_s,latency_s,output_tokens\n0,0,2,5\n1,1,0.5,1\n2,2,1,3\n",
+             path, sizeof path);
+    tu_write(sub, "pods.csv", "t_s,running,pending,init\n0,3,0,0\n12,3,1,1\n", path, sizeof path);
+  }
+}
+
+static void measured_runs_are_drawn_under_the_run(void **state) {
+  skip_without_gnuplot();
+  fx_dir *f = *state;
+  char set[256], path[300];
+  write_run(f);
+  write_measured_set(f, set, sizeof set);
+  assert_podscale(f, NULL, 0, "plot", f->dir, "--measured", set);
+  assert_contains(f->stderr_text, "podscale: plot: measured policy 'gone' is not in ");
+  snprintf(path, sizeof path, "%s/plot.png", f->dir);
+  assert_png(path);
+  snprintf(path, sizeof path, "%s/plot.gp", f->dir);
+  char *gp = tu_slurp(path, NULL);
+  assert_non_null(gp);
+  assert_contains(gp, " vs measured ");
+  assert_contains(gp, "'measured (wide, pale)'");
+  /* blocks 2 (the refs of policy 0) in (a) and (c), under the run's own, in its colour */
+  assert_contains(gp, "cdf index 2 using 1:2 with lines lc rgb '#881f77b4' lw 7");
+  assert_contains(gp, "series index 2 using ($1/tunit):4 with steps lc rgb '#881f77b4'");
+  assert_null(strstr(gp, "index 3 using")); /* "all, lost" has no measured run */
+  free(gp);
+  snprintf(path, sizeof path, "%s/plot-cdf.dat", f->dir);
+  char *cdf = tu_slurp(path, NULL);
+  assert_contains(cdf, "# index 2: policy fast, measured in ");
+  assert_contains(cdf, "3 completed requests\n0.500000 0.333333\n1.000000 0.666667\n"
+                       "2.000000 1.000000\n");
+  free(cdf);
+  snprintf(path, sizeof path, "%s/plot-series.dat", f->dir);
+  char *series = tu_slurp(path, NULL);
+  assert_contains(series, "0.000000 ? ? 3 ?\n12.000000 ? ? 5 ?\n");
+  free(series);
+}
+
+static void bad_measured_runs_exit_2_and_write_nothing(void **state) {
+  fx_dir *f = *state;
+  char set[256], path[400], msg[600];
+  write_run(f);
+  write_measured_set(f, set, sizeof set);
+  tu_write(set, "runs.csv", "policy,sent,completed,region\nfast,4,3,eu\n", path, sizeof path);
+  assert_podscale(f, NULL, 2, "plot", f->dir, "--measured", set);
+  snprintf(msg, sizeof msg,
+           "podscale: plot: %s/runs.csv:1: expected only the columns policy,sent,completed (any "
+           "order), found 'region'\n",
+           set);
+  assert_string_equal(f->stderr_text, msg);
+  snprintf(path, sizeof path, "%s/plot.gp", f->dir);
+  assert_false(exists(path));
+}
+
 int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_dir_setup, fx_dir_teardown)
   const struct CMUnitTest tests[] = {
@@ -582,6 +649,8 @@ int main(void) {
       T(svg_of_aibrix_v100_names_every_policy),
       T(missing_gnuplot_exits_1_with_the_install_hint_and_keeps_the_script),
       T(bad_input_exits_2_naming_the_file_and_line),
+      T(measured_runs_are_drawn_under_the_run),
+      T(bad_measured_runs_exit_2_and_write_nothing),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);
