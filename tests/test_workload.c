@@ -41,8 +41,8 @@ static wl_spec segments_spec(const wl_segment *seg, size_t n) {
                 .nsegments = n,
                 .rate_scale = 1,
                 .time_scale = 1,
-                .input_tokens = {DIST_CONSTANT, 100, 0},
-                .output_tokens = {DIST_CONSTANT, 10, 0}};
+                .input_tokens = {.kind = DIST_CONSTANT, .a = 100},
+                .output_tokens = {.kind = DIST_CONSTANT, .a = 10}};
   sp.duration_us = wl_spec_span_us(&sp);
   return sp;
 }
@@ -143,8 +143,8 @@ static void count_file_gives_exact_counts_per_second(void **state) {
                 .ncounts = 7,
                 .rate_scale = 1,
                 .time_scale = 1,
-                .input_tokens = {DIST_CONSTANT, 1, 0},
-                .output_tokens = {DIST_CONSTANT, 1, 0}};
+                .input_tokens = {.kind = DIST_CONSTANT, .a = 1},
+                .output_tokens = {.kind = DIST_CONSTANT, .a = 1}};
   sp.duration_us = wl_spec_span_us(&sp);
   uint64_t counts[7] = {0};
   count_arrivals(&sp, 11, 1, counts, 7, NULL);
@@ -165,8 +165,8 @@ static void trace_replays_times_and_tokens(void **state) {
                 .ntrace = 4,
                 .rate_scale = 1,
                 .time_scale = 1,
-                .input_tokens = {DIST_TRACE, 0, 0},
-                .output_tokens = {DIST_TRACE, 0, 0},
+                .input_tokens = {.kind = DIST_TRACE},
+                .output_tokens = {.kind = DIST_TRACE},
                 .max_output_tokens = 100};
   sp.duration_us = wl_spec_span_us(&sp);
   streams st;
