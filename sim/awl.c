@@ -107,7 +107,7 @@ static bool length_of(awl_reader *r, const cJSON *req, int i, const char *key, c
   if (!node || cJSON_IsNull(node)) {
     if (!need) return true;
     return fail(r,
-                "requests[%d]: expected a \"%s\" (the scenario takes lengths from the file), found "
+                "requests[%d]: expected \"%s\" (the scenario takes lengths from the file), found "
                 "%s; or give the workload a distribution to draw them from",
                 i, key, node ? "null" : "none");
   }

@@ -579,6 +579,15 @@ static void impossible_date_in_azure_trace_is_rejected(void **state) {
 
 /* ---- AIBrix workload files (JSONL) ---- */
 
+/* With DIR/NAME holding `text`, loading fails at NAME:LINE with a message holding `needle`. */
+static void data_file_fails(fx *f, const char *wl, const char *name, const char *text, int line,
+                            const char *needle) {
+  write_file(f, name, text, NULL, 0);
+  snprintf(f->want, sizeof f->want, "%s/%s:%d: ", f->dir, name, line);
+  load_fails(f, variant(f, NULL, wl, NULL, NULL), f->want, (const char *[]){needle, NULL});
+}
+
+
 static const char *jsonl_workload(char *buf, size_t n, const char *file, const char *extra) {
   snprintf(buf, n,
            "\"workload\": {\"arrivals\": {\"type\": \"trace\", \"format\": \"aibrix-jsonl\", "
@@ -656,10 +665,7 @@ static void aibrix_jsonl_bad_line_names_file_and_line(void **state) {
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     char text[512];
     snprintf(text, sizeof text, "%s%s\n%s", good, bad[i].line, good);
-    write_file(f, "w.jsonl", text, NULL, 0);
-    snprintf(f->want, sizeof f->want, "%s/w.jsonl:2: ", f->dir);
-    load_fails(f, variant(f, NULL, wl, NULL, NULL), f->want,
-               (const char *[]){bad[i].needle, NULL});
+    data_file_fails(f, wl, "w.jsonl", text, 2, bad[i].needle);
   }
   write_file(f, "w.jsonl", "\n\n", NULL, 0);
   snprintf(f->want, sizeof f->want, "%s/w.jsonl: expected requests, found none", f->dir);
@@ -671,17 +677,15 @@ static void aibrix_jsonl_bad_line_names_file_and_line(void **state) {
 static void aibrix_jsonl_unknown_output_length_needs_an_output_distribution(void **state) {
   fx *f = *state;
   char wl[2048];
-  write_file(f, "w.jsonl",
-             "{\"timestamp\": 0, \"requests\": [{\"prompt_length\": 4, \"output_length\": 3}]}\n"
-             "{\"timestamp\": 1, \"requests\": [{\"prompt_length\": 5, \"output_length\": null}]}\n"
-             "{\"timestamp\": 2, \"requests\": [{\"prompt_length\": 6, \"output_length\": NaN}]}\n"
-             "{\"timestamp\": 3, \"requests\": [{\"prompt_length\": 7}]}\n",
-             NULL, 0);
+  const char *text =
+      "{\"timestamp\": 0, \"requests\": [{\"prompt_length\": 4, \"output_length\": 3}]}\n"
+      "{\"timestamp\": 1, \"requests\": [{\"prompt_length\": 5, \"output_length\": null}]}\n"
+      "{\"timestamp\": 2, \"requests\": [{\"prompt_length\": 6, \"output_length\": NaN}]}\n"
+      "{\"timestamp\": 3, \"requests\": [{\"prompt_length\": 7}]}\n";
   jsonl_workload(wl, sizeof wl, "w.jsonl", NULL);
-  snprintf(f->want, sizeof f->want, "%s/w.jsonl:2: requests[0]: ", f->dir);
-  load_fails(f, variant(f, NULL, wl, NULL, NULL), f->want,
-             (const char *[]){"expected a \"output_length\"", "found null",
-                              "give the workload a distribution", NULL});
+  data_file_fails(f, wl, "w.jsonl", text, 2,
+                  "requests[0]: expected \"output_length\" (the scenario takes lengths from the "
+                  "file), found null; or give the workload a distribution");
   jsonl_workload(wl, sizeof wl, "w.jsonl",
                  "\"output_tokens\": {\"dist\": \"constant\", \"value\": 9}");
   load_ok(f, variant(f, NULL, wl, NULL, NULL));
@@ -771,25 +775,15 @@ static void samples_file_with_a_bad_row_names_the_file_and_line(void **state) {
   char wl[2048];
   with_output(wl, sizeof wl,
               "{\"dist\": \"empirical\", \"file\": \"r.csv\", \"column\": \"output_tokens\"}");
-  write_file(f, "r.csv", "batch,send_s,latency_s,output_tokens\n0,3.83,0.98,1\n1,5.04,1.01,x\n",
-             NULL, 0);
-  snprintf(f->want, sizeof f->want, "%s/r.csv:3: ", f->dir);
-  load_fails(f, variant(f, NULL, wl, NULL, NULL), f->want,
-             (const char *[]){"expected a sample from 0 to 10000000, found \"x\"", NULL});
-  write_file(f, "r.csv", "batch,send_s,latency_s\n0,3.83,0.98\n", NULL, 0);
-  snprintf(f->want, sizeof f->want, "%s/r.csv:1: ", f->dir);
-  load_fails(f, variant(f, NULL, wl, NULL, NULL), f->want,
-             (const char *[]){"expected a header with the column \"output_tokens\"", NULL});
+  data_file_fails(f, wl, "r.csv",
+                  "batch,send_s,latency_s,output_tokens\n0,3.83,0.98,1\n1,5.04,1.01,x\n", 3,
+                  "expected a sample from 0 to 10000000, found \"x\"");
+  data_file_fails(f, wl, "r.csv", "batch,send_s,latency_s\n0,3.83,0.98\n", 1,
+                  "expected a header with the column \"output_tokens\"");
   /* One sample per line, with a header. */
   with_output(wl, sizeof wl, "{\"dist\": \"empirical\", \"file\": [\"s.csv\"]}");
-  write_file(f, "s.csv", "tokens\n1\n2\n-3\n", NULL, 0);
-  snprintf(f->want, sizeof f->want, "%s/s.csv:4: ", f->dir);
-  load_fails(f, variant(f, NULL, wl, NULL, NULL), f->want,
-             (const char *[]){"found \"-3\"", NULL});
-  write_file(f, "s.csv", "1\n2,3\n", NULL, 0);
-  snprintf(f->want, sizeof f->want, "%s/s.csv:2: ", f->dir);
-  load_fails(f, variant(f, NULL, wl, NULL, NULL), f->want,
-             (const char *[]){"expected 1 field (one sample per line), found 2", NULL});
+  data_file_fails(f, wl, "s.csv", "tokens\n1\n2\n-3\n", 4, "found \"-3\"");
+  data_file_fails(f, wl, "s.csv", "1\n2,3\n", 2, "expected 1 field (one sample per line), found 2");
 }
 
 static void empirical_reads_files_columns_and_inline_values(void **state) {
