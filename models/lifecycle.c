@@ -33,8 +33,8 @@ int64_t lifecycle_ready_after_us(const lifecycle_config *c, double u_init, doubl
 }
 
 lifecycle_config lifecycle_constant(int64_t us) {
-  return (lifecycle_config){.init_s = {DIST_CONSTANT, (double)us * 1e-6, 0},
-                            .load_s = {DIST_CONSTANT, 0, 0},
+  return (lifecycle_config){.init_s = {.kind = DIST_CONSTANT, .a = (double)us * 1e-6},
+                            .load_s = {.kind = DIST_CONSTANT},
                             .probe_delay_us = 0,
                             .probe_period_us = 1};
 }

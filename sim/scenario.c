@@ -9,6 +9,7 @@
 #include "models/gosem.h"
 #include "models/kpa.h"
 #include "models/xalloc.h"
+#include "sim/awl.h"
 #include "sim/benchmark.h"
 #include "optimizer/jsonv.h"
 
@@ -155,16 +156,222 @@ static bool trace_row(void *vctx, long line, char **f, size_t nf, ps_err *err) {
 
 /* ---- sections ---- */
 
-static bool load_dist(jv *v, const cJSON *obj, const char *key, bool required, bool allow_trace,
-                      const char *unit, dist *out) {
+/* ---- tabulated distributions ---- */
+
+static const dist_table *keep_table(scenario *sc, dist_table *t) {
+  sc->tables = xrealloc(sc->tables, (sc->ntables + 1) * sizeof *sc->tables);
+  return sc->tables[sc->ntables++] = t;
+}
+
+/* Element i of an array member: an array of `width` numbers (a point, a bin) into out. */
+static bool number_tuple(jv *v, const cJSON *e, int i, size_t width, const char *shape,
+                         double *out) {
+  size_t k = 0;
+  for (const cJSON *c = cJSON_IsArray(e) ? e->child : NULL; c && k <= width; c = c->next, k++)
+    if (!cJSON_IsNumber(c) || k == width) break;
+    else out[k] = c->valuedouble;
+  if (cJSON_IsArray(e) && k == width && cJSON_GetArraySize(e) == (int)width) return true;
+  char found[96];
+  jv_describe(e, found, sizeof found);
+  size_t mark = jv_enter_index(v, i);
+  bool ok = jv_fail(v, "expected %s (an array of %zu numbers), found %s", shape, width, found);
+  jv_leave(v, mark);
+  return ok;
+}
+
+/* {"points": [[p, x], ...]}: the knots of the quantile function, from p = 0 to p = 1. */
+static dist_table *load_points(jv *v, const cJSON *node, double hi) {
+  const cJSON *arr;
+  if (!jv_array(v, node, "points", true, 2, &arr)) return NULL;
+  size_t n = (size_t)cJSON_GetArraySize(arr), mark = jv_enter(v, "points");
+  double *p = xmalloc(2 * n * sizeof *p), *x = p + n;
+  bool ok = true;
+  int i = 0;
+  for (const cJSON *e = arr->child; e && ok; e = e->next, i++) {
+    double pt[2];
+    bool last = !e->next;
+    double p_min = i == 0 ? 0 : last ? 1 : p[i - 1], p_max = i == 0 ? 0 : 1;
+    double x_min = i == 0 ? 0 : x[i - 1];
+    const char *why = i == 0 ? "the first point is at 0"
+                      : last ? "the last point is at 1"
+                             : "p never decreases";
+    if (!(ok = number_tuple(v, e, i, 2, "[p, x]", pt))) break;
+    size_t m = jv_enter_index(v, i);
+    if (!(pt[0] >= p_min && pt[0] <= p_max))
+      ok = jv_fail(v, "expected p from %g to %g (%s), found %g", p_min, p_max, why, pt[0]);
+    else if (!(pt[1] >= x_min && pt[1] <= hi))
+      ok = jv_fail(v, "expected x from %g to %g (x never decreases), found %g", x_min, hi, pt[1]);
+    jv_leave(v, m);
+    p[i] = pt[0];
+    x[i] = pt[1];
+  }
+  jv_leave(v, mark);
+  dist_table *t = ok ? dist_table_points(p, x, n) : NULL;
+  free(p);
+  return t;
+}
+
+/* {"bins": [[lo, hi, weight], ...]}: in increasing order, an atom where lo = hi. */
+static dist_table *load_bins(jv *v, const cJSON *node, double hi) {
+  const cJSON *arr;
+  if (!jv_array(v, node, "bins", true, 1, &arr)) return NULL;
+  size_t n = (size_t)cJSON_GetArraySize(arr), mark = jv_enter(v, "bins");
+  double *lo = xmalloc(3 * n * sizeof *lo), *up = lo + n, *w = up + n, total = 0;
+  bool ok = true;
+  int i = 0;
+  for (const cJSON *e = arr->child; e && ok; e = e->next, i++) {
+    double b[3], lo_min = i == 0 ? 0 : up[i - 1];
+    if (!(ok = number_tuple(v, e, i, 3, "[lo, hi, weight]", b))) break;
+    size_t m = jv_enter_index(v, i);
+    if (!(b[0] >= lo_min && b[0] <= hi))
+      ok = jv_fail(v, "expected lo from %g to %g (bins in increasing order), found %g", lo_min, hi,
+                   b[0]);
+    else if (!(b[1] >= b[0] && b[1] <= hi))
+      ok = jv_fail(v, "expected hi from %g to %g, found %g", b[0], hi, b[1]);
+    else if (!(b[2] >= 0 && b[2] <= 1e15))
+      ok = jv_fail(v, "expected a weight from 0 to 1e15, found %g", b[2]);
+    jv_leave(v, m);
+    lo[i] = b[0], up[i] = b[1], w[i] = b[2];
+    total += b[2];
+  }
+  if (ok && !(total > 0)) ok = jv_fail(v, "expected some bin with a positive weight, found none");
+  jv_leave(v, mark);
+  dist_table *t = ok ? dist_table_bins(lo, up, w, n) : NULL;
+  free(lo);
+  return t;
+}
+
+#define MAX_SAMPLES 10000000 /* 80 MB of doubles */
+
+/* Samples read from files (or inline values) for an empirical distribution. */
+typedef struct samples_ctx {
+  const char *path;   /* the file being read */
+  const char *column; /* the CSV column of the samples; NULL for one value per line */
+  int col;            /* its index, -1 before the header */
+  size_t ncols;       /* fields of the header */
+  double hi;          /* largest value allowed */
+  double *xs;         /* samples of every file so far */
+  size_t n, cap;
+} samples_ctx;
+
+static bool add_sample(samples_ctx *c, double x) {
+  if (c->n >= MAX_SAMPLES) return false;
+  if (c->n == c->cap) {
+    c->cap = c->cap ? 2 * c->cap : 4096;
+    c->xs = xrealloc(c->xs, c->cap * sizeof *c->xs);
+  }
+  c->xs[c->n++] = x;
+  return true;
+}
+
+static bool sample_row(void *vctx, long line, char **f, size_t nf, ps_err *err) {
+  samples_ctx *c = vctx;
+  if (c->column && c->col < 0) {
+    for (size_t i = 0; i < nf && c->col < 0; i++)
+      if (!strcmp(f[i], c->column)) c->col = (int)i;
+    c->ncols = nf;
+    if (c->col >= 0) return true;
+    return ps_fail(err, "%s:%ld: expected a header with the column \"%s\", found \"%s%s\"", c->path,
+                   line, c->column, nf ? f[0] : "", nf > 1 ? ",..." : "");
+  }
+  size_t want = c->column ? c->ncols : 1;
+  if (nf != want)
+    return ps_fail(err, "%s:%ld: expected %zu field%s, found %zu", c->path, line, want,
+                   want == 1 ? " (one sample per line)" : "s", nf);
+  const char *s = f[c->column ? c->col : 0];
+  double x;
+  if (!csvr_double(s, &x) && !c->column && line == 1) return true; /* a header */
+  if (!csvr_double(s, &x) || !(x >= 0 && x <= c->hi))
+    return ps_fail(err, "%s:%ld: expected a sample from 0 to %.0f, found \"%s\"", c->path, line,
+                   c->hi, s);
+  if (!add_sample(c, x))
+    return ps_fail(err, "%s:%ld: expected at most %d samples, found more", c->path, line,
+                   MAX_SAMPLES);
+  return true;
+}
+
+/* One file of samples, resolved against the scenario's folder, into c. */
+static bool read_samples(jv *v, scenario *sc, const cJSON *name, int index, samples_ctx *c) {
+  if (!cJSON_IsString(name) || !name->valuestring[0]) {
+    char found[96];
+    jv_describe(name, found, sizeof found);
+    size_t mark = index < 0 ? jv_enter(v, "file") : jv_enter_index(v, index);
+    jv_fail(v, "expected a file name, found %s", found);
+    jv_leave(v, mark);
+    return false;
+  }
+  char *path = resolve(sc, name->valuestring);
+  size_t before = c->n;
+  c->path = path;
+  c->col = -1;
+  bool ok = csvr_read(path, sample_row, c, v->err);
+  if (ok && c->n == before) ok = ps_fail(v->err, "%s: expected samples, found none", path);
+  free(path);
+  return ok;
+}
+
+/* {"file": F or [F, ...], "column": C} or {"values": [x, ...]}: the empirical distribution. */
+static dist_table *load_samples(jv *v, scenario *sc, const cJSON *node, double hi) {
+  const cJSON *file = cJSON_GetObjectItemCaseSensitive(node, "file");
+  const cJSON *values = cJSON_GetObjectItemCaseSensitive(node, "values");
+  samples_ctx c = {.hi = hi};
+  bool ok = true;
+  if (!file == !values)
+    return jv_fail(v, "expected either \"file\" or \"values\", found %s", file ? "both" : "neither"),
+           NULL;
+  if (values) {
+    ok = jv_array(v, node, "values", true, 1, &values);
+    size_t mark = jv_enter(v, "values");
+    int i = 0;
+    for (const cJSON *e = ok ? values->child : NULL; e && ok; e = e->next, i++) {
+      size_t m = jv_enter_index(v, i);
+      if (!cJSON_IsNumber(e) || !(e->valuedouble >= 0 && e->valuedouble <= hi) ||
+          !add_sample(&c, e->valuedouble)) {
+        char found[96];
+        jv_describe(e, found, sizeof found);
+        ok = jv_fail(v, "expected a sample from 0 to %.0f, found %s", hi, found);
+      }
+      jv_leave(v, m);
+    }
+    jv_leave(v, mark);
+    if (ok && cJSON_GetObjectItemCaseSensitive(node, "column"))
+      ok = jv_fail_at(v, "column", "expected \"column\" only with \"file\"");
+  } else {
+    ok = jv_string(v, node, "column", false, &c.column);
+    size_t mark = jv_enter(v, "file");
+    int i = 0;
+    if (ok && cJSON_IsArray(file) && !file->child) ok = jv_fail(v, "expected file names, found []");
+    for (const cJSON *e = cJSON_IsArray(file) ? file->child : NULL; e && ok; e = e->next, i++)
+      ok = read_samples(v, sc, e, i, &c);
+    jv_leave(v, mark);
+    if (ok && !cJSON_IsArray(file)) ok = read_samples(v, sc, file, -1, &c);
+  }
+  dist_table *t = ok ? dist_table_samples(c.xs, c.n) : NULL;
+  free(c.xs);
+  return t;
+}
+
+/* The three tabulated kinds of the scenario ("empirical", "histogram", "quantiles"). */
+static bool load_table(jv *v, scenario *sc, const cJSON *node, int kind, double hi, dist *out) {
+  dist_table *t = kind == 6 ? load_samples(v, sc, node, hi)
+                  : kind == 7 ? load_bins(v, node, hi)
+                              : load_points(v, node, hi);
+  if (t) *out = dist_tabulated(keep_table(sc, t));
+  return t != NULL;
+}
+
+static bool load_dist(jv *v, scenario *sc, const cJSON *obj, const char *key, bool required,
+                      bool allow_trace, const char *unit, dist *out) {
   const cJSON *node;
   if (required ? !jv_require(v, obj, key, &node)
                : !(node = cJSON_GetObjectItemCaseSensitive(obj, key)))
     return !required;
   size_t mark = jv_enter(v, key);
-  static const char *const keys[] = {"dist", "value", "min", "max", "mean", "p99", NULL};
-  static const char *const kinds[] = {"constant",  "deterministic", "uniform", "exponential",
-                                      "lognormal", "trace",         NULL};
+  static const char *const keys[] = {"dist", "value",  "min",  "max",    "mean", "p99",
+                                     "file", "column", "values", "bins", "points", NULL};
+  static const char *const kinds[] = {"constant",  "deterministic", "uniform",
+                                      "exponential", "lognormal",   "trace",
+                                      "empirical", "histogram",     "quantiles", NULL};
   int kind = 0;
   bool ok = jv_object(v, node, keys) && jv_choice(v, node, "dist", true, kinds, &kind);
   double a = NAN, b = NAN, hi = strcmp(unit, "tokens") ? MAX_SECONDS : MAX_TOKENS;
@@ -172,15 +379,15 @@ static bool load_dist(jv *v, const cJSON *obj, const char *key, bool required, b
     case 0:
     case 1:
       ok = jv_number(v, node, "value", true, 0, hi, &a);
-      *out = (dist){DIST_CONSTANT, a, 0};
+      *out = (dist){.kind = DIST_CONSTANT, .a = a};
       break;
     case 2:
       ok = jv_number(v, node, "min", true, 0, hi, &a) && jv_number(v, node, "max", true, a, hi, &b);
-      *out = (dist){DIST_UNIFORM, a, b};
+      *out = (dist){.kind = DIST_UNIFORM, .a = a, .b = b};
       break;
     case 3:
       ok = jv_number(v, node, "mean", true, 1e-9, hi, &a);
-      *out = (dist){DIST_EXPONENTIAL, a, 0};
+      *out = (dist){.kind = DIST_EXPONENTIAL, .a = a};
       break;
     case 4:
       ok = jv_number(v, node, "mean", true, 1e-9, hi, &a) &&
@@ -199,15 +406,17 @@ static bool load_dist(jv *v, const cJSON *obj, const char *key, bool required, b
                         "records %s), found \"trace\"",
                         unit);
       }
-      *out = (dist){DIST_TRACE, 0, 0};
+      *out = (dist){.kind = DIST_TRACE};
       break;
+    default: ok = load_table(v, sc, node, kind, hi, out); break;
     }
   /* Each kind takes only its own parameters: a stray one is a mistake, not a no-op. */
-  static const char *const params[6][3] = {{"value"}, {"value"},       {"min", "max"},
-                                           {"mean"},  {"mean", "p99"}, {NULL}};
+  static const char *const params[9][3] = {
+      {"value"}, {"value"}, {"min", "max"},          {"mean"},  {"mean", "p99"},
+      {NULL},    {"file", "column", "values"},       {"bins"},  {"points"}};
   for (const cJSON *m = ok ? node->child : NULL; m && ok; m = m->next) {
     bool known = !strcmp(m->string, "dist");
-    for (int k = 0; k < 2 && params[kind][k] && !known; k++)
+    for (int k = 0; k < 3 && params[kind][k] && !known; k++)
       known = !strcmp(params[kind][k], m->string);
     if (!known)
       ok = jv_fail_at(v, m->string, "expected no \"%s\" with \"dist\": \"%s\"", m->string,
@@ -258,7 +467,7 @@ static bool load_process(jv *v, const cJSON *a, wl_spec *w) {
   return true;
 }
 
-static bool load_arrivals(jv *v, scenario *sc, const cJSON *a) {
+static bool load_arrivals(jv *v, scenario *sc, const cJSON *a, awl_needs needs) {
   static const char *const keys[] = {"type", "process", "cv",     "shape", "segments",
                                      "file", "mode",    "format", NULL};
   static const char *const types[] = {"segments", "counts", "trace", NULL};
@@ -321,14 +530,18 @@ static bool load_arrivals(jv *v, scenario *sc, const cJSON *a) {
       w->ncounts = c.n;
     }
   } else {
-    static const char *const formats[] = {"azure", NULL};
+    static const char *const formats[] = {"azure", "aibrix-jsonl", NULL};
     int format = 0;
     trace_ctx c = {.path = path};
-    ok = jv_choice(v, a, "format", false, formats, &format) &&
-         csvr_read(path, trace_row, &c, v->err);
-    if (ok && c.n == 0) ok = ps_fail(v->err, "%s: expected trace records, found none", path);
-    for (size_t i = c.n; ok && i-- > 0;)
-      c.recs[i].t_us -= c.recs[0].t_us;
+    ok = jv_choice(v, a, "format", false, formats, &format);
+    if (ok && format == 1) { /* times count from the client's start, not the first line */
+      ok = awl_read(path, needs, &c.recs, &c.n, v->err);
+    } else if (ok) {
+      ok = csvr_read(path, trace_row, &c, v->err);
+      if (ok && c.n == 0) ok = ps_fail(v->err, "%s: expected trace records, found none", path);
+      for (size_t i = c.n; ok && i-- > 0;)
+        c.recs[i].t_us -= c.recs[0].t_us;
+    }
     sc->trace = c.recs;
     w->source = WL_TRACE;
     w->trace = c.recs;
@@ -336,6 +549,13 @@ static bool load_arrivals(jv *v, scenario *sc, const cJSON *a) {
   }
   free(path);
   return ok;
+}
+
+/* Whether the workload's member `key` takes token lengths from the trace: absent, or "trace". */
+static bool lengths_from_trace(const cJSON *wl, const char *key) {
+  const cJSON *d = cJSON_GetObjectItemCaseSensitive(wl, key);
+  const cJSON *kind = cJSON_IsObject(d) ? cJSON_GetObjectItemCaseSensitive(d, "dist") : NULL;
+  return !d || (cJSON_IsString(kind) && !strcmp(kind->valuestring, "trace"));
 }
 
 static bool load_workload(jv *v, scenario *sc, const cJSON *node) {
@@ -347,14 +567,16 @@ static bool load_workload(jv *v, scenario *sc, const cJSON *node) {
   const cJSON *a;
   if (!jv_object(v, node, keys) || !jv_require(v, node, "arrivals", &a)) return false;
   size_t mark = jv_enter(v, "arrivals");
-  bool ok = load_arrivals(v, sc, a);
+  awl_needs needs = {lengths_from_trace(node, "input_tokens"),
+                     lengths_from_trace(node, "output_tokens")};
+  bool ok = load_arrivals(v, sc, a, needs);
   jv_leave(v, mark);
   if (!ok) return false;
   bool trace = w->source == WL_TRACE;
   int64_t cap = 0;
-  w->input_tokens = w->output_tokens = (dist){DIST_TRACE, 0, 0};
-  if (!load_dist(v, node, "input_tokens", !trace, trace, "tokens", &w->input_tokens) ||
-      !load_dist(v, node, "output_tokens", !trace, trace, "tokens", &w->output_tokens) ||
+  w->input_tokens = w->output_tokens = (dist){.kind = DIST_TRACE};
+  if (!load_dist(v, sc, node, "input_tokens", !trace, trace, "tokens", &w->input_tokens) ||
+      !load_dist(v, sc, node, "output_tokens", !trace, trace, "tokens", &w->output_tokens) ||
       !jv_int(v, node, "max_output_tokens", false, 0, (int64_t)MAX_TOKENS, &cap) ||
       !jv_number(v, node, "rate_scale", false, 1e-6, 1e6, &w->rate_scale) ||
       !jv_number(v, node, "time_scale", false, 1e-6, 1e6, &w->time_scale))
@@ -554,7 +776,7 @@ static bool load_model(jv *v, scenario *sc, sc_deployment *d, const cJSON *m) {
   if (type == 1) return jv_object(v, m, llm_keys) && load_llm_model(v, sc, d, m);
   int64_t slots = 1;
   if (!jv_object(v, m, slot_keys) || !jv_int(v, m, "slots", false, 1, 100000, &slots) ||
-      !load_dist(v, m, "service_s", true, false, "seconds", &d->slots.service_s))
+      !load_dist(v, sc, m, "service_s", true, false, "seconds", &d->slots.service_s))
     return false;
   d->model = SC_MODEL_SLOTS;
   d->slots.slots = (int32_t)slots;
@@ -568,7 +790,7 @@ static int find_name(const char *name, const void *base, size_t size, size_t n) 
 }
 
 /* "startup_s": a fixed time to Ready; or "startup": the lifecycle's parts; else the defaults. */
-static bool load_startup(jv *v, const cJSON *dn, lifecycle_config *out) {
+static bool load_startup(jv *v, scenario *sc, const cJSON *dn, lifecycle_config *out) {
   static const char *const keys[] = {"init_s", "load_s", "readiness_initial_delay_s",
                                      "readiness_period_s", NULL};
   const cJSON *node = cJSON_GetObjectItemCaseSensitive(dn, "startup");
@@ -582,8 +804,8 @@ static bool load_startup(jv *v, const cJSON *dn, lifecycle_config *out) {
   size_t mark = jv_enter(v, "startup");
   bool ok =
       jv_object(v, node, keys) &&
-      load_dist(v, node, "init_s", false, false, "seconds", &out->init_s) &&
-      load_dist(v, node, "load_s", false, false, "seconds", &out->load_s) &&
+      load_dist(v, sc, node, "init_s", false, false, "seconds", &out->init_s) &&
+      load_dist(v, sc, node, "load_s", false, false, "seconds", &out->load_s) &&
       jv_seconds(v, node, "readiness_initial_delay_s", false, 0, 86400, &out->probe_delay_us) &&
       jv_seconds(v, node, "readiness_period_s", false, 0.001, 86400, &out->probe_period_us);
   jv_leave(v, mark);
@@ -606,7 +828,7 @@ static bool load_deployments(jv *v, scenario *sc, const cJSON *arr) {
         !jv_string(v, dn, "gpu", true, &gpu) || !jv_require(v, dn, "model", &model) ||
         !jv_seconds(v, dn, "termination_grace_s", false, 0, 86400, &d->grace_us) ||
         !jv_seconds(v, dn, "prestop_poll_s", false, 0, 86400, &d->prestop_poll_us) ||
-        !load_startup(v, dn, &d->startup))
+        !load_startup(v, sc, dn, &d->startup))
       return false;
     if (find_name(name, sc->deployments, sizeof *d, (size_t)i) >= 0)
       return jv_fail_at(v, "name",
@@ -1188,6 +1410,9 @@ void scenario_free(scenario *sc) {
   free(sc->segments);
   free(sc->counts);
   free(sc->trace);
+  for (uint32_t i = 0; i < sc->ntables; i++)
+    dist_table_free(sc->tables[i]);
+  free(sc->tables);
   for (uint32_t i = 0; i < sc->ngpus; i++)
     free(sc->gpus[i].name);
   free(sc->gpus);

@@ -89,6 +89,8 @@ typedef struct scenario {
   wl_segment *segments;
   int32_t *counts;
   wl_trace_rec *trace;
+  dist_table **tables; /* every table a dist of this scenario borrows (dist.h: Ownership) */
+  uint32_t ntables;
   sc_gpu *gpus;
   uint32_t ngpus;
   sc_llm *llms; /* the catalog's LLMs with the scenario's additions and overrides */

@@ -25,8 +25,8 @@ static void constant_startup_is_ready_exactly_then(void **state) {
 
 static void ready_at_the_first_probe_after_the_server_is_up(void **state) {
   (void)state;
-  lifecycle_config c = {.init_s = {DIST_CONSTANT, 20, 0},
-                        .load_s = {DIST_CONSTANT, 60, 0},
+  lifecycle_config c = {.init_s = {.kind = DIST_CONSTANT, .a = 20},
+                        .load_s = {.kind = DIST_CONSTANT, .a = 60},
                         .probe_delay_us = 120 * S,
                         .probe_period_us = 5 * S};
   /* loaded 80 s after scheduling, before the first probe at 20 + 120 */

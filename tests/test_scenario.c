@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sim/rng.h"
 #include "sim/scenario.h"
 
 /* ---- fixture: a temporary directory, the scenario loaded from it ---- */
@@ -576,6 +577,299 @@ static void impossible_date_in_azure_trace_is_rejected(void **state) {
              (const char *[]){"expected a TIMESTAMP", "found \"2023-02-29 00:00:00\"", NULL});
 }
 
+/* ---- AIBrix workload files (JSONL) ---- */
+
+/* With DIR/NAME holding `text`, loading fails at NAME:LINE with a message holding `needle`. */
+static void data_file_fails(fx *f, const char *wl, const char *name, const char *text, int line,
+                            const char *needle) {
+  write_file(f, name, text, NULL, 0);
+  snprintf(f->want, sizeof f->want, "%s/%s:%d: ", f->dir, name, line);
+  load_fails(f, variant(f, NULL, wl, NULL, NULL), f->want, (const char *[]){needle, NULL});
+}
+
+
+static const char *jsonl_workload(char *buf, size_t n, const char *file, const char *extra) {
+  snprintf(buf, n,
+           "\"workload\": {\"arrivals\": {\"type\": \"trace\", \"format\": \"aibrix-jsonl\", "
+           "\"file\": \"%s\"}%s%s}",
+           file, extra ? ", " : "", extra ? extra : "");
+  return buf;
+}
+
+static void aibrix_jsonl_reads_both_key_styles(void **state) {
+  fx *f = *state;
+  char wl[2048];
+  jsonl_workload(wl, sizeof wl, "w.jsonl", NULL);
+  write_file(f, "w.jsonl",
+             "{\"timestamp\": 21, \"requests\": [{\"Prompt Length\": 909, \"Output Length\": 22, "
+             "\"prompt\": \"Here\"}]}\n"
+             "\n"
+             "{\"timestamp\": 655.9, \"requests\": [{\"prompt\": \"NaN \\\"x\\\"\", "
+             "\"prompt_length\": 713, \"output_length\": 19.0, \"session_id\": 3},\n"
+             "{\"timestamp\": 700, \"requests\": [{\"prompt_length\": 5, \"output_length\": 6}, "
+             "{\"prompt_length\": 7, \"output_length\": 8, \"session_id\": null}]}\n",
+             NULL, 0);
+  /* The second line is cut short: a syntax error on line 3. */
+  snprintf(f->want, sizeof f->want, "%s/w.jsonl:3: ", f->dir);
+  load_fails(f, variant(f, NULL, wl, NULL, NULL), f->want,
+             (const char *[]){"expected a JSON object, found a syntax error at column", NULL});
+  write_file(f, "w.jsonl",
+             "{\"timestamp\": 21, \"requests\": [{\"Prompt Length\": 909, \"Output Length\": 22, "
+             "\"prompt\": \"Here\"}]}\n"
+             "\n"
+             "{\"timestamp\": 655.9, \"requests\": [{\"prompt\": \"NaN \\\"x\\\"\", "
+             "\"prompt_length\": 713, \"output_length\": 19.0, \"session_id\": 3}]}\n"
+             "{\"timestamp\": 700, \"requests\": [{\"prompt_length\": 5, \"output_length\": 6}, "
+             "{\"prompt_length\": 7, \"output_length\": 8, \"session_id\": null}]}",
+             NULL, 0);
+  load_ok(f, variant(f, NULL, wl, NULL, NULL));
+  const wl_spec *w = &f->sc.workload;
+  assert_int_equal(w->source, WL_TRACE);
+  assert_int_equal(w->ntrace, 4);
+  /* Milliseconds from the client's start (not from the first line), fractions dropped. */
+  const int64_t t[] = {21000, 655000, 700000, 700000};
+  const int32_t in[] = {909, 713, 5, 7}, out[] = {22, 19, 6, 8};
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(w->trace[i].t_us, t[i]);
+    assert_int_equal(w->trace[i].input_tokens, in[i]);
+    assert_int_equal(w->trace[i].output_tokens, out[i]);
+  }
+  assert_int_equal(w->input_tokens.kind, DIST_TRACE);
+  assert_int_equal(w->output_tokens.kind, DIST_TRACE);
+  assert_int_equal(f->sc.duration_us, 700001);
+}
+
+static void aibrix_jsonl_bad_line_names_file_and_line(void **state) {
+  fx *f = *state;
+  char wl[2048];
+  jsonl_workload(wl, sizeof wl, "w.jsonl", NULL);
+  const char *good = "{\"timestamp\": 10, \"requests\": [{\"prompt_length\": 1, "
+                     "\"output_length\": 2}]}\n";
+  struct {
+    const char *line, *needle;
+  } bad[] = {
+      {"{\"timestamp\": 20, \"requests\": [{\"prompt_length\": \"12\", \"output_length\": 2}]}",
+       "requests[0].prompt_length: expected a whole number from 0 to 10000000, found the string "
+       "\"12\""},
+      {"{\"timestamp\": 20, \"requests\": [{\"prompt_length\": 1, \"output_length\": 2.5}]}",
+       "requests[0].output_length: expected a whole number"},
+      {"{\"timestamp\": 5, \"requests\": []}",
+       "timestamp: expected timestamps in increasing order, found 5 after 10"},
+      {"{\"requests\": []}", "timestamp: expected milliseconds from 0 to 1000000000000, found none"},
+      {"{\"timestamp\": 20, \"requests\": {}}", "requests: expected an array, found"},
+      {"[1, 2]", "expected an object {\"timestamp\": MS, \"requests\": [...]}, found"},
+      {"{\"timestamp\": 20, \"requests\": [{\"prompt_length\": 1, \"Prompt Length\": 1, "
+       "\"output_length\": 2}]}",
+       "requests[0]: expected one of \"prompt_length\" and \"Prompt Length\", found both"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char text[512];
+    snprintf(text, sizeof text, "%s%s\n%s", good, bad[i].line, good);
+    data_file_fails(f, wl, "w.jsonl", text, 2, bad[i].needle);
+  }
+  write_file(f, "w.jsonl", "\n\n", NULL, 0);
+  snprintf(f->want, sizeof f->want, "%s/w.jsonl: expected requests, found none", f->dir);
+  load_fails(f, variant(f, NULL, wl, NULL, NULL), f->want, NULL);
+}
+
+/* AIBrix's generator writes "output_length": null (or, through pandas, NaN) when its prompts
+ * have no completions: fine when the scenario draws output lengths, an error otherwise. */
+static void aibrix_jsonl_unknown_output_length_needs_an_output_distribution(void **state) {
+  fx *f = *state;
+  char wl[2048];
+  const char *text =
+      "{\"timestamp\": 0, \"requests\": [{\"prompt_length\": 4, \"output_length\": 3}]}\n"
+      "{\"timestamp\": 1, \"requests\": [{\"prompt_length\": 5, \"output_length\": null}]}\n"
+      "{\"timestamp\": 2, \"requests\": [{\"prompt_length\": 6, \"output_length\": NaN}]}\n"
+      "{\"timestamp\": 3, \"requests\": [{\"prompt_length\": 7}]}\n";
+  jsonl_workload(wl, sizeof wl, "w.jsonl", NULL);
+  data_file_fails(f, wl, "w.jsonl", text, 2,
+                  "requests[0]: expected \"output_length\" (the scenario takes lengths from the "
+                  "file), found null; or give the workload a distribution");
+  jsonl_workload(wl, sizeof wl, "w.jsonl",
+                 "\"output_tokens\": {\"dist\": \"constant\", \"value\": 9}");
+  load_ok(f, variant(f, NULL, wl, NULL, NULL));
+  const wl_spec *w = &f->sc.workload;
+  assert_int_equal(w->ntrace, 4);
+  assert_int_equal(w->trace[3].input_tokens, 7);
+  assert_int_equal(w->output_tokens.kind, DIST_CONSTANT);
+  assert_int_equal(w->input_tokens.kind, DIST_TRACE);
+}
+
+/* The same arrivals as an Azure trace and as an AIBrix file give the same requests under any
+ * rate_scale and time_scale. */
+static void aibrix_jsonl_scales_exactly_as_an_azure_trace(void **state) {
+  fx *f = *state;
+  char wl[2048];
+  write_file(f, "t.csv",
+             "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+             "2023-11-16 00:00:00,10,1\n2023-11-16 00:00:01,20,2\n2023-11-16 00:00:01,30,3\n"
+             "2023-11-16 00:00:02.5,40,4\n",
+             NULL, 0);
+  write_file(f, "w.jsonl",
+             "{\"timestamp\": 0, \"requests\": [{\"prompt_length\": 10, \"output_length\": 1}]}\n"
+             "{\"timestamp\": 1000, \"requests\": [{\"prompt_length\": 20, \"output_length\": 2}, "
+             "{\"prompt_length\": 30, \"output_length\": 3}]}\n"
+             "{\"timestamp\": 2500, \"requests\": [{\"prompt_length\": 40, \"output_length\": 4}]}\n",
+             NULL, 0);
+  const char *scale = "\"rate_scale\": 2.5, \"time_scale\": 0.5";
+  wl_request got[2][64];
+  size_t n[2] = {0, 0};
+  for (int k = 0; k < 2; k++) {
+    if (k == 0)
+      snprintf(wl, sizeof wl,
+               "\"workload\": {\"arrivals\": {\"type\": \"trace\", \"file\": \"t.csv\"}, %s}",
+               scale);
+    else
+      jsonl_workload(wl, sizeof wl, "w.jsonl", scale);
+    load_ok(f, variant(f, NULL, wl, NULL, NULL));
+    gsl_rng *r[4] = {rng_stream(1, "a"), rng_stream(1, "i"), rng_stream(1, "o"),
+                     rng_stream(1, "s")};
+    wl_gen *g = wl_gen_new(&f->sc.workload, r[0], r[1], r[2], r[3]);
+    while (n[k] < 64 && wl_gen_next(g, &got[k][n[k]]))
+      n[k]++;
+    wl_gen_free(g);
+    for (int i = 0; i < 4; i++)
+      gsl_rng_free(r[i]);
+  }
+  assert_int_equal(n[0], n[1]);
+  assert_true(n[0] >= 8 && n[0] <= 12); /* 4 records x 2.5 */
+  for (size_t i = 0; i < n[0]; i++) {
+    assert_int_equal(got[0][i].arrival_us, got[1][i].arrival_us);
+    assert_int_equal(got[0][i].input_tokens, got[1][i].input_tokens);
+    assert_int_equal(got[0][i].output_tokens, got[1][i].output_tokens);
+  }
+  assert_int_equal(got[1][0].arrival_us, 0);
+  assert_int_equal(got[1][n[1] - 1].arrival_us, 1250000); /* 2.5 s x 0.5 */
+}
+
+static void aibrix_jsonl_reads_the_v100_workload(void **state) {
+  fx *f = *state;
+  char wl[2048];
+  jsonl_workload(wl, sizeof wl,
+                 PODSCALE_SOURCE_DIR "/scenarios/data/aibrix-v100-runs/workload/"
+                                     "8min_up_and_down.jsonl",
+                 NULL);
+  load_ok(f, variant(f, NULL, wl, NULL, NULL));
+  const wl_spec *w = &f->sc.workload;
+  assert_int_equal(w->ntrace, 2026);
+  assert_int_equal(w->trace[0].t_us, 6011000);
+  assert_int_equal(w->trace[0].input_tokens, 178);
+  assert_int_equal(w->trace[0].output_tokens, 8);
+}
+
+/* ---- tabulated distributions ---- */
+
+static const char *with_output(char *buf, size_t n, const char *output_tokens) {
+  char arr[256];
+  snprintf(arr, sizeof arr, "{\"type\": \"segments\", \"segments\": [%s]}", SEGMENTS);
+  snprintf(buf, n,
+           "\"workload\": {\"arrivals\": %s, \"input_tokens\": " CONST_TOKENS
+           ", \"output_tokens\": %s}",
+           arr, output_tokens);
+  return buf;
+}
+
+static void samples_file_with_a_bad_row_names_the_file_and_line(void **state) {
+  fx *f = *state;
+  char wl[2048];
+  with_output(wl, sizeof wl,
+              "{\"dist\": \"empirical\", \"file\": \"r.csv\", \"column\": \"output_tokens\"}");
+  data_file_fails(f, wl, "r.csv",
+                  "batch,send_s,latency_s,output_tokens\n0,3.83,0.98,1\n1,5.04,1.01,x\n", 3,
+                  "expected a sample from 0 to 10000000, found \"x\"");
+  data_file_fails(f, wl, "r.csv", "batch,send_s,latency_s\n0,3.83,0.98\n", 1,
+                  "expected a header with the column \"output_tokens\"");
+  /* One sample per line, with a header. */
+  with_output(wl, sizeof wl, "{\"dist\": \"empirical\", \"file\": [\"s.csv\"]}");
+  data_file_fails(f, wl, "s.csv", "tokens\n1\n2\n-3\n", 4, "found \"-3\"");
+  data_file_fails(f, wl, "s.csv", "1\n2,3\n", 2, "expected 1 field (one sample per line), found 2");
+}
+
+static void empirical_reads_files_columns_and_inline_values(void **state) {
+  fx *f = *state;
+  char wl[2048];
+  with_output(wl, sizeof wl,
+              "{\"dist\": \"empirical\", \"file\": [\"a.csv\", \"b.csv\"], \"column\": \"n\"}");
+  write_file(f, "a.csv", "x,n\n0,1\n0,1\n", NULL, 0);
+  write_file(f, "b.csv", "n,x\n2048,0\n", NULL, 0);
+  load_ok(f, variant(f, NULL, wl,
+                     "\"deployments\": [{\"name\": \"d\", \"gpu\": \"A100\", \"startup\": "
+                     "{\"init_s\": {\"dist\": \"empirical\", \"values\": [30, 10, 20]}},\n"
+                     "    \"model\": {\"type\": \"slots\", \"service_s\": {\"dist\": "
+                     "\"quantiles\", \"points\": [[0, 1], [1, 3]]}}}]",
+                     NULL));
+  const dist *out = &f->sc.workload.output_tokens;
+  assert_int_equal(out->kind, DIST_TABLE);
+  assert_true(dist_quantile(out, 0.5) == 1 && dist_quantile(out, 0.7) == 2048);
+  assert_true(fabs(dist_mean(out) - 2050.0 / 3) < 1e-9);
+  const dist *init = &f->sc.deployments[0].startup.init_s;
+  assert_int_equal(init->kind, DIST_TABLE);
+  assert_true(dist_quantile(init, 0.1) == 10 && dist_quantile(init, 0.9) == 30);
+  assert_true(dist_mean(&f->sc.deployments[0].slots.service_s) == 2);
+  assert_int_equal(f->sc.ntables, 3); /* owned by the scenario, freed by scenario_free */
+}
+
+static void quantile_points_and_bins_out_of_order_are_reported_with_their_path(void **state) {
+  fx *f = *state;
+  char wl[2048];
+  struct {
+    const char *dist, *path, *needle;
+  } bad[] = {
+      {"{\"dist\": \"quantiles\", \"points\": [[0, 1], [0.6, 5], [0.5, 6], [1, 7]]}",
+       "workload.output_tokens.points[2]",
+       "expected p from 0.6 to 1 (p never decreases), found 0.5"},
+      {"{\"dist\": \"quantiles\", \"points\": [[0, 1], [0.9, 5]]}",
+       "workload.output_tokens.points[1]", "expected p from 1 to 1 (the last point is at 1)"},
+      {"{\"dist\": \"quantiles\", \"points\": [[0.1, 1], [1, 5]]}",
+       "workload.output_tokens.points[0]", "expected p from 0 to 0 (the first point is at 0)"},
+      {"{\"dist\": \"quantiles\", \"points\": [[0, 9], [1, 5]]}",
+       "workload.output_tokens.points[1]", "expected x from 9 to 1e+07 (x never decreases)"},
+      {"{\"dist\": \"quantiles\", \"points\": [[0, 1], [1]]}", "workload.output_tokens.points[1]",
+       "expected [p, x] (an array of 2 numbers), found"},
+      {"{\"dist\": \"histogram\", \"bins\": [[0, 10, 1], [5, 20, 1]]}",
+       "workload.output_tokens.bins[1]", "expected lo from 10 to"},
+      {"{\"dist\": \"histogram\", \"bins\": [[0, 10, 0]]}", "workload.output_tokens.bins",
+       "expected some bin with a positive weight"},
+      {"{\"dist\": \"empirical\", \"values\": [1], \"column\": \"n\"}",
+       "workload.output_tokens.column", "expected \"column\" only with \"file\""},
+      {"{\"dist\": \"empirical\"}", "workload.output_tokens",
+       "expected either \"file\" or \"values\", found neither"},
+      {"{\"dist\": \"histogram\", \"points\": [[0, 1], [1, 2]]}", "workload.output_tokens.bins",
+       "required key is missing"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    with_output(wl, sizeof wl, bad[i].dist);
+    load_fails(f, variant(f, NULL, wl, NULL, NULL), at(f, bad[i].path),
+               (const char *[]){bad[i].needle, NULL});
+  }
+  /* A good table of each kind. */
+  with_output(wl, sizeof wl,
+              "{\"dist\": \"histogram\", \"bins\": [[0, 10, 3], [2048, 2048, 1]]}");
+  load_ok(f, variant(f, NULL, wl, NULL, NULL));
+  assert_true(dist_quantile(&f->sc.workload.output_tokens, 0.8) == 2048);
+}
+
+/* AIBrix's V100 runs: bimodal outputs, half at 1 token and 3% at the 2,048-token cap. */
+static void empirical_from_the_v100_runs_keeps_their_shape(void **state) {
+  fx *f = *state;
+  char wl[2048];
+#define RUN(p) "\"" PODSCALE_SOURCE_DIR "/scenarios/data/aibrix-v100-runs/set0/" p "/requests.csv\""
+  with_output(wl, sizeof wl,
+              "{\"dist\": \"empirical\", \"column\": \"output_tokens\", \"file\": [" RUN(
+                  "apa") ", " RUN("hpa") ", " RUN("kpa") ", " RUN("optimizer-kpa") "]}");
+#undef RUN
+  load_ok(f, variant(f, NULL, wl, NULL, NULL));
+  const dist *d = &f->sc.workload.output_tokens;
+  assert_true(dist_quantile(d, 0.5) == 1);
+  assert_true(dist_quantile(d, 0.58) <= 16 && dist_quantile(d, 0.6) > 16);
+  assert_true(dist_quantile(d, 0.75) == 115);
+  assert_true(dist_quantile(d, 0.95) == 753);
+  assert_true(dist_quantile(d, 0.975) == 2048);
+  /* 17,860 completed requests, mean 2785502 / 17860 tokens. */
+  assert_true(fabs(dist_mean(d) - 2785502.0 / 17860) < 1e-9);
+}
+
 int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -606,6 +900,15 @@ int main(void) {
       T(missing_key_inside_an_object_points_at_the_bad_character),
       T(distribution_parameter_of_another_kind_is_rejected),
       T(impossible_date_in_azure_trace_is_rejected),
+      T(aibrix_jsonl_reads_both_key_styles),
+      T(aibrix_jsonl_bad_line_names_file_and_line),
+      T(aibrix_jsonl_unknown_output_length_needs_an_output_distribution),
+      T(aibrix_jsonl_scales_exactly_as_an_azure_trace),
+      T(aibrix_jsonl_reads_the_v100_workload),
+      T(samples_file_with_a_bad_row_names_the_file_and_line),
+      T(empirical_reads_files_columns_and_inline_values),
+      T(quantile_points_and_bins_out_of_order_are_reported_with_their_path),
+      T(empirical_from_the_v100_runs_keeps_their_shape),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,7 +42,7 @@ static request mkreq(uint64_t id, double u, int32_t out) {
 
 static void slots_serve_fifo_and_queue_the_rest(void **state) {
   (void)state;
-  slotpod_config cfg = {2, {DIST_CONSTANT, 10, 0}}; /* 10 s each */
+  slotpod_config cfg = {2, {.kind = DIST_CONSTANT, .a = 10}}; /* 10 s each */
   pod_model p = slotpod_new(&cfg);
   request r[3] = {mkreq(0, 0.5, 10), mkreq(1, 0.5, 10), mkreq(2, 0.5, 1)};
   for (int i = 0; i < 3; i++)
@@ -69,7 +69,7 @@ static void slots_serve_fifo_and_queue_the_rest(void **state) {
 
 static void cancel_frees_a_slot_for_the_next_request(void **state) {
   (void)state;
-  slotpod_config cfg = {1, {DIST_EXPONENTIAL, 1, 0}};
+  slotpod_config cfg = {1, {.kind = DIST_EXPONENTIAL, .a = 1}};
   pod_model p = slotpod_new(&cfg);
   request a = mkreq(0, 0.5, 1), b = mkreq(1, 0.25, 1), c = mkreq(2, 0.5, 1);
   p.ops->submit(p.self, &a, 0, log_done, NULL);

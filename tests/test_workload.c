@@ -41,8 +41,8 @@ static wl_spec segments_spec(const wl_segment *seg, size_t n) {
                 .nsegments = n,
                 .rate_scale = 1,
                 .time_scale = 1,
-                .input_tokens = {DIST_CONSTANT, 100, 0},
-                .output_tokens = {DIST_CONSTANT, 10, 0}};
+                .input_tokens = {.kind = DIST_CONSTANT, .a = 100},
+                .output_tokens = {.kind = DIST_CONSTANT, .a = 10}};
   sp.duration_us = wl_spec_span_us(&sp);
   return sp;
 }
@@ -143,8 +143,8 @@ static void count_file_gives_exact_counts_per_second(void **state) {
                 .ncounts = 7,
                 .rate_scale = 1,
                 .time_scale = 1,
-                .input_tokens = {DIST_CONSTANT, 1, 0},
-                .output_tokens = {DIST_CONSTANT, 1, 0}};
+                .input_tokens = {.kind = DIST_CONSTANT, .a = 1},
+                .output_tokens = {.kind = DIST_CONSTANT, .a = 1}};
   sp.duration_us = wl_spec_span_us(&sp);
   uint64_t counts[7] = {0};
   count_arrivals(&sp, 11, 1, counts, 7, NULL);
@@ -165,8 +165,8 @@ static void trace_replays_times_and_tokens(void **state) {
                 .ntrace = 4,
                 .rate_scale = 1,
                 .time_scale = 1,
-                .input_tokens = {DIST_TRACE, 0, 0},
-                .output_tokens = {DIST_TRACE, 0, 0},
+                .input_tokens = {.kind = DIST_TRACE},
+                .output_tokens = {.kind = DIST_TRACE},
                 .max_output_tokens = 100};
   sp.duration_us = wl_spec_span_us(&sp);
   streams st;
@@ -236,6 +236,33 @@ static void lognormal_fit_rejects_impossible_tails(void **state) {
   assert_true(dist_lognormal_mean_p99(100, 1400, &d));
 }
 
+/* Output = min(natural length, max_output_tokens): the draws past the cap land exactly on it,
+ * so the cap is an atom of the lengths with the share of natural lengths at or above it. */
+static void output_cap_puts_longer_draws_exactly_at_the_cap(void **state) {
+  (void)state;
+  double natural[100];
+  for (int i = 0; i < 100; i++)
+    natural[i] = i < 90 ? 10 : 2048 + 100 * (i - 90); /* 10% at or past 2048 */
+  dist_table *t = dist_table_samples(natural, 100);
+  wl_segment seg[] = {{20000, 2, 2}};
+  wl_spec sp = segments_spec(seg, 1);
+  sp.output_tokens = dist_tabulated(t);
+  sp.max_output_tokens = 2048;
+  streams st;
+  wl_gen *g = gen_new(&sp, 23, &st);
+  wl_request r;
+  int n = 0, at_cap = 0;
+  while (wl_gen_next(g, &r)) {
+    assert_true(r.output_tokens == 10 || r.output_tokens == 2048);
+    at_cap += r.output_tokens == 2048;
+    n++;
+  }
+  assert_true(n > 30000);
+  assert_true(fabs((double)at_cap - 0.1 * n) < 4 * sqrt(0.1 * 0.9 * n));
+  gen_free(g, &st);
+  dist_table_free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(poisson_step_segments_have_their_rates),
@@ -247,6 +274,7 @@ int main(void) {
       cmocka_unit_test(lognormal_tokens_match_mean_and_p99),
       cmocka_unit_test(same_seed_gives_identical_requests),
       cmocka_unit_test(lognormal_fit_rejects_impossible_tails),
+      cmocka_unit_test(output_cap_puts_longer_draws_exactly_at_the_cap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
