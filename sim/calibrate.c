@@ -328,7 +328,7 @@ static void run_to(pod_model *pod, loop *l, int64_t t_us) {
 
 void vcal_closed_loop(const llmpod_config *cfg, const int32_t *input_tokens,
                       const int32_t *output_tokens, int32_t nrequests, int32_t population,
-                      vcal_state *out) {
+                      double warmup_s, double measure_s, vcal_state *out) {
   loop l = {.in = input_tokens, .out = output_tokens, .nreq = nrequests};
   l.slots = xcalloc((size_t)population, sizeof *l.slots);
   l.back = xmalloc((size_t)population * sizeof *l.back);
@@ -337,13 +337,13 @@ void vcal_closed_loop(const llmpod_config *cfg, const int32_t *input_tokens,
     l.slots[i].slot = (uint32_t)i;
     l.back[l.nback++] = &l.slots[i];
   }
-  const int64_t warm_us = (int64_t)(VCAL_WARMUP_S * 1e6), step_us = 1000000;
+  const int64_t warm_us = (int64_t)(warmup_s * 1e6), step_us = 1000000;
   run_to(&pod, &l, 0);
   run_to(&pod, &l, warm_us);
   l.measuring = true;
   double g0 = generated(&l, population), run = 0, wait = 0, kv = 0;
   int32_t samples = 0;
-  for (int64_t t = warm_us + step_us; t <= warm_us + (int64_t)(VCAL_MEASURE_S * 1e6);
+  for (int64_t t = warm_us + step_us; t <= warm_us + (int64_t)(measure_s * 1e6);
        t += step_us) {
     run_to(&pod, &l, t);
     pod_gauges gg;
@@ -354,8 +354,8 @@ void vcal_closed_loop(const llmpod_config *cfg, const int32_t *input_tokens,
     samples++;
   }
   *out = (vcal_state){
-      .gen_tps = (l.done_tokens + generated(&l, population) - g0) / VCAL_MEASURE_S,
-      .prompt_tps = l.done_prompt / VCAL_MEASURE_S,
+      .gen_tps = (l.done_tokens + generated(&l, population) - g0) / measure_s,
+      .prompt_tps = l.done_prompt / measure_s,
       .running = run / samples,
       .pending = wait / samples,
       .kv_usage = kv / samples,
@@ -453,9 +453,11 @@ static bool simulate_grid(vfit *c, const perf_params *p, int32_t blocks) {
   if (blocks <= cfg.watermark_blocks + 1 || (int64_t)blocks * cfg.block_size < cfg.max_model_len)
     return false;
   llmpod_set_kv_blocks(&cfg, blocks);
+  double measure = in->measure_s > 0 ? in->measure_s : VCAL_MEASURE_S;
+  double warmup = in->measure_s > 0 ? in->measure_s / 3 : VCAL_WARMUP_S;
   for (int32_t i = 0; i < c->ngrid; i++)
     vcal_closed_loop(&cfg, in->input_tokens, in->output_tokens, in->nrequests, c->grid[i],
-                     &c->st[i]);
+                     warmup, measure, &c->st[i]);
   c->evaluations++;
   if (in->progress) in->progress(in->progress_ctx, c->evaluations);
   return true;

@@ -101,6 +101,8 @@ typedef struct vcal_input {
   const int32_t *output_tokens; /* ... and output tokens */
   int32_t nrequests;
   unsigned fit;              /* VCAL_FIT_* bits: what is fitted; the rest stays at start */
+  double measure_s;          /* simulated seconds measured per population, 0: VCAL_MEASURE_S
+                                (the warm-up is a third of it, 0: VCAL_WARMUP_S) */
   void (*progress)(void *ctx, int32_t evaluations); /* after each evaluation, or NULL */
   void *progress_ctx;
 } vcal_input;
@@ -143,7 +145,7 @@ void vcal_draw_lengths(const dist *input, const dist *output, int32_t max_output
                        int32_t n, int32_t *input_tokens, int32_t *output_tokens);
 void vcal_closed_loop(const llmpod_config *cfg, const int32_t *input_tokens,
                       const int32_t *output_tokens, int32_t nrequests, int32_t population,
-                      vcal_state *out);
+                      double warmup_s, double measure_s, vcal_state *out);
 /* Fit in->start and in->base.total_blocks to the lines; false (with a message) when no line
  * has a running request or the engine cannot start. */
 bool calibrate_vllm_log(const vcal_input *in, const vlog_set *logs, vcal_result *res,

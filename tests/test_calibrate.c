@@ -47,7 +47,7 @@ static void write_synthetic_log(const char *path, const perf_params *truth, int3
   assert_non_null(fp);
   for (size_t i = 0; i < sizeof pops / sizeof *pops; i++) {
     vcal_state s;
-    vcal_closed_loop(&c, ins, outs, NREQ, pops[i], &s);
+    vcal_closed_loop(&c, ins, outs, NREQ, pops[i], VCAL_WARMUP_S, VCAL_MEASURE_S, &s);
     int32_t run = (int32_t)(s.running + 0.5);
     for (int k = 0; k < 2; k++)
       fprintf(fp,
@@ -112,8 +112,8 @@ static void closed_loop_is_deterministic(void **state) {
   llmpod_config c = engine(&llm_engine_args_default.perf, 1500);
   for (int32_t n = 1; n <= 64; n *= 8) {
     vcal_state a, b;
-    vcal_closed_loop(&c, ins, outs, NREQ, n, &a);
-    vcal_closed_loop(&c, ins, outs, NREQ, n, &b);
+    vcal_closed_loop(&c, ins, outs, NREQ, n, 100, 300, &a);
+    vcal_closed_loop(&c, ins, outs, NREQ, n, 100, 300, &b);
     assert_memory_equal(&a, &b, sizeof a);
     assert_true(a.gen_tps > 0 && a.running > 0 && a.running <= n);
   }
@@ -133,6 +133,7 @@ static void fit_to_shipped_logs_improves_them_quickly(void **state) {
     if (!vlog_read(&logs, path, &err)) fail_msg("%s", err.msg);
   }
   vcal_input in = input_from(&llm_engine_args_default.perf, 2038);
+  in.measure_s = 300; /* a third of the default: CI time under AddressSanitizer */
   vcal_result r;
   clock_t t0 = clock();
   if (!calibrate_vllm_log(&in, &logs, &r, &err)) fail_msg("%s", err.msg);
