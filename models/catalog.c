@@ -49,3 +49,19 @@ double llm_kv_bytes_per_token(const llm_spec *m) {
   double head_dim = (double)m->hidden / m->heads;
   return 2.0 * m->layers * m->kv_heads * head_dim * m->kv_bytes;
 }
+
+/* Calibrated pairs (docs/catalog.md, "Calibrated pairs"): `podscale calibrate --vllm-log`. */
+static const catalog_pod pods[] = {
+    {"V100-32GB", "deepseek-llm-7b-chat", {0.55, 0.8690, 0.004, 0.00001213}, 1830,
+     "calibrate --vllm-log: AIBrix's V100 runs, set0 (2,167 stats lines of vLLM 0.6.2)"},
+};
+
+const catalog_pod *catalog_pod_for(const char *gpu, const char *llm) {
+  for (size_t i = 0; i < sizeof pods / sizeof *pods; i++)
+    if (!strcmp(pods[i].gpu, gpu) && !strcmp(pods[i].llm, llm)) return &pods[i];
+  return NULL;
+}
+
+const catalog_pod *catalog_pod_at(int i) {
+  return i >= 0 && (size_t)i < sizeof pods / sizeof *pods ? &pods[i] : NULL;
+}

@@ -2,7 +2,9 @@
  * catalog: built-in GPU types and LLMs, the inputs of the performance model.
  *
  * Every number is documented with its source in docs/catalog.md. Scenarios refer to entries
- * by name and may override any field or add entries of their own (sim/scenario.c).
+ * by name and may override any field or add entries of their own (sim/scenario.c). A third,
+ * small table holds (GPU, LLM) pairs calibrated against real servers (docs/catalog.md,
+ * "Calibrated pairs").
  */
 #ifndef PODSCALE_CATALOG_H
 #define PODSCALE_CATALOG_H
@@ -29,11 +31,31 @@ typedef struct llm_spec {
   double kv_bytes;         /* bytes per cached K or V value: 2 (vLLM kv_cache_dtype auto), 1 for fp8 */
 } llm_spec;
 
+/* The performance model's four factors (models/perf.h). */
+typedef struct perf_params {
+  double eff_compute;    /* e_c: achieved fraction of peak tensor FLOP/s, (0, 1] */
+  double eff_memory;     /* e_m: achieved fraction of peak memory bandwidth, (0, 1] */
+  double overhead_s;     /* o: per iteration, seconds */
+  double overhead_seq_s; /* o_s: per sequence in the iteration, seconds */
+} perf_params;
+
+/* A (GPU, LLM) pair calibrated against a real vLLM server: its factors and its KV cache, which
+ * replace the generic defaults for that pair (llm_engine_args_for in models/llmpod.h). */
+typedef struct catalog_pod {
+  const char *gpu, *llm;  /* catalog names */
+  perf_params perf;       /* fitted factors */
+  int32_t num_gpu_blocks; /* fitted KV blocks of 16 tokens (vLLM num_gpu_blocks) */
+  const char *source;     /* what it was fitted to, one line */
+} catalog_pod;
+
 const gpu_spec *catalog_gpu(const char *name);
 const llm_spec *catalog_llm(const char *name);
 /* Entry i of the built-in tables, NULL past the end (for listings and docs). */
 const gpu_spec *catalog_gpu_at(int i);
 const llm_spec *catalog_llm_at(int i);
+/* The calibrated entry of a (GPU, LLM) pair by name, NULL when there is none; and entry i. */
+const catalog_pod *catalog_pod_for(const char *gpu, const char *llm);
+const catalog_pod *catalog_pod_at(int i);
 
 /* KV-cache bytes one token occupies: K and V for every layer and KV head, kv_bytes each. */
 double llm_kv_bytes_per_token(const llm_spec *m);

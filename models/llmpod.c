@@ -497,6 +497,16 @@ const llm_engine_args llm_engine_args_default = {
   .activation_reserve_bytes = 1024.0 * 1024.0 * 1024.0, .perf = {0.55, 0.80, 0.004, 0.00002},
 };
 
+llm_engine_args llm_engine_args_for(const gpu_spec *g, const llm_spec *m) {
+  llm_engine_args a = llm_engine_args_default;
+  const catalog_pod *c = catalog_pod_for(g->name, m->name);
+  if (c) {
+    a.perf = c->perf;
+    a.num_gpu_blocks = c->num_gpu_blocks;
+  }
+  return a;
+}
+
 bool llmpod_configure(const gpu_spec *g, const llm_spec *m, const llm_engine_args *a,
                       llmpod_config *out, char *why, size_t why_len) {
   const double gib = 1024.0 * 1024.0 * 1024.0;
@@ -535,14 +545,18 @@ bool llmpod_configure(const gpu_spec *g, const llm_spec *m, const llm_engine_arg
   *out = (llmpod_config){
     .perf = perf_model_make(g, m, &a->perf),
     .block_size = a->block_size,
-    .total_blocks = (int32_t)blocks,
-    .watermark_blocks = (int32_t)(0.01 * (double)blocks), /* vLLM: watermark 0.01 */
     .max_num_seqs = a->max_num_seqs,
     .max_num_batched_tokens = (int32_t)batched,
     .max_model_len = (int32_t)len,
     .chunked_prefill = a->enable_chunked_prefill,
   };
+  llmpod_set_kv_blocks(out, (int32_t)blocks);
   return true;
+}
+
+void llmpod_set_kv_blocks(llmpod_config *c, int32_t blocks) {
+  c->total_blocks = blocks;
+  c->watermark_blocks = (int32_t)(0.01 * (double)blocks); /* vLLM: watermark 0.01 */
 }
 
 int32_t llmpod_kv_blocks(const gpu_spec *g, const llm_spec *m, double gpu_memory_utilization,

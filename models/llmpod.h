@@ -68,7 +68,12 @@ typedef struct llm_engine_args {
   perf_params perf;
 } llm_engine_args;
 
+/* vLLM's defaults with the generic factors (docs/perf-model.md), for any GPU and LLM. */
 extern const llm_engine_args llm_engine_args_default;
+/* The engine arguments a deployment of m on g starts from: llm_engine_args_default, with the
+ * factors and KV blocks of the catalog's calibrated entry for the pair when there is one
+ * (catalog_pod_for). Every caller that defaults engine arguments for a named pair uses this. */
+llm_engine_args llm_engine_args_for(const gpu_spec *g, const llm_spec *m);
 
 /* Sizing as vLLM does it: memory * gpu_memory_utilization - weights - activation reserve,
  * divided into blocks of block_size tokens. Returns 0 when the weights do not fit. */
@@ -79,6 +84,9 @@ int32_t llmpod_kv_blocks(const gpu_spec *g, const llm_spec *m, double gpu_memory
  * no room for the KV cache, or a cache smaller than one max_model_len sequence). */
 bool llmpod_configure(const gpu_spec *g, const llm_spec *m, const llm_engine_args *a,
                       llmpod_config *out, char *why, size_t why_len);
+
+/* Give the configuration a KV cache of `blocks` blocks, with vLLM's watermark (1%). */
+void llmpod_set_kv_blocks(llmpod_config *c, int32_t blocks);
 
 pod_model llmpod_new(const llmpod_config *cfg);
 

@@ -25,12 +25,7 @@
 
 #include "models/catalog.h"
 
-typedef struct perf_params {
-  double eff_compute;    /* e_c: achieved fraction of peak tensor FLOP/s, (0, 1] */
-  double eff_memory;     /* e_m: achieved fraction of peak memory bandwidth, (0, 1] */
-  double overhead_s;     /* o: per iteration, seconds */
-  double overhead_seq_s; /* o_s: per sequence in the iteration, seconds */
-} perf_params;
+/* perf_params (e_c, e_m, o, o_s) is declared in models/catalog.h, which holds calibrated values. */
 
 /* Integer coefficients, picoseconds. */
 typedef struct perf_model {

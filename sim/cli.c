@@ -148,7 +148,10 @@ int cli_engine_option(const char *cmd, int code, const char *name, const char *a
       a->max_num_batched_tokens = (int32_t)n;
     break;
   case CLI_O_UTIL:
-    if ((ok = cli_opt_real(cmd, name, arg, 0.01, 1.0, &x))) a->gpu_memory_utilization = x;
+    if ((ok = cli_opt_real(cmd, name, arg, 0.01, 1.0, &x))) {
+      a->gpu_memory_utilization = x;
+      a->num_gpu_blocks = 0;
+    }
     break;
   case CLI_O_EFF_C:
     if ((ok = cli_opt_real(cmd, name, arg, 1e-4, 1.0, &x))) a->perf.eff_compute = x;
@@ -165,6 +168,26 @@ int cli_engine_option(const char *cmd, int code, const char *name, const char *a
   default: return -1;
   }
   return ok ? 0 : EXIT_BADINPUT;
+}
+
+llm_engine_args cli_engine_unset(void) {
+  llm_engine_args a = llm_engine_args_default;
+  a.perf = (perf_params){NAN, NAN, NAN, NAN};
+  a.num_gpu_blocks = -1;
+  return a;
+}
+
+static void take(double *v, double pair) {
+  if (isnan(*v)) *v = pair;
+}
+
+void cli_engine_resolve(llm_engine_args *a, const gpu_spec *g, const llm_spec *m) {
+  llm_engine_args pair = llm_engine_args_for(g, m);
+  take(&a->perf.eff_compute, pair.perf.eff_compute);
+  take(&a->perf.eff_memory, pair.perf.eff_memory);
+  take(&a->perf.overhead_s, pair.perf.overhead_s);
+  take(&a->perf.overhead_seq_s, pair.perf.overhead_seq_s);
+  if (a->num_gpu_blocks < 0) a->num_gpu_blocks = pair.num_gpu_blocks;
 }
 
 static int cmd_version(void) {

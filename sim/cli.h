@@ -45,9 +45,17 @@ enum {
 #define CLI_ENGINE_LONGOPTS                                                                          {"max-num-seqs", required_argument, NULL, CLI_O_SEQS},                                                 {"max-model-len", required_argument, NULL, CLI_O_LEN},                                             {"enable-chunked-prefill", no_argument, NULL, CLI_O_CHUNKED},                                      {"max-num-batched-tokens", required_argument, NULL, CLI_O_BATCHED},                                {"gpu-memory-utilization", required_argument, NULL, CLI_O_UTIL},                                   {"eff-compute", required_argument, NULL, CLI_O_EFF_C},                                             {"eff-memory", required_argument, NULL, CLI_O_EFF_M},                                              {"overhead", required_argument, NULL, CLI_O_OVH},                                                  {"overhead-seq", required_argument, NULL, CLI_O_OVH_SEQ}
 typedef struct llm_engine_args llm_engine_args;
 /* Apply engine option `code` (named `name`) with `arg`: -1 when code is not an engine option,
- * 0 when applied, 2 after a usage error. */
+ * 0 when applied, 2 after a usage error. --gpu-memory-utilization sizes the KV cache from memory
+ * again (num_gpu_blocks 0). */
 int cli_engine_option(const char *cmd, int code, const char *name, const char *arg,
                       llm_engine_args *a);
+/* Engine arguments before the GPU and LLM are known: vLLM's defaults with the four factors and
+ * num_gpu_blocks unset, so that cli_engine_resolve, once they are, takes the pair's defaults
+ * (llm_engine_args_for: a calibrated catalog entry) for what no option set. */
+llm_engine_args cli_engine_unset(void);
+typedef struct gpu_spec gpu_spec;
+typedef struct llm_spec llm_spec;
+void cli_engine_resolve(llm_engine_args *a, const gpu_spec *g, const llm_spec *m);
 
 int cmd_benchmark(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);

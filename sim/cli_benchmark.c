@@ -293,6 +293,7 @@ static int run_simulated(bench_opts *o) {
   if (!grid_ordered(grid))
     return cli_usage_error("benchmark: expected each --*-start at most its --*-limit");
   if (!grid->model) grid->model = m->name;
+  cli_engine_resolve(&o->args, g, m);
   if (o->args.max_model_len > m->max_model_len)
     return cli_usage_error("benchmark: --max-model-len: expected at most %s's context window (%d), "
                            "found %d",
@@ -462,7 +463,7 @@ static int run_endpoint(bench_opts *o) {
 
 int cmd_benchmark(int argc, char **argv) {
   bench_opts o = {.grid = bench_grid_default,
-                  .args = llm_engine_args_default,
+                  .args = cli_engine_unset(),
                   .endpoint = {.request_timeout_s = 600, .retries = 0}};
   int c;
   optind = 1;

@@ -36,7 +36,8 @@ int cmd_catalog(int argc, char **argv) {
     for (int j = 0; (g = catalog_gpu_at(j)); j++) {
       llmpod_config c;
       char why[256];
-      if (!llmpod_configure(g, m, &llm_engine_args_default, &c, why, sizeof why)) {
+      llm_engine_args a = llm_engine_args_for(g, m);
+      if (!llmpod_configure(g, m, &a, &c, why, sizeof why)) {
         printf("%-30s %-12s   no start: %s\n", m->name, g->name, why);
         continue;
       }

@@ -91,7 +91,7 @@ static int apply(mock_opts *o, int c, const char *name, const char *arg) {
 
 int cmd_mock_vllm(int argc, char **argv) {
   mock_opts o = {.mv = {.bind = "0.0.0.0", .port = 8000, .speedup = 1.0},
-                 .args = llm_engine_args_default};
+                 .args = cli_engine_unset()};
   optind = 1;
   opterr = 0;
   int c, idx = -1;
@@ -115,6 +115,7 @@ int cmd_mock_vllm(int argc, char **argv) {
   if (!m)
     return cli_usage_error("mock-vllm: --model: expected an LLM of the catalog, found '%s'",
                            o.model);
+  cli_engine_resolve(&o.args, g, m);
   if (o.args.max_model_len > m->max_model_len)
     return cli_usage_error("mock-vllm: --max-model-len: expected at most %s's context window "
                            "(%d), found %d",

@@ -696,8 +696,7 @@ static bool load_perf(jv *v, const cJSON *m, perf_params *pp) {
   static const char *const keys[] = {"eff_compute", "eff_memory", "overhead_s", "overhead_seq_s",
                                      NULL};
   const cJSON *node = cJSON_GetObjectItemCaseSensitive(m, "perf");
-  *pp = llm_engine_args_default.perf;
-  if (!node) return true;
+  if (!node) return true; /* the factors given in *pp stay for the keys not set */
   size_t mark = jv_enter(v, "perf");
   bool ok = jv_object(v, node, keys) &&
             jv_number(v, node, "eff_compute", false, 1e-4, 1, &pp->eff_compute) &&
@@ -725,7 +724,7 @@ static bool load_llm_model(jv *v, scenario *sc, sc_deployment *d, const cJSON *m
                    "expected GPU type \"%s\" to have tflops, bandwidth_gbps and memory_gib "
                    "(it is not in the catalog), found some missing",
                    gpu->name);
-  llm_engine_args a = llm_engine_args_default;
+  llm_engine_args a = llm_engine_args_for(&gpu->spec, spec); /* calibrated for known pairs */
   double reserve_gib = a.activation_reserve_bytes / GIB_BYTES;
   int64_t seqs = a.max_num_seqs, block = a.block_size, len = 0, batched = 0, blocks = 0;
   bool stepped = false;
@@ -743,12 +742,17 @@ static bool load_llm_model(jv *v, scenario *sc, sc_deployment *d, const cJSON *m
   a.block_size = (int32_t)block;
   a.max_model_len = (int32_t)len;
   a.max_num_batched_tokens = (int32_t)batched;
-  a.num_gpu_blocks = (int32_t)blocks;
+  static const char *const sizing[] = {"block_size", "gpu_memory_utilization",
+                                       "activation_reserve_gib", NULL};
+  for (const char *const *key = sizing; *key; key++) /* the KV cache sized from memory */
+    if (cJSON_GetObjectItemCaseSensitive(m, *key)) a.num_gpu_blocks = 0;
+  if (blocks) a.num_gpu_blocks = (int32_t)blocks;
   a.activation_reserve_bytes = reserve_gib * GIB_BYTES;
   char why[512];
   if (!llmpod_configure(&gpu->spec, spec, &a, &d->llm, why, sizeof why))
     return jv_fail(v, "expected a configuration vLLM can start with, found that %s", why);
   d->model = SC_MODEL_LLM;
+  d->llm_args = a;
   d->llm_index = k;
   d->llm.stepped = stepped;
   return true;

@@ -46,6 +46,7 @@ typedef struct sc_deployment {
   sc_model_kind model;
   slotpod_config slots; /* model "slots" */
   llmpod_config llm;    /* model "llm" */
+  llm_engine_args llm_args; /* model "llm": the engine arguments llm was configured from */
   uint32_t llm_index;   /* model "llm": index into llms */
   lifecycle_config startup; /* from getting a GPU to Ready */
   int64_t grace_us;     /* terminationGracePeriodSeconds: drain time on scale-down */
