@@ -34,6 +34,7 @@ struct request {
   int32_t generated;      /* output tokens produced so far (kept by the serving pod) */
   uint32_t slot;          /* index of this record in the run's pool */
   rq_status status;
+  bool abandoned; /* the client gave up (its final status is out) but its pod still serves it */
   request *prev, *next; /* links in the one queue that holds it */
 };
 

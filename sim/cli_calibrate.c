@@ -1,5 +1,6 @@
 /* `podscale calibrate`: the command line of sim/calibrate.c. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -163,6 +164,43 @@ typedef struct vsetup {
   uint64_t seed;
 } vsetup;
 
+/* A factor given on the command line replaces the one the fit starts from. */
+static bool take_factor(double *to, double from) {
+  if (isnan(from)) return false;
+  *to = from;
+  return true;
+}
+
+/* With --scenario, the performance options (and --gpu-memory-utilization, which sizes the KV
+ * cache from memory) change where the fit starts; the engine itself is the deployment's. */
+static int start_from_options(const cal_opts *o, vsetup *v) {
+  const llm_engine_args unset = cli_engine_unset(), *a = &o->args;
+  if (a->max_num_seqs != unset.max_num_seqs || a->max_model_len != unset.max_model_len ||
+      a->enable_chunked_prefill != unset.enable_chunked_prefill ||
+      a->max_num_batched_tokens != unset.max_num_batched_tokens)
+    return cli_usage_error("calibrate: --scenario: the engine is the deployment's; set it in %s "
+                           "(only the performance factors and --gpu-memory-utilization may be "
+                           "given here)",
+                           o->scenario);
+  perf_params *to = &v->args.perf;
+  bool changed = take_factor(&to->eff_compute, a->perf.eff_compute);
+  changed |= take_factor(&to->eff_memory, a->perf.eff_memory);
+  changed |= take_factor(&to->overhead_s, a->perf.overhead_s);
+  changed |= take_factor(&to->overhead_seq_s, a->perf.overhead_seq_s);
+  if (a->num_gpu_blocks == 0) {
+    v->args.gpu_memory_utilization = a->gpu_memory_utilization;
+    v->args.num_gpu_blocks = 0;
+    changed = true;
+  }
+  char why[512];
+  if (changed && !llmpod_configure(v->g, v->m, &v->args, &v->cfg, why, sizeof why)) {
+    fprintf(stderr, "podscale: calibrate: vLLM would not start with this configuration: %s\n",
+            why);
+    return EXIT_BADINPUT;
+  }
+  return EXIT_OK;
+}
+
 static int setup_from_scenario(const cal_opts *o, vsetup *v) {
   ps_err err;
   if (!scenario_load(o->scenario, &v->sc, &err)) {
@@ -193,7 +231,7 @@ static int setup_from_scenario(const cal_opts *o, vsetup *v) {
   v->output = w->output_tokens;
   v->max_output = w->max_output_tokens;
   v->seed = v->sc.seed;
-  return EXIT_OK;
+  return start_from_options(o, v);
 }
 
 static int setup_from_options(const cal_opts *o, const gpu_spec *g, const llm_spec *m,

@@ -110,7 +110,8 @@ static request *pool_at(cl *c, uint32_t slot) {
   return &c->chunks[slot / POOL_CHUNK][slot % POOL_CHUNK];
 }
 
-static void finish(cl *c, request *r, rq_status status, int64_t t_us) {
+/* The request's final status goes out (requests.csv, the optimizer's traces, the counts). */
+static void report(cl *c, request *r, rq_status status, int64_t t_us) {
   r->status = status;
   if (status != RQ_OK) {
     r->finish_us = t_us;
@@ -121,6 +122,11 @@ static void finish(cl *c, request *r, rq_status status, int64_t t_us) {
   if (status == RQ_OK) c->completed[dep]++;
   if (status == RQ_OK && c->opt) optsim_done(c->opt, t_us, r->input_tokens, r->output_tokens);
   if (c->h->request) c->h->request(c->h->ctx, r, dep);
+}
+
+/* The request leaves the run: reported (unless its client gave up earlier), back to the pool. */
+static void finish(cl *c, request *r, rq_status status, int64_t t_us) {
+  if (!r->abandoned) report(c, r, status, t_us);
   r->prev = NULL;
   r->next = c->free;
   c->free = r;
@@ -530,6 +536,11 @@ static void on_timeout(cl *c, uint32_t slot, uint64_t id) {
     cpod *p = c->pods[i];
     pod_sync(c, i);
     if (r->status != RQ_PENDING || r->id != id) return; /* it finished exactly now */
+    if (!c->sc->timeout_cancels) { /* the engine never hears of it and serves it to the end */
+      report(c, r, RQ_TIMEOUT, now(c));
+      r->abandoned = true;
+      return;
+    }
     p->m.ops->cancel(p->m.self, r, now(c));
     p->inflight--;
     pod_touch(c, i);

@@ -248,31 +248,71 @@ typedef struct samples_ctx {
   const char *path;   /* the file being read */
   const char *column; /* the CSV column of the samples; NULL for one value per line */
   int col;            /* its index, -1 before the header */
+  const char *key;    /* the CSV column naming what a sample measures (a request); or NULL */
+  int kcol;           /* its index, -1 before the header */
+  char **keys;        /* per sample, its key (with `key`) */
   size_t ncols;       /* fields of the header */
   double hi;          /* largest value allowed */
   double *xs;         /* samples of every file so far */
   size_t n, cap;
 } samples_ctx;
 
-static bool add_sample(samples_ctx *c, double x) {
+static bool add_sample(samples_ctx *c, double x, const char *key) {
   if (c->n >= MAX_SAMPLES) return false;
   if (c->n == c->cap) {
     c->cap = c->cap ? 2 * c->cap : 4096;
     c->xs = xrealloc(c->xs, c->cap * sizeof *c->xs);
+    if (c->key) c->keys = xrealloc(c->keys, c->cap * sizeof *c->keys);
   }
+  if (c->key) c->keys[c->n] = xstrdup(key);
   c->xs[c->n++] = x;
   return true;
+}
+
+typedef struct keyed {
+  const char *key; /* what the sample measures */
+  double x;        /* the sample */
+} keyed;
+
+static int by_key(const void *a, const void *b) {
+  const keyed *p = a, *q = b;
+  int k = strcmp(p->key, q->key);
+  return k ? k : (p->x > q->x) - (p->x < q->x);
+}
+
+/* With `key`: one sample per key, the (lower) median of its samples, so that what was measured
+ * several times (a request completed in several runs) counts once, like what was measured once. */
+static void samples_by_key(samples_ctx *c) {
+  keyed *ks = xcalloc(c->n ? c->n : 1, sizeof *ks);
+  for (size_t i = 0; i < c->n; i++)
+    ks[i] = (keyed){c->keys[i], c->xs[i]};
+  qsort(ks, c->n, sizeof *ks, by_key);
+  size_t m = 0;
+  for (size_t lo = 0, hi; lo < c->n; lo = hi) {
+    for (hi = lo + 1; hi < c->n && !strcmp(ks[lo].key, ks[hi].key);)
+      hi++;
+    c->xs[m++] = ks[lo + (hi - lo - 1) / 2].x;
+  }
+  free(ks);
+  for (size_t i = 0; i < c->n; i++)
+    free(c->keys[i]);
+  free(c->keys);
+  c->keys = NULL;
+  c->n = m;
 }
 
 static bool sample_row(void *vctx, long line, char **f, size_t nf, ps_err *err) {
   samples_ctx *c = vctx;
   if (c->column && c->col < 0) {
-    for (size_t i = 0; i < nf && c->col < 0; i++)
-      if (!strcmp(f[i], c->column)) c->col = (int)i;
+    for (size_t i = 0; i < nf; i++) {
+      if (!strcmp(f[i], c->column) && c->col < 0) c->col = (int)i;
+      if (c->key && !strcmp(f[i], c->key) && c->kcol < 0) c->kcol = (int)i;
+    }
     c->ncols = nf;
-    if (c->col >= 0) return true;
+    const char *missing = c->col < 0 ? c->column : c->key && c->kcol < 0 ? c->key : NULL;
+    if (!missing) return true;
     return ps_fail(err, "%s:%ld: expected a header with the column \"%s\", found \"%s%s\"", c->path,
-                   line, c->column, nf ? f[0] : "", nf > 1 ? ",..." : "");
+                   line, missing, nf ? f[0] : "", nf > 1 ? ",..." : "");
   }
   size_t want = c->column ? c->ncols : 1;
   if (nf != want)
@@ -284,7 +324,7 @@ static bool sample_row(void *vctx, long line, char **f, size_t nf, ps_err *err) 
   if (!csvr_double(s, &x) || !(x >= 0 && x <= c->hi))
     return ps_fail(err, "%s:%ld: expected a sample from 0 to %.0f, found \"%s\"", c->path, line,
                    c->hi, s);
-  if (!add_sample(c, x))
+  if (!add_sample(c, x, c->key ? f[c->kcol] : NULL))
     return ps_fail(err, "%s:%ld: expected at most %d samples, found more", c->path, line,
                    MAX_SAMPLES);
   return true;
@@ -303,7 +343,7 @@ static bool read_samples(jv *v, scenario *sc, const cJSON *name, int index, samp
   char *path = resolve(sc, name->valuestring);
   size_t before = c->n;
   c->path = path;
-  c->col = -1;
+  c->col = c->kcol = -1;
   bool ok = csvr_read(path, sample_row, c, v->err);
   if (ok && c->n == before) ok = ps_fail(v->err, "%s: expected samples, found none", path);
   free(path);
@@ -326,7 +366,7 @@ static dist_table *load_samples(jv *v, scenario *sc, const cJSON *node, double h
     for (const cJSON *e = ok ? values->child : NULL; e && ok; e = e->next, i++) {
       size_t m = jv_enter_index(v, i);
       if (!cJSON_IsNumber(e) || !(e->valuedouble >= 0 && e->valuedouble <= hi) ||
-          !add_sample(&c, e->valuedouble)) {
+          !add_sample(&c, e->valuedouble, NULL)) {
         char found[96];
         jv_describe(e, found, sizeof found);
         ok = jv_fail(v, "expected a sample from 0 to %.0f, found %s", hi, found);
@@ -334,10 +374,13 @@ static dist_table *load_samples(jv *v, scenario *sc, const cJSON *node, double h
       jv_leave(v, m);
     }
     jv_leave(v, mark);
-    if (ok && cJSON_GetObjectItemCaseSensitive(node, "column"))
-      ok = jv_fail_at(v, "column", "expected \"column\" only with \"file\"");
+    for (const char *const *k = (const char *const[]){"column", "key", NULL}; *k && ok; k++)
+      if (cJSON_GetObjectItemCaseSensitive(node, *k))
+        ok = jv_fail_at(v, *k, "expected \"%s\" only with \"file\"", *k);
   } else {
-    ok = jv_string(v, node, "column", false, &c.column);
+    ok = jv_string(v, node, "column", false, &c.column) &&
+         jv_string(v, node, "key", false, &c.key);
+    if (ok && c.key && !c.column) ok = jv_fail_at(v, "key", "expected \"key\" only with \"column\"");
     size_t mark = jv_enter(v, "file");
     int i = 0;
     if (ok && cJSON_IsArray(file) && !file->child) ok = jv_fail(v, "expected file names, found []");
@@ -346,7 +389,11 @@ static dist_table *load_samples(jv *v, scenario *sc, const cJSON *node, double h
     jv_leave(v, mark);
     if (ok && !cJSON_IsArray(file)) ok = read_samples(v, sc, file, -1, &c);
   }
+  if (ok && c.key) samples_by_key(&c);
   dist_table *t = ok ? dist_table_samples(c.xs, c.n) : NULL;
+  for (size_t i = 0; c.keys && i < c.n; i++)
+    free(c.keys[i]);
+  free(c.keys);
   free(c.xs);
   return t;
 }
@@ -368,7 +415,7 @@ static bool load_dist(jv *v, scenario *sc, const cJSON *obj, const char *key, bo
     return !required;
   size_t mark = jv_enter(v, key);
   static const char *const keys[] = {"dist", "value",  "min",  "max",    "mean", "p99",
-                                     "file", "column", "values", "bins", "points", NULL};
+                                     "file", "column", "key",  "values", "bins",   "points", NULL};
   static const char *const kinds[] = {"constant",  "deterministic", "uniform",
                                       "exponential", "lognormal",   "trace",
                                       "empirical", "histogram",     "quantiles", NULL};
@@ -411,12 +458,12 @@ static bool load_dist(jv *v, scenario *sc, const cJSON *obj, const char *key, bo
     default: ok = load_table(v, sc, node, kind, hi, out); break;
     }
   /* Each kind takes only its own parameters: a stray one is a mistake, not a no-op. */
-  static const char *const params[9][3] = {
-      {"value"}, {"value"}, {"min", "max"},          {"mean"},  {"mean", "p99"},
-      {NULL},    {"file", "column", "values"},       {"bins"},  {"points"}};
+  static const char *const params[9][4] = {
+      {"value"}, {"value"}, {"min", "max"},                {"mean"},  {"mean", "p99"},
+      {NULL},    {"file", "column", "key", "values"},      {"bins"},  {"points"}};
   for (const cJSON *m = ok ? node->child : NULL; m && ok; m = m->next) {
     bool known = !strcmp(m->string, "dist");
-    for (int k = 0; k < 3 && params[kind][k] && !known; k++)
+    for (int k = 0; k < 4 && params[kind][k] && !known; k++)
       known = !strcmp(params[kind][k], m->string);
     if (!known)
       ok = jv_fail_at(v, m->string, "expected no \"%s\" with \"dist\": \"%s\"", m->string,
@@ -1208,10 +1255,11 @@ static bool load_router(jv *v, scenario *sc, const cJSON *node) {
 }
 
 static bool load_client(jv *v, scenario *sc, const cJSON *node) {
-  static const char *const keys[] = {"timeout_s", "error_rate", NULL};
+  static const char *const keys[] = {"timeout_s", "error_rate", "timeout_cancels", NULL};
   return jv_object(v, node, keys) &&
          jv_seconds(v, node, "timeout_s", false, 0, MAX_SECONDS, &sc->timeout_us) &&
-         jv_number(v, node, "error_rate", false, 0, 1, &sc->error_rate);
+         jv_number(v, node, "error_rate", false, 0, 1, &sc->error_rate) &&
+         jv_bool(v, node, "timeout_cancels", &sc->timeout_cancels);
 }
 
 /* "optimizer": the SLOs generated profiles must meet, and profile files per deployment. */
@@ -1344,6 +1392,7 @@ static bool load_top(jv *v, scenario *sc, const cJSON *root) {
   sc->drain_us = 600 * INT64_C(1000000);
   sc->duration_us = -1;
   sc->router = ROUTER_RANDOM;
+  sc->timeout_cancels = true;
   sc->output.interval_us = 10 * INT64_C(1000000);
   sc->output.requests = true;
   if (!jv_object(v, root, keys) || !jv_string(v, root, "name", false, &name) ||

@@ -102,6 +102,7 @@ typedef struct scenario {
   bool route_terminating; /* the gateway keeps routing to a pod being deleted until it stops */
   int64_t timeout_us; /* client timeout, 0 for none */
   double error_rate;  /* fraction of requests the client loses to connection errors, 0-1 */
+  bool timeout_cancels; /* a timed-out request is removed from its pod (else served unseen) */
   sc_policy *policies;
   uint32_t npolicies;
   sc_output output;

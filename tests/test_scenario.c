@@ -810,6 +810,24 @@ static void empirical_reads_files_columns_and_inline_values(void **state) {
   assert_int_equal(f->sc.ntables, 3); /* owned by the scenario, freed by scenario_free */
 }
 
+/* Measured runs hold a request once per run that completed it; with "key" it counts once, at
+ * the median of its measurements, so requests that complete everywhere do not outweigh the
+ * long ones that often fail. */
+static void empirical_with_a_key_counts_each_request_once(void **state) {
+  fx *f = *state;
+  char wl[2048];
+  with_output(wl, sizeof wl,
+              "{\"dist\": \"empirical\", \"file\": [\"a.csv\", \"b.csv\"], \"column\": \"n\", "
+              "\"key\": \"batch\"}");
+  write_file(f, "a.csv", "batch,n\n1,1\n2,1\n3,2048\n", NULL, 0);
+  write_file(f, "b.csv", "n,batch\n1,1\n3,1\n2,2\n", NULL, 0);
+  load_ok(f, variant(f, NULL, wl, NULL, NULL));
+  const dist *out = &f->sc.workload.output_tokens;
+  /* batch 1: {1, 1} -> 1; batch 2: {1, 2} -> 1 (lower median); batch 3: {2048} -> 2048. */
+  assert_true(fabs(dist_mean(out) - 2050.0 / 3) < 1e-9);
+  assert_true(dist_quantile(out, 0.5) == 1 && dist_quantile(out, 0.7) == 2048);
+}
+
 static void quantile_points_and_bins_out_of_order_are_reported_with_their_path(void **state) {
   fx *f = *state;
   char wl[2048];
@@ -835,6 +853,10 @@ static void quantile_points_and_bins_out_of_order_are_reported_with_their_path(v
        "workload.output_tokens.column", "expected \"column\" only with \"file\""},
       {"{\"dist\": \"empirical\"}", "workload.output_tokens",
        "expected either \"file\" or \"values\", found neither"},
+      {"{\"dist\": \"empirical\", \"values\": [1], \"key\": \"b\"}",
+       "workload.output_tokens.key", "expected \"key\" only with \"file\""},
+      {"{\"dist\": \"empirical\", \"file\": \"x.csv\", \"key\": \"b\"}",
+       "workload.output_tokens.key", "expected \"key\" only with \"column\""},
       {"{\"dist\": \"histogram\", \"points\": [[0, 1], [1, 2]]}", "workload.output_tokens.bins",
        "required key is missing"},
   };
@@ -907,6 +929,7 @@ int main(void) {
       T(aibrix_jsonl_reads_the_v100_workload),
       T(samples_file_with_a_bad_row_names_the_file_and_line),
       T(empirical_reads_files_columns_and_inline_values),
+      T(empirical_with_a_key_counts_each_request_once),
       T(quantile_points_and_bins_out_of_order_are_reported_with_their_path),
       T(empirical_from_the_v100_runs_keeps_their_shape),
   };
