@@ -78,6 +78,43 @@ echo "validation_report: test vectors" >&2
 } >"$work/vectors"
 put vectors "$work/vectors"
 
+echo "validation_report: AIBrix's V100 runs replayed (set0)" >&2
+"$podscale" run "$src/scenarios/aibrix-v100-set0.json" -q -o "$work/set0"
+"$podscale" compare "$work/set0" --measured "$src/scenarios/data/aibrix-v100-runs/set0" >"$work/set0.txt"
+awk -v stamp="$stamp" '
+  function cell(m, t,   e, ok) {
+    e = err[pol, m]; v = e; sub(/%/, "", v); ok = (v < 0 ? -v : v) <= t
+    return sprintf("%s → %s (%s%s)", meas[pol, m], sim[pol, m], e, ok ? ", met" : ", **missed**")
+  }
+  /^policies by/ { order = 1 }
+  order && /measured:|simulated:|orders/ { lines[++nl] = $0; next }
+  $1 ~ /^(hpa|kpa|apa|optimizer-kpa)$/ { pol = $1; pols[++np] = pol; $1 = "" ; $0 = $0 }
+  pol != "" && NF == 5 { meas[pol, $1] = $3; sim[pol, $1] = $4; err[pol, $1] = $5 }
+  pol != "" && NF == 4 { meas[pol, $1] = $3; sim[pol, $1] = ""; err[pol, $1] = $4 }
+  END {
+    print "Measured " stamp ": `podscale run scenarios/aibrix-v100-set0.json -o out/set0` and"
+    print "`podscale compare out/set0 --measured scenarios/data/aibrix-v100-runs/set0`; each cell is"
+    print "measured → simulated (sim/meas − 1) against the acceptance target in the header:"
+    print ""
+    print "| policy | E2E mean (25%) | E2E P99 (10%) | pod-hours (20%) | failed requests (35%) |"
+    print "|---|---|---|---|---|"
+    for (i = 1; i <= np; i++) {
+      pol = pols[i]
+      printf "| %s | %s | %s | %s | %s |\n", pol, cell("e2e_mean", 25), cell("e2e_p99", 10),
+        cell("pod_hours", 20), cell("failed", 35)
+    }
+    print ""
+    print "```"
+    for (i = 1; i <= nl; i++) print lines[i]
+    print "```"
+  }' "$work/set0.txt" >"$work/set0"
+put set0 "$work/set0"
+if command -v gnuplot >/dev/null 2>&1; then
+  "$podscale" plot "$work/set0" --measured "$src/scenarios/data/aibrix-v100-runs/set0" \
+    -o "$work/aibrix-v100-set0.png" --title "AIBrix's V100 runs (set0): simulated, and measured (wide, pale)"
+  cp "$work/aibrix-v100-set0.png" "$src/docs/figures/aibrix-v100-set0.png"
+fi
+
 echo "validation_report: AIBrix's autoscaler experiment (sweep)" >&2
 targets='policies[0].spec.metricsSources[0].targetValue,policies[1].spec.metricsSources[0].targetValue,policies[2].spec.metricsSources[0].targetValue=["50","0.5","0.5"],["70","0.7","0.7"],["80","0.8","0.8"]'
 "$podscale" sweep "$src/scenarios/aibrix-v100.json" --set "$targets" --set 'workload.rate_scale=0.5,1' \

@@ -35,7 +35,8 @@ struct opt_model {
   size_t n, cap;
   limit *limits;
   size_t n_limits;
-  char *decision, *log; /* the last OPTIMIZE round's */
+  bool charge_unservable; /* AIBrix's 1e6 units per req/s no deployment can serve */
+  char *decision, *log;   /* the last OPTIMIZE round's */
 };
 
 const char *opt_round_action_name(opt_round_action a) {
@@ -211,6 +212,14 @@ bool opt_model_offer_profiles(opt_model *m, const char *const *names, const opt_
   return ok;
 }
 
+void opt_model_charge_unservable(opt_model *m, bool on) { m->charge_unservable = on; }
+
+/* AIBrix's charge for r->uncovered_rate (loads of 1e6 per req/s), in units, saturating. */
+static int64_t unservable_units(const opt_model *m, const opt_ilp_result *r) {
+  double u = ceil(r->uncovered_rate * 1e6 * m->ilp.gpu_fraction);
+  return u < 1e15 ? (int64_t)u : INT64_C(1000000000000000);
+}
+
 void opt_model_set_limit(opt_model *m, const char *gpu_type, int64_t max_pods) {
   for (size_t i = 0; i < m->n_limits; i++) {
     if (strcmp(m->limits[i].gpu_type, gpu_type) != 0) continue;
@@ -281,8 +290,13 @@ static void optimize(opt_model *m, int64_t now_us, const opt_monitor_out *mo, bo
     opt_decision_free(&dec);
     for (size_t i = 0; i < m->n; i++) /* upstream: no profile, no result: 0 */
       m->deps[i].value = 0;
-    for (size_t j = 0; j < n; j++)
+    size_t cheapest = 0;
+    for (size_t j = 0; j < n; j++) {
       m->deps[which[j]].value = r.alloc[j].units;
+      if (ds[j].cost < ds[cheapest].cost) cheapest = j;
+    }
+    if (m->charge_unservable && n > 0 && r.uncovered_rate > 0)
+      m->deps[which[cheapest]].value += unservable_units(m, &r);
     out->action = OPT_ROUND_OPTIMIZE;
     out->cost = r.cost;
     out->uncovered_rate = r.uncovered_rate;

@@ -112,6 +112,13 @@ bool opt_model_offer_profiles(opt_model *m, const char *const *names, const opt_
                               size_t n, bool force, bool *taken, opt_err *e);
 /* Pods of GPU type `gpu_type` available to this model (0 removes the limit). */
 void opt_model_set_limit(opt_model *m, const char *gpu_type, int64_t max_pods);
+/* Charge traffic that no deployment can serve as AIBrix does (on) or leave it out and report it
+ * as uncovered (off, the default). Upstream a bucket with throughput 0 loads a GPU with 1e6 per
+ * req/s, so the ILP buys about 1e6 x rate x gpu_fraction units of the cheapest deployment and
+ * its PodAutoscaler goes to maxReplicas (reference section 3.5). With it on, after an OPTIMIZE
+ * round the cheapest deployment with a profile (the first of equal cost) reports that many
+ * units more than the ILP gave it; the decision keeps the ILP's own allocation. */
+void opt_model_charge_unservable(opt_model *m, bool on);
 
 /* One loop at now_us (Unix or simulated microseconds, never decreasing): the records read in
  * it (oldest first; may be none), then monitor, ILP and values as above. The decision's time is

@@ -71,6 +71,7 @@ optsim *optsim_new(const scenario *sc, const int32_t *initial) {
     assert(ok); /* the scenario loader checked names and grids */
     (void)ok;
   }
+  opt_model_charge_unservable(o->model, sc->optimizer.charge_unservable);
   if (sc->optimizer.gpu_limits)
     for (uint32_t g = 0; g < sc->ngpus; g++)
       opt_model_set_limit(o->model, sc->gpus[g].name, (int64_t)sc->gpus[g].count);

@@ -1264,7 +1264,8 @@ static bool load_client(jv *v, scenario *sc, const cJSON *node) {
 
 /* "optimizer": the SLOs generated profiles must meet, and profile files per deployment. */
 static bool load_optimizer(jv *v, scenario *sc, const cJSON *node) {
-  static const char *const keys[] = {"slo", "profiles", "interval_s", "gpu_limits", NULL};
+  static const char *const keys[] = {"slo",        "profiles",          "interval_s",
+                                     "gpu_limits", "charge_unservable", NULL};
   static const char *const slo_keys[] = {"tput",   "tt",     "e2e_s",      "ttft_s",
                                          "tpat_s", "tpot_s", "percentile", NULL};
   sc_optimizer *o = &sc->optimizer;
@@ -1274,7 +1275,8 @@ static bool load_optimizer(jv *v, scenario *sc, const cJSON *node) {
   o->profile_files = xcalloc(sc->ndeployments, sizeof *o->profile_files);
   if (!jv_object(v, node, keys) ||
       !jv_seconds(v, node, "interval_s", false, 1, 3600, &o->interval_us) ||
-      !jv_bool(v, node, "gpu_limits", &o->gpu_limits))
+      !jv_bool(v, node, "gpu_limits", &o->gpu_limits) ||
+      !jv_bool(v, node, "charge_unservable", &o->charge_unservable))
     return false;
   const cJSON *slo = cJSON_GetObjectItemCaseSensitive(node, "slo");
   if (slo) {

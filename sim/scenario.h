@@ -76,6 +76,7 @@ typedef struct sc_optimizer {
   opt_profile *profiles; /* per deployment, ready once the scenario is loaded */
   int64_t interval_us;   /* how often the optimizer solves: 10 s */
   bool gpu_limits;       /* the ILP may not use more GPUs of a type than gpus[].count */
+  bool charge_unservable; /* traffic no profile can serve is charged as AIBrix does */
 } sc_optimizer;
 
 typedef struct scenario {

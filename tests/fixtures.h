@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -115,6 +116,9 @@ static inline pid_t fx_redis_start(int *port) {
   if (!*port) *port = fx_free_port();
   pid_t pid = fork();
   if (pid == 0) {
+    /* Dies with the test: a test that fails before fx_redis_stop must not leave a server that
+     * holds ctest's output pipe open (ctest then waits for it). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     char p[16];
     snprintf(p, sizeof p, "%d", *port);
     if (!freopen("/dev/null", "w", stdout)) _exit(127);

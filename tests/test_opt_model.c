@@ -118,6 +118,32 @@ static void replicas_bound_the_ilp(void **state) {
   opt_profile_free(&dear);
 }
 
+/* 30 req/s that no profile can serve (tput 0 everywhere): left out and reported as uncovered by
+ * default; charged as AIBrix charges it (1e6 units per req/s, 1e6 x 30 x 100) when asked, on the
+ * cheapest deployment, while the other keeps what the ILP gave it. */
+static void unservable_traffic_is_charged_as_aibrix_does_when_asked(void **state) {
+  (void)state;
+  opt_profile none, dear;
+  flat(&none, "a", 1.0, 0.0, 1);
+  flat(&dear, "b", 3.0, 0.0, 1);
+  for (int on = 0; on < 2; on++) {
+    opt_model_deployment ds[] = {{.name = "ns/b"}, {.name = "ns/a"}};
+    opt_model *m = model_with(ds, 2);
+    offer(m, "ns/b", &dear);
+    offer(m, "ns/a", &none);
+    opt_model_charge_unservable(m, on);
+    opt_model_round r;
+    feed(m, 1, 30, &r);
+    assert_int_equal(r.action, OPT_ROUND_OPTIMIZE);
+    assert_float_equal(r.uncovered_rate, 30, 1e-9);
+    assert_int_equal(opt_model_value(m, 0), 0);
+    assert_int_equal(opt_model_value(m, 1), on ? INT64_C(3000000000) : 0);
+    opt_model_free(m);
+  }
+  opt_profile_free(&none);
+  opt_profile_free(&dear);
+}
+
 /* A profile replaces the one in use when newer (greater "created"), or when forced. */
 static void a_newer_profile_replaces_the_old_one(void **state) {
   (void)state;
@@ -253,6 +279,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_value_is_in_hundredths_of_a_gpu),
       cmocka_unit_test(replicas_bound_the_ilp),
+      cmocka_unit_test(unservable_traffic_is_charged_as_aibrix_does_when_asked),
       cmocka_unit_test(a_newer_profile_replaces_the_old_one),
       cmocka_unit_test(profiles_of_one_model_share_a_grid),
       cmocka_unit_test(a_model_moves_to_a_new_grid_with_all_its_profiles),
