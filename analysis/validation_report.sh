@@ -81,33 +81,54 @@ put vectors "$work/vectors"
 echo "validation_report: AIBrix's V100 runs replayed (set0)" >&2
 "$podscale" run "$src/scenarios/aibrix-v100-set0.json" -q -o "$work/set0"
 "$podscale" compare "$work/set0" --measured "$src/scenarios/data/aibrix-v100-runs/set0" >"$work/set0.txt"
+"$podscale" sweep "$src/scenarios/aibrix-v100-set0.json" --seeds 10 -q -o "$work/set0-seeds"
 awk -v stamp="$stamp" '
-  function cell(m, t,   e, ok) {
-    e = err[pol, m]; v = e; sub(/%/, "", v); ok = (v < 0 ? -v : v) <= t
-    return sprintf("%s → %s (%s%s)", meas[pol, m], sim[pol, m], e, ok ? ", met" : ", **missed**")
+  function rel(s, m) { return m ? s / m - 1 : 0 }
+  function cell(p, k, t,   m, s, c, e) {
+    m = meas[p, k]; s = mean[p, k]; c = ci[p, k]; e = rel(s, m)
+    return sprintf("%s → %s ± %s (%+.0f%%, %s)", fmt(m), fmt(s), fmt(c), 100 * e,
+                   (e < 0 ? -e : e) <= t ? "met" : "**missed**")
   }
-  /^policies by/ { order = 1 }
-  order && /measured:|simulated:|orders/ { lines[++nl] = $0; next }
-  $1 ~ /^(hpa|kpa|apa|optimizer-kpa)$/ { pol = $1; pols[++np] = pol; $1 = "" ; $0 = $0 }
-  pol != "" && NF == 5 { meas[pol, $1] = $3; sim[pol, $1] = $4; err[pol, $1] = $5 }
-  pol != "" && NF == 4 { meas[pol, $1] = $3; sim[pol, $1] = ""; err[pol, $1] = $4 }
+  function fmt(x) { return x >= 100 ? sprintf("%.0f", x) : x >= 10 ? sprintf("%.1f", x) : sprintf("%.2f", x) }
+  function order(k, side,   i, j, t, n, list, s) {
+    n = 0
+    for (i = 1; i <= np; i++) list[++n] = pols[i]
+    for (i = 2; i <= n; i++)
+      for (j = i; j > 1 && (side == "m" ? meas[list[j], k] < meas[list[j - 1], k] : mean[list[j], k] < mean[list[j - 1], k]); j--) {
+        t = list[j]; list[j] = list[j - 1]; list[j - 1] = t
+      }
+    s = ""
+    for (i = 1; i <= n; i++) s = s (i > 1 ? " < " : "") list[i]
+    return s
+  }
+  FNR == 1 { file++ }
+  file == 1 && $1 ~ /^(hpa|kpa|apa|optimizer-kpa)$/ { pol = $1; $1 = ""; $0 = $0 }
+  file == 1 && pol != "" && NF == 5 && $1 ~ /^(failed|e2e_mean|e2e_p99|pod_hours)$/ { meas[pol, $1] = $3 }
+  file == 2 && FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+  file == 2 {
+    p = $col["policy"]; pols[++np] = p
+    mean[p, "e2e_mean"] = $col["e2e_mean_s_mean"]; ci[p, "e2e_mean"] = $col["e2e_mean_s_ci95"]
+    mean[p, "e2e_p99"] = $col["e2e_p99_s_mean"]; ci[p, "e2e_p99"] = $col["e2e_p99_s_ci95"]
+    mean[p, "pod_hours"] = $col["gpu_hours_mean"]; ci[p, "pod_hours"] = $col["gpu_hours_ci95"]
+    mean[p, "failed"] = $col["failed_mean"]; ci[p, "failed"] = $col["failed_ci95"]
+  }
   END {
-    print "Measured " stamp ": `podscale run scenarios/aibrix-v100-set0.json -o out/set0` and"
-    print "`podscale compare out/set0 --measured scenarios/data/aibrix-v100-runs/set0`; each cell is"
-    print "measured → simulated (sim/meas − 1) against the acceptance target in the header:"
+    print "Measured " stamp ": `podscale sweep scenarios/aibrix-v100-set0.json --seeds 10` against"
+    print "`scenarios/data/aibrix-v100-runs/set0` (read with `podscale compare RUN --measured`). Each cell:"
+    print "measured → simulated mean over the 10 seeds ± its 95% confidence half-width (sim/meas − 1,"
+    print "against the acceptance target in the header). Failed requests are timeouts and failures:"
     print ""
-    print "| policy | E2E mean (25%) | E2E P99 (10%) | pod-hours (20%) | failed requests (35%) |"
+    print "| policy | E2E mean, s (25%) | E2E P99, s (10%) | pod-hours (20%) | failed requests (35%) |"
     print "|---|---|---|---|---|"
     for (i = 1; i <= np; i++) {
-      pol = pols[i]
-      printf "| %s | %s | %s | %s | %s |\n", pol, cell("e2e_mean", 25), cell("e2e_p99", 10),
-        cell("pod_hours", 20), cell("failed", 35)
+      p = pols[i]
+      printf "| %s | %s | %s | %s | %s |\n", p, cell(p, "e2e_mean", 0.25), cell(p, "e2e_p99", 0.10),
+        cell(p, "pod_hours", 0.20), cell(p, "failed", 0.35)
     }
     print ""
-    print "```"
-    for (i = 1; i <= nl; i++) print lines[i]
-    print "```"
-  }' "$work/set0.txt" >"$work/set0"
+    print "Policies by E2E mean, lowest first: measured " order("e2e_mean", "m") "; simulated " order("e2e_mean", "s") "."
+    print "By pod-hours: measured " order("pod_hours", "m") "; simulated " order("pod_hours", "s") "."
+  }' "$work/set0.txt" "$work/set0-seeds/sweep.csv" >"$work/set0"
 put set0 "$work/set0"
 if command -v gnuplot >/dev/null 2>&1; then
   "$podscale" plot "$work/set0" --measured "$src/scenarios/data/aibrix-v100-runs/set0" \
@@ -150,7 +171,7 @@ mkdir -p "$src/docs/figures"
 if command -v gnuplot >/dev/null 2>&1; then
   # point 3 = target 70 (second value) x full rate (second value); its first seed is run 15
   "$podscale" plot "$work/sweep/runs/r15" -o "$work/aibrix-v100-70.png" \
-    --title "scenarios/aibrix-v100.json at full rate, metric targets 70 %, seed 42"
+    --title "scenarios/aibrix-v100.json, metric targets 70 %"
   cp "$work/aibrix-v100-70.png" "$src/docs/figures/aibrix-v100-70.png"
 else
   echo "validation_report: gnuplot is not installed; the figure was not redrawn" >&2
