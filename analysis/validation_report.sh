@@ -79,8 +79,8 @@ echo "validation_report: test vectors" >&2
 put vectors "$work/vectors"
 
 echo "validation_report: AIBrix's V100 runs replayed (set0)" >&2
-"$podscale" run "$src/scenarios/aibrix-v100-set0.json" -q -o "$work/set0"
-"$podscale" compare "$work/set0" --measured "$src/scenarios/data/aibrix-v100-runs/set0" >"$work/set0.txt"
+"$podscale" run "$src/scenarios/aibrix-v100-set0.json" -q -o "$work/set0-run"
+"$podscale" compare "$work/set0-run" --measured "$src/scenarios/data/aibrix-v100-runs/set0" >"$work/set0.txt"
 "$podscale" sweep "$src/scenarios/aibrix-v100-set0.json" --seeds 10 -q -o "$work/set0-seeds"
 awk -v stamp="$stamp" '
   function rel(s, m) { return m ? s / m - 1 : 0 }
@@ -101,7 +101,7 @@ awk -v stamp="$stamp" '
     for (i = 1; i <= n; i++) s = s (i > 1 ? " < " : "") list[i]
     return s
   }
-  FNR == 1 { file++ }
+  FNR == 1 { file++; if (file == 2) { FS = ","; $0 = $0 } }
   file == 1 && $1 ~ /^(hpa|kpa|apa|optimizer-kpa)$/ { pol = $1; $1 = ""; $0 = $0 }
   file == 1 && pol != "" && NF == 5 && $1 ~ /^(failed|e2e_mean|e2e_p99|pod_hours)$/ { meas[pol, $1] = $3 }
   file == 2 && FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
@@ -131,7 +131,7 @@ awk -v stamp="$stamp" '
   }' "$work/set0.txt" "$work/set0-seeds/sweep.csv" >"$work/set0"
 put set0 "$work/set0"
 if command -v gnuplot >/dev/null 2>&1; then
-  "$podscale" plot "$work/set0" --measured "$src/scenarios/data/aibrix-v100-runs/set0" \
+  "$podscale" plot "$work/set0-run" --measured "$src/scenarios/data/aibrix-v100-runs/set0" \
     -o "$work/aibrix-v100-set0.png" --title "AIBrix's V100 runs (set0): simulated, and measured (wide, pale)"
   cp "$work/aibrix-v100-set0.png" "$src/docs/figures/aibrix-v100-set0.png"
 fi
