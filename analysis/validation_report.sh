@@ -153,8 +153,8 @@ awk -F, -v stamp="$stamp" '
   }
   END {
     print "Measured " stamp ": `podscale sweep scenarios/aibrix-v100.json` over the targets of the three"
-    print "metric autoscalers (50, 70, 80 % KV-cache usage, linked) and the workload at half rate (the scenario) and at"
-    print "the full rate of the trace, 5 seeds each (mean ± 95% confidence half-width over the seeds):"
+    print "metric autoscalers (50, 70, 80 % KV-cache usage, linked) and the workload at half rate and at the full"
+    print "rate of the trace (the scenario), 5 seeds each (mean ± 95% confidence half-width over the seeds):"
     for (k = 1; k <= nk; k++) {
       split(order[k], p, "|")
       print ""
