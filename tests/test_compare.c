@@ -406,7 +406,7 @@ static void compare_rejects_bad_input_with_status_2(void **state) {
  * false). Measured a: sent 5, completed 4, mean 4 s, 110 pod-s over 0-40 s; simulated a: mean
  * 5 s (+25%), 0.0375 pod-hours (+22.7%), the other latency figures equal. */
 static void write_measured_fixture(const char *dir, bool both_sides) {
-  char run[256], set[256], sub[300], path[400];
+  char run[256], set[256], path[400];
   snprintf(run, sizeof run, "%s/run", dir);
   write_run(dir, "run",
             "policy,requests,ok,timeout,failed,cost,gpu_hours,e2e_mean_s,e2e_p50_s,e2e_p90_s,"
@@ -427,16 +427,14 @@ static void write_measured_fixture(const char *dir, bool both_sides) {
            both_sides ? "policy,sent,completed\na,5,4\n" : "policy,sent,completed\na,5,4\nb,1,0\n",
            path, sizeof path);
   const char *policies[] = {"a", both_sides ? NULL : "b"};
-  for (size_t i = 0; i < 2 && policies[i]; i++) {
-    snprintf(sub, sizeof sub, "%s/%s", set, policies[i]);
-    assert_int_equal(mkdir(sub, 0755), 0);
-    tu_write(sub, "requests.csv",
-             i ? "batch,send_s,latency_s,output_tokens\n"
-               : "batch,send_s,latency_s,output_tokens\n0,0.5,3,10\n1,1.5,1,1\n2,2,10,9\n3,3,2,7\n",
-             path, sizeof path);
-    tu_write(sub, "pods.csv", "t_s,running,pending,init\n0,2,0,0\n10,2,1,1\n30,1,0,0\n40,1,0,0\n",
-             path, sizeof path);
-  }
+  for (size_t i = 0; i < 2 && policies[i]; i++)
+    assert_int_equal(
+        tu_write_measured_policy(
+            set, policies[i],
+            i ? "batch,send_s,latency_s,output_tokens\n"
+              : "batch,send_s,latency_s,output_tokens\n0,0.5,3,10\n1,1.5,1,1\n2,2,10,9\n3,3,2,7\n",
+            "t_s,running,pending,init\n0,2,0,0\n10,2,1,1\n30,1,0,0\n40,1,0,0\n"),
+        0);
 }
 
 static void compare_measured_prints_each_metric_and_checks_tolerances(void **state) {

@@ -563,19 +563,17 @@ static void bad_input_exits_2_naming_the_file_and_line(void **state) {
  * the run does not have. */
 static void write_measured_set(const fx_dir *f, char *set, size_t n) {
   snprintf(set, n, "%s/set", f->dir);
-  char sub[300], path[400];
+  char path[400];
   assert_int_equal(mkdir(set, 0755), 0);
   tu_write(set, "runs.csv", "policy,sent,completed\nfast,4,3\ngone,1,0\n", path, sizeof path);
-  const char *policies[] = {"fast", "gone"};
-  for (size_t i = 0; i < 2; i++) {
-    snprintf(sub, sizeof sub, "%s/%s", set, policies[i]);
-    assert_int_equal(mkdir(sub, 0755), 0);
-    tu_write(sub, "requests.csv",
-             i ? "batch,send_s,latency_s,output_tokens\n"
-               : "batch,send_s,latency_s,output_tokens\n0,0,2,5\n1,1,0.5,1\n2,2,1,3\n",
-             path, sizeof path);
-    tu_write(sub, "pods.csv", "t_s,running,pending,init\n0,3,0,0\n12,3,1,1\n", path, sizeof path);
-  }
+  const char *pods = "t_s,running,pending,init\n0,3,0,0\n12,3,1,1\n";
+  assert_int_equal(tu_write_measured_policy(set, "fast",
+                                            "batch,send_s,latency_s,output_tokens\n0,0,2,5\n1,1,0.5,"
+                                            "1\n2,2,1,3\n",
+                                            pods),
+                   0);
+  assert_int_equal(
+      tu_write_measured_policy(set, "gone", "batch,send_s,latency_s,output_tokens\n", pods), 0);
 }
 
 static void measured_runs_are_drawn_under_the_run(void **state) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Write `text` to DIR/NAME and return the path in buf. */
 static inline const char *tu_write(const char *dir, const char *name, const char *text, char *buf,
@@ -15,6 +16,18 @@ static inline const char *tu_write(const char *dir, const char *name, const char
   fputs(text, fp);
   fclose(fp);
   return buf;
+}
+
+/* SET/POLICY/requests.csv and pods.csv of a measured set (docs/compare.md), the directory made
+ * here; returns 0, or -1 when the directory cannot be made. */
+static inline int tu_write_measured_policy(const char *set, const char *policy,
+                                           const char *requests_csv, const char *pods_csv) {
+  char sub[512], path[600];
+  snprintf(sub, sizeof sub, "%s/%s", set, policy);
+  if (mkdir(sub, 0755) != 0) return -1;
+  tu_write(sub, "requests.csv", requests_csv, path, sizeof path);
+  tu_write(sub, "pods.csv", pods_csv, path, sizeof path);
+  return 0;
 }
 
 /* A fresh directory under /tmp; the caller removes it with tu_rmrf. */
