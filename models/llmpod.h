@@ -17,7 +17,9 @@
  * of a prompt being prefilled), then admits waiting requests into what is left, their prompts
  * split into chunks; prefill and decode share iterations.
  * A request whose prompt plus output can never fit (the context window, or the whole KV cache
- * less the watermark) is rejected at once, as vLLM's API server rejects it.
+ * less the watermark) is rejected at once, as vLLM's API server rejects it; so is one whose
+ * prompt plus the client's max_tokens exceeds the context window (vLLM answers 400 whatever the
+ * output would have been).
  *
  * Time: iteration times come from models/perf.h in integer picoseconds. While the batch does
  * not change, decode iterations form a segment whose boundaries are closed-form (the KV each

@@ -29,6 +29,7 @@ struct request {
   double service_u;       /* uniform (0,1) for service-time quantiles (common random numbers) */
   int32_t input_tokens;   /* prompt tokens */
   int32_t output_tokens;  /* tokens to generate */
+  int32_t max_tokens;     /* the client's max_tokens, 0 for none (output_tokens <= it) */
   int32_t pod;            /* index of the serving pod in the run, -1 while unrouted */
   int32_t preemptions;    /* times the request was preempted */
   int32_t generated;      /* output tokens produced so far (kept by the serving pod) */

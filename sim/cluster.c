@@ -504,6 +504,7 @@ static void on_arrival(cl *c) {
       .service_u = c->next.service_u,
       .input_tokens = c->next.input_tokens,
       .output_tokens = c->next.output_tokens,
+      .max_tokens = c->sc->workload.max_output_tokens,
       .pod = -1,
       .slot = r->slot,
       .status = RQ_PENDING,

@@ -116,6 +116,25 @@ static void request_longer_than_the_context_is_rejected_at_once(void **state) {
   p.ops->free(p.self);
 }
 
+/* vLLM refuses prompt + max_tokens > max_model_len even when the output would be short. */
+static void a_prompt_with_the_clients_max_tokens_beyond_the_context_is_rejected(void **state) {
+  (void)state;
+  llmpod_config c = config(1000);
+  pod_model p = llmpod_new(&c);
+  outcome o = {0};
+  request r = req(0, 2100, 1), fits = req(1, 2048, 1);
+  r.max_tokens = fits.max_tokens = 2048; /* 4148 > 4096; 4096 fits */
+  p.ops->submit(p.self, &r, 7, record, &o);
+  assert_int_equal(o.n, 1);
+  assert_int_equal(o.st[0], RQ_FAILED);
+  p.ops->submit(p.self, &fits, 7, record, &o);
+  assert_int_equal(o.n, 1); /* accepted: waiting for its prefill */
+  p.ops->advance(p.self, INT64_MAX / 2, record, &o);
+  assert_int_equal(o.n, 2);
+  assert_int_equal(o.st[1], RQ_OK);
+  p.ops->free(p.self);
+}
+
 static void full_cache_preempts_the_newest_and_it_recomputes(void **state) {
   (void)state;
   /* 20 blocks (320 tokens), watermark 0: two requests of 100 + 200 tokens cannot both finish */
@@ -247,6 +266,7 @@ int main(void) {
     cmocka_unit_test(one_request_follows_the_performance_model),
     cmocka_unit_test(gauges_report_running_waiting_and_kv_blocks),
     cmocka_unit_test(request_longer_than_the_context_is_rejected_at_once),
+    cmocka_unit_test(a_prompt_with_the_clients_max_tokens_beyond_the_context_is_rejected),
     cmocka_unit_test(full_cache_preempts_the_newest_and_it_recomputes),
     cmocka_unit_test(cancel_removes_a_running_request),
     cmocka_unit_test(closed_form_decode_equals_one_event_per_iteration),
