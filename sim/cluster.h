@@ -9,13 +9,20 @@
  * taken. Results leave through callbacks (cluster_hooks) as they happen, so memory stays
  * proportional to the requests in flight, not to the run.
  *
- * Pod lifecycle: the policy's initial pods serve from time 0; others are Pending while their GPU
- * type has no free GPU, Starting through the deployment's lifecycle (initializing, loading,
- * serving until the readiness probe passes), Ready (routed), Terminating (out of routing,
- * draining for up to the grace period; requests still running then fail), Stopped. Scale-down
- * picks pods in ReplicaSet order: pending, then starting, then the newest ready. Pods are billed
- * from creation to stop. Each deployment has its own policy instance, shown every pod not yet
- * stopped with its phase and gauges at every policy tick.
+ * Pod lifecycle: the policy's initial pods serve from time 0 (with a warm-up, the run begins at
+ * -warmup_s: the policies run from then, and the initial pods restart then and turn Ready at 0);
+ * others are Pending while their GPU type has no free GPU, Starting through the deployment's
+ * lifecycle (initializing, loading, serving until the readiness probe passes), Ready (routed),
+ * Terminating (draining for up to the grace period; requests still running then fail; out of
+ * routing unless the gateway routes to terminating pods; stopped when idle, at once or at a look
+ * of its preStop hook), Stopped. Scale-down picks pods in ReplicaSet order: pending, then
+ * starting, then the newest ready. Pods are billed from creation (at the earliest from time 0)
+ * to stop. Each deployment has its own policy instance, shown every pod not yet stopped with its
+ * phase and gauges at every policy tick.
+ *
+ * Requests: a share the client loses to connection errors fails at arrival (the same requests
+ * under every policy); a timeout either cancels the request on its pod or, when the engine never
+ * hears of it, is reported at once while the pod serves the request to the end unseen.
  *
  * The run ends when the workload is exhausted, no request is in flight and the scenario's
  * duration has passed, or at duration + drain, whichever is first; requests still in flight
