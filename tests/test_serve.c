@@ -473,7 +473,9 @@ static void simulation_and_service_decide_alike(void **state) {
   assert_true(opt_store_put(st, "deepseek-llm-7b-chat", "deepseek-llm-7b-chat", profile, NULL));
   free(profile);
   opt_store_close(st);
+  /* as the scenario's optimizer: traffic its profile cannot serve is charged as AIBrix does */
   write_file(path_in("sim.json"), "{\"models\": [{\"name\": \"deepseek-llm-7b-chat\", "
+                                  "\"charge_unservable\": true, "
                                   "\"deployments\": [{\"name\": \"deepseek-llm-7b-chat\", "
                                   "\"replicas\": 1}]}]}");
   mkdir(path_in("live"), 0777);

@@ -74,8 +74,11 @@ static bool read_dep(jv *v, const cJSON *o, const char *path, srv_dep_config *d)
 
 static bool read_model(jv *v, const cJSON *o, const char *path, srv_config *c,
                        srv_model_config *m) {
-  static const char *const keys[] = {"name", "deployments", "gpu_limits", NULL};
-  if (!jv_object(v, o, keys) || !name_member(v, o, "name", true, &m->name)) return false;
+  static const char *const keys[] = {"name", "deployments", "gpu_limits", "charge_unservable",
+                                     NULL};
+  if (!jv_object(v, o, keys) || !name_member(v, o, "name", true, &m->name) ||
+      !jv_bool(v, o, "charge_unservable", &m->charge_unservable))
+    return false;
   for (size_t k = 0; k < c->n_models; k++)
     if (c->models[k].name && &c->models[k] != m && strcmp(c->models[k].name, m->name) == 0)
       return jv_fail_at(v, "name", "expected each model once, found '%s' again", m->name);

@@ -46,6 +46,7 @@ typedef struct srv_model_config {
   size_t n_deps;
   srv_limit_config *limits;
   size_t n_limits;
+  bool charge_unservable; /* traffic no profile serves is charged as AIBrix does */
 } srv_model_config;
 
 typedef struct srv_config {

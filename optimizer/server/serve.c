@@ -752,6 +752,7 @@ static void *loop_main(void *arg) {
   pthread_mutex_lock(&s->lock);
   for (size_t i = 0; i < m->n_limits; i++)
     opt_model_set_limit(l.model, m->limits[i].gpu_type, m->limits[i].pods);
+  opt_model_charge_unservable(l.model, m->charge_unservable);
   pthread_mutex_unlock(&s->lock);
   int64_t iv = s->o.interval_s;
   if (s->o.replay) {
@@ -1008,6 +1009,7 @@ srv *srv_new(const srv_options *o, opt_err *e) {
         srv_add_dep(m, &c.models[i].deps[j]);
       m->limits = c.models[i].limits; /* taken over */
       m->n_limits = c.models[i].n_limits;
+      m->charge_unservable = c.models[i].charge_unservable;
       c.models[i].limits = NULL;
       c.models[i].n_limits = 0;
     }

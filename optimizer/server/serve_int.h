@@ -40,6 +40,7 @@ typedef struct smodel {
   size_t n_deps, cap_deps;
   srv_limit_config *limits;
   size_t n_limits;
+  bool charge_unservable; /* opt_model_charge_unservable */
   bool force_profiles; /* GET /update_profile */
   int64_t read_upto;   /* the newest trace key time the loop has read, -1 none */
   strace *mem;         /* standalone: POSTed traces, ascending ts */
