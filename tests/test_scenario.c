@@ -828,6 +828,43 @@ static void empirical_with_a_key_counts_each_request_once(void **state) {
   assert_true(dist_quantile(out, 0.5) == 1 && dist_quantile(out, 0.7) == 2048);
 }
 
+/* AIBrix's PodAutoscaler writes the metric source's port as a string (`port: '8000'`). */
+static void a_podautoscaler_port_may_be_a_string(void **state) {
+  fx *f = *state;
+  const char *kpa = "\"policies\": [{\"name\": \"k\", \"type\": \"kpa\", \"spec\": "
+                    "{\"minReplicas\": 1, \"maxReplicas\": 4, \"metricsSources\": "
+                    "[{\"metricSourceType\": \"pod\", \"port\": %s, \"targetMetric\": "
+                    "\"gpu_cache_usage_perc\", \"targetValue\": \"0.5\"}]}}]";
+  char pol[512];
+  snprintf(pol, sizeof pol, kpa, "\"8000\"");
+  load_ok(f, variant(f, NULL, NULL, NULL, pol));
+  snprintf(pol, sizeof pol, kpa, "8000");
+  load_ok(f, variant(f, NULL, NULL, NULL, pol));
+  snprintf(pol, sizeof pol, kpa, "\"80x\"");
+  load_fails(f, variant(f, NULL, NULL, NULL, pol),
+             at(f, "policies[0].spec.metricsSources[0].port"),
+             (const char *[]){"expected a port from 1 to 65535, found \"80x\"", NULL});
+}
+
+/* The keys that model a real cluster's client, gateway and protocol are checked like any other. */
+static void cluster_behaviour_keys_are_checked(void **state) {
+  fx *f = *state;
+  load_fails(f, variant(f, "\"client\": {\"error_rate\": 1.5}", NULL, NULL, NULL),
+             at(f, "client.error_rate"), (const char *[]){"found the number 1.5", NULL});
+  load_fails(f, variant(f, "\"client\": {\"timeout_cancels\": 0}", NULL, NULL, NULL),
+             at(f, "client.timeout_cancels"), (const char *[]){"expected true or false", NULL});
+  load_fails(f, variant(f, "\"router\": {\"route_terminating\": \"yes\"}", NULL, NULL, NULL),
+             at(f, "router.route_terminating"), (const char *[]){"expected true or false", NULL});
+  load_fails(f, variant(f, "\"warmup_s\": -1", NULL, NULL, NULL), at(f, "warmup_s"),
+             (const char *[]){"found the number -1", NULL});
+  load_ok(f, variant(f, "\"warmup_s\": 145, \"client\": {\"error_rate\": 0.034, "
+                        "\"timeout_cancels\": false}, \"router\": {\"route_terminating\": true}",
+                     NULL, NULL, NULL));
+  assert_int_equal(f->sc.warmup_us, 145000000);
+  assert_false(f->sc.timeout_cancels);
+  assert_true(f->sc.route_terminating);
+}
+
 static void quantile_points_and_bins_out_of_order_are_reported_with_their_path(void **state) {
   fx *f = *state;
   char wl[2048];
@@ -930,6 +967,8 @@ int main(void) {
       T(samples_file_with_a_bad_row_names_the_file_and_line),
       T(empirical_reads_files_columns_and_inline_values),
       T(empirical_with_a_key_counts_each_request_once),
+      T(a_podautoscaler_port_may_be_a_string),
+      T(cluster_behaviour_keys_are_checked),
       T(quantile_points_and_bins_out_of_order_are_reported_with_their_path),
       T(empirical_from_the_v100_runs_keeps_their_shape),
   };
