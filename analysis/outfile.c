@@ -54,6 +54,41 @@ void outfile_abort(outfile *f) {
   *f = (outfile){0};
 }
 
+/* Bytes of the UTF-8 sequence starting at s (1 to 4), 0 when it is not a valid one. */
+static size_t utf8_len(const unsigned char *s) {
+  size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+                             : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+  if (n == 2 && s[0] < 0xc2) return 0; /* overlong */
+  for (size_t i = 1; i < n; i++)
+    if ((s[i] & 0xc0) != 0x80) return 0;
+  if (n == 3 && s[0] == 0xe0 && s[1] < 0xa0) return 0;                 /* overlong */
+  if (n == 3 && s[0] == 0xed && s[1] >= 0xa0) return 0;                /* surrogate */
+  if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || s[0] > 0xf4 || (s[0] == 0xf4 && s[1] >= 0x90)))
+    return 0;
+  return n;
+}
+
+bool outfile_name_ok(const char *name, const char **why) {
+  size_t len = strlen(name);
+  const char *bad = NULL;
+  if (len == 0)
+    bad = "a name that is not empty";
+  else if (len > OUTFILE_NAME_MAX)
+    bad = "a name of at most " OUTFILE_NAME_MAX_TEXT " bytes";
+  else if (!strcmp(name, ".") || !strcmp(name, ".."))
+    bad = "a name other than \".\" and \"..\"";
+  for (const unsigned char *s = (const unsigned char *)name; !bad && *s;) {
+    size_t n = utf8_len(s);
+    if (n == 0)
+      bad = "a name in UTF-8";
+    else if (*s == '/' || *s == '\\' || *s < 0x20 || *s == 0x7f)
+      bad = "a name without '/', '\\' or control characters";
+    s += n ? n : 1;
+  }
+  if (why) *why = bad;
+  return bad == NULL;
+}
+
 bool outfile_mkdirs(const char *dir, ps_err *err) {
   if (!dir[0]) return ps_fail(err, "expected an output directory name, found an empty one");
   char *p = xstrdup(dir);

@@ -26,4 +26,15 @@ void outfile_abort(outfile *f);
 /* Create a directory and its parents (mkdir -p). */
 bool outfile_mkdirs(const char *dir, ps_err *err);
 
+/* Longest name that outfile_name_ok accepts, bytes: room for an extension and the temporary
+ * name's ".NAME.tmp.PID" within a file system's 255. */
+#define OUTFILE_NAME_MAX 200
+#define OUTFILE_NAME_MAX_TEXT "200"
+/* Whether `name` (a deployment's, a scenario's, ...) can be a file name as it is: 1 to
+ * OUTFILE_NAME_MAX bytes of valid UTF-8, no '/', '\' or control character, not "." or "..".
+ * False with the reason in why (a phrase for "expected ..., found ..." messages). Names are
+ * data, never paths: every name that becomes part of a path is checked with this before
+ * anything runs. */
+bool outfile_name_ok(const char *name, const char **why);
+
 #endif

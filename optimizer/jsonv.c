@@ -1,15 +1,50 @@
 #include "optimizer/jsonv.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "optimizer/profile.h"
 
+/* Line and column (from 1) of `at` in text. */
+static void line_col(const char *text, const char *at, long *line, long *col) {
+  *line = *col = 1;
+  for (const char *p = text; p < at; p++) {
+    if (*p == '\n')
+      ++*line, *col = 1;
+    else
+      ++*col;
+  }
+}
+
+/* The first \u0000 escape in text (a backslash preceded by an even number of backslashes), or
+ * NULL. cJSON turns it into a NUL byte that silently cuts the string short ("a\u0000b" would
+ * read as "a"), so no string of ours may hold one. Outside strings the sequence is a syntax
+ * error anyway. */
+static const char *nul_escape(const char *text) {
+  for (const char *p = strstr(text, "\\u"); p; p = strstr(p + 1, "\\u")) {
+    size_t slashes = 0;
+    while (p - (ptrdiff_t)slashes > text && p[-1 - (ptrdiff_t)slashes] == '\\')
+      slashes++;
+    if (slashes % 2 == 0 && strncmp(p + 2, "0000", 4) == 0) return p;
+  }
+  return NULL;
+}
+
 cJSON *jv_parse_file(const char *path, char **text_out, opt_err *err) {
   char *text = opt_read_text(path, err);
   if (!text) return NULL;
+  long line, col;
+  const char *nul = nul_escape(text);
+  if (nul) {
+    line_col(text, nul, &line, &col);
+    opt_fail(err, "%s:%ld:%ld: expected no \\u0000 in a string (it would cut the string short), "
+                  "found one", path, line, col);
+    free(text);
+    return NULL;
+  }
   const char *end = NULL;
   cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
   if (!root) {
@@ -18,13 +53,7 @@ cJSON *jv_parse_file(const char *path, char **text_out, opt_err *err) {
      * character, at the line's end: point back at the last character of that line. */
     while (end > text && (*end == '\n' || *end == '\r') && end[-1] != '\n')
       end--;
-    long line = 1, col = 1;
-    for (const char *p = text; p < end; p++) {
-      if (*p == '\n')
-        line++, col = 1;
-      else
-        col++;
-    }
+    line_col(text, end, &line, &col);
     char near[24] = "";
     size_t k = 0;
     for (const char *p = end; *p && *p != '\n' && k < sizeof near - 1; p++)
@@ -94,9 +123,16 @@ bool jv_fail_at(jv *v, const char *key, const char *fmt, ...) {
 void jv_describe(const cJSON *node, char *buf, size_t n) {
   if (!node)
     snprintf(buf, n, "nothing");
-  else if (cJSON_IsString(node))
-    snprintf(buf, n, "the string \"%.40s%s\"", node->valuestring,
-             strlen(node->valuestring) > 40 ? "..." : "");
+  else if (cJSON_IsString(node)) {
+    /* at most 40 bytes of it, control and non-ASCII bytes as \xNN: a message stays one line */
+    char text[4 * 40 + 1];
+    size_t k = 0, i = 0;
+    const unsigned char *str = (const unsigned char *)node->valuestring;
+    for (; str[i] && i < 40; i++)
+      k += (size_t)snprintf(text + k, sizeof text - k, str[i] < 0x20 || str[i] >= 0x7f ? "\\x%02x" : "%c",
+                            str[i]);
+    snprintf(buf, n, "the string \"%s%s\"", text, str[i] ? "..." : "");
+  }
   else if (cJSON_IsNumber(node))
     snprintf(buf, n, "the number %.17g", node->valuedouble);
   else if (cJSON_IsBool(node))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analysis/csvr.h"
+#include "analysis/outfile.h"
 #include "models/gosem.h"
 #include "models/kpa.h"
 #include "models/xalloc.h"
@@ -405,6 +406,15 @@ static bool load_table(jv *v, scenario *sc, const cJSON *node, int kind, double 
                               : load_points(v, node, hi);
   if (t) *out = dist_tabulated(keep_table(sc, t));
   return t != NULL;
+}
+
+/* obj's "name" can name a file (it names `what`): analysis/outfile.h's rule, checked at load. */
+static bool file_name_ok(jv *v, const cJSON *obj, const char *name, const char *what) {
+  const char *why;
+  if (outfile_name_ok(name, &why)) return true;
+  char found[200];
+  jv_describe(cJSON_GetObjectItemCaseSensitive(obj, "name"), found, sizeof found);
+  return jv_fail_at(v, "name", "expected %s: it names %s, found %s", why, what, found);
 }
 
 static bool load_dist(jv *v, scenario *sc, const cJSON *obj, const char *key, bool required,
@@ -881,6 +891,7 @@ static bool load_deployments(jv *v, scenario *sc, const cJSON *arr) {
         !jv_seconds(v, dn, "prestop_poll_s", false, 0, 86400, &d->prestop_poll_us) ||
         !load_startup(v, sc, dn, &d->startup))
       return false;
+    if (!file_name_ok(v, dn, name, "the deployment's profile file in the output")) return false;
     if (find_name(name, sc->deployments, sizeof *d, (size_t)i) >= 0)
       return jv_fail_at(v, "name",
                         "expected a name not used by another deployment, found \"%s\" again", name);
@@ -1177,9 +1188,9 @@ static bool load_policies(jv *v, scenario *sc, const cJSON *arr) {
     if (!jv_object(v, pn, keys) || !jv_string(v, pn, "name", true, &name) ||
         !jv_choice(v, pn, "type", true, types, &type))
       return false;
-    if (find_name(name, sc->policies, sizeof *p, (size_t)i) >= 0 || strpbrk(name, "/\\"))
-      return jv_fail_at(v, "name",
-                        "expected a name without slashes, not used by another policy, found \"%s\"",
+    if (!file_name_ok(v, pn, name, "a policy in the outputs")) return false;
+    if (find_name(name, sc->policies, sizeof *p, (size_t)i) >= 0)
+      return jv_fail_at(v, "name", "expected a name not used by another policy, found \"%s\"",
                         name);
     p->name = xstrdup(name);
     if (type == POLICY_FIXED) {
@@ -1413,10 +1424,7 @@ static bool load_top(jv *v, scenario *sc, const cJSON *root) {
       !section(v, sc, root, "output", false, false, load_output) ||
       !section(v, sc, root, "optimizer", false, false, load_optimizer))
     return false;
-  if (name && strpbrk(name, "/\\"))
-    return jv_fail_at(
-        v, "name", "expected a name without slashes (it names the output directory), found \"%s\"",
-        name);
+  if (name && !file_name_ok(v, root, name, "the output directory")) return false;
   sc->name = name ? xstrdup(name) : default_name(sc->path);
   sc->seed = (uint64_t)seed;
   if (sc->duration_us < 0) sc->duration_us = wl_spec_span_us(&sc->workload);

@@ -865,6 +865,47 @@ static void cluster_behaviour_keys_are_checked(void **state) {
   assert_true(f->sc.route_terminating);
 }
 
+/* Names are data, never paths: the scenario's (the output directory), a deployment's (its profile
+ * file) and a policy's are refused at load when they could not be a file name as they are. */
+static void names_that_are_not_file_names_are_refused_at_load(void **state) {
+  fx *f = *state;
+  char long_name[301];
+  memset(long_name, 'x', 300);
+  long_name[300] = '\0';
+  struct {
+    const char *name, *needle;
+  } bad[] = {{"..", "a name other than \".\" and \"..\""},
+             {"../../escape", "a name without '/'"},
+             {"a\\u0001b", "control characters"},
+             {"a\xff", "a name in UTF-8"},
+             {long_name, "a name of at most 200 bytes"}}; /* "" is not a name at all */
+  char text[1024];
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    snprintf(text, sizeof text, "\"name\": \"%s\"", bad[i].name);
+    load_fails(f, variant(f, text, NULL, NULL, NULL), at(f, "name"),
+               (const char *[]){bad[i].needle, "it names the output directory", NULL});
+    snprintf(text, sizeof text,
+             "\"deployments\": [{\"name\": \"%s\", \"gpu\": \"A100\", \"model\": {\"type\": "
+             "\"slots\", \"service_s\": {\"dist\": \"constant\", \"value\": 1}}}]",
+             bad[i].name);
+    load_fails(f, variant(f, NULL, NULL, text, NULL), at(f, "deployments[0].name"),
+               (const char *[]){bad[i].needle, NULL});
+    snprintf(text, sizeof text,
+             "\"policies\": [{\"name\": \"%s\", \"type\": \"fixed\", \"replicas\": 1}]",
+             bad[i].name);
+    load_fails(f, variant(f, NULL, NULL, NULL, text), at(f, "policies[0].name"),
+               (const char *[]){bad[i].needle, NULL});
+  }
+}
+
+/* cJSON reads "a\u0000b" as "a": a \u0000 escape anywhere is refused with its place. */
+static void a_nul_escape_in_a_string_is_refused(void **state) {
+  fx *f = *state;
+  load_fails(f, variant(f, "\"description\": \"a\\u0000b\"", NULL, NULL, NULL), f->path,
+             (const char *[]){"expected no \\u0000 in a string", NULL});
+  load_ok(f, variant(f, "\"description\": \"a\\\\u0000b\"", NULL, NULL, NULL)); /* escaped */
+}
+
 static void quantile_points_and_bins_out_of_order_are_reported_with_their_path(void **state) {
   fx *f = *state;
   char wl[2048];
@@ -969,6 +1010,8 @@ int main(void) {
       T(empirical_with_a_key_counts_each_request_once),
       T(a_podautoscaler_port_may_be_a_string),
       T(cluster_behaviour_keys_are_checked),
+      T(names_that_are_not_file_names_are_refused_at_load),
+      T(a_nul_escape_in_a_string_is_refused),
       T(quantile_points_and_bins_out_of_order_are_reported_with_their_path),
       T(empirical_from_the_v100_runs_keeps_their_shape),
   };
