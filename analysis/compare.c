@@ -67,8 +67,11 @@ static bool read_row(void *ctx, long line, char **fields, size_t n, ps_err *err)
   for (size_t i = 0; i < n; i++) {
     v[i] = NAN;
     if (i == s->policy_col || !*fields[i]) continue;
-    if (!csvr_double(fields[i], &v[i]))
-      return ps_fail(err, "%s:%ld: column '%s': expected a number or an empty field, found '%s'",
+    /* every figure of a summary (counts, costs, times, shares) is at least 0 */
+    if (!csvr_double(fields[i], &v[i]) || v[i] < 0)
+      return ps_fail(err,
+                     "%s:%ld: column '%s': expected a number of at least 0 or an empty field, "
+                     "found '%s'",
                      s->path, line, s->columns[i], fields[i]);
   }
   r->lines[s->npolicies] = line;

@@ -276,15 +276,15 @@ static bool parse_into(rd *r, const cJSON *o, opt_decision *d) {
   for (const cJSON *e = deps->child; e; e = e->next, i++) {
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
     const cJSON *prof = cJSON_GetObjectItemCaseSensitive(e, "profile");
-    double units;
     if (!cJSON_IsString(name) || !cJSON_IsString(prof) ||
         strlen(prof->valuestring) != OPT_DIGEST_LEN - 1)
       return opt_fail(r->e, "%s: \"deployments[%d]\": expected a name and a profile digest",
                       r->source, i);
     d->deps[i].name = dup_str(name->valuestring);
     memcpy(d->deps[i].profile, prof->valuestring, OPT_DIGEST_LEN);
-    if (!get_num(r, e, "units", &units) || !get_num(r, e, "cost", &d->deps[i].cost)) return false;
-    d->deps[i].units = (int64_t)units;
+    if (!get_units(r, e, "units", true, &d->deps[i].units) ||
+        !get_num(r, e, "cost", &d->deps[i].cost))
+      return false;
     const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(e, "gpu_type");
     if (gpu && !cJSON_IsString(gpu))
       return opt_fail(r->e, "%s: \"deployments[%d].gpu_type\": expected a string", r->source, i);

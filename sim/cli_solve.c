@@ -287,11 +287,18 @@ int cmd_regress(int argc, char **argv) {
   char *line = NULL;
   size_t cap = 0;
   int ln = 0, checked = 0, changed = 0, rc = EXIT_OK;
-  while (getline(&line, &cap, fp) > 0) {
+  ssize_t got;
+  while ((got = getline(&line, &cap, fp)) > 0) {
     ln++;
     if (line[0] == '\n') continue;
     char source[4200];
     snprintf(source, sizeof source, "%s:%d", path, ln);
+    if (line[got - 1] != '\n') { /* a service killed mid-write leaves half a line */
+      fprintf(stderr, "podscale: %s: expected a line ending in a newline, found the log cut short\n",
+              source);
+      rc = EXIT_BADINPUT;
+      break;
+    }
     opt_decision d;
     if (!opt_decision_parse(line, source, &d, &e)) {
       fprintf(stderr, "podscale: %s\n", e.msg);
@@ -333,6 +340,10 @@ int cmd_regress(int argc, char **argv) {
   for (int k = 0; k < s.n; k++)
     opt_profile_free(&s.p[k]);
   if (rc != EXIT_OK) return rc;
+  if (checked == 0) {
+    fprintf(stderr, "podscale: %s: expected decisions, found none\n", path);
+    return EXIT_BADINPUT;
+  }
   printf("%d decisions solved again, %d changed\n", checked, changed);
   return changed ? EXIT_RUNTIME : EXIT_OK;
 }

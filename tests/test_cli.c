@@ -358,7 +358,8 @@ static void profile_gen_bad_input_exits_2_naming_the_line(void **state) {
 #define PROFILES_DIR PODSCALE_SOURCE_DIR "/tests/data/aibrix-profiles/"
 
 /* A decision solved from a rate distribution, logged, and solved again by regress: unchanged;
- * then a log whose units were edited: regress names the change and exits 1. */
+ * then a log whose units were edited: regress names the change and exits 1; a log it cannot
+ * check exits 2. */
 static void solve_logs_a_decision_that_regress_solves_again(void **state) {
   fx_dir *f = *state;
   char rates[256], log[256], profiles[256], cmd[1024];
@@ -383,6 +384,20 @@ static void solve_logs_a_decision_that_regress_solves_again(void **state) {
   /* A profile directory without the decision's profiles. */
   assert_exit(f, 2, "regress", log, "--profiles", f->dir);
   assert_contains(f->stderr_text, "no profile in");
+  /* A CI gate must not pass on a log it could not check: units that cannot be, a log cut short
+   * mid-line, an empty log. */
+  snprintf(cmd, sizeof cmd, "sed -i 's/\"units\":150/\"units\":-1/' %s", log);
+  assert_int_equal(system(cmd), 0);
+  assert_exit(f, 2, "regress", log, "--profiles", profiles);
+  assert_contains(f->stderr_text, "\"units\": expected a whole number of units");
+  snprintf(cmd, sizeof cmd, "sed -i 's/\"units\":-1/\"units\":150/' %s && truncate -s -1 %s", log,
+           log);
+  assert_int_equal(system(cmd), 0);
+  assert_exit(f, 2, "regress", log, "--profiles", profiles);
+  assert_contains(f->stderr_text, "expected a line ending in a newline, found the log cut short");
+  write_text(log, "");
+  assert_exit(f, 2, "regress", log, "--profiles", profiles);
+  assert_contains(f->stderr_text, "expected decisions, found none");
 }
 
 /* Three gateway records of 30 requests (prompt about 512, output about 128 tokens): the monitor
