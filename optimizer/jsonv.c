@@ -120,22 +120,29 @@ bool jv_fail_at(jv *v, const char *key, const char *fmt, ...) {
   return false;
 }
 
+/* x in as few digits as read back the same (1e-06, not 9.9999999999999995e-07). */
+static const char *num_text(double x, char buf[32]) {
+  snprintf(buf, 32, "%.15g", x);
+  if (strtod(buf, NULL) != x) snprintf(buf, 32, "%.17g", x);
+  return buf;
+}
+
 void jv_describe(const cJSON *node, char *buf, size_t n) {
   if (!node)
     snprintf(buf, n, "nothing");
   else if (cJSON_IsString(node)) {
     /* at most 40 bytes of it, control and non-ASCII bytes as \xNN: a message stays one line */
-    char text[4 * 40 + 1];
+    char text[4 * 40 + 1] = "";
     size_t k = 0, i = 0;
     const unsigned char *str = (const unsigned char *)node->valuestring;
     for (; str[i] && i < 40; i++)
-      k += (size_t)snprintf(text + k, sizeof text - k, str[i] < 0x20 || str[i] >= 0x7f ? "\\x%02x" : "%c",
-                            str[i]);
+      k += (size_t)snprintf(text + k, sizeof text - k,
+                            str[i] < 0x20 || str[i] >= 0x7f ? "\\x%02x" : "%c", str[i]);
     snprintf(buf, n, "the string \"%s%s\"", text, str[i] ? "..." : "");
-  }
-  else if (cJSON_IsNumber(node))
-    snprintf(buf, n, "the number %.17g", node->valuedouble);
-  else if (cJSON_IsBool(node))
+  } else if (cJSON_IsNumber(node)) {
+    char num[32];
+    snprintf(buf, n, "the number %s", num_text(node->valuedouble, num));
+  } else if (cJSON_IsBool(node))
     snprintf(buf, n, "%s", cJSON_IsTrue(node) ? "true" : "false");
   else if (cJSON_IsNull(node))
     snprintf(buf, n, "null");
@@ -190,14 +197,15 @@ static bool member(jv *v, const cJSON *obj, const char *key, bool required, cons
 }
 
 static void range_text(char *buf, size_t n, const char *kind, double min, double max) {
+  char lo[32], hi[32];
   if (min == -INFINITY && max == INFINITY)
     snprintf(buf, n, "%s", kind);
   else if (max == INFINITY)
-    snprintf(buf, n, "%s >= %.17g", kind, min);
+    snprintf(buf, n, "%s >= %s", kind, num_text(min, lo));
   else if (min == -INFINITY)
-    snprintf(buf, n, "%s <= %.17g", kind, max);
+    snprintf(buf, n, "%s <= %s", kind, num_text(max, hi));
   else
-    snprintf(buf, n, "%s from %.17g to %.17g", kind, min, max);
+    snprintf(buf, n, "%s from %s to %s", kind, num_text(min, lo), num_text(max, hi));
 }
 
 bool jv_number(jv *v, const cJSON *obj, const char *key, bool required, double min, double max,

@@ -587,8 +587,18 @@ int sweep_run(const sweep_options *o, ps_err *err) {
   for (int r = 0; r < w.g.runs; r++)
     if (r % o->shards == o->shard) w.todo[w.ntodo++] = r;
   int status = 0;
-  /* Point 0 first, on this thread: a bad key or scenario is reported before anything runs. */
-  const scenario *sc0 = load_point(&w, 0);
+  /* Every point of the grid first, on this thread: a bad key, value or scenario anywhere is
+   * reported before anything runs or is written. Points this shard does not run are let go. */
+  bool *needed = xcalloc((size_t)w.g.points, sizeof *needed);
+  for (int k = 0; k < w.ntodo; k++)
+    needed[w.todo[k] / o->seeds] = true;
+  for (int p = 0; p < w.g.points && !w.status; p++)
+    if (load_point(&w, p) && p > 0 && !needed[p]) {
+      scenario_free(&w.pts[p].sc);
+      w.pts[p].loaded = false;
+    }
+  free(needed);
+  const scenario *sc0 = w.status ? NULL : &w.pts[0].sc;
   if (!sc0) {
     status = w.status;
     *err = w.err;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "optimizer/profile.h"
 #include "sim/sweep.h"
@@ -213,6 +214,23 @@ static void bad_settings_stop_before_running(void **state) {
   assert_non_null(strstr(e.msg, "an array of 2 values, one per key, found [2]"));
   FILE *fp = fopen(dir("bad/sweep.json"), "r");
   assert_null(fp); /* nothing written */
+  /* A bad value at a later point of the grid (and in another shard) is found before anything
+   * runs: no directory, no sweep.json, no finished run. */
+  assert_true(sweep_setting_parse("seed=1,2,\"x\"", &set, &e));
+  o.settings = &set;
+  o.out_dir = dir("late");
+  o.shards = 3; /* this shard runs point 0 only */
+  assert_int_equal(sweep_run(&o, &e), 2);
+  assert_non_null(strstr(e.msg, "sweep point 2 (seed=\"x\")"));
+  assert_int_equal(access(dir("late"), F_OK), -1);
+  sweep_setting_free(&set);
+  assert_true(sweep_setting_parse("workload.rate_scale=1,-5", &set, &e));
+  o.settings = &set;
+  o.shards = 1;
+  assert_int_equal(sweep_run(&o, &e), 2);
+  assert_non_null(strstr(e.msg, "expected a number from 1e-06 to 1000000, found the number -5"));
+  assert_int_equal(access(dir("late"), F_OK), -1);
+  sweep_setting_free(&set);
 }
 
 int main(void) {
