@@ -244,7 +244,10 @@ static int cmd_run(int argc, char **argv) {
   opterr = 0;
   while ((c = getopt_long(argc, argv, "o:s:p:qh", longopts, NULL)) != -1) {
     switch (c) {
-    case 'o': out = optarg; break;
+    case 'o':
+      if (!*optarg) return cli_usage_error("run: -o: expected a directory, found ''");
+      out = optarg;
+      break;
     case 's': {
       char *end;
       errno = 0;

@@ -109,7 +109,10 @@ int cmd_plot(int argc, char **argv) {
   opterr = 0;
   while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
     switch (c) {
-    case 'o': out = optarg; break;
+    case 'o':
+      if (!*optarg) return cli_usage_error("plot: -o: expected a file, found ''");
+      out = optarg;
+      break;
     case 't': timeline = true; break;
     case 'T': title = optarg; break;
     case 'M': measured = optarg; break;

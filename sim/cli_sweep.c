@@ -107,7 +107,10 @@ int cmd_sweep(int argc, char **argv) {
     }
     case 'p': policies[npol++] = optarg; break;
     case 'q': quiet = true; break;
-    case 'o': o.out_dir = optarg; break;
+    case 'o':
+      if (!*optarg) return cli_usage_error("sweep: -o: expected a directory, found ''");
+      o.out_dir = optarg;
+      break;
     case 'H': fputs(sweep_help, stdout); rc = EXIT_OK; goto done;
     default:
       rc = cli_usage_error("sweep: unknown or incomplete option '%s'", argv[optind - 1]);
@@ -157,7 +160,10 @@ int cmd_merge(int argc, char **argv) {
   opterr = 0;
   while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
     switch (c) {
-    case 'o': out = optarg; break;
+    case 'o':
+      if (!*optarg) return cli_usage_error("merge: -o: expected a directory, found ''");
+      out = optarg;
+      break;
     case 'h': fputs(merge_help, stdout); return EXIT_OK;
     default: return cli_usage_error("merge: unknown or incomplete option '%s'", argv[optind - 1]);
     }

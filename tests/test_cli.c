@@ -270,12 +270,13 @@ static void seed_with_a_sign_or_space_or_beyond_2_53_exits_2(void **state) {
   free(json);
 }
 
-static void empty_output_directory_exits_1_with_a_message(void **state) {
+/* An empty output name is bad input (exit 2), not a failure to write (issue: it exited 1). */
+static void empty_output_directory_exits_2_with_a_message(void **state) {
   fx_dir *f = *state;
   char sc[256];
   write_scenario(f, "ok.json", ONE_POLICY, sc, sizeof sc);
-  assert_exit(f, 1, "run", sc, "-o", "", "--quiet");
-  assert_contains(f->stderr_text, "empty");
+  assert_exit(f, 2, "run", sc, "-o", "", "--quiet");
+  assert_contains(f->stderr_text, "run: -o: expected a directory, found ''");
 }
 
 static void catalog_lists_gpus_llms_and_what_fits(void **state) {
@@ -356,6 +357,14 @@ static void profile_gen_bad_input_exits_2_naming_the_line(void **state) {
 }
 
 #define PROFILES_DIR PODSCALE_SOURCE_DIR "/tests/data/aibrix-profiles/"
+
+/* The same for the other commands that write. */
+static void an_empty_output_name_is_bad_input(void **state) {
+  fx_dir *f = *state;
+  assert_exit(f, 2, "sweep", PODSCALE_SOURCE_DIR "/scenarios/mmc.json", "-o", "");
+  assert_exit(f, 2, "merge", f->dir, "-o", "");
+  assert_exit(f, 2, "plot", f->dir, "-o", "");
+}
 
 /* A decision solved from a rate distribution, logged, and solved again by regress: unchanged;
  * then a log whose units were edited: regress names the change and exits 1; a log it cannot
@@ -460,12 +469,13 @@ int main(void) {
       T(policy_option_runs_only_the_policy_named),
       T(output_under_a_regular_file_exits_1_with_a_message),
       T(seed_with_a_sign_or_space_or_beyond_2_53_exits_2),
-      T(empty_output_directory_exits_1_with_a_message),
+      T(empty_output_directory_exits_2_with_a_message),
       T(catalog_lists_gpus_llms_and_what_fits),
       T(benchmark_with_no_run_that_fits_exits_2_and_writes_nothing),
       T(calibrate_refuses_an_engine_vllm_could_not_start),
       T(profile_gen_reproduces_the_shipped_a100_profile),
       T(profile_gen_bad_input_exits_2_naming_the_line),
+      T(an_empty_output_name_is_bad_input),
       T(solve_logs_a_decision_that_regress_solves_again),
       T(solve_from_gateway_traces_clusters_them),
       T(solve_bad_input_exits_2_with_the_place),
