@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -51,20 +52,32 @@ char *opt_read_text(const char *path, opt_err *err) {
     opt_fail(err, "%s: cannot open: %s", path, strerror(errno));
     return NULL;
   }
+  struct stat st;
+  if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+    fclose(fp);
+    opt_fail(err, "%s: expected a file, found a directory", path);
+    return NULL;
+  }
   size_t len = 0, cap = 4096, got;
   char *s = xmalloc(cap);
-  while ((got = fread(s + len, 1, cap - len - 1, fp)) > 0) {
+  const char *problem = NULL;
+  while (!problem && (got = fread(s + len, 1, cap - len - 1, fp)) > 0) {
+    if (memchr(s + len, '\0', got)) problem = "NUL"; /* /dev/zero stops here, not at 4 GB */
     len += got;
+    if (len > OPT_TEXT_MAX) problem = "size";
     if (len + 1 == cap) s = xrealloc(s, cap *= 2);
   }
   bool failed = ferror(fp);
   fclose(fp);
   s[len] = '\0';
-  if (failed || strlen(s) != len) {
-    if (failed)
-      opt_fail(err, "%s: read error", path);
-    else
-      opt_fail(err, "%s: expected text, found a NUL byte at offset %zu", path, strlen(s));
+  if (failed)
+    opt_fail(err, "%s: read error", path);
+  else if (problem && problem[0] == 'N')
+    opt_fail(err, "%s: expected text, found a NUL byte at offset %zu", path, strlen(s));
+  else if (problem)
+    opt_fail(err, "%s: expected a file of at most %d MiB, found more", path,
+             OPT_TEXT_MAX / (1024 * 1024));
+  if (failed || problem) {
     free(s);
     return NULL;
   }

@@ -358,6 +358,18 @@ static void profile_gen_bad_input_exits_2_naming_the_line(void **state) {
 
 #define PROFILES_DIR PODSCALE_SOURCE_DIR "/tests/data/aibrix-profiles/"
 
+/* A device or a directory given as a scenario or a profile: a clear exit 2 at once (it read
+ * 4.2 GB of /dev/zero and exited 1; a directory was a "read error"). */
+static void endless_or_odd_input_files_are_refused_at_once(void **state) {
+  fx_dir *f = *state;
+  assert_exit(f, 2, "run", "/dev/zero", "-q");
+  assert_contains(f->stderr_text, "/dev/zero: expected text, found a NUL byte at offset 0");
+  assert_exit(f, 2, "run", f->dir, "-q");
+  assert_contains(f->stderr_text, "expected a file, found a directory");
+  assert_exit(f, 2, "solve", "--profile", "/dev/zero", "--rates", "/dev/null");
+  assert_contains(f->stderr_text, "/dev/zero: expected text");
+}
+
 /* The same for the other commands that write. */
 static void an_empty_output_name_is_bad_input(void **state) {
   fx_dir *f = *state;
@@ -476,6 +488,7 @@ int main(void) {
       T(profile_gen_reproduces_the_shipped_a100_profile),
       T(profile_gen_bad_input_exits_2_naming_the_line),
       T(an_empty_output_name_is_bad_input),
+      T(endless_or_odd_input_files_are_refused_at_once),
       T(solve_logs_a_decision_that_regress_solves_again),
       T(solve_from_gateway_traces_clusters_them),
       T(solve_bad_input_exits_2_with_the_place),
