@@ -686,6 +686,7 @@ static size_t cluster_window(opt_monitor *m, int64_t *points) {
     m->pts = grow(m->pts, m->cap_pts * sizeof *m->pts);
     m->labels = grow(m->labels, m->cap_pts * sizeof *m->labels);
   }
+  assert((uint64_t)n < (UINT64_C(1) << 32)); /* int64 sums of counts cannot overflow (monitor.h) */
   *points = 0;
   for (size_t i = 0; i < n; i++) {
     m->pts[i] = m->recs[i].point;
@@ -706,7 +707,42 @@ static size_t cluster_window(opt_monitor *m, int64_t *points) {
   return k;
 }
 
-/* Centeroid.add for every point in window order, then the centre, rate and bucket. */
+/* s after n times `s += x` in double (round to nearest, ties to even), for s, x >= 0, in
+ * O(binades s crosses) rather than O(n): the bits of upstream's point-by-point sum without
+ * its loop. Inside one binade [2^e, 2^(e+1)) of spacing u every step adds x rounded to a
+ * multiple of u; that multiple is the same from any start, except at a tie, where it depends on
+ * the parity of the start; a tie's result is even, so after two steps that start and end in
+ * the binade the step d is fixed until the binade ends. Then jump by whole d's while the sum
+ * stays below 2^(e+1) (the exact s + x then does too, so no rounding at the boundary is
+ * skipped) and step by hand across it. */
+static double sum_repeated(double s, double x, int64_t n) {
+  assert(s >= 0 && x >= 0 && n >= 0);
+  int in_binade = 0; /* consecutive steps that started and ended in the current binade */
+  while (n > 0) {
+    double t = s + x;
+    n--;
+    if (t == s) return s; /* x is below half a spacing: no later step moves s either */
+    int es, et;
+    frexp(s, &es);
+    frexp(t, &et);
+    in_binade = (s > 0 && es == et) ? in_binade + 1 : 0;
+    if (in_binade >= 2 && n > 0) {
+      /* Integers in units of the spacing 2^(et - 53): all below 2^53, so exact. */
+      int64_t room = (int64_t)ldexp(ldexp(1.0, et) - t, 53 - et);
+      int64_t step = (int64_t)ldexp(t - s, 53 - et);
+      int64_t jumps = (room - 1) / step;
+      if (jumps > n) jumps = n;
+      t += (double)jumps * (t - s);
+      n -= jumps;
+      in_binade = 0;
+    }
+    s = t;
+  }
+  return s;
+}
+
+/* Centeroid.add for every point in window order (sum_repeated: a record's count at once), then
+ * the centre, rate and bucket. */
 static void centres(opt_monitor *m, size_t k, double span, const opt_grid *grid) {
   m->clusters = reserve(m->clusters, &m->cap_clusters, k ? k : 1, sizeof *m->clusters);
   for (size_t c = 0; c < k; c++)
@@ -714,11 +750,10 @@ static void centres(opt_monitor *m, size_t k, double span, const opt_grid *grid)
   for (size_t i = 0; i < m->n_recs; i++) {
     if (m->labels[i] < 0) continue;
     opt_cluster *c = &m->clusters[m->labels[i]];
-    for (int64_t j = 0; j < m->recs[i].point.count; j++) {
-      c->out_log2 += m->recs[i].point.out_log2;
-      c->in_log2 += m->recs[i].point.in_log2;
-    }
-    c->size += m->recs[i].point.count;
+    const opt_point *p = &m->recs[i].point;
+    c->out_log2 = sum_repeated(c->out_log2, p->out_log2, p->count);
+    c->in_log2 = sum_repeated(c->in_log2, p->in_log2, p->count);
+    c->size += p->count;
   }
   double covered = 0.0;
   for (size_t c = 0; c < k; c++) {

@@ -52,8 +52,15 @@
  * land either side of eps. Noise is dropped from the shape of the distribution and kept only in
  * the total rate (reference section 3.5 item 4).
  *
+ * Work. Counts are weights, never expanded into points (scikit-learn's sample_weight semantics,
+ * which are incdbscan's multiplicities): a step costs O(R log R + pairs) for the R cell records
+ * in the window, the same for a count of 1 or of 2^31 - 1. Weights and sizes are int64: a sum
+ * of at most R counts of at most 2^31 - 1 cannot overflow while R < 2^32 (asserted).
+ *
  * Centres and buckets (Centeroid). A centre is the mean of its points in log2 space, summed one
- * point at a time in window order as upstream does, so it has upstream's bits. Its rate is
+ * point at a time in window order as upstream does, so it has upstream's bits (a record's n
+ * identical points are added at once, in steps per binade the sum crosses, with the bits of n
+ * single additions). Its rate is
  * size / span. A centre maps to the profile grid per dimension in log2: inside the ticks, the
  * nearer tick with the midpoint going to the higher one (in tokens the boundary between 2^a and
  * 2^(a+1) is 2^(a+0.5)); outside, the edge tick (clamping). "In range" means within half a tick

@@ -18,6 +18,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "optimizer/monitor.h"
 
@@ -911,6 +912,260 @@ static void monitor_end_to_end_run_of_6_7(void **state) {
   free(json);
 }
 
+/* ------------------------------------------------------------------------------------------
+ * Work per cell, not per request (issue 14 item 1): the weighted monitor against the test's own
+ * expanded-points oracle
+ * ------------------------------------------------------------------------------------------ */
+
+static double seconds_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* 100 cells of 2^31 - 1 requests (libFuzzer's find, grown): point by point this is ~4e11
+ * additions, hours; per cell it is microseconds. */
+static void monitor_record_of_100_cells_of_max_count_takes_well_under_a_second(void **state) {
+  (void)state;
+  opt_trace_cell cells[100];
+  for (int i = 0; i < 100; i++)
+    cells[i] = (opt_trace_cell){70 + i % 10, 40 + i / 10, OPT_TRACE_COUNT_MAX};
+  opt_trace tr = trace_of(10, cells, NELEM(cells), 100 * OPT_TRACE_COUNT_MAX);
+  opt_monitor *m = new_monitor();
+  opt_err e;
+  opt_monitor_out o;
+  double t0 = seconds_now();
+  assert_true(opt_monitor_step(m, 12 * S, &tr, 1, &A100_GRID, &o, &e));
+  double took = seconds_now() - t0;
+  if (took >= 1.0) {
+    print_error("one step took %.3f s\n", took);
+    fail();
+  }
+  assert_int_equal(o.points, 100 * OPT_TRACE_COUNT_MAX);
+  assert_int_equal(o.clustered, 100 * OPT_TRACE_COUNT_MAX);
+  assert_int_equal(o.n_clusters, 1);
+  /* Mean of 4.0 .. 4.9 and 7.0 .. 7.9, off by upstream's float sum of 2e11 points (3e-6). */
+  assert_near(o.clusters[0].out_log2, 4.45, 1e-5);
+  assert_near(o.clusters[0].in_log2, 7.45, 1e-5);
+  opt_monitor_free(m);
+}
+
+static uint64_t lcg_next(uint64_t *s) {
+  *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+  return *s >> 33;
+}
+
+/* s += x, n times: Centeroid.add's sum as upstream does it. */
+static double oracle_sum(double s, double x, int64_t n) {
+  for (int64_t j = 0; j < n; j++)
+    s += x;
+  return s;
+}
+
+/* Cells of large counts in a 0.3 x 0.3 square (one cluster: every cell is core alone) at
+ * precisions 1 .. 100: the centre has the bits of the point-by-point sum, ties included. */
+static void monitor_centre_has_the_bits_of_the_point_by_point_sum(void **state) {
+  (void)state;
+  static const int64_t precisions[] = {1, 3, 7, 10, 100};
+  uint64_t seed = 14;
+  for (int trial = 0; trial < 40; trial++) {
+    opt_trace_cell cells[3][8];
+    opt_trace trs[3];
+    double want_out = 0, want_in = 0;
+    int64_t size = 0;
+    for (int r = 0; r < 3; r++) {
+      int64_t p = precisions[lcg_next(&seed) % NELEM(precisions)];
+      int64_t spread = 3 * p / 10 + 1, out0 = 4 * p, in0 = 9 * p;
+      for (int i = 0; i < 8; i++) {
+        cells[r][i] = (opt_trace_cell){in0 + (int64_t)(lcg_next(&seed) % (uint64_t)spread),
+                                       out0 + (int64_t)(lcg_next(&seed) % (uint64_t)spread),
+                                       10 + (int64_t)(lcg_next(&seed) % 100000)};
+        want_out = oracle_sum(want_out, (double)cells[r][i].out_key / (double)p, cells[r][i].count);
+        want_in = oracle_sum(want_in, (double)cells[r][i].in_key / (double)p, cells[r][i].count);
+        size += cells[r][i].count;
+      }
+      trs[r] = trace_of(10 * (r + 1), cells[r], 8, 0);
+      trs[r].precision = p;
+    }
+    opt_monitor *m = new_monitor();
+    opt_err e;
+    opt_monitor_out o;
+    assert_true(opt_monitor_step(m, 32 * S, trs, 3, NULL, &o, &e));
+    assert_int_equal(o.n_clusters, 1);
+    assert_int_equal(o.clusters[0].size, size);
+    assert_double_exact(o.clusters[0].out_log2, want_out / (double)size);
+    assert_double_exact(o.clusters[0].in_log2, want_in / (double)size);
+    opt_monitor_free(m);
+  }
+}
+
+/* The test's oracle: DBSCAN over the expanded points, as written in monitor.h (core when the
+ * points within eps, itself included, are >= min_pts; clusters numbered by first core point in
+ * (output, input) order; a border point joins its highest numbered neighbouring cluster), then
+ * clusters renumbered by first member in window order; centres summed point by point. */
+typedef struct oracle_pt {
+  double out, in;
+} oracle_pt;
+
+typedef struct oracle_out {
+  int64_t points, clustered;
+  size_t n_clusters;
+  opt_cluster clusters[64];
+  double grid_rates[8 * 5];
+} oracle_out;
+
+static bool oracle_near(const oracle_pt *a, const oracle_pt *b) {
+  double dx = a->out - b->out, dy = a->in - b->in;
+  return dx * dx + dy * dy <= 0.25 + 1e-9;
+}
+
+static bool oracle_before(const oracle_pt *a, const oracle_pt *b) {
+  return a->out < b->out || (a->out == b->out && a->in < b->in);
+}
+
+/* Cluster of each point, -1 for noise, in the oracle's internal numbering. */
+static size_t oracle_dbscan(const oracle_pt *p, size_t n, int64_t *label) {
+  bool *core = calloc(n, sizeof *core);
+  size_t *stack = malloc(n * sizeof *stack);
+  for (size_t i = 0; i < n; i++) {
+    int64_t within = 0;
+    for (size_t j = 0; j < n; j++)
+      within += oracle_near(&p[i], &p[j]);
+    core[i] = within >= 10;
+    label[i] = -1;
+  }
+  size_t k = 0;
+  for (;;) {
+    size_t first = n; /* the unlabelled core point first in (output, input) order */
+    for (size_t i = 0; i < n; i++)
+      if (core[i] && label[i] < 0 && (first == n || oracle_before(&p[i], &p[first]))) first = i;
+    if (first == n) break;
+    size_t top = 0;
+    label[first] = (int64_t)k;
+    stack[top++] = first;
+    while (top > 0) {
+      size_t u = stack[--top];
+      for (size_t v = 0; v < n; v++) {
+        if (!core[v] || label[v] >= 0 || !oracle_near(&p[u], &p[v])) continue;
+        label[v] = (int64_t)k;
+        stack[top++] = v;
+      }
+    }
+    k++;
+  }
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++)
+      if (!core[i] && core[j] && oracle_near(&p[i], &p[j]) && label[j] > label[i])
+        label[i] = label[j];
+  free(core);
+  free(stack);
+  return k;
+}
+
+static void oracle_monitor(const opt_trace *trs, size_t n_trs, double span, double total_rate,
+                           oracle_out *o) {
+  size_t n = 0;
+  for (size_t r = 0; r < n_trs; r++)
+    for (size_t i = 0; i < trs[r].n_cells; i++)
+      n += (size_t)trs[r].cells[i].count;
+  oracle_pt *p = malloc(n * sizeof *p);
+  int64_t *label = malloc(n * sizeof *label);
+  size_t at = 0;
+  for (size_t r = 0; r < n_trs; r++)
+    for (size_t i = 0; i < trs[r].n_cells; i++)
+      for (int64_t j = 0; j < trs[r].cells[i].count; j++)
+        p[at++] = (oracle_pt){trs[r].cells[i].out_key / 10.0, trs[r].cells[i].in_key / 10.0};
+  size_t k = oracle_dbscan(p, n, label);
+  assert_true(k <= NELEM(o->clusters));
+  int64_t renum[NELEM(o->clusters)];
+  for (size_t c = 0; c < k; c++)
+    renum[c] = -1;
+  *o = (oracle_out){.points = (int64_t)n, .n_clusters = k};
+  int64_t next = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (label[i] < 0) continue;
+    if (renum[label[i]] < 0) renum[label[i]] = next++;
+    opt_cluster *c = &o->clusters[renum[label[i]]];
+    c->out_log2 += p[i].out;
+    c->in_log2 += p[i].in;
+    c->size++;
+    o->clustered++;
+  }
+  double covered = 0;
+  for (size_t c = 0; c < k; c++) {
+    opt_cluster *cl = &o->clusters[c];
+    cl->out_log2 /= (double)cl->size;
+    cl->in_log2 /= (double)cl->size;
+    cl->rate = (double)cl->size / span;
+    covered += cl->rate;
+    bool out_ok, in_ok;
+    cl->out_idx = opt_grid_index(A100_OUT, NELEM(A100_OUT), cl->out_log2, &out_ok);
+    cl->in_idx = opt_grid_index(A100_IN, NELEM(A100_IN), cl->in_log2, &in_ok);
+    cl->in_range = out_ok && in_ok;
+  }
+  for (size_t c = 0; c < k; c++) {
+    o->clusters[c].share = o->clusters[c].rate / covered;
+    o->grid_rates[o->clusters[c].out_idx * NELEM(A100_IN) + o->clusters[c].in_idx] +=
+        o->clusters[c].share;
+  }
+  for (size_t b = 0; b < NELEM(o->grid_rates); b++)
+    o->grid_rates[b] *= total_rate;
+  free(p);
+  free(label);
+}
+
+#define assert_same_bytes(a, b) assert_memory_equal(&(a), &(b), sizeof(a))
+
+/* Random small windows (1 .. 3 records of 5 .. 40 cells, counts 1 .. 5, in a 1.6 x 1.6 log2
+ * square so clusters touch and border points are shared): the monitor's clusters, coverage and
+ * bucket rates are the oracle's, byte for byte. */
+static void monitor_weighted_cells_equal_expanded_points(void **state) {
+  (void)state;
+  uint64_t seed = 2024;
+  for (int trial = 0; trial < 300; trial++) {
+    opt_trace_cell cells[3][40];
+    opt_trace trs[3];
+    size_t n_trs = 1 + lcg_next(&seed) % 3;
+    for (size_t r = 0; r < n_trs; r++) {
+      size_t n = 5 + lcg_next(&seed) % 36;
+      int64_t total = 0;
+      for (size_t i = 0; i < n; i++) {
+        cells[r][i] = (opt_trace_cell){70 + (int64_t)(lcg_next(&seed) % 16),
+                                       40 + (int64_t)(lcg_next(&seed) % 16),
+                                       1 + (int64_t)(lcg_next(&seed) % 5)};
+        total += cells[r][i].count;
+      }
+      trs[r] = trace_of(10 * (int64_t)(r + 1), cells[r], n, total);
+    }
+    opt_monitor *m = new_monitor();
+    opt_err e;
+    opt_monitor_out o;
+    assert_true(opt_monitor_step(m, (10 * (int64_t)n_trs + 2) * S, trs, n_trs, &A100_GRID, &o, &e));
+    oracle_out want;
+    oracle_monitor(trs, n_trs, o.span_s, o.total_rate, &want);
+    assert_same_bytes(o.span_s, (double){n_trs > 1 ? 10.0 * (double)(n_trs - 1) : 1.0});
+    assert_int_equal(o.points, want.points);
+    assert_int_equal(o.clustered, want.clustered);
+    double coverage = want.points ? (double)want.clustered / (double)want.points * 100 : 0.0;
+    assert_same_bytes(o.coverage_pct, coverage);
+    assert_int_equal(o.n_clusters, want.n_clusters);
+    for (size_t c = 0; c < o.n_clusters; c++) {
+      const opt_cluster *g = &o.clusters[c], *w = &want.clusters[c];
+      assert_int_equal(g->size, w->size);
+      assert_same_bytes(g->out_log2, w->out_log2);
+      assert_same_bytes(g->in_log2, w->in_log2);
+      assert_same_bytes(g->rate, w->rate);
+      assert_same_bytes(g->share, w->share);
+      assert_int_equal(g->out_idx, w->out_idx);
+      assert_int_equal(g->in_idx, w->in_idx);
+      assert_int_equal(g->in_range, w->in_range);
+    }
+    assert_int_equal(o.n_grid, NELEM(want.grid_rates));
+    assert_memory_equal(o.grid_rates, want.grid_rates, sizeof want.grid_rates);
+    opt_monitor_free(m);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(gateway_key_quirk_writes_k_minus_1_for_the_ten_keys_of_6_6),
@@ -948,6 +1203,9 @@ int main(void) {
       cmocka_unit_test(monitor_without_a_grid_reports_clusters_only),
       cmocka_unit_test(monitor_rejects_bad_config_and_grid),
       cmocka_unit_test(monitor_end_to_end_run_of_6_7),
+      cmocka_unit_test(monitor_record_of_100_cells_of_max_count_takes_well_under_a_second),
+      cmocka_unit_test(monitor_centre_has_the_bits_of_the_point_by_point_sum),
+      cmocka_unit_test(monitor_weighted_cells_equal_expanded_points),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
