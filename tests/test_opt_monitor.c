@@ -923,9 +923,10 @@ static double seconds_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* 100 cells of 2^31 - 1 requests (libFuzzer's find, grown): point by point this is ~4e11
- * additions, hours; per cell it is microseconds. */
-static void monitor_record_of_100_cells_of_max_count_takes_well_under_a_second(void **state) {
+/* 100 cells of 2^31 - 1 requests (libFuzzer's find, grown): point by point this is ~2e11
+ * additions, minutes; per cell it is microseconds. The bound is loose (5 s) so that a busy or
+ * sanitized build does not fail it; the old code never came near it. */
+static void monitor_record_of_100_cells_of_max_count_takes_a_moment(void **state) {
   (void)state;
   opt_trace_cell cells[100];
   for (int i = 0; i < 100; i++)
@@ -937,7 +938,7 @@ static void monitor_record_of_100_cells_of_max_count_takes_well_under_a_second(v
   double t0 = seconds_now();
   assert_true(opt_monitor_step(m, 12 * S, &tr, 1, &A100_GRID, &o, &e));
   double took = seconds_now() - t0;
-  if (took >= 1.0) {
+  if (took >= 5.0) {
     print_error("one step took %.3f s\n", took);
     fail();
   }
@@ -1203,7 +1204,7 @@ int main(void) {
       cmocka_unit_test(monitor_without_a_grid_reports_clusters_only),
       cmocka_unit_test(monitor_rejects_bad_config_and_grid),
       cmocka_unit_test(monitor_end_to_end_run_of_6_7),
-      cmocka_unit_test(monitor_record_of_100_cells_of_max_count_takes_well_under_a_second),
+      cmocka_unit_test(monitor_record_of_100_cells_of_max_count_takes_a_moment),
       cmocka_unit_test(monitor_centre_has_the_bits_of_the_point_by_point_sum),
       cmocka_unit_test(monitor_weighted_cells_equal_expanded_points),
   };
