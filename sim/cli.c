@@ -245,7 +245,10 @@ static int cmd_run(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "o:s:p:qh", longopts, NULL)) != -1) {
     switch (c) {
     case 'o':
-      if (!*optarg) return cli_usage_error("run: -o: expected a directory, found ''");
+      if (!*optarg) {
+        free(policies);
+        return cli_usage_error("run: -o: expected a directory, found ''");
+      }
       out = optarg;
       break;
     case 's': {

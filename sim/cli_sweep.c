@@ -108,7 +108,10 @@ int cmd_sweep(int argc, char **argv) {
     case 'p': policies[npol++] = optarg; break;
     case 'q': quiet = true; break;
     case 'o':
-      if (!*optarg) return cli_usage_error("sweep: -o: expected a directory, found ''");
+      if (!*optarg) {
+        rc = cli_usage_error("sweep: -o: expected a directory, found ''");
+        goto done;
+      }
       o.out_dir = optarg;
       break;
     case 'H': fputs(sweep_help, stdout); rc = EXIT_OK; goto done;
