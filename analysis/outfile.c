@@ -1,6 +1,8 @@
 #include "analysis/outfile.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,7 +17,33 @@ static char *join(const char *dir, const char *a, const char *b, const char *c) 
   return s;
 }
 
+/* Remove DIR/.NAME.tmp.PID left by a podscale process that no longer exists (killed while
+ * writing NAME): a dead process's temporary file would otherwise stay forever. A file of a live
+ * process (a concurrent writer, or an unrelated process that reuses the PID) is kept. */
+static void remove_stale(const char *dir, const char *name) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  size_t plen = strlen(name) + 6; /* "." NAME ".tmp." */
+  char *prefix = xmalloc(plen + 1);
+  snprintf(prefix, plen + 1, ".%s.tmp.", name);
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    const char *digits = e->d_name + plen;
+    if (strncmp(e->d_name, prefix, plen) != 0 || !*digits ||
+        strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 9)
+      continue;
+    pid_t pid = (pid_t)atol(digits);
+    if (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    char *path = join(dir, "", e->d_name, "");
+    unlink(path);
+    free(path);
+  }
+  free(prefix);
+  closedir(d);
+}
+
 bool outfile_open(outfile *f, const char *dir, const char *name, ps_err *err) {
+  remove_stale(dir, name);
   char pid[32];
   snprintf(pid, sizeof pid, ".tmp.%ld", (long)getpid());
   *f = (outfile){0};

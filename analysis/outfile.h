@@ -2,7 +2,8 @@
  * outfile: output files that appear only when complete. A file is written under a hidden
  * temporary name in its final directory (".NAME.tmp.PID") and renamed over NAME by
  * outfile_commit; outfile_abort removes it. A crash or an error therefore never leaves a
- * half-written file under a name that looks finished.
+ * half-written file under a name that looks finished. Opening NAME removes the temporary files of
+ * NAME that processes no longer alive left behind (a run killed while writing).
  */
 #ifndef PODSCALE_OUTFILE_H
 #define PODSCALE_OUTFILE_H

@@ -13,6 +13,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <sys/stat.h>
 
 #include "analysis/csvw.h"
 #include "sim/cluster.h"
@@ -310,6 +313,28 @@ static void ended_requests_have_consistent_times_and_samples_are_unique(void **s
   tu_rmrf(d);
 }
 
+/* A run killed while writing leaves .NAME.tmp.PID; the next run into the directory removes the
+ * ones of processes that are gone, and keeps those of live ones (a concurrent writer). */
+static void a_run_removes_temporary_files_of_dead_processes(void **state) {
+  (void)state;
+  char d[64], sc[256], out[128], dead[256], live[256];
+  tu_tmpdir(d);
+  small_scenario(d, "{}", 0, sc, sizeof sc);
+  snprintf(out, sizeof out, "%s/out", d);
+  assert_int_equal(mkdir(out, 0755), 0);
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, NULL, 0); /* its PID now names no process */
+  snprintf(dead, sizeof dead, "%s/.summary.csv.tmp.%ld", out, (long)child);
+  snprintf(live, sizeof live, "%s/.summary.csv.tmp.%ld", out, (long)getppid());
+  fclose(fopen(dead, "w"));
+  fclose(fopen(live, "w"));
+  run_into(sc, out, 0);
+  assert_int_equal(access(dead, F_OK), -1);
+  assert_int_equal(access(live, F_OK), 0);
+  tu_rmrf(d);
+}
+
 static void autoscaler_runs_are_byte_identical_too(void **state) {
   (void)state;
   char a[64], b[64];
@@ -392,6 +417,7 @@ int main(void) {
       cmocka_unit_test(policies_see_identical_arrivals),
       cmocka_unit_test(requests_false_removes_a_stale_requests_csv),
       cmocka_unit_test(ended_requests_have_consistent_times_and_samples_are_unique),
+      cmocka_unit_test(a_run_removes_temporary_files_of_dead_processes),
       cmocka_unit_test(autoscaler_runs_are_byte_identical_too),
       cmocka_unit_test(autoscalers_react_differently_to_the_same_ramp),
   };
