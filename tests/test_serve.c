@@ -140,6 +140,14 @@ static void every_endpoint_and_bad_requests(void **state) {
   expect(p, "GET", "/metrics/%2e%2e/d", NULL, 404, NULL);
   expect(p, "GET", "/metrics//d", NULL, 404, NULL);
   expect(p, "GET", "/metrics/default/d%00x", NULL, 404, NULL);  /* not "d" */
+  {                                                            /* nor a raw NUL */
+    static const char raw[] = "GET /metrics/default/d\0x HTTP/1.1\r\nHost: a\r\n\r\n";
+    char *reply = fx_raw(p, raw, sizeof raw - 1);
+    assert_non_null(reply);
+    assert_non_null(strstr(reply, " 400 "));
+    assert_non_null(strstr(reply, "a NUL byte in the request line"));
+    free(reply);
+  }
   expect(p, "GET", "/metrics/default%2fd", NULL, 404, NULL);
   /* overrides: pods, served in the same 1/100 unit; -1 clears */
   expect(p, "PUT", "/scale/default/d", "{\"replicas\": 3}", 200, "Scaled to 3");

@@ -14,13 +14,15 @@
 #define TRACE_BODY_LIMIT (1024 * 1024) /* POST /trace: a gateway record is a few KiB */
 #define DRAIN_WAIT_S 10                /* in-flight requests at shutdown */
 
+/* One request, from its request line to its completion. */
 typedef struct req {
+  const char *uri_end; /* the end of the raw URI as a C string (its first NUL) */
+  bool started;        /* on_request has seen the headers */
+  bool takes_body;     /* POST, PUT: a body is kept; other methods' bodies are dropped */
   char *body;
   size_t len, cap;
   bool too_big;
 } req;
-
-static req NO_BODY; /* GET, DELETE, HEAD: a body is ignored */
 
 static void *must(void *p) {
   if (!p) abort();
@@ -431,21 +433,30 @@ static enum MHD_Result route(srv *s, struct MHD_Connection *c, const char *url,
               allow);
 }
 
+/* The request line, before MHD touches the URI: the URI is the text up to the first NUL, and
+ * MHD ends it with the NUL it writes over the space before the version. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
+  (void)c;
+  srv *s = cls;
+  atomic_fetch_add(&s->in_flight, 1);
+  req *r = must(calloc(1, sizeof(req)));
+  r->uri_end = uri + strlen(uri);
+  return r;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls) {
-  (void)version;
   srv *s = cls;
-  if (!*con_cls) { /* headers: the body, if any, comes in the next calls */
-    atomic_fetch_add(&s->in_flight, 1);
-    bool body = strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0;
-    *con_cls = body ? must(calloc(1, sizeof(req))) : &NO_BODY;
+  req *r = *con_cls;
+  if (!r->started) { /* headers: the body, if any, comes in the next calls */
+    r->started = true;
+    r->takes_body = strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0;
     return MHD_YES;
   }
-  req *r = *con_cls;
   if (*upload_size) {
     size_t limit = strncmp(url, "/trace/", 7) == 0 ? TRACE_BODY_LIMIT : BODY_LIMIT;
-    if (r != &NO_BODY && !r->too_big) {
+    if (r->takes_body && !r->too_big) {
       if (r->len + *upload_size > limit) {
         r->too_big = true;
       } else {
@@ -460,6 +471,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     *upload_size = 0; /* consumed (or dropped) */
     return MHD_YES;
   }
+  /* A raw NUL in the request line ends the URI early: "GET /metrics/default/d\0x" must not
+   * answer for "d". Without one, the version follows the URI's terminating NUL directly. */
+  if (r->uri_end + 1 != version)
+    return fail(s, c, MHD_HTTP_BAD_REQUEST, NULL, "a NUL byte in the request line");
   if (r->too_big)
     return fail(s, c, MHD_HTTP_CONTENT_TOO_LARGE, NULL, "request body over %d bytes",
                 strncmp(url, "/trace/", 7) == 0 ? TRACE_BODY_LIMIT : BODY_LIMIT);
@@ -473,10 +488,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   srv *s = cls;
   req *r = *con_cls;
   if (!r) return;
-  if (r != &NO_BODY) {
-    free(r->body);
-    free(r);
-  }
+  free(r->body);
+  free(r);
   *con_cls = NULL;
   atomic_fetch_sub(&s->in_flight, 1);
 }
@@ -525,6 +538,7 @@ bool srv_http_start(srv *s, opt_err *e) {
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads, MHD_OPTION_CONNECTION_LIMIT,
       (unsigned)4096, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1024,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+      MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
       MHD_OPTION_NOTIFY_COMPLETED,
       on_completed, s, MHD_OPTION_END);
   if (!s->mhd) return opt_fail(e, "cannot start the HTTP server on port %d", s->port);
