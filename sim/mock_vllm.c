@@ -384,7 +384,8 @@ static void abandon(mock_vllm *m, mv_req *q) {
 
 typedef struct job {
   bool chat, stream, include_usage;
-  int32_t prompt_tokens, max_tokens;
+  int32_t prompt_tokens;
+  int64_t max_tokens;
 } job;
 
 int32_t mv_count_words(const char *s, size_t n) {
@@ -504,14 +505,17 @@ static unsigned parse_fields(const mock_vllm *m, const cJSON *o, bool chat, job 
                  "one prompt per request)");
     if (j->prompt_tokens == 0) return bad(msg, 400, "The prompt cannot be empty.");
   }
-  const cJSON *mt = chat ? cJSON_GetObjectItemCaseSensitive(o, "max_completion_tokens") : NULL;
-  if (!mt || cJSON_IsNull(mt)) mt = cJSON_GetObjectItemCaseSensitive(o, "max_tokens");
+  const char *mt_key = "max_completion_tokens";
+  const cJSON *mt = chat ? cJSON_GetObjectItemCaseSensitive(o, mt_key) : NULL;
+  if (!mt || cJSON_IsNull(mt)) mt = cJSON_GetObjectItemCaseSensitive(o, mt_key = "max_tokens");
   j->max_tokens = DEFAULT_MAX_TOKENS;
   if (mt && !cJSON_IsNull(mt)) {
+    /* Any whole number is taken, as vLLM does: one past the context is refused by check_fits
+     * with the context length, not here. 2^53 keeps the count exact in a double. */
     double v = cJSON_IsNumber(mt) ? mt->valuedouble : -1;
-    if (!(v >= 1 && v <= 1e8 && v == floor(v)))
-      return bad(msg, 400, "max_tokens: expected a whole number of at least 1");
-    j->max_tokens = (int32_t)v;
+    if (!(v >= 1 && v <= 9007199254740992.0 && v == floor(v)))
+      return bad(msg, 400, "%s: expected a whole number of at least 1", mt_key);
+    j->max_tokens = (int64_t)v;
   }
   const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "n");
   if (n && !cJSON_IsNull(n) && !(cJSON_IsNumber(n) && n->valuedouble == 1))
@@ -529,13 +533,13 @@ static unsigned parse_fields(const mock_vllm *m, const cJSON *o, bool chat, job 
 /* Whether the pod can ever serve it, checked here so the client gets vLLM's 400. */
 static unsigned check_fits(const mock_vllm *m, const job *j, char *msg) {
   const llmpod_config *c = &m->o.pod;
-  int64_t total = (int64_t)j->prompt_tokens + j->max_tokens;
+  int64_t total = j->prompt_tokens + j->max_tokens;
   if (total > c->max_model_len)
     return bad(msg, 400,
                "This model's maximum context length is %d tokens. However, you requested %lld "
-               "tokens (%d in the messages, %d in the completion). Please reduce the length of "
+               "tokens (%d in the messages, %lld in the completion). Please reduce the length of "
                "the messages or completion.",
-               c->max_model_len, (long long)total, j->prompt_tokens, j->max_tokens);
+               c->max_model_len, (long long)total, j->prompt_tokens, (long long)j->max_tokens);
   if (blocks_for(c, total) > c->total_blocks - c->watermark_blocks)
     return bad(msg, 400,
                "the prompt and the completion (%lld tokens) need more KV-cache blocks than the "
@@ -772,7 +776,7 @@ static enum MHD_Result completion(mock_vllm *m, struct MHD_Connection *c, conn *
   q->include_usage = j.include_usage;
   q->rq.id = m->next_id++;
   q->rq.input_tokens = j.prompt_tokens;
-  q->rq.output_tokens = j.max_tokens;
+  q->rq.output_tokens = (int32_t)j.max_tokens; /* check_fits bounds it by the context */
   snprintf(q->id, sizeof q->id, "%s-%016llx%016llx", chat ? "chatcmpl" : "cmpl",
            (unsigned long long)m->salt, (unsigned long long)q->rq.id);
   q->rq.arrival_us = sim_now_us(m);

@@ -618,6 +618,12 @@ static void bad_requests_get_openai_errors(void **state) {
   expect_error("POST", c, "{\"prompt\": \"hi\", \"max_tokens\": 2.5}", 400, "max_tokens");
   expect_error("POST", c, "{\"prompt\": \"hi\", \"max_tokens\": 4096}", 400,
                "maximum context length is 4096 tokens. However, you requested 4097 tokens");
+  expect_error("POST", c, "{\"prompt\": \"hi\", \"max_tokens\": 2147483647}", 400,
+               "you requested 2147483648 tokens (1 in the messages, 2147483647 in the completion)");
+  expect_error("POST", "/v1/chat/completions",
+               "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], "
+               "\"max_completion_tokens\": -3}",
+               400, "max_completion_tokens: expected a whole number");
   expect_error("POST", c, "{\"prompt\": \"hi\", \"n\": 2}", 400, "n:");
   expect_error("POST", c, "{\"prompt\": \"hi\", \"stream\": \"yes\"}", 400, "stream");
   expect_error("POST", c, "{\"prompt\": [\"a\", \"b\"]}", 400, "one prompt");
