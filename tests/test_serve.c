@@ -219,6 +219,51 @@ static void every_endpoint_and_bad_requests(void **state) {
   stop(&r);
 }
 
+/* How many times the service logged `what` so far (this test file's log). */
+static int count_in_log(const char *what) {
+  char *log = opt_read_text(path_in("log.txt"), NULL);
+  int n = 0;
+  for (const char *p = log ? strstr(log, what) : NULL; p; p = strstr(p + 1, what))
+    n++;
+  free(log);
+  return n;
+}
+
+static bool readyz_has(int port, const char *what) {
+  char *body;
+  int st = fx_http(port, "GET", "/readyz", NULL, &body);
+  bool has = st == 200 && body && strstr(body, what);
+  free(body);
+  return has;
+}
+
+static bool wait_for(int port, const char *what, int ms) {
+  for (int i = 0; i < ms / 50; i++) {
+    if (readyz_has(port, what)) return true;
+    fx_sleep_ms(50);
+  }
+  return false;
+}
+
+/* A profile file that is not text (/dev/zero: endless NUL bytes) is skipped with a warning after
+ * at most the read cap, as a missing one is; the service starts and serves the other deployment. */
+static void a_profile_file_of_nul_bytes_is_skipped(void **state) {
+  (void)state;
+  char text[1024];
+  snprintf(text, sizeof text,
+           "{\"models\": [{\"name\": \"m\", \"deployments\": [{\"name\": \"d\", \"profile_file\": "
+           "\"%s\"}, {\"name\": \"z\", \"profile_file\": \"/dev/zero\"}]}]}",
+           FLAT);
+  write_file(path_in("zero.json"), text);
+  srv_options o = srv_options_default();
+  o.config_path = path_in("zero.json");
+  running r = start(o);
+  assert_true(wait_for(r.port, "\"deployments\":2,\"with_profile\":1", 5000));
+  expect(r.port, "GET", "/metrics/default/d", NULL, 200, "vllm:deployment_replicas");
+  stop(&r);
+  assert_true(count_in_log("/dev/zero: expected text, found a NUL byte at offset 0") >= 1);
+}
+
 /* A trace POSTed in standalone mode is read by the next round: 30 requests in a 1 s interval on
  * 2 req/s pods is 15 pods, 1500 units, also written to the decision log. */
 static void standalone_loop_decides(void **state) {
@@ -356,32 +401,6 @@ static void serve_equals_solve_and_skips_bad_input(void **state) {
   assert_int_equal(served, d.deps[0].units);
   opt_decision_free(&d);
   fx_redis_stop(redis);
-}
-
-static bool readyz_has(int port, const char *what) {
-  char *body;
-  int st = fx_http(port, "GET", "/readyz", NULL, &body);
-  bool has = st == 200 && body && strstr(body, what);
-  free(body);
-  return has;
-}
-
-static bool wait_for(int port, const char *what, int ms) {
-  for (int i = 0; i < ms / 50; i++) {
-    if (readyz_has(port, what)) return true;
-    fx_sleep_ms(50);
-  }
-  return false;
-}
-
-/* How many times the service logged `what` so far (this test file's log). */
-static int count_in_log(const char *what) {
-  char *log = opt_read_text(path_in("log.txt"), NULL);
-  int n = 0;
-  for (const char *p = log ? strstr(log, what) : NULL; p; p = strstr(p + 1, what))
-    n++;
-  free(log);
-  return n;
 }
 
 /* A newer profile replaces the one in use; Redis goes away: the service says it is degraded,
@@ -595,6 +614,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_endpoint_and_bad_requests),
       cmocka_unit_test(standalone_loop_decides),
+      cmocka_unit_test(a_profile_file_of_nul_bytes_is_skipped),
       cmocka_unit_test(serve_equals_solve_and_skips_bad_input),
       cmocka_unit_test(redis_outage_degrades_and_recovers),
       cmocka_unit_test(simulation_and_service_decide_alike),
