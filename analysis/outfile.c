@@ -42,11 +42,59 @@ static void remove_stale(const char *dir, const char *name) {
   closedir(d);
 }
 
+/* Bytes of the UTF-8 sequence starting at s (1 to 4), 0 when it is not a valid one. */
+static size_t utf8_len(const unsigned char *s) {
+  size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+                             : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+  if (n == 2 && s[0] < 0xc2) return 0; /* overlong */
+  for (size_t i = 1; i < n; i++)
+    if ((s[i] & 0xc0) != 0x80) return 0;
+  if (n == 3 && s[0] == 0xe0 && s[1] < 0xa0) return 0;                 /* overlong */
+  if (n == 3 && s[0] == 0xed && s[1] >= 0xa0) return 0;                /* surrogate */
+  if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || s[0] > 0xf4 || (s[0] == 0xf4 && s[1] >= 0x90)))
+    return 0;
+  return n;
+}
+
+/* What is wrong with `name` by outfile_name_ok's rule with `max` bytes at most, NULL if nothing. */
+static const char *name_fault(const char *name, size_t max, const char *too_long) {
+  size_t len = strlen(name);
+  const char *bad = NULL;
+  if (len == 0)
+    bad = "a name that is not empty";
+  else if (len > max)
+    bad = too_long;
+  else if (!strcmp(name, ".") || !strcmp(name, ".."))
+    bad = "a name other than \".\" and \"..\"";
+  for (const unsigned char *s = (const unsigned char *)name; !bad && *s;) {
+    size_t n = utf8_len(s);
+    if (n == 0)
+      bad = "a name in UTF-8";
+    else if (*s == '/' || *s == '\\' || *s < 0x20 || *s == 0x7f)
+      bad = "a name without '/', '\\' or control characters";
+    s += n ? n : 1;
+  }
+  return bad;
+}
+
+bool outfile_name_ok(const char *name, const char **why) {
+  const char *bad = name_fault(name, OUTFILE_NAME_MAX, "a name of at most " OUTFILE_NAME_MAX_TEXT
+                                                       " bytes");
+  if (why) *why = bad;
+  return bad == NULL;
+}
+
 bool outfile_open(outfile *f, const char *dir, const char *name, ps_err *err) {
+  *f = (outfile){0};
+  /* names are data: never a path out of dir (a checked name plus an extension fits) */
+  const char *why = name_fault(name, OUTFILE_FILE_MAX, "a name of at most " OUTFILE_FILE_MAX_TEXT
+                                                       " bytes");
+  if (why)
+    return ps_fail(err, "%s: cannot write a file named \"%.*s\": expected %s", dir, 64, name,
+                   why);
   remove_stale(dir, name);
   char pid[32];
   snprintf(pid, sizeof pid, ".tmp.%ld", (long)getpid());
-  *f = (outfile){0};
   f->path = join(dir, "", name, "");
   f->tmp_path = join(dir, ".", name, pid);
   f->fp = fopen(f->tmp_path, "wb");
@@ -80,41 +128,6 @@ void outfile_abort(outfile *f) {
   free(f->tmp_path);
   free(f->path);
   *f = (outfile){0};
-}
-
-/* Bytes of the UTF-8 sequence starting at s (1 to 4), 0 when it is not a valid one. */
-static size_t utf8_len(const unsigned char *s) {
-  size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-                             : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-  if (n == 2 && s[0] < 0xc2) return 0; /* overlong */
-  for (size_t i = 1; i < n; i++)
-    if ((s[i] & 0xc0) != 0x80) return 0;
-  if (n == 3 && s[0] == 0xe0 && s[1] < 0xa0) return 0;                 /* overlong */
-  if (n == 3 && s[0] == 0xed && s[1] >= 0xa0) return 0;                /* surrogate */
-  if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || s[0] > 0xf4 || (s[0] == 0xf4 && s[1] >= 0x90)))
-    return 0;
-  return n;
-}
-
-bool outfile_name_ok(const char *name, const char **why) {
-  size_t len = strlen(name);
-  const char *bad = NULL;
-  if (len == 0)
-    bad = "a name that is not empty";
-  else if (len > OUTFILE_NAME_MAX)
-    bad = "a name of at most " OUTFILE_NAME_MAX_TEXT " bytes";
-  else if (!strcmp(name, ".") || !strcmp(name, ".."))
-    bad = "a name other than \".\" and \"..\"";
-  for (const unsigned char *s = (const unsigned char *)name; !bad && *s;) {
-    size_t n = utf8_len(s);
-    if (n == 0)
-      bad = "a name in UTF-8";
-    else if (*s == '/' || *s == '\\' || *s < 0x20 || *s == 0x7f)
-      bad = "a name without '/', '\\' or control characters";
-    s += n ? n : 1;
-  }
-  if (why) *why = bad;
-  return bad == NULL;
 }
 
 bool outfile_mkdirs(const char *dir, ps_err *err) {

@@ -19,6 +19,8 @@ typedef struct outfile {
   char *path;     /* final name */
 } outfile;
 
+/* `name` must pass outfile_name_ok's rule with OUTFILE_FILE_MAX bytes: a name that is not a
+ * plain file name is refused. */
 bool outfile_open(outfile *f, const char *dir, const char *name, ps_err *err);
 /* Flush, close and rename into place; false (with a message) on any write error. */
 bool outfile_commit(outfile *f, ps_err *err);
@@ -31,6 +33,9 @@ bool outfile_mkdirs(const char *dir, ps_err *err);
  * name's ".NAME.tmp.PID" within a file system's 255. */
 #define OUTFILE_NAME_MAX 200
 #define OUTFILE_NAME_MAX_TEXT "200"
+/* Longest file name outfile_open writes: a name and an extension, with ".NAME.tmp.PID" in 255. */
+#define OUTFILE_FILE_MAX 224
+#define OUTFILE_FILE_MAX_TEXT "224"
 /* Whether `name` (a deployment's, a scenario's, ...) can be a file name as it is: 1 to
  * OUTFILE_NAME_MAX bytes of valid UTF-8, no '/', '\' or control character, not "." or "..".
  * False with the reason in why (a phrase for "expected ..., found ..." messages). Names are

@@ -241,13 +241,19 @@ static bool write_profiles(const scenario *sc, const char *dir, ps_err *err) {
   char sub[4096];
   snprintf(sub, sizeof sub, "%s/profiles", dir);
   if (!outfile_mkdirs(sub, err)) return false;
-  for (uint32_t d = 0; d < sc->ndeployments; d++) {
-    char path[4352];
-    snprintf(path, sizeof path, "%s/%s.json", sub, sc->deployments[d].name);
-    opt_err e;
-    if (!opt_profile_write(path, &sc->optimizer.profiles[d], &e)) return ps_fail(err, "%s", e.msg);
+  bool ok = true;
+  for (uint32_t d = 0; ok && d < sc->ndeployments; d++) {
+    char name[OUTFILE_NAME_MAX + 8];
+    snprintf(name, sizeof name, "%s.json", sc->deployments[d].name);
+    outfile f;
+    ok = outfile_open(&f, sub, name, err);
+    if (!ok) break;
+    char *json = opt_profile_to_json(&sc->optimizer.profiles[d]);
+    fputs(json, f.fp);
+    free(json);
+    ok = outfile_commit(&f, err);
   }
-  return true;
+  return ok;
 }
 
 static bool selected(const scenario *sc, uint32_t i, const char *const *names) {

@@ -1,4 +1,5 @@
 #include "sim/scenario.h"
+#include "sim/run_size.h"
 
 #include <libgen.h>
 #include <math.h>
@@ -1219,13 +1220,14 @@ static bool load_policies(jv *v, scenario *sc, const cJSON *arr) {
 }
 
 static bool load_output(jv *v, scenario *sc, const cJSON *node) {
-  static const char *const keys[] = {"dir", "interval_s", "requests", "slo", NULL};
+  static const char *const keys[] = {"dir", "interval_s", "requests", "max_bytes", "slo", NULL};
   static const char *const slo_keys[] = {"e2e_s", "ttft_s", NULL};
   const char *dir = NULL;
   const cJSON *slo = cJSON_GetObjectItemCaseSensitive(node, "slo");
   if (!jv_object(v, node, keys) || !jv_string(v, node, "dir", false, &dir) ||
       !jv_seconds(v, node, "interval_s", false, 1e-3, 86400, &sc->output.interval_us) ||
-      !jv_bool(v, node, "requests", &sc->output.requests))
+      !jv_bool(v, node, "requests", &sc->output.requests) ||
+      !jv_number(v, node, "max_bytes", false, 1e3, 1e15, &sc->output.max_bytes))
     return false;
   if (dir) sc->output.dir = xstrdup(dir);
   if (!slo) return true;
@@ -1395,6 +1397,26 @@ static char *default_name(const char *path) {
   return base;
 }
 
+/* The run this scenario makes fits run_size.h's limits: refused here, before anything runs,
+ * rather than out of memory or disk halfway through. */
+static bool size_ok(jv *v, const scenario *sc) {
+  run_size z = run_size_estimate(sc);
+  double span_s = (double)sc->duration_us * 1e-6;
+  if (z.requests > RUN_MAX_REQUESTS)
+    return jv_fail(v,
+                   "expected a workload of at most %.0f requests per policy (each one in flight "
+                   "is held in memory), found an estimated %.3g over %.6g s",
+                   RUN_MAX_REQUESTS, z.requests, span_s);
+  if (z.bytes > sc->output.max_bytes)
+    return jv_fail(v,
+                   "expected outputs of at most %.3g bytes (output.max_bytes), found an estimated "
+                   "%.3g: %s %.3g, %s %.3g, %s %.3g, %s %.3g",
+                   sc->output.max_bytes, z.bytes, RUN_SIZE_FILES[0], z.file_bytes[0],
+                   RUN_SIZE_FILES[1], z.file_bytes[1], RUN_SIZE_FILES[2], z.file_bytes[2],
+                   RUN_SIZE_FILES[3], z.file_bytes[3]);
+  return true;
+}
+
 static bool load_top(jv *v, scenario *sc, const cJSON *root) {
   static const char *const keys[] = {
       "name",        "description", "seed",   "duration_s", "drain_s",  "warmup_s",
@@ -1408,6 +1430,7 @@ static bool load_top(jv *v, scenario *sc, const cJSON *root) {
   sc->timeout_cancels = true;
   sc->output.interval_us = 10 * INT64_C(1000000);
   sc->output.requests = true;
+  sc->output.max_bytes = RUN_MAX_BYTES_DEFAULT;
   if (!jv_object(v, root, keys) || !jv_string(v, root, "name", false, &name) ||
       !jv_string(v, root, "description", false, &desc) ||
       !jv_int(v, root, "seed", false, 0, INT64_C(9007199254740991), &seed) ||
@@ -1432,7 +1455,7 @@ static bool load_top(jv *v, scenario *sc, const cJSON *root) {
     return jv_fail(
         v, "expected a workload that lasts some time (or \"duration_s\"), found one of length 0");
   sc->workload.duration_us = sc->duration_us;
-  return true;
+  return size_ok(v, sc);
 }
 
 bool scenario_load(const char *path, scenario *sc, ps_err *err) {

@@ -63,6 +63,7 @@ typedef struct sc_output {
   char *dir;           /* default output directory, NULL for out/<name> */
   int64_t interval_us; /* timeseries.csv sampling interval */
   bool requests;       /* write requests.csv */
+  double max_bytes;    /* the most output a run may write (run_size.h), bytes */
   double slo_e2e_s;    /* SLO on end-to-end latency, 0 for none */
   double slo_ttft_s;   /* SLO on time to first token, 0 for none */
 } sc_output;

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "analysis/csvw.h"
+#include "analysis/outfile.h"
 #include "sim/cluster.h"
 #include "sim/run.h"
 #include "testutil.h"
@@ -335,6 +336,45 @@ static void a_run_removes_temporary_files_of_dead_processes(void **state) {
   tu_rmrf(d);
 }
 
+/* Every file podscale writes goes through outfile_open, which takes a plain file name only:
+ * nothing is created for "..", a path, a control character, non-UTF-8 or an overlong name, and
+ * the longest name a scenario may give (200 bytes) fits with an extension. */
+static void output_files_take_plain_names_only(void **state) {
+  (void)state;
+  char d[64], sub[128], longest[OUTFILE_NAME_MAX + 8], overlong[OUTFILE_FILE_MAX + 2];
+  tu_tmpdir(d);
+  snprintf(sub, sizeof sub, "%s/sub", d);
+  assert_int_equal(mkdir(sub, 0755), 0);
+  memset(overlong, 'x', sizeof overlong - 1);
+  overlong[sizeof overlong - 1] = '\0';
+  const char *const bad[] = {"", ".", "..", "../escape.json", "a/b", "a\\b", "a\nb", "a\xff",
+                             overlong};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    outfile f;
+    ps_err err;
+    assert_false(outfile_open(&f, sub, bad[i], &err));
+    assert_non_null(strstr(err.msg, "cannot write a file named"));
+    assert_null(f.fp);
+  }
+  DIR *dir = opendir(sub);
+  int entries = 0;
+  for (struct dirent *e; (e = readdir(dir));)
+    entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+  closedir(dir);
+  assert_int_equal(entries, 0);
+  char escaped[128];
+  snprintf(escaped, sizeof escaped, "%s/escape.json", d);
+  assert_int_equal(access(escaped, F_OK), -1);
+  memset(longest, 'n', OUTFILE_NAME_MAX);
+  strcpy(longest + OUTFILE_NAME_MAX, ".json");
+  assert_true(outfile_name_ok("n", NULL));
+  outfile f;
+  ps_err err;
+  assert_true(outfile_open(&f, sub, longest, &err));
+  assert_true(outfile_commit(&f, &err));
+  tu_rmrf(d);
+}
+
 static void autoscaler_runs_are_byte_identical_too(void **state) {
   (void)state;
   char a[64], b[64];
@@ -418,6 +458,7 @@ int main(void) {
       cmocka_unit_test(requests_false_removes_a_stale_requests_csv),
       cmocka_unit_test(ended_requests_have_consistent_times_and_samples_are_unique),
       cmocka_unit_test(a_run_removes_temporary_files_of_dead_processes),
+      cmocka_unit_test(output_files_take_plain_names_only),
       cmocka_unit_test(autoscaler_runs_are_byte_identical_too),
       cmocka_unit_test(autoscalers_react_differently_to_the_same_ramp),
   };

@@ -898,6 +898,47 @@ static void names_that_are_not_file_names_are_refused_at_load(void **state) {
   }
 }
 
+/* A NUL in any name (JSON's \u0000) is refused too, before the name could be cut short at it. */
+static void a_nul_in_a_name_is_refused(void **state) {
+  fx *f = *state;
+  const char *const texts[] = {
+      "\"name\": \"a\\u0000b\"",
+      "\"deployments\": [{\"name\": \"a\\u0000b\", \"gpu\": \"A100\", \"model\": {\"type\": "
+      "\"slots\", \"service_s\": {\"dist\": \"constant\", \"value\": 1}}}]",
+      "\"policies\": [{\"name\": \"a\\u0000b\", \"type\": \"fixed\", \"replicas\": 1}]"};
+  load_fails(f, variant(f, texts[0], NULL, NULL, NULL), f->path,
+             (const char *[]){"expected no \\u0000 in a string", NULL});
+  load_fails(f, variant(f, NULL, NULL, texts[1], NULL), f->path,
+             (const char *[]){"expected no \\u0000 in a string", NULL});
+  load_fails(f, variant(f, NULL, NULL, NULL, texts[2]), f->path,
+             (const char *[]){"expected no \\u0000 in a string", NULL});
+}
+
+/* A run too big for memory or disk is refused at load with the estimate (run_size.h): 1e7 req/s
+ * for 1e9 s is inside every key's range but 1e16 requests; 1e9 s at 1 req/s writes about 40 GB
+ * of timeseries and decisions, unless output.max_bytes allows it. */
+static void a_run_too_big_is_refused_at_load_with_its_estimate(void **state) {
+  fx *f = *state;
+  char wl[2048];
+  load_fails(f, variant(f, NULL, segments_workload(wl, sizeof wl,
+                                                   "{\"duration_s\": 1e9, \"rate\": 1e7}",
+                                                   CONST_TOKENS),
+                        NULL, NULL),
+             at(f, "(top level)"),
+             (const char *[]){"expected a workload of at most 100000000 requests per policy",
+                              "found an estimated 1e+16 over 1e+09 s", NULL});
+  const char *slow = "{\"duration_s\": 1e9, \"rate\": 1e-6}";
+  load_fails(f, variant(f, NULL, segments_workload(wl, sizeof wl, slow, CONST_TOKENS), NULL, NULL),
+             at(f, "(top level)"),
+             (const char *[]){"expected outputs of at most 1e+10 bytes (output.max_bytes)",
+                              "timeseries.csv", "decisions.csv", NULL});
+  load_ok(f, variant(f, "\"output\": {\"max_bytes\": 1e12}",
+                     segments_workload(wl, sizeof wl, slow, CONST_TOKENS), NULL, NULL));
+  assert_true(f->sc.output.max_bytes == 1e12);
+  load_ok(f, variant(f, NULL, NULL, NULL, NULL));
+  assert_true(f->sc.output.max_bytes == 1e10);
+}
+
 /* cJSON reads "a\u0000b" as "a": a \u0000 escape anywhere is refused with its place. */
 static void a_nul_escape_in_a_string_is_refused(void **state) {
   fx *f = *state;
@@ -1011,6 +1052,8 @@ int main(void) {
       T(a_podautoscaler_port_may_be_a_string),
       T(cluster_behaviour_keys_are_checked),
       T(names_that_are_not_file_names_are_refused_at_load),
+      T(a_nul_in_a_name_is_refused),
+      T(a_run_too_big_is_refused_at_load_with_its_estimate),
       T(a_nul_escape_in_a_string_is_refused),
       T(quantile_points_and_bins_out_of_order_are_reported_with_their_path),
       T(empirical_from_the_v100_runs_keeps_their_shape),
