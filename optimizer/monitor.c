@@ -447,15 +447,25 @@ static void dbscan_places(dbscan_ctx *c, size_t n) {
   }
 }
 
-/* Neighbour lists by a sweep over the places in output order. */
-static void dbscan_neighbours(dbscan_ctx *c, double eps) {
+/* Neighbour lists by a sweep over the places in output order; false (nothing kept) past the
+ * work budget of monitor.h: OPT_DBSCAN_MAX_PAIRS pairs or OPT_DBSCAN_MAX_TESTS distance tests. */
+static bool dbscan_neighbours(dbscan_ctx *c, double eps) {
   double r2 = eps * eps + DBSCAN_SLACK;
   size_t n_pairs = 0, cap = 64;
+  uint64_t tests = 0;
   size_t(*pairs)[2] = grow(NULL, cap * sizeof *pairs);
   for (size_t a = 0; a < c->n_obj; a++) {
     for (size_t b = a + 1; b < c->n_obj && c->ox[b] - c->ox[a] <= eps + DBSCAN_SLACK; b++) {
       double dx = c->ox[b] - c->ox[a], dy = c->oy[b] - c->oy[a];
+      if (++tests > OPT_DBSCAN_MAX_TESTS) {
+        free(pairs);
+        return false;
+      }
       if (dx * dx + dy * dy > r2) continue;
+      if (n_pairs == OPT_DBSCAN_MAX_PAIRS) {
+        free(pairs);
+        return false;
+      }
       if (n_pairs == cap) pairs = grow(pairs, (cap *= 2) * sizeof *pairs);
       pairs[n_pairs][0] = a;
       pairs[n_pairs][1] = b;
@@ -484,6 +494,7 @@ static void dbscan_neighbours(dbscan_ctx *c, double eps) {
     for (size_t k = c->adj_start[a]; k < c->adj_start[a + 1]; k++)
       c->weight[a] += c->count[c->adj[k]];
   }
+  return true;
 }
 
 /* Clusters of core places, numbered by their first core place; then border places. */
@@ -530,12 +541,14 @@ size_t opt_dbscan(const opt_point *pts, size_t n, double eps, int64_t min_pts, i
                   .weight = grow(NULL, m * sizeof(int64_t)),
                   .count = grow(NULL, m * sizeof(int64_t))};
   dbscan_places(&c, n);
-  dbscan_neighbours(&c, eps);
-  int64_t *olabel = grow(NULL, m * sizeof *olabel);
-  size_t n_clusters = dbscan_label(&c, min_pts, olabel);
-  for (size_t i = 0; i < n; i++)
-    label[i] = olabel[c.obj_of[i]];
-  free(olabel);
+  size_t n_clusters = OPT_DBSCAN_TOO_DENSE;
+  if (dbscan_neighbours(&c, eps)) {
+    int64_t *olabel = grow(NULL, m * sizeof *olabel);
+    n_clusters = dbscan_label(&c, min_pts, olabel);
+    for (size_t i = 0; i < n; i++)
+      label[i] = olabel[c.obj_of[i]];
+    free(olabel);
+  }
   free(c.order);
   free(c.obj_of);
   free(c.ox);
@@ -693,6 +706,7 @@ static size_t cluster_window(opt_monitor *m, int64_t *points) {
     *points += m->recs[i].point.count;
   }
   size_t k = opt_dbscan(m->pts, n, m->cfg.eps_log2, m->cfg.min_pts, m->labels);
+  if (k == OPT_DBSCAN_TOO_DENSE) return k;
   int64_t *renum = grow(NULL, (k ? k : 1) * sizeof *renum);
   for (size_t c = 0; c < k; c++)
     renum[c] = -1;
@@ -827,6 +841,11 @@ bool opt_monitor_step(opt_monitor *m, int64_t now_us, const opt_trace *traces, s
   out->current_rate = n_traces ? opt_trace_rate(&traces[n_traces - 1]) : 0.0;
   out->span_s = window_span(m);
   size_t k = cluster_window(m, &out->points);
+  if (k == OPT_DBSCAN_TOO_DENSE)
+    return opt_fail(err,
+                    "monitor: the window's %zu cell records are too many or too dense to cluster "
+                    "(over %d neighbour pairs or %lld distance tests)",
+                    m->n_recs, OPT_DBSCAN_MAX_PAIRS, (long long)OPT_DBSCAN_MAX_TESTS);
   out->window_rate = (double)out->points / out->span_s;
   out->total_rate = fmax(out->window_rate, out->current_rate);
   centres(m, k, out->span_s, grid);

@@ -54,7 +54,9 @@
  *
  * Work. Counts are weights, never expanded into points (scikit-learn's sample_weight semantics,
  * which are incdbscan's multiplicities): a step costs O(R log R + pairs) for the R cell records
- * in the window, the same for a count of 1 or of 2^31 - 1. Weights and sizes are int64: a sum
+ * in the window, the same for a count of 1 or of 2^31 - 1. The pairs and the sweep's tests are
+ * bounded by OPT_DBSCAN_MAX_PAIRS and OPT_DBSCAN_MAX_TESTS: a step past them fails (the round
+ * is skipped with a message) rather than run for hours or exhaust memory. Weights and sizes are int64: a sum
  * of at most R counts of at most 2^31 - 1 cannot overflow while R < 2^32 (asserted).
  *
  * Centres and buckets (Centeroid). A centre is the mean of its points in log2 space, summed one
@@ -183,8 +185,18 @@ typedef struct opt_point {
   int64_t count;   /* multiplicity: identical points, >= 0 */
 } opt_point;
 
+/* The work budget of one clustering: at most this many neighbour pairs of distinct places (32
+ * bytes of memory each) and distance tests (the sweep's inner loop), about 130 MB and half a
+ * second. A gateway's window on its 0.1 log2 grid has at most 81 neighbours per place and a few
+ * thousand places; only a hostile or broken writer (a huge meta_precision packing every cell
+ * within eps, or hundreds of thousands of cells in one column) comes near it. */
+#define OPT_DBSCAN_MAX_PAIRS (1 << 22)
+#define OPT_DBSCAN_MAX_TESTS (INT64_C(1) << 28)
+#define OPT_DBSCAN_TOO_DENSE SIZE_MAX
+
 /* Cluster the points (semantics and ties above); label[i] = cluster of pts[i], 0-based, or -1
- * for noise. Returns the number of clusters. */
+ * for noise. Returns the number of clusters, or OPT_DBSCAN_TOO_DENSE (labels unset) past the
+ * work budget. */
 size_t opt_dbscan(const opt_point *pts, size_t n, double eps, int64_t min_pts, int64_t *label);
 
 /* ------------------------------------------------------------------------------------------

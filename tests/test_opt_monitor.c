@@ -951,6 +951,55 @@ static void monitor_record_of_100_cells_of_max_count_takes_a_moment(void **state
   opt_monitor_free(m);
 }
 
+/* A record a gateway never writes, parsed as it is: n cells "in:out" from f(i), meta_precision
+ * `precision`; the monitor's step refuses it quickly with a message, within its work budget. */
+static void assert_too_dense(int64_t precision, size_t n, void (*f)(size_t, int *, int *)) {
+  size_t cap = n * 24 + 128, len = 0;
+  char *json = malloc(cap);
+  len += (size_t)snprintf(json, cap, "{\"meta_v\": 4, \"meta_precision\": %lld",
+                          (long long)precision);
+  for (size_t i = 0; i < n; i++) {
+    int in, out;
+    f(i, &in, &out);
+    len += (size_t)snprintf(json + len, cap - len, ", \"%d:%d\": 1", in, out);
+  }
+  snprintf(json + len, cap - len, "}");
+  opt_trace tr;
+  opt_err e;
+  assert_true(opt_trace_parse(json, "hostile", 10, 10, &tr, &e));
+  free(json);
+  opt_monitor *m = new_monitor();
+  opt_monitor_out o;
+  double t0 = seconds_now();
+  assert_false(opt_monitor_step(m, 12 * S, &tr, 1, &A100_GRID, &o, &e));
+  double took = seconds_now() - t0;
+  if (took >= 5.0) {
+    print_error("refusing took %.3f s\n", took);
+    fail();
+  }
+  assert_non_null(strstr(e.msg, "too many or too dense to cluster"));
+  opt_monitor_free(m);
+  opt_trace_free(&tr);
+}
+
+static void square_of_cells(size_t i, int *in, int *out) {
+  *in = (int)(i % 150);
+  *out = (int)(i / 150);
+}
+
+static void column_of_cells(size_t i, int *in, int *out) {
+  *in = (int)i;
+  *out = 7;
+}
+
+/* Packed within eps of each other (meta_precision 1e9: 22,500 places, 2.5e8 pairs, gigabytes
+ * before the budget), or 100,000 cells in one output column (5e9 distance tests, minutes). */
+static void monitor_refuses_windows_past_its_work_budget(void **state) {
+  (void)state;
+  assert_too_dense(1000000000, 150 * 150, square_of_cells);
+  assert_too_dense(10, 100000, column_of_cells);
+}
+
 static uint64_t lcg_next(uint64_t *s) {
   *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
   return *s >> 33;
@@ -1205,6 +1254,7 @@ int main(void) {
       cmocka_unit_test(monitor_rejects_bad_config_and_grid),
       cmocka_unit_test(monitor_end_to_end_run_of_6_7),
       cmocka_unit_test(monitor_record_of_100_cells_of_max_count_takes_a_moment),
+      cmocka_unit_test(monitor_refuses_windows_past_its_work_budget),
       cmocka_unit_test(monitor_centre_has_the_bits_of_the_point_by_point_sum),
       cmocka_unit_test(monitor_weighted_cells_equal_expanded_points),
   };
