@@ -1,5 +1,7 @@
 #include "optimizer/store.h"
 
+#include "optimizer/profile.h" /* OPT_TEXT_MAX */
+
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,23 +151,56 @@ bool opt_store_put(opt_store *s, const char *model, const char *deployment, cons
   return true;
 }
 
+/* GET key, refusing a value over `cap` bytes: GETRANGE reads at most cap + 1 bytes, so a huge
+ * value never reaches memory. *found false when the key does not exist. */
+static bool get_capped(opt_store *s, const char *key, size_t cap, char **out, bool *found,
+                       opt_err *e) {
+  *out = NULL;
+  *found = false;
+  redisReply *r = checked(s, redisCommand(s->c, "GETRANGE %s 0 %lld", key, (long long)cap), key, e);
+  if (!r) return false;
+  if (r->type != REDIS_REPLY_STRING) {
+    freeReplyObject(r);
+    return opt_fail(e, "%s: %s: unexpected reply to GETRANGE", s->where, key);
+  }
+  if (r->len > cap) {
+    freeReplyObject(r);
+    return opt_fail(e, "%s: %s: expected at most %zu bytes, found more", s->where, key, cap);
+  }
+  size_t len = r->len;
+  *out = malloc(len + 1);
+  if (!*out) abort();
+  memcpy(*out, r->str, len);
+  (*out)[len] = '\0';
+  freeReplyObject(r);
+  if (len > 0) {
+    *found = true;
+    return true;
+  }
+  r = checked(s, redisCommand(s->c, "EXISTS %s", key), key, e); /* "" or no key at all */
+  if (!r) {
+    free(*out);
+    *out = NULL;
+    return false;
+  }
+  *found = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+  freeReplyObject(r);
+  if (!*found) {
+    free(*out);
+    *out = NULL;
+  }
+  return true;
+}
+
 bool opt_store_get(opt_store *s, const char *model, const char *deployment, char **json,
                    opt_err *e) {
   char key[2 * OPT_STORE_NAME_MAX + 32];
   if (!opt_store_key(model, deployment, key, sizeof key))
     return opt_fail(e, "profile key for model %s, deployment %s is too long", model, deployment);
-  redisReply *r = checked(s, redisCommand(s->c, "GET %s", key), key, e);
-  if (!r) return false;
-  bool ok = r->type == REDIS_REPLY_STRING;
-  if (ok) {
-    *json = strdup(r->str);
-    if (!*json) abort();
-  } else {
-    opt_fail(e, "%s: %s: no profile (%s)", s->where, key,
-             r->type == REDIS_REPLY_NIL ? "no such key" : "not a string");
-  }
-  freeReplyObject(r);
-  return ok;
+  bool found;
+  if (!get_capped(s, key, OPT_TEXT_MAX, json, &found, e)) return false;
+  if (!found) return opt_fail(e, "%s: %s: no profile (no such key)", s->where, key);
+  return true;
 }
 
 static int by_name(const void *a, const void *b) {
@@ -290,20 +325,7 @@ bool opt_store_trace_get(opt_store *s, const char *model, int64_t ts_s, char **j
   *json = NULL;
   *found = false;
   if (!trace_key(model, ts_s, key, sizeof key, e)) return false;
-  redisReply *r = checked(s, redisCommand(s->c, "GET %s", key), key, e);
-  if (!r) return false;
-  bool ok = true;
-  if (r->type == REDIS_REPLY_STRING) {
-    *json = malloc(r->len + 1);
-    if (!*json) abort();
-    memcpy(*json, r->str, r->len);
-    (*json)[r->len] = '\0';
-    *found = true;
-  } else if (r->type != REDIS_REPLY_NIL) {
-    ok = opt_fail(e, "%s: %s: not a string", s->where, key);
-  }
-  freeReplyObject(r);
-  return ok;
+  return get_capped(s, key, OPT_TRACE_TEXT_MAX, json, found, e);
 }
 
 bool opt_store_trace_put(opt_store *s, const char *model, int64_t ts_s, const char *json,

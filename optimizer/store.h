@@ -60,8 +60,8 @@ const char *opt_store_where(const opt_store *s);
 /* SET key (no expiry) to the profile JSON. */
 bool opt_store_put(opt_store *s, const char *model, const char *deployment, const char *json,
                    opt_err *e);
-/* GET the profile JSON of (model, deployment); *json is malloc'd (free it). A missing key is an
- * error naming the key. */
+/* GET the profile JSON of (model, deployment); *json is malloc'd (free it). A missing key, or a
+ * value over OPT_TEXT_MAX bytes (optimizer/profile.h), is an error naming the key. */
 bool opt_store_get(opt_store *s, const char *model, const char *deployment, char **json,
                    opt_err *e);
 /* The deployments that have a profile of `model`: keys aibrix:profile_<model>_* with the glob
@@ -74,7 +74,9 @@ void opt_store_names_free(char **names, size_t n);
  * logs and skips them; free with opt_store_names_free). */
 bool opt_store_trace_list(opt_store *s, const char *model, int64_t **ts, size_t *n, char ***bad,
                           size_t *n_bad, opt_err *e);
-/* GET one record; *found false (and true returned) when there is no such key. */
+/* GET one record; *found false (and true returned) when there is no such key. A value over
+ * OPT_TRACE_TEXT_MAX bytes is an error naming the key (it is never read whole). */
+#define OPT_TRACE_TEXT_MAX (1024 * 1024) /* a gateway record is a few KiB */
 bool opt_store_trace_get(opt_store *s, const char *model, int64_t ts_s, char **json, bool *found,
                          opt_err *e);
 /* SET one record with an expiry in seconds (0: none), as the gateway writes it (600 s). */

@@ -21,6 +21,7 @@
 #include <hiredis/hiredis.h>
 
 #include "fixtures.h"
+#include "optimizer/profile.h"
 #include "optimizer/store.h"
 
 static void redis_url_parses_what_gen_profile_accepts(void **state) {
@@ -173,6 +174,23 @@ static void traces_round_trip_through_redis(void **state) {
   assert_true(opt_store_trace_get(s, "m", 50, &json, &found, &e));
   assert_false(found);
   assert_null(json);
+  assert_true(opt_store_trace_get(s, "m", 20, &json, &found, &e) && found);
+  free(json);
+  /* a value past the cap is refused without being read whole; an empty one is found empty */
+  c = redisConnect("127.0.0.1", port);
+  freeReplyObject(redisCommand(c, "SETRANGE aibrix:m_request_trace_60 %d x", OPT_TRACE_TEXT_MAX));
+  freeReplyObject(redisCommand(c, "SET aibrix:m_request_trace_70 %b", "", (size_t)0));
+  freeReplyObject(redisCommand(c, "SETRANGE aibrix:profile_m_big %d x", OPT_TEXT_MAX));
+  redisFree(c);
+  assert_false(opt_store_trace_get(s, "m", 60, &json, &found, &e));
+  assert_non_null(strstr(e.msg, "aibrix:m_request_trace_60: expected at most 1048576 bytes"));
+  assert_null(json);
+  assert_true(opt_store_trace_get(s, "m", 70, &json, &found, &e));
+  assert_true(found);
+  assert_string_equal(json, "");
+  free(json);
+  assert_false(opt_store_get(s, "m", "big", &json, &e));
+  assert_non_null(strstr(e.msg, "aibrix:profile_m_big: expected at most 67108864 bytes"));
   assert_false(opt_store_broken(s));
   fx_redis_stop(pid);
   assert_false(opt_store_trace_get(s, "m", 30, &json, &found, &e));

@@ -11,7 +11,7 @@
 #include "optimizer/server/serve_int.h"
 
 #define BODY_LIMIT (64 * 1024)        /* PUT /scale, POST /monitor */
-#define TRACE_BODY_LIMIT (1024 * 1024) /* POST /trace: a gateway record is a few KiB */
+#define TRACE_BODY_LIMIT OPT_TRACE_TEXT_MAX /* POST /trace: as a record read from Redis */
 #define DRAIN_WAIT_S 10                /* in-flight requests at shutdown */
 
 /* One request, from its request line to its completion. */

@@ -514,7 +514,7 @@ static bool list_traces(loop *l, int64_t after, int64_t upto, int64_t **ts, size
  * writes a key at its time; the reader allows it 2 s), when it follows the last one read;
  * otherwise (the first round, or after a Redis outage or a slow round) every key since, in time
  * order, which for the first round is the history, as GatewayLoadReader.read_first.
- * False: Redis failed (nothing consumed). */
+ * False: Redis failed, or the service is stopping (nothing consumed). */
 static bool read_traces(loop *l, int64_t now_us, opt_trace **out, size_t *n) {
   int64_t iv = l->s->o.interval_s;
   int64_t due = opt_trace_key_ts(now_us - OPT_TRACE_READ_DELAY_S * US, iv);
@@ -533,6 +533,15 @@ static bool read_traces(loop *l, int64_t now_us, opt_trace **out, size_t *n) {
   }
   *out = must(calloc(k + 1, sizeof **out));
   for (size_t i = 0; i < k; i++) {
+    if (stopping(l->s)) { /* a long history (thousands of keys) is not read to the end */
+      for (size_t j = 0; j < *n; j++)
+        opt_trace_free(&(*out)[j]);
+      free(*out);
+      free(ts);
+      *out = NULL;
+      *n = 0;
+      return false;
+    }
     char *json;
     bool found;
     if (!get_trace(l, ts[i], &json, &found, &e)) {
@@ -692,7 +701,7 @@ static void round_at(loop *l, int64_t now_us) {
   bool read = refresh_profiles(l, ds, n, force) && read_traces(l, now_us, &traces, &nt);
   snaps_free(ds, n);
   if (!read) {
-    round_skipped(l, force);
+    if (!stopping(s)) round_skipped(l, force);
     return;
   }
   if (s->has_redis) set_redis_up(l, true, NULL); /* every Redis call of the round answered */
