@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/textin.h"
 #include "models/xalloc.h"
 
 typedef struct reader {
@@ -13,6 +14,7 @@ typedef struct reader {
   size_t n, cap;
   long line;
   bool failed;
+  size_t rows; /* rows ended so far */
   csvr_row_fn fn;
   void *ctx;
   ps_err *err;
@@ -33,6 +35,7 @@ static void on_field(void *s, size_t len, void *data) {
 static void on_row(int c, void *data) {
   (void)c;
   reader *r = data;
+  r->rows++;
   if (!r->failed && !r->fn(r->ctx, r->line, r->fields, r->n, r->err)) r->failed = true;
   for (size_t i = 0; i < r->n; i++)
     free(r->fields[i]);
@@ -40,31 +43,37 @@ static void on_row(int c, void *data) {
 }
 
 bool csvr_read(const char *path, csvr_row_fn fn, void *ctx, ps_err *err) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return ps_fail(err, "%s: cannot open: %s", path, strerror(errno));
+  textin in;
+  if (!textin_open(&in, path, 0, err)) return false;
   struct csv_parser p;
   csv_init(&p, 0);
   reader r = {.fn = fn, .ctx = ctx, .err = err};
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t len;
+  size_t row_bytes = 0; /* since the row began: a quoted field may span lines, not the file */
   bool ok = true;
-  while (!r.failed && (len = getline(&line, &cap, fp)) >= 0) {
-    r.line++;
-    if (csv_parse(&p, line, (size_t)len, on_field, on_row, &r) != (size_t)len) {
+  int got = 0;
+  while (!r.failed && (got = textin_next(&in, err)) > 0) {
+    r.line = in.line;
+    size_t rows = r.rows;
+    if ((row_bytes += in.len) > TEXTIN_LINE_MAX) {
+      ok = ps_fail(err, "%s:%ld: expected a row of at most %d bytes, found a longer one (an "
+                        "unclosed quote?)",
+                   path, r.line, TEXTIN_LINE_MAX);
+      break;
+    }
+    if (csv_parse(&p, in.buf, in.len, on_field, on_row, &r) != in.len) {
       ok = ps_fail(err, "%s:%ld: malformed CSV: %s", path, r.line, csv_strerror(csv_error(&p)));
       break;
     }
+    if (r.rows != rows) row_bytes = 0;
   }
-  if (ok && !r.failed && ferror(fp)) ok = ps_fail(err, "%s: read error: %s", path, strerror(errno));
+  if (got < 0) ok = false;
   if (ok && !r.failed && csv_fini(&p, on_field, on_row, &r) != 0)
     ok = ps_fail(err, "%s:%ld: malformed CSV: %s", path, r.line, csv_strerror(csv_error(&p)));
   csv_free(&p);
   for (size_t i = 0; i < r.n; i++)
     free(r.fields[i]);
   free(r.fields);
-  free(line);
-  fclose(fp);
+  textin_close(&in);
   return ok && !r.failed;
 }
 

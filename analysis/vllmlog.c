@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/textin.h"
 #include "models/xalloc.h"
 
 #define MARKER "Avg prompt throughput:"
@@ -68,33 +69,20 @@ static void append(vlog_set *s, const vlog_line *l) {
   s->lines[s->n++] = *l;
 }
 
-/* Read the rest of an over-long line; true when it ends the file. */
-static bool skip_rest(FILE *fp) {
-  int c;
-  while ((c = getc(fp)) != EOF && c != '\n') {}
-  return c == EOF;
-}
-
-/* One line of at most VLOG_MAX_LINE bytes into buf; *long_line when it was longer (the rest is
- * consumed). False at the end of the file. */
-static bool next_line(FILE *fp, char *buf, size_t size, bool *long_line) {
-  if (!fgets(buf, (int)size, fp)) return false;
-  size_t len = strlen(buf);
-  *long_line = len == size - 1 && buf[len - 1] != '\n';
-  if (*long_line) skip_rest(fp);
-  while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) buf[--len] = '\0';
-  return true;
-}
-
-static bool read_lines(vlog_set *s, FILE *fp, const char *path, int32_t file, ps_err *err) {
-  char buf[VLOG_MAX_LINE + 2], why[200];
-  bool long_line;
-  int32_t lineno = 0, found = 0;
-  while (next_line(fp, buf, sizeof buf, &long_line)) {
-    lineno++;
+/* Every stats line of an open log; other lines, however long, are skipped. */
+static bool read_lines(vlog_set *s, textin *in, int32_t file, ps_err *err) {
+  const char *path = in->path;
+  char why[200];
+  int32_t found = 0;
+  int got;
+  while ((got = textin_next(in, err)) > 0) {
+    if (in->line > INT32_MAX) return ps_fail(err, "%s: expected fewer lines, found more", path);
+    int32_t lineno = (int32_t)in->line;
+    size_t len = in->len;
+    while (len && (in->buf[len - 1] == '\n' || in->buf[len - 1] == '\r')) in->buf[--len] = '\0';
     vlog_line l;
-    int kind = vlog_parse_line(buf, &l, why, sizeof why);
-    if (kind != 0 && long_line)
+    int kind = vlog_parse_line(in->buf, &l, why, sizeof why);
+    if (kind != 0 && in->truncated)
       return ps_fail(err, "%s:%d: expected a stats line of at most %d bytes, found a longer one",
                      path, lineno, VLOG_MAX_LINE);
     if (kind < 0) return ps_fail(err, "%s:%d: %s", path, lineno, why);
@@ -107,19 +95,20 @@ static bool read_lines(vlog_set *s, FILE *fp, const char *path, int32_t file, ps
     append(s, &l);
     found++;
   }
-  if (ferror(fp)) return ps_fail(err, "%s: cannot read: %s", path, strerror(errno));
-  if (!found && lineno > 0) /* an empty log (a pod stopped before its first interval) is fine */
+  if (got < 0) return false;
+  if (!found && in->line > 1) /* an empty log (a pod stopped before its first interval) is fine */
     return ps_fail(err, "%s: expected vLLM stats lines (\"" MARKER " ...\"), found none", path);
   return true;
 }
 
 bool vlog_read(vlog_set *s, const char *path, ps_err *err) {
-  FILE *fp = fopen(path, "r");
-  if (!fp) return ps_fail(err, "%s: cannot open: %s", path, strerror(errno));
+  textin in;
+  if (!textin_open(&in, path, VLOG_MAX_LINE, err)) return false;
+  in.skip_long = true;
   s->files = xrealloc(s->files, ((size_t)s->nfiles + 1) * sizeof *s->files);
   s->files[s->nfiles] = xstrdup(path);
-  bool ok = read_lines(s, fp, path, s->nfiles++, err);
-  fclose(fp);
+  bool ok = read_lines(s, &in, s->nfiles++, err);
+  textin_close(&in);
   return ok;
 }
 

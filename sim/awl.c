@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/textin.h"
 #include "models/xalloc.h"
 #include "optimizer/jsonv.h"
 
@@ -17,32 +18,14 @@ typedef struct awl_reader {
   const char *path;
   awl_needs needs;
   long line;       /* physical line being read, from 1 */
-  char *buf, *fix; /* the line as read; the line with NaN made null */
-  size_t cap, fixcap;
+  const char *buf; /* the line as read, without its newline */
+  char *fix;       /* the line with NaN made null */
+  size_t fixcap;
   wl_trace_rec *recs;
   size_t n, cap_recs;
   int64_t last_us; /* time of the previous line */
   ps_err *err;
 } awl_reader;
-
-/* The next line, without its newline, into r->buf; 0 at the end of the file, -1 when it is
- * longer than AWL_MAX_LINE_BYTES. */
-static int next_line(awl_reader *r, FILE *fp, size_t *len) {
-  *len = 0;
-  for (;;) {
-    if (r->cap - *len < 2) {
-      if (r->cap > AWL_MAX_LINE_BYTES) return -1;
-      r->cap = r->cap ? 2 * r->cap : 65536;
-      r->buf = xrealloc(r->buf, r->cap);
-    }
-    if (!fgets(r->buf + *len, (int)(r->cap - *len), fp)) return *len > 0;
-    *len += strlen(r->buf + *len);
-    if (*len > 0 && r->buf[*len - 1] == '\n') {
-      r->buf[--*len] = '\0';
-      return *len > AWL_MAX_LINE_BYTES ? -1 : 1;
-    }
-  }
-}
 
 /* A copy of the line with every bare NaN (Python's json.dumps of a pandas gap) made null. */
 static const char *nan_to_null(awl_reader *r, size_t len, size_t *out_len) {
@@ -184,23 +167,22 @@ static bool blank(const char *s) {
 }
 
 bool awl_read(const char *path, awl_needs needs, wl_trace_rec **recs, size_t *n, ps_err *err) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return ps_fail(err, "%s: cannot open: %s", path, strerror(errno));
+  textin in;
+  if (!textin_open(&in, path, AWL_MAX_LINE_BYTES, err)) return false;
   awl_reader r = {.path = path, .needs = needs, .err = err};
-  size_t len;
   int got;
   bool ok = true;
-  while (ok && (got = next_line(&r, fp, &len)) != 0) {
-    r.line++;
-    if (got < 0)
-      ok = fail(&r, "expected a line of at most %ld bytes, found a longer one", AWL_MAX_LINE_BYTES);
-    else if (!blank(r.buf))
-      ok = parse_line(&r, len);
+  while (ok && (got = textin_next(&in, err)) != 0) {
+    ok = got > 0;
+    if (!ok) break;
+    r.line = in.line;
+    size_t len = in.len;
+    if (in.buf[len - 1] == '\n') in.buf[--len] = '\0';
+    r.buf = in.buf;
+    if (!blank(r.buf)) ok = parse_line(&r, len);
   }
-  if (ok && ferror(fp)) ok = ps_fail(err, "%s: read error: %s", path, strerror(errno));
   if (ok && r.n == 0) ok = ps_fail(err, "%s: expected requests, found none", path);
-  fclose(fp);
-  free(r.buf);
+  textin_close(&in);
   free(r.fix);
   if (!ok) {
     free(r.recs);

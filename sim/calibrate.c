@@ -1,7 +1,8 @@
 #include "sim/calibrate.h"
 
+#include "analysis/textin.h"
+
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <gsl/gsl_multifit_nlinear.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/textin.h"
 #include "models/xalloc.h"
 #include "sim/benchmark.h"
 #include "sim/rng.h"
@@ -34,14 +36,14 @@ static bool num(const cJSON *o, const char *key, double *out) {
 
 bool bench_file_read(const char *path, bench_file *f, ps_err *err) {
   *f = (bench_file){0};
-  FILE *fp = fopen(path, "r");
-  if (!fp) return ps_fail(err, "%s: cannot open: %s", path, strerror(errno));
-  char *line = NULL;
-  size_t cap = 0;
-  long lineno = 0;
+  textin tin;
+  if (!textin_open(&tin, path, 0, err)) return false;
   bool ok = true;
-  while (ok && getline(&line, &cap, fp) >= 0) {
-    lineno++;
+  int got;
+  while (ok && (got = textin_next(&tin, err)) != 0) {
+    if (!(ok = got > 0)) break;
+    const char *line = tin.buf;
+    long lineno = tin.line;
     if (strspn(line, " \t\r\n") == strlen(line)) continue;
     cJSON *o = cJSON_Parse(line);
     double in, out, rate, mean, samples = 0, seed = 0;
@@ -55,14 +57,16 @@ bool bench_file_read(const char *path, bench_file *f, ps_err *err) {
                    "%s:%ld: expected input_tokens, output_tokens, request_rate, metric and "
                    "mean, found a line without them",
                    path, lineno);
-    } else if (in < 1 || out < 1 || in != floor(in) || out != floor(out) || rate <= 0 || mean < 0) {
+    } else if (!(in >= 1 && out >= 1 && in <= 1e7 && out <= 1e7) || in != floor(in) ||
+               out != floor(out) || rate <= 0 || mean < 0) {
       ok = ps_fail(err,
-                   "%s:%ld: expected positive whole token counts, a positive rate and a "
-                   "mean >= 0, found other values",
+                   "%s:%ld: expected whole token counts from 1 to 10000000, a positive rate and "
+                   "a mean >= 0, found other values",
                    path, lineno);
     } else {
-      num(o, "samples", &samples);
-      if (num(o, "seed", &seed)) f->seed = (uint64_t)seed;
+      if (!num(o, "samples", &samples) || !(samples >= 0 && samples <= 2147483647)) samples = 0;
+      if (num(o, "seed", &seed) && seed >= 0 && seed <= 9007199254740992.0)
+        f->seed = (uint64_t)seed;
       bench_run *r = find_run(f, (int32_t)in, (int32_t)out, rate);
       r->samples = (int32_t)samples;
       if (!strcmp(metric->valuestring, "TPUT")) r->tput = mean, r->has_tput = true;
@@ -70,8 +74,7 @@ bool bench_file_read(const char *path, bench_file *f, ps_err *err) {
     }
     cJSON_Delete(o);
   }
-  free(line);
-  fclose(fp);
+  textin_close(&tin);
   if (ok && f->n == 0) ok = ps_fail(err, "%s: expected benchmark lines, found none", path);
   if (!ok) bench_file_free(f);
   return ok;

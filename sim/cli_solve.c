@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/textin.h"
 #include "optimizer/decision.h"
 #include "optimizer/optimizer.h"
 #include "sim/cli.h"
@@ -47,34 +48,35 @@ static int tick_index(const int32_t *ticks, int n, long v) {
 
 static bool read_rates(const char *path, const opt_profile *g, double *rates, double *total,
                        opt_err *e) {
-  FILE *fp = fopen(path, "r");
-  if (!fp) return opt_fail(e, "%s: cannot open", path);
-  char line[256];
-  int ln = 0;
+  textin in;
+  if (!textin_open(&in, path, 0, e)) return false;
   *total = 0;
   bool ok = true;
-  while (ok && fgets(line, sizeof line, fp)) {
-    ln++;
+  int got;
+  while (ok && (got = textin_next(&in, e)) != 0) {
+    if (!(ok = got > 0)) break;
+    const char *line = in.buf;
+    long ln = in.line;
     long out_t, in_t;
     double r;
     char extra;
     if (line[0] == '\n' || line[0] == '#' || (ln == 1 && strstr(line, "tokens"))) continue;
     if (sscanf(line, "%ld,%ld,%lf %c", &out_t, &in_t, &r, &extra) != 3 || !(r >= 0) || isinf(r))
-      ok = opt_fail(e, "%s:%d: expected output_tokens,input_tokens,rate with rate >= 0", path, ln);
+      ok = opt_fail(e, "%s:%ld: expected output_tokens,input_tokens,rate with rate >= 0", path, ln);
     else {
       int i = tick_index(g->out_tokens, g->n_out, out_t),
           j = tick_index(g->in_tokens, g->n_in, in_t);
       if (i < 0 || j < 0)
         ok = opt_fail(
-            e, "%s:%d: %ld output and %ld input tokens is not a bucket of the profiles' grid", path,
-            ln, out_t, in_t);
+            e, "%s:%ld: %ld output and %ld input tokens is not a bucket of the profiles' grid",
+            path, ln, out_t, in_t);
       else {
         rates[i * g->n_in + j] += r;
         *total += r;
       }
     }
   }
-  fclose(fp);
+  textin_close(&in);
   return ok;
 }
 
@@ -271,29 +273,31 @@ int cmd_regress(int argc, char **argv) {
   if (optind + 1 != argc) return cli_usage_error("regress: expected one DECISIONS.jsonl file");
   if (!dir) return cli_usage_error("regress: expected --profiles DIR");
   const char *path = argv[optind];
-  FILE *fp = fopen(path, "r");
-  if (!fp) {
-    fprintf(stderr, "podscale: %s: cannot open\n", path);
+  opt_err e = {{0}};
+  textin in;
+  if (!textin_open(&in, path, 0, &e)) {
+    fprintf(stderr, "podscale: %s\n", e.msg);
     return EXIT_BADINPUT;
   }
   static shelf s;
   s.n = 0;
-  opt_err e = {{0}};
   if (!load_shelf(dir, &s, &e)) {
     fprintf(stderr, "podscale: %s\n", e.msg);
-    fclose(fp);
+    textin_close(&in);
     return EXIT_BADINPUT;
   }
-  char *line = NULL;
-  size_t cap = 0;
-  int ln = 0, checked = 0, changed = 0, rc = EXIT_OK;
-  ssize_t got;
-  while ((got = getline(&line, &cap, fp)) > 0) {
-    ln++;
+  int checked = 0, changed = 0, rc = EXIT_OK, got;
+  while ((got = textin_next(&in, &e)) != 0) {
+    if (got < 0) {
+      fprintf(stderr, "podscale: %s\n", e.msg);
+      rc = EXIT_BADINPUT;
+      break;
+    }
+    const char *line = in.buf;
     if (line[0] == '\n') continue;
     char source[4200];
-    snprintf(source, sizeof source, "%s:%d", path, ln);
-    if (line[got - 1] != '\n') { /* a service killed mid-write leaves half a line */
+    snprintf(source, sizeof source, "%s:%ld", path, in.line);
+    if (line[in.len - 1] != '\n') { /* a service killed mid-write leaves half a line */
       fprintf(stderr, "podscale: %s: expected a line ending in a newline, found the log cut short\n",
               source);
       rc = EXIT_BADINPUT;
@@ -335,8 +339,7 @@ int cmd_regress(int argc, char **argv) {
     opt_decision_free(&d);
     if (rc != EXIT_OK) break;
   }
-  free(line);
-  fclose(fp);
+  textin_close(&in);
   for (int k = 0; k < s.n; k++)
     opt_profile_free(&s.p[k]);
   if (rc != EXIT_OK) return rc;

@@ -368,6 +368,26 @@ static void endless_or_odd_input_files_are_refused_at_once(void **state) {
   assert_contains(f->stderr_text, "expected a file, found a directory");
   assert_exit(f, 2, "solve", "--profile", "/dev/zero", "--rates", "/dev/null");
   assert_contains(f->stderr_text, "/dev/zero: expected text");
+  /* the line-by-line readers: a NUL byte, a line or a file past its limit (analysis/textin.h) */
+  const char *flat = PODSCALE_SOURCE_DIR "/tests/data/profiles/flat-2rps.json";
+  assert_exit(f, 2, "solve", "--profile", flat, "--rates", "/dev/zero");
+  assert_contains(f->stderr_text, "/dev/zero:1: expected text, found a NUL byte");
+  assert_exit(f, 2, "regress", "/dev/zero", "--profiles", PODSCALE_SOURCE_DIR "/tests/data/profiles");
+  assert_contains(f->stderr_text, "/dev/zero:1: expected text, found a NUL byte");
+  assert_exit(f, 2, "calibrate", "--gpu", "V100-32GB", "--model", "deepseek-llm-7b-chat",
+              "/dev/zero");
+  assert_contains(f->stderr_text, "/dev/zero:1: expected text, found a NUL byte");
+  assert_exit(f, 2, "calibrate", "--gpu", "V100-32GB", "--model", "deepseek-llm-7b-chat",
+              "--vllm-log", "/dev/zero");
+  assert_contains(f->stderr_text, "/dev/zero:1: expected text, found a NUL byte");
+  char path[512];
+  snprintf(path, sizeof path, "%s/long.jsonl", f->dir);
+  FILE *fp = fopen(path, "w");
+  for (int i = 0; i < (1 << 20) + 1; i++)
+    fputc('x', fp);
+  fclose(fp);
+  assert_exit(f, 2, "regress", path, "--profiles", PODSCALE_SOURCE_DIR "/tests/data/profiles");
+  assert_contains(f->stderr_text, "long.jsonl:1: expected a line of at most 1048576 bytes");
 }
 
 /* The same for the other commands that write. */
