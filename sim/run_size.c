@@ -1,6 +1,8 @@
 /* Estimates of a run's size (run_size.h). */
 #include "sim/run_size.h"
 
+#include <math.h>
+
 /* Typical bytes of one row, measured on the shipped scenarios' outputs. */
 #define REQUEST_ROW 115.0
 #define TIMESERIES_ROW 95.0
@@ -28,5 +30,14 @@ run_size run_size_estimate(const scenario *sc) {
         (span_s / ((double)sc->optimizer.interval_us * 1e-6) + 1) * solvers * OPTIMIZER_LINE;
   for (int k = 0; k < 4; k++)
     z.bytes += z.file_bytes[k];
+  for (uint32_t i = 0; i < sc->npolicies; i++) {
+    const sc_policy *p = &sc->policies[i];
+    double pods = 0;
+    for (uint32_t d = 0; d < sc->ndeployments; d++)
+      pods += p->cfg.kind == POLICY_FIXED
+                  ? p->replicas[d]
+                  : fmax(p->cfg.max_replicas, fmax(p->cfg.initial_replicas, p->cfg.min_replicas));
+    z.pods = fmax(z.pods, pods);
+  }
   return z;
 }

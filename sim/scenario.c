@@ -18,6 +18,12 @@
 #define MAX_SECONDS 1e9 /* about 31 years: any longer is a typo */
 #define MAX_RATE 1e7    /* requests per second */
 #define MAX_TOKENS 10e6
+#define MAX_COUNT_SECOND 10000000 /* a counts file: 116 days, 40 MB of counts (400 MB as rates) */
+#define MAX_ENTRIES 1024          /* gpus, llms, deployments, policies: each */
+#define MAX_OPT_DEPLOYMENTS 64    /* with an optimizer: a profile each, as `podscale solve` */
+#define MAX_SAMPLE_FILES 64       /* files of one empirical distribution */
+#define MAX_SLOTS 4096            /* a slots pod's servers (each event scans them) */
+#define MIN_HPA_PERIOD_S 1.0      /* an HPA keeps window / period recommendations and scans them */
 
 /* ---- files a scenario reads ---- */
 
@@ -48,9 +54,9 @@ static bool count_row(void *vctx, long line, char **f, size_t nf, ps_err *err) {
     if (line == 1) return true; /* a header */
     return ps_fail(err, "%s:%ld: expected a whole second, found \"%s\"", c->path, line, f[0]);
   }
-  if (sec < 0 || sec > 100000000)
-    return ps_fail(err, "%s:%ld: expected a second from 0 to 100000000, found %ld", c->path, line,
-                   sec);
+  if (sec < 0 || sec > MAX_COUNT_SECOND)
+    return ps_fail(err, "%s:%ld: expected a second from 0 to %d, found %ld", c->path, line,
+                   MAX_COUNT_SECOND, sec);
   if (sec <= c->last_second)
     return ps_fail(err, "%s:%ld: expected seconds in increasing order, found %ld after %ld",
                    c->path, line, sec, c->last_second);
@@ -386,6 +392,9 @@ static dist_table *load_samples(jv *v, scenario *sc, const cJSON *node, double h
     size_t mark = jv_enter(v, "file");
     int i = 0;
     if (ok && cJSON_IsArray(file) && !file->child) ok = jv_fail(v, "expected file names, found []");
+    if (ok && cJSON_GetArraySize(file) > MAX_SAMPLE_FILES)
+      ok = jv_fail(v, "expected at most %d files, found %d", MAX_SAMPLE_FILES,
+                   cJSON_GetArraySize(file));
     for (const cJSON *e = cJSON_IsArray(file) ? file->child : NULL; e && ok; e = e->next, i++)
       ok = read_samples(v, sc, e, i, &c);
     jv_leave(v, mark);
@@ -837,7 +846,7 @@ static bool load_model(jv *v, scenario *sc, sc_deployment *d, const cJSON *m) {
   if (!jv_choice(v, m, "type", true, types, &type)) return false;
   if (type == 1) return jv_object(v, m, llm_keys) && load_llm_model(v, sc, d, m);
   int64_t slots = 1;
-  if (!jv_object(v, m, slot_keys) || !jv_int(v, m, "slots", false, 1, 100000, &slots) ||
+  if (!jv_object(v, m, slot_keys) || !jv_int(v, m, "slots", false, 1, MAX_SLOTS, &slots) ||
       !load_dist(v, sc, m, "service_s", true, false, "seconds", &d->slots.service_s))
     return false;
   d->model = SC_MODEL_SLOTS;
@@ -1153,6 +1162,11 @@ static bool load_autoscaler(jv *v, sc_policy *p, const cJSON *pn, policy_kind ki
       !jv_int(v, pn, "initial_replicas", false, 0, 100000, &initial) ||
       !jv_require(v, pn, "spec", &spec))
     return false;
+  if (kind == POLICY_HPA && cfg->period_us < (int64_t)(MIN_HPA_PERIOD_S * 1e6))
+    return jv_fail_at(v, "period_s",
+                      "expected an HPA sync period of at least %g s (its recommendation history "
+                      "holds a window's worth of periods), found %g",
+                      MIN_HPA_PERIOD_S, (double)cfg->period_us * 1e-6);
   if (cfg->variant == POLICY_KNATIVE && cJSON_GetObjectItemCaseSensitive(pn, "period_s"))
     return jv_fail_at(v, "period_s",
                       "the Knative KPA scrapes every 1 s and decides every 2 s; "
@@ -1250,6 +1264,9 @@ static bool section(jv *v, scenario *sc, const cJSON *obj, const char *key, bool
     return false;
   if (!is_array) node = cJSON_GetObjectItemCaseSensitive(obj, key);
   if (!node) return true;
+  if (is_array && cJSON_GetArraySize(node) > MAX_ENTRIES)
+    return jv_fail_at(v, key, "expected at most %d entries, found %d", MAX_ENTRIES,
+                      cJSON_GetArraySize(node));
   size_t mark = jv_enter(v, key);
   bool ok = fn(v, sc, node);
   jv_leave(v, mark);
@@ -1283,6 +1300,10 @@ static bool load_optimizer(jv *v, scenario *sc, const cJSON *node) {
                                          "tpat_s", "tpot_s", "percentile", NULL};
   sc_optimizer *o = &sc->optimizer;
   o->enabled = true;
+  if (sc->ndeployments > MAX_OPT_DEPLOYMENTS)
+    return jv_fail(v,
+                   "expected at most %d deployments with an optimizer (a profile each), found %u",
+                   MAX_OPT_DEPLOYMENTS, sc->ndeployments);
   o->slos = opt_slos_default();
   o->interval_us = 10 * INT64_C(1000000);
   o->profile_files = xcalloc(sc->ndeployments, sizeof *o->profile_files);
@@ -1402,6 +1423,11 @@ static char *default_name(const char *path) {
 static bool size_ok(jv *v, const scenario *sc) {
   run_size z = run_size_estimate(sc);
   double span_s = (double)sc->duration_us * 1e-6;
+  if (z.pods > RUN_MAX_PODS)
+    return jv_fail(v,
+                   "expected at most %d pods in a policy's cluster (replicas, maxReplicas and "
+                   "initial_replicas over its deployments), found up to %.0f",
+                   RUN_MAX_PODS, z.pods);
   if (z.requests > RUN_MAX_REQUESTS)
     return jv_fail(v,
                    "expected a workload of at most %.0f requests per policy (each one in flight "

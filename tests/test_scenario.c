@@ -357,7 +357,7 @@ static void zero_slots_is_out_of_range(void **state) {
                      "1}}}]",
                      NULL),
              at(f, "deployments[0].model.slots"),
-             (const char *[]){"expected an integer from 1 to 100000", "found the number 0", NULL});
+             (const char *[]){"expected an integer from 1 to 4096", "found the number 0", NULL});
 }
 
 static void negative_seed_is_out_of_range(void **state) {
@@ -991,6 +991,63 @@ static void quantile_points_and_bins_out_of_order_are_reported_with_their_path(v
   assert_true(dist_quantile(&f->sc.workload.output_tokens, 0.8) == 2048);
 }
 
+/* Sizes that no range of a single key catches, refused at load (docs/limits.md): more than 1024
+ * entries in an array section, more than 10,000 pods in a policy's cluster, an HPA synced more
+ * often than every second, a counts file past second 10,000,000, an empirical distribution over
+ * more than 64 files, an optimizer over more than 64 deployments. */
+static void structural_limits_are_refused_at_load(void **state) {
+  fx *f = *state;
+  char wl[2048];
+  size_t cap = 200000, len = 0;
+  char *big = malloc(cap);
+  segments_workload(wl, sizeof wl, SEGMENTS, CONST_TOKENS);
+  len += (size_t)snprintf(big, cap, "{%s, %s, %s, \"policies\": [", wl, GPUS, DEPLOYMENTS);
+  for (int i = 0; i < 1025; i++)
+    len += (size_t)snprintf(big + len, cap - len,
+                            "%s{\"name\": \"p%d\", \"type\": \"fixed\", \"replicas\": 1}",
+                            i ? ", " : "", i);
+  snprintf(big + len, cap - len, "]}");
+  load_fails(f, big, at(f, "policies"),
+             (const char *[]){"expected at most 1024 entries, found 1025", NULL});
+  load_fails(f,
+             variant(f, NULL, NULL, NULL,
+                     "\"policies\": [{\"name\": \"f\", \"type\": \"fixed\", \"replicas\": 10001}]"),
+             at(f, "(top level)"),
+             (const char *[]){"expected at most 10000 pods in a policy's cluster",
+                              "found up to 10001", NULL});
+  load_fails(f,
+             variant(f, NULL, NULL, NULL,
+                     "\"policies\": [{\"name\": \"h\", \"type\": \"hpa\", \"period_s\": 0.5, "
+                     "\"spec\": {\"maxReplicas\": 4, \"targetMetric\": \"num_requests_running\", "
+                     "\"targetValue\": \"2\"}}]"),
+             at(f, "policies[0].period_s"),
+             (const char *[]){"expected an HPA sync period of at least 1 s", NULL});
+  counts_workload(wl, sizeof wl, "counts.csv", "rate");
+  data_file_fails(f, wl, "counts.csv", "0,1\n10000001,1\n", 2,
+                  "expected a second from 0 to 10000000, found 10000001");
+  write_file(f, "s.csv", "1\n", NULL, 0);
+  char files[65 * 8];
+  size_t fl = 0;
+  for (int i = 0; i < 65; i++)
+    fl += (size_t)snprintf(files + fl, sizeof files - fl, "%s\"s.csv\"", i ? "," : "");
+  char edist[1024];
+  snprintf(edist, sizeof edist, "{\"dist\": \"empirical\", \"file\": [%s]}", files);
+  with_output(wl, sizeof wl, edist);
+  load_fails(f, variant(f, NULL, wl, NULL, NULL), at(f, "workload.output_tokens.file"),
+             (const char *[]){"expected at most 64 files, found 65", NULL});
+  len = (size_t)snprintf(big, cap, "{%s, %s, \"optimizer\": {}, \"deployments\": [",
+                         segments_workload(wl, sizeof wl, SEGMENTS, CONST_TOKENS), GPUS);
+  for (int i = 0; i < 65; i++)
+    len += (size_t)snprintf(big + len, cap - len,
+                            "%s{\"name\": \"d%d\", \"gpu\": \"A100\", \"model\": {\"type\": "
+                            "\"slots\", \"service_s\": {\"dist\": \"constant\", \"value\": 1}}}",
+                            i ? ", " : "", i);
+  snprintf(big + len, cap - len, "], %s}", POLICIES);
+  load_fails(f, big, at(f, "optimizer"),
+             (const char *[]){"expected at most 64 deployments with an optimizer", NULL});
+  free(big);
+}
+
 /* AIBrix's V100 runs: bimodal outputs, half at 1 token and 3% at the 2,048-token cap. */
 static void empirical_from_the_v100_runs_keeps_their_shape(void **state) {
   fx *f = *state;
@@ -1054,6 +1111,7 @@ int main(void) {
       T(names_that_are_not_file_names_are_refused_at_load),
       T(a_nul_in_a_name_is_refused),
       T(a_run_too_big_is_refused_at_load_with_its_estimate),
+      T(structural_limits_are_refused_at_load),
       T(a_nul_escape_in_a_string_is_refused),
       T(quantile_points_and_bins_out_of_order_are_reported_with_their_path),
       T(empirical_from_the_v100_runs_keeps_their_shape),
