@@ -191,10 +191,14 @@ static void describe_point(const grid *g, int p, char *buf, size_t n) {
 
 /* --- running --- */
 
+/* A point's scenario is loaded to validate it, let go, loaded again by the first of its runs and
+ * let go after the last (pending), so memory holds about one scenario per job, not the grid. */
 typedef struct point {
   pthread_mutex_t lock;
   bool loaded, failed;
   scenario sc;
+  uint64_t seed; /* the scenario's seed, kept when it is let go */
+  int pending;   /* runs of this shard not finished */
 } point;
 
 typedef struct job {
@@ -244,6 +248,7 @@ static const scenario *load_point(sweep *w, int p) {
     cJSON_Delete(tree);
     if (ok) {
       pt->loaded = true;
+      pt->seed = pt->sc.seed;
     } else {
       pt->failed = true;
       char where[1024];
@@ -294,8 +299,20 @@ static bool take_row(void *ctx, long line, char **f, size_t n, ps_err *err) {
   return true;
 }
 
-static uint64_t base_seed(const sweep *w, const scenario *sc) {
-  return w->g.o->has_seed ? w->g.o->seed : sc->seed;
+static uint64_t base_seed(const sweep *w, const point *pt) {
+  return w->g.o->has_seed ? w->g.o->seed : pt->seed;
+}
+
+/* One run of point p finished: let its scenario go after its last (point 0 stays: the sweep's
+ * description uses it). */
+static void run_finished(sweep *w, int p) {
+  point *pt = &w->pts[p];
+  pthread_mutex_lock(&pt->lock);
+  if (--pt->pending == 0 && p > 0 && pt->loaded) {
+    scenario_free(&pt->sc);
+    pt->loaded = false;
+  }
+  pthread_mutex_unlock(&pt->lock);
 }
 
 static void *worker(void *arg) {
@@ -310,7 +327,7 @@ static void *worker(void *arg) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/runs/r%d", o->out_dir, r);
     run_options ro = {.out_dir = dir,
-                      .seed = base_seed(w, sc) + (uint64_t)s,
+                      .seed = base_seed(w, &w->pts[p]) + (uint64_t)s,
                       .policies = o->policies,
                       .progress = false};
     run_totals tot;
@@ -335,6 +352,7 @@ static void *worker(void *arg) {
       snprintf(e2.msg, sizeof e2.msg, "run %d: %.1000s", r, e.msg);
       fail_once(w, 1, &e2);
     }
+    run_finished(w, p);
     atomic_fetch_add(&w->done, 1);
   }
   glp_free_env(); /* this thread's GLPK environment (optimizer/ilp.h) */
@@ -428,10 +446,35 @@ typedef struct agg {
   int col_timeout, col_failed;
   int n_metrics;
   group *groups;
-  int ngroups;
+  int ngroups, cap_groups;
+  int *index;       /* open addressing over groups by (point, policy): group + 1, 0 empty */
+  size_t index_cap; /* a power of two, at least twice ngroups */
   char **setting_names;
   const char *path;
 } agg;
+
+static size_t group_hash(long pt, const char *policy) {
+  uint64_t h = 1469598103934665603ULL ^ (uint64_t)pt; /* FNV-1a */
+  for (const unsigned char *c = (const unsigned char *)policy; *c; c++)
+    h = (h ^ *c) * 1099511628211ULL;
+  return (size_t)(h ^ (h >> 29));
+}
+
+/* The slot of (point, policy) in the index: its group's, or the empty one it would take. */
+static size_t group_slot(const agg *a, long pt, const char *policy) {
+  size_t i = group_hash(pt, policy) & (a->index_cap - 1);
+  for (int g; (g = a->index[i]) != 0; i = (i + 1) & (a->index_cap - 1))
+    if (a->groups[g - 1].point == pt && !strcmp(a->groups[g - 1].policy, policy)) break;
+  return i;
+}
+
+static void index_grow(agg *a) {
+  free(a->index);
+  a->index_cap = a->index_cap ? 2 * a->index_cap : 64;
+  a->index = xcalloc(a->index_cap, sizeof *a->index);
+  for (int g = 0; g < a->ngroups; g++)
+    a->index[group_slot(a, a->groups[g].point, a->groups[g].policy)] = g + 1;
+}
 
 static bool agg_row_fn(void *ctx, long line, char **f, size_t n, ps_err *err) {
   agg *a = ctx;
@@ -463,12 +506,15 @@ static bool agg_row_fn(void *ctx, long line, char **f, size_t n, ps_err *err) {
   long p;
   if ((size_t)a->col_policy >= n || !csvr_long(f[a->col_point], &p))
     return ps_fail(err, "%s:%ld: expected a point number and a policy", a->path, line);
-  group *g = NULL;
-  for (int i = 0; i < a->ngroups && !g; i++)
-    if (a->groups[i].point == p && !strcmp(a->groups[i].policy, f[a->col_policy]))
-      g = &a->groups[i];
+  if ((size_t)a->ngroups * 2 >= a->index_cap) index_grow(a);
+  size_t slot = group_slot(a, p, f[a->col_policy]);
+  group *g = a->index[slot] ? &a->groups[a->index[slot] - 1] : NULL;
   if (!g) {
-    a->groups = xrealloc(a->groups, (size_t)(a->ngroups + 1) * sizeof *a->groups);
+    if (a->ngroups == a->cap_groups) {
+      a->cap_groups = a->cap_groups ? 2 * a->cap_groups : 16;
+      a->groups = xrealloc(a->groups, (size_t)a->cap_groups * sizeof *a->groups);
+    }
+    a->index[slot] = a->ngroups + 1;
     g = &a->groups[a->ngroups++];
     *g = (group){.point = p, .policy = xstrdup(f[a->col_policy])};
     g->settings = xcalloc((size_t)a->n_settings + 1, sizeof *g->settings);
@@ -488,7 +534,8 @@ static bool agg_row_fn(void *ctx, long line, char **f, size_t n, ps_err *err) {
       return ps_fail(err, "%s:%ld: %s: expected a number", a->path, line, sweep_metrics[m]);
     }
     if (a->col_metric[m] < 0) x += y;
-    g->vals[m] = xrealloc(g->vals[m], (size_t)(g->nv[m] + 1) * sizeof *g->vals[m]);
+    if ((g->nv[m] & (g->nv[m] - 1)) == 0) /* 0, 1, 2, 4, ...: double the room */
+      g->vals[m] = xrealloc(g->vals[m], (size_t)(g->nv[m] ? 2 * g->nv[m] : 1) * sizeof *g->vals[m]);
     g->vals[m][g->nv[m]++] = x;
   }
   g->n++;
@@ -552,6 +599,7 @@ static bool aggregate(const char *dir, int n_settings, ps_err *err) {
     free(a.groups[i].policy);
   }
   free(a.groups);
+  free(a.index);
   for (int s = 0; a.setting_names && s < n_settings; s++)
     free(a.setting_names[s]);
   free(a.setting_names);
@@ -588,16 +636,14 @@ int sweep_run(const sweep_options *o, ps_err *err) {
     if (r % o->shards == o->shard) w.todo[w.ntodo++] = r;
   int status = 0;
   /* Every point of the grid first, on this thread: a bad key, value or scenario anywhere is
-   * reported before anything runs or is written. Points this shard does not run are let go. */
-  bool *needed = xcalloc((size_t)w.g.points, sizeof *needed);
+   * reported before anything runs or is written. Each is let go once checked (but point 0). */
   for (int k = 0; k < w.ntodo; k++)
-    needed[w.todo[k] / o->seeds] = true;
+    w.pts[w.todo[k] / o->seeds].pending++;
   for (int p = 0; p < w.g.points && !w.status; p++)
-    if (load_point(&w, p) && p > 0 && !needed[p]) {
+    if (load_point(&w, p) && p > 0) {
       scenario_free(&w.pts[p].sc);
       w.pts[p].loaded = false;
     }
-  free(needed);
   const scenario *sc0 = w.status ? NULL : &w.pts[0].sc;
   if (!sc0) {
     status = w.status;
@@ -615,7 +661,7 @@ int sweep_run(const sweep_options *o, ps_err *err) {
     status = 1;
     goto done;
   }
-  cJSON *desc = describe_sweep(o, sc0->digest, base_seed(&w, sc0), w.g.points, w.g.runs);
+  cJSON *desc = describe_sweep(o, sc0->digest, base_seed(&w, &w.pts[0]), w.g.points, w.g.runs);
   bool ok = write_json(o->out_dir, "sweep.json", desc, err);
   cJSON_Delete(desc);
   if (!ok) {
@@ -655,7 +701,7 @@ int sweep_run(const sweep_options *o, ps_err *err) {
     int r = w.todo[k], p = r / o->seeds, s = r % o->seeds;
     for (int i = 0; i < w.jobs[r].nrows; i++) {
       fprintf(rf.fp, "%d,%d,%llu", r, p,
-              (unsigned long long)(base_seed(&w, &w.pts[p].sc) + (uint64_t)s));
+              (unsigned long long)(base_seed(&w, &w.pts[p]) + (uint64_t)s));
       for (int t = 0; t < o->n_settings; t++) {
         /* a JSON string shows as its text, anything else as its JSON */
         const char *value = o->settings[t].values[value_at(&w.g, p, t)];
