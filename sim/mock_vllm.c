@@ -1054,7 +1054,8 @@ int mv_main(const mv_options *o) {
   }
   int sig = 0;
   sigwait(&set, &sig);
-  fprintf(m->log, "podscale mock-vllm: %s: shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  fprintf(m->log, "podscale mock-vllm: %s: shutting down\n",
+          sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP");
   mv_free(m);
   return 0;
 }

@@ -578,6 +578,9 @@ static void the_command_stops_on_sigterm_and_rejects_bad_config(void **state) {
     st = fx_http(port, "GET", "/healthz", NULL, NULL);
   }
   assert_int_equal(st, 200);
+  kill(pid, SIGHUP); /* profiles read again; the service goes on */
+  fx_sleep_ms(200);
+  assert_int_equal(fx_http(port, "GET", "/healthz", NULL, NULL), 200);
   kill(pid, SIGTERM);
   int status = -1;
   for (int i = 0; i < 400; i++) {
@@ -589,6 +592,7 @@ static void the_command_stops_on_sigterm_and_rejects_bad_config(void **state) {
   assert_int_equal(fx_http(port, "GET", "/healthz", NULL, NULL), -1);
   char *log = opt_read_text(path_in("child.log"), NULL);
   assert_non_null(log);
+  assert_non_null(strstr(log, "SIGHUP: every model reads its profiles again"));
   assert_non_null(strstr(log, "SIGTERM: shutting down"));
   assert_non_null(strstr(log, "\"message\":\"stopped\""));
   free(log);

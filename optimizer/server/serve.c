@@ -1124,10 +1124,18 @@ void srv_free(srv *s) {
   free(s);
 }
 
+void srv_reload_profiles(srv *s) {
+  pthread_mutex_lock(&s->lock);
+  for (size_t i = 0; i < s->n_models; i++)
+    s->models[i]->force_profiles = true;
+  pthread_mutex_unlock(&s->lock);
+}
+
 void srv_daemon_prepare(sigset_t *set) {
   sigemptyset(set);
   sigaddset(set, SIGTERM);
   sigaddset(set, SIGINT);
+  sigaddset(set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, set, NULL);
   signal(SIGPIPE, SIG_IGN);
   struct rlimit rl;
@@ -1152,7 +1160,10 @@ int srv_main(const srv_options *o) {
     return 1;
   }
   int sig = 0;
-  sigwait(&set, &sig);
+  while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+    srv_log(s, SRV_INFO, "podscale.serve", "SIGHUP: every model reads its profiles again");
+    srv_reload_profiles(s);
+  }
   srv_log(s, SRV_INFO, "podscale.serve", "%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   srv_stop(s);
   srv_free(s);

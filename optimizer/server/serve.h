@@ -53,8 +53,12 @@ bool srv_replay_done(srv *s);
  * current round, flush the decision log. */
 void srv_stop(srv *s);
 void srv_free(srv *s);
+/* Every model's next round reads its profiles again and takes them even when not newer, as
+ * GET /update_profile/{model} does for one (SIGHUP). */
+void srv_reload_profiles(srv *s);
 
-/* What a long-running server does first, before it starts any thread: block SIGTERM and SIGINT
+/* What a long-running server does first, before it starts any thread: block SIGTERM, SIGINT and
+ * SIGHUP
  * (put in *set, for sigwait: only the main thread then receives them), ignore SIGPIPE (a client
  * that goes away is an error on its socket, not the end of the process), and raise the soft
  * limit on open files to the hard one (every connection is a file). */
