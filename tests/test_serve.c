@@ -264,6 +264,62 @@ static void a_profile_file_of_nul_bytes_is_skipped(void **state) {
   assert_true(count_in_log("/dev/zero: expected text, found a NUL byte at offset 0") >= 1);
 }
 
+/* What one client can make the service hold is bounded (docs/limits.md): the records POSTed to a
+ * model (a replay keeps them all: 64 MiB, then 507), the deployments of a model (64, then 503),
+ * the rounds of a replay (1,000,000) and the models and deployments of a configuration. */
+static void the_service_holds_what_its_limits_allow(void **state) {
+  (void)state;
+  srv_options o = srv_options_default();
+  o.config_path = standalone_config();
+  o.interval_s = 10;
+  o.replay = true;
+  o.replay_start_s = 0;
+  o.replay_end_s = 10;
+  running r = start(o);
+  size_t len = 1000000;
+  char *big = malloc(len + 1);
+  memset(big, ' ', len);
+  memcpy(big, "{\"1:1\": 1", 9);
+  big[len - 1] = '}';
+  big[len] = '\0';
+  int stored = 0, st = 200;
+  for (int k = 0; k < 80 && st == 200; k++) {
+    char path[64];
+    snprintf(path, sizeof path, "/trace/m?ts=%d", 1000 + 10 * k);
+    st = fx_http(r.port, "POST", path, big, NULL);
+    stored += st == 200;
+  }
+  assert_int_equal(st, 507);
+  assert_int_equal(stored, 67); /* 67 x 1e6 bytes <= 64 MiB < 68 x 1e6 */
+  big[200000 - 1] = '}';
+  big[200000] = '\0';
+  expect(r.port, "POST", "/trace/m?ts=5000", big, 507, "holds its most records");
+  expect(r.port, "POST", "/trace/m?ts=5010", "{}", 200, "stored"); /* what still fits */
+  free(big);
+  for (int k = 0; k < 63; k++) { /* d is the first of 64 */
+    char path[64];
+    snprintf(path, sizeof path, "/monitor/default/x%d", k);
+    expect(r.port, "POST", path, "{\"model\": \"m\"}", 200, "started");
+  }
+  expect(r.port, "POST", "/monitor/default/x63", "{\"model\": \"m\"}", 503,
+         "model m monitors 64 deployments, its most");
+  stop(&r);
+  o.replay_end_s = 10 * 1000001;
+  opt_err e;
+  assert_null(srv_new(&o, &e));
+  assert_non_null(strstr(e.msg, "--replay: expected at most 1000000 rounds"));
+  char text[8192];
+  size_t n = (size_t)snprintf(text, sizeof text, "{\"models\": [{\"name\": \"m\", \"deployments\": [");
+  for (int k = 0; k < 65; k++)
+    n += (size_t)snprintf(text + n, sizeof text - n, "%s{\"name\": \"d%d\"}", k ? ", " : "", k);
+  snprintf(text + n, sizeof text - n, "]}]}");
+  write_file(path_in("wide.json"), text);
+  o = srv_options_default();
+  o.config_path = path_in("wide.json");
+  assert_null(srv_new(&o, &e));
+  assert_non_null(strstr(e.msg, "expected at most 64 deployments, found 65"));
+}
+
 /* A trace POSTed in standalone mode is read by the next round: 30 requests in a 1 s interval on
  * 2 req/s pods is 15 pods, 1500 units, also written to the decision log. */
 static void standalone_loop_decides(void **state) {
@@ -619,6 +675,7 @@ int main(void) {
       cmocka_unit_test(every_endpoint_and_bad_requests),
       cmocka_unit_test(standalone_loop_decides),
       cmocka_unit_test(a_profile_file_of_nul_bytes_is_skipped),
+      cmocka_unit_test(the_service_holds_what_its_limits_allow),
       cmocka_unit_test(serve_equals_solve_and_skips_bad_input),
       cmocka_unit_test(redis_outage_degrades_and_recovers),
       cmocka_unit_test(simulation_and_service_decide_alike),

@@ -84,6 +84,9 @@ static bool read_model(jv *v, const cJSON *o, const char *path, srv_config *c,
       return jv_fail_at(v, "name", "expected each model once, found '%s' again", m->name);
   const cJSON *deps = NULL;
   if (!jv_array(v, o, "deployments", true, 1, &deps)) return false;
+  if (cJSON_GetArraySize(deps) > SRV_MAX_DEPLOYMENTS)
+    return jv_fail_at(v, "deployments", "expected at most %d deployments, found %d",
+                      SRV_MAX_DEPLOYMENTS, cJSON_GetArraySize(deps));
   size_t mark = jv_enter(v, "deployments");
   m->deps = calloc((size_t)cJSON_GetArraySize(deps) + 1, sizeof *m->deps);
   if (!m->deps) abort();
@@ -128,6 +131,9 @@ bool srv_config_read(const char *path, srv_config *c, opt_err *e) {
   static const char *const keys[] = {"models", NULL};
   const cJSON *models = NULL;
   bool ok = jv_object(&v, root, keys) && jv_array(&v, root, "models", true, 1, &models);
+  if (ok && cJSON_GetArraySize(models) > SRV_MAX_MODELS)
+    ok = jv_fail_at(&v, "models", "expected at most %d models, found %d", SRV_MAX_MODELS,
+                    cJSON_GetArraySize(models));
   if (ok) {
     c->models = calloc((size_t)cJSON_GetArraySize(models) + 1, sizeof *c->models);
     if (!c->models) abort();

@@ -273,7 +273,11 @@ static enum MHD_Result monitor_start(srv *s, struct MHD_Connection *c, const req
   } else {
     m = srv_find_model(s, model, strlen(model));
     if (!m) m = srv_add_model(s, model, &e);
-    if (m) {
+    if (m && !srv_dep_room(m)) {
+      status = MHD_HTTP_SERVICE_UNAVAILABLE;
+      snprintf(e.msg, sizeof e.msg, "model %s monitors %d deployments, its most", m->name,
+               SRV_MAX_DEPLOYMENTS);
+    } else if (m) {
       srv_add_dep(m, &dc);
       msg = "Deployment optimization started";
     } else {
@@ -373,11 +377,14 @@ static enum MHD_Result post_trace(srv *s, struct MHD_Connection *c, const req *r
     } else {
       opt_trace_free(&t);
       pthread_mutex_lock(&s->lock);
-      srv_put_trace(s, m, ts, json);
+      bool stored = srv_put_trace(s, m, ts, json);
       pthread_mutex_unlock(&s->lock);
       char msg[SRV_NAME_MAX + 96];
       snprintf(msg, sizeof msg, "stored aibrix:%s_request_trace_%lld", m->name, (long long)ts);
-      res = reply_json(s, c, MHD_HTTP_OK, "message", msg, NULL);
+      res = stored ? reply_json(s, c, MHD_HTTP_OK, "message", msg, NULL)
+                   : fail(s, c, MHD_HTTP_INSUFFICIENT_STORAGE, NULL,
+                          "model %s holds its most records (%d MiB, %d records)", m->name,
+                          SRV_MAX_MEM_BYTES / (1024 * 1024), SRV_MAX_MEM_RECORDS);
     }
   }
   free(json);

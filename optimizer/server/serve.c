@@ -134,6 +134,13 @@ smodel *srv_add_model(srv *s, const char *name, opt_err *e) {
   return m;
 }
 
+bool srv_dep_room(const smodel *m) {
+  size_t live = 0;
+  for (size_t j = 0; j < m->n_deps; j++)
+    live += !m->deps[j]->gone;
+  return live < SRV_MAX_DEPLOYMENTS && m->n_deps < 4 * SRV_MAX_DEPLOYMENTS;
+}
+
 sdep *srv_add_dep(smodel *m, const srv_dep_config *c) {
   for (size_t j = 0; j < m->n_deps; j++) {
     sdep *d = m->deps[j];
@@ -203,30 +210,40 @@ static void model_free(smodel *m) {
 
 /* --- traces --- */
 
-void srv_put_trace(srv *s, smodel *m, int64_t ts_s, const char *json) {
+bool srv_put_trace(srv *s, smodel *m, int64_t ts_s, const char *json) {
+  /* the gateway's keys expire after 10 min (in a replay, kept: their times are the trace's) */
+  if (!s->o.replay) {
+    int64_t oldest = (int64_t)srv_now_unix() - OPT_TRACE_EXPIRY_S;
+    size_t drop = 0;
+    for (; drop < m->n_mem && m->mem[drop].ts_s < oldest; drop++) {
+      m->mem_bytes -= strlen(m->mem[drop].json);
+      free(m->mem[drop].json);
+    }
+    memmove(m->mem, m->mem + drop, (m->n_mem - drop) * sizeof *m->mem);
+    m->n_mem -= drop;
+  }
   size_t i = m->n_mem;
   while (i > 0 && m->mem[i - 1].ts_s > ts_s)
     i--;
-  if (i > 0 && m->mem[i - 1].ts_s == ts_s) { /* the gateway's SET replaces */
+  bool replaces = i > 0 && m->mem[i - 1].ts_s == ts_s;
+  size_t len = strlen(json), old = replaces ? strlen(m->mem[i - 1].json) : 0;
+  if (m->mem_bytes - old + len > SRV_MAX_MEM_BYTES ||
+      (!replaces && m->n_mem == SRV_MAX_MEM_RECORDS))
+    return false;
+  m->mem_bytes = m->mem_bytes - old + len;
+  if (replaces) { /* the gateway's SET replaces */
     free(m->mem[i - 1].json);
     m->mem[i - 1].json = must(strdup(json));
-  } else {
-    if (m->n_mem == m->cap_mem) {
-      m->cap_mem = m->cap_mem ? 2 * m->cap_mem : 16;
-      m->mem = must(realloc(m->mem, m->cap_mem * sizeof *m->mem));
-    }
-    memmove(&m->mem[i + 1], &m->mem[i], (m->n_mem - i) * sizeof *m->mem);
-    m->mem[i] = (strace){ts_s, must(strdup(json))};
-    m->n_mem++;
+    return true;
   }
-  /* the gateway's keys expire after 10 min (in a replay, kept: their times are the trace's) */
-  if (s->o.replay) return;
-  int64_t oldest = (int64_t)srv_now_unix() - OPT_TRACE_EXPIRY_S;
-  size_t drop = 0;
-  while (drop < m->n_mem && m->mem[drop].ts_s < oldest)
-    free(m->mem[drop++].json);
-  memmove(m->mem, m->mem + drop, (m->n_mem - drop) * sizeof *m->mem);
-  m->n_mem -= drop;
+  if (m->n_mem == m->cap_mem) {
+    m->cap_mem = m->cap_mem ? 2 * m->cap_mem : 16;
+    m->mem = must(realloc(m->mem, m->cap_mem * sizeof *m->mem));
+  }
+  memmove(&m->mem[i + 1], &m->mem[i], (m->n_mem - i) * sizeof *m->mem);
+  m->mem[i] = (strace){ts_s, must(strdup(json))};
+  m->n_mem++;
+  return true;
 }
 
 /* --- the loop of one model --- */
@@ -991,6 +1008,13 @@ srv *srv_new(const srv_options *o, opt_err *e) {
   }
   if (o->replay && o->replay_end_s < o->replay_start_s) {
     opt_fail(e, "--replay: the end is before the start");
+    return NULL;
+  }
+  if (o->replay && o->interval_s > 0 &&
+      (o->replay_end_s - o->replay_start_s) / o->interval_s > SRV_MAX_REPLAY_ROUNDS) {
+    opt_fail(e, "--replay: expected at most %d rounds (END - START over --interval), found %lld",
+             SRV_MAX_REPLAY_ROUNDS,
+             (long long)((o->replay_end_s - o->replay_start_s) / o->interval_s));
     return NULL;
   }
   srv *s = must(calloc(1, sizeof *s));

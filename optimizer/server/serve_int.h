@@ -12,7 +12,10 @@
 #include "optimizer/store.h"
 
 #define SRV_SOLVE_BUCKETS 14
-#define SRV_MAX_MODELS 64 /* models (loop threads) the service runs at most */
+#define SRV_MAX_MEM_BYTES (64 * 1024 * 1024) /* POSTed records one model holds (a replay keeps
+                                                 them all; a gateway's are a few KiB each) */
+#define SRV_MAX_MEM_RECORDS 100000           /* and their number: 11 days at 10 s */
+#define SRV_MAX_REPLAY_ROUNDS 1000000 /* --replay: 116 days at the 10 s interval */
 extern const double srv_solve_bounds[SRV_SOLVE_BUCKETS]; /* histogram upper bounds, s */
 
 typedef struct sdep {
@@ -45,6 +48,7 @@ typedef struct smodel {
   int64_t read_upto;   /* the newest trace key time the loop has read, -1 none */
   strace *mem;         /* standalone: POSTed traces, ascending ts */
   size_t n_mem, cap_mem;
+  size_t mem_bytes;    /* their JSON, at most SRV_MAX_MEM_BYTES */
   /* statistics (under the lock) */
   uint64_t rounds, by_action[OPT_ROUND_FAILED + 1];
   uint64_t bad_traces, bad_profiles, redis_skips;
@@ -98,8 +102,13 @@ smodel *srv_add_model(struct srv *s, const char *name, opt_err *e);
 /* Under the lock: add a deployment to a model (or revive a removed one, taking the new
  * settings). */
 sdep *srv_add_dep(smodel *m, const srv_dep_config *d);
-/* Under the lock: store a POSTed trace record (standalone mode) under key time ts_s. */
-void srv_put_trace(struct srv *s, smodel *m, int64_t ts_s, const char *json);
+/* Whether m can take one more deployment: fewer than SRV_MAX_DEPLOYMENTS monitored, and fewer
+ * than 4 x that entries with the ones moved to other models (kept for the loops' snapshots). */
+bool srv_dep_room(const smodel *m);
+/* Under the lock: store a POSTed trace record (standalone mode) under key time ts_s; false
+ * (nothing stored) when the model's records would pass SRV_MAX_MEM_BYTES or
+ * SRV_MAX_MEM_RECORDS. */
+bool srv_put_trace(struct srv *s, smodel *m, int64_t ts_s, const char *json);
 /* The service's own Prometheus metrics; malloc'd text. */
 char *srv_prometheus(struct srv *s);
 /* GET /readyz: status code and malloc'd JSON. */
