@@ -26,6 +26,7 @@
 #define TOKEN_TEXT "tok "            /* the text of every generated token */
 #define TOKEN_LEN 4
 #define CONN_LIMIT 4096 /* connections, one thread each */
+#define STREAM_CHUNK (64 * 1024) /* stream bytes formatted at a time */
 
 /* ---- metrics: vLLM 0.6's histograms (vllm/engine/metrics.py), seconds ---- */
 
@@ -595,11 +596,13 @@ static char *full_body(const mock_vllm *m, const mv_req *q, size_t *len) {
   return b.p;
 }
 
-/* Server-sent events for the tokens the pod produced since the last call, and the end. */
+/* Server-sent events for the tokens the pod produced since the last call, and the end once
+ * every token is out. At most about STREAM_CHUNK bytes a call: a client that reads slowly (or
+ * not at all) holds one chunk in memory, not an event per token generated meanwhile. */
 static void stream_events(const mock_vllm *m, mv_req *q) {
   sbuf b = {q->out, q->out_len, q->out_cap};
   const char *object = q->chat ? "chat.completion.chunk" : "text_completion";
-  for (; q->emitted < q->rq.generated; q->emitted++) {
+  for (; q->emitted < q->rq.generated && b.len < STREAM_CHUNK; q->emitted++) {
     bool last = q->emitted + 1 == q->rq.output_tokens;
     const char *finish = last ? "\"length\"" : "null";
     if (q->chat && q->emitted == 0) { /* vLLM's first chat chunk carries the role */
@@ -616,7 +619,7 @@ static void stream_events(const mock_vllm *m, mv_req *q) {
       sb_printf(&b, "\"choices\":[{\"index\":0,\"text\":\"" TOKEN_TEXT "\",");
     sb_printf(&b, "\"logprobs\":null,\"finish_reason\":%s,\"stop_reason\":null}]}\n\n", finish);
   }
-  if (q->done) {
+  if (q->done && q->emitted == q->rq.generated) {
     if (q->failed) {
       sb_printf(&b, "data: {\"error\":{\"message\":\"the request was aborted\",\"type\":"
                     "\"InternalServerError\",\"param\":null,\"code\":500}}\n\n");
