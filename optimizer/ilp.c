@@ -13,6 +13,7 @@
 #define MAX_SLICE_FACTOR 1024
 #define MAX_GPU_FRACTION 1e6
 #define MAX_UNITS 1e9 /* bounds and loads: GLPK's 1e-7 tolerance stays meaningful on them */
+#define NANO_UNITS 1000000000LL /* the exact check's scale: a slice load <= 1e9 units is < 2^63 */
 /* Slack of the rows that carry one stage's optimum into the next. GLPK leaves a load up to its
  * feasibility tolerance (1e-7 units; the rows are not scaled) above the unit count, so the next
  * stage's LP must be allowed to raise each count by that much: TIE_TOL relative, plus
@@ -729,6 +730,26 @@ static void result_init(const opt_ilp_problem *p, opt_ilp_result *r) {
   r->alloc = xcalloc((size_t)p->n_deployments, sizeof *r->alloc);
   r->n_buckets = p->n_buckets;
   r->uncovered = xcalloc((size_t)p->n_buckets, sizeof *r->uncovered);
+  r->slices = xcalloc((size_t)p->n_buckets * (size_t)(p->n_deployments ? p->n_deployments : 1),
+                      sizeof *r->slices);
+}
+
+/* The slices of the solution in whole numbers (slices[b * n + j]) and the units each deployment
+ * needs for them, exactly: each slice's load in integers of 1/NANO_UNITS unit (rounded to the
+ * nearest), summed in 128 bits and rounded up to whole units. */
+static void exact_need(const ilp_model *m, int32_t *slices, int64_t *need) {
+  size_t n = (size_t)m->n_dep;
+  __int128 *nano = xcalloc(n, sizeof *nano);
+  for (int i = 0; i < m->n_active; i++)
+    for (int k = m->first[i]; k < m->first[i + 1]; k++) {
+      const assign *a = &m->assigns[k];
+      int32_t count = (int32_t)llround(m->x[a->col]);
+      slices[(size_t)m->bucket[i] * n + (size_t)a->dep] = count;
+      nano[a->dep] += (__int128)count * llround(a->a * NANO_UNITS);
+    }
+  for (size_t j = 0; j < n; j++)
+    need[j] = (int64_t)((nano[j] + (__int128)NANO_UNITS - 1) / (__int128)NANO_UNITS);
+  free(nano);
 }
 
 /* Fill *r from the model's solution, or from the minimums when nothing needed solving
@@ -749,14 +770,21 @@ static void result_fill(const ilp_model *m, opt_ilp_result *r) {
     r->covered_rate += p->rates[b] - r->uncovered[b];
     r->n_uncovered_buckets += r->uncovered[b] > 0;
   }
+  int64_t *need = xcalloc((size_t)p->n_deployments, sizeof *need);
+  if (m->have_x) exact_need(m, r->slices, need);
   for (int j = 0; j < p->n_deployments; j++) {
     opt_ilp_alloc *a = &r->alloc[j];
-    a->units = m->have_x ? (int64_t)y_of(m, j) : p->deployments[j].min_units;
+    a->units = m->have_x ? llround(y_of(m, j)) : p->deployments[j].min_units;
+    if (a->units < need[j]) { /* a load over its units by the solver's tolerance */
+      a->units = need[j];
+      r->repaired++;
+    }
     a->pods = pods_of(a->units, (int64_t)f);
     a->cost = (double)a->units * (p->deployments[j].cost / f);
     r->cost += a->cost;
     r->units += a->units;
   }
+  free(need);
   for (int k = 0; m->have_x && k < m->n_assign; k++)
     r->alloc[m->assigns[k].dep].load += m->x[m->assigns[k].col] * m->assigns[k].a;
   r->solves = m->solves;
@@ -795,6 +823,7 @@ void opt_ilp_result_free(opt_ilp_result *r) {
   if (!r) return;
   free(r->alloc);
   free(r->uncovered);
+  free(r->slices);
   memset(r, 0, sizeof *r);
 }
 

@@ -49,9 +49,14 @@
  * Result. units (y_j) is what AIBrix reports as the deployment's replicas
  * (vllm:deployment_replicas, in 1/F pod); pods = ceil(units / F) is what a KPA with targetValue
  * F makes of it. AIBrix gives deployments without a profile 0; such deployments are simply not
- * part of the problem. A load may exceed its units by GLPK's feasibility tolerance, 1e-7 units
- * (the rows are deliberately not scaled, so that this stays absolute: a scaled row lets GLPK
- * hunt for slice combinations that land within 1e-8 relative of a whole number).
+ * part of the problem. Feasibility is proved, not assumed: GLPK accepts a load above its units
+ * by its tolerances (1e-4 units was seen at 290,000 units), so after the solve the slice counts
+ * are taken as whole numbers and each deployment's load is summed in exact integer arithmetic,
+ * every slice's load (the ILP's coefficient) in integers of 1e-9 unit, rounded to the nearest;
+ * a unit count below that sum is raised to its ceiling, the least that carries it
+ * (result.repaired counts them). The only slack is that rounding: half a billionth of a unit per
+ * slice. (The rows are still not scaled: a scaled row lets GLPK hunt for slice combinations
+ * that land within 1e-8 relative of a whole number.)
  *
  * Search. Branch-and-bound is GLPK's, helped by a rounding heuristic at every node (round the
  * slices of the node's LP solution, buy the units their load needs; at the root also a local
@@ -132,7 +137,7 @@ typedef struct opt_ilp_alloc {
   int64_t units; /* y_j, 1/gpu_fraction pod: AIBrix's reported replicas */
   int64_t pods;  /* ceil(units / gpu_fraction): a KPA's pods at targetValue gpu_fraction */
   double cost;   /* units * cost / gpu_fraction, per hour (AIBrix's "($...)" per deployment) */
-  double load;   /* units of load assigned, <= units (+ 1e-7, GLPK's tolerance) */
+  double load;   /* units of load assigned (a double sum; the exact sum is <= units) */
 } opt_ilp_alloc;
 
 typedef struct opt_ilp_result {
@@ -145,6 +150,8 @@ typedef struct opt_ilp_result {
   int n_buckets;
   double *uncovered;       /* [n_buckets] uncovered req/s per bucket */
   int n_uncovered_buckets; /* buckets with uncovered > 0 */
+  int32_t *slices;         /* [n_buckets * n_deployments] slices of bucket b on deployment j */
+  int repaired;            /* deployments whose units the exact check raised (see above) */
   int solves;              /* GLPK branch-and-bound runs */
   bool optimal;            /* false: a run stopped at node_limit; the best allocation found */
   double solve_ms;         /* wall time of opt_ilp_solve (CLOCK_MONOTONIC), ms */
