@@ -144,6 +144,9 @@ typedef struct ilp_model {
   int n_cols;      /* GLPK columns */
   int solves;      /* glp_intopt calls */
   bool optimal;    /* no stage stopped at the node limit */
+  bool stopped;    /* the last stage stopped at the node limit */
+  double stop_bound; /* the search's lower bound on the objective when it stopped */
+  double cost_bound; /* a lower bound on the least cost: the cost when proven, NAN before */
   int rows0;       /* rows when branch-and-bound starts (GLPK appends its cuts after them) */
   double *best;    /* [1 + columns] the stage's best whole solution so far */
   double best_obj; /* its objective */
@@ -487,6 +490,8 @@ static void heuristics(glp_tree *tree, void *info) {
   int active, alive, total;
   glp_ios_tree_size(tree, &active, &alive, &total);
   if (m->p->options.node_limit && total > m->p->options.node_limit) {
+    int best = glp_ios_best_node(tree); /* the open node of the lowest bound bounds them all */
+    m->stop_bound = best ? glp_ios_node_bound(tree, best) : m->best_obj;
     glp_ios_terminate(tree);
     return;
   }
@@ -584,7 +589,8 @@ static stage_status solve_stage(ilp_model *m, opt_err *e) {
   }
   memcpy(m->x, m->best, sizeof *m->x * (size_t)(m->n_cols + 1));
   m->have_x = true;
-  if (st == STAGE_STOPPED) m->optimal = false;
+  m->stopped = st == STAGE_STOPPED;
+  if (m->stopped) m->optimal = false;
   return STAGE_SOLVED;
 }
 
@@ -605,6 +611,8 @@ static stage_status stage_cost(ilp_model *m, opt_err *e) {
     cols[j] = m->y_col[j], coefs[j] = m->p->deployments[j].cost / m->p->options.gpu_fraction;
   set_objective(m, cols, coefs, m->n_dep);
   stage_status st = solve_stage(m, e);
+  if (st == STAGE_SOLVED)
+    m->cost_bound = m->stopped ? fmin(m->stop_bound, cost_of(m)) : cost_of(m);
   free(cols);
   free(coefs);
   return st;
@@ -789,6 +797,8 @@ static void result_fill(const ilp_model *m, opt_ilp_result *r) {
     r->alloc[m->assigns[k].dep].load += m->x[m->assigns[k].col] * m->assigns[k].a;
   r->solves = m->solves;
   r->optimal = m->optimal;
+  r->cost_bound = isnan(m->cost_bound) ? r->cost : fmin(m->cost_bound, r->cost);
+  r->gap = r->cost > 0 ? (r->cost - r->cost_bound) / r->cost : 0;
 }
 
 opt_ilp_options opt_ilp_options_default(void) {
@@ -801,7 +811,7 @@ bool opt_ilp_solve(const opt_ilp_problem *p, opt_ilp_result *out, opt_err *e) {
   if (!out) return opt_fail(e, "ilp: no result given");
   memset(out, 0, sizeof *out);
   if (!check_problem(p, e)) return false;
-  ilp_model m = {.p = p, .n_dep = p->n_deployments, .optimal = true};
+  ilp_model m = {.p = p, .n_dep = p->n_deployments, .optimal = true, .cost_bound = NAN};
   bool ok = plan_assignments(&m, e);
   if (ok && m.n_active > 0) {
     bool bounded = any_bound(p);

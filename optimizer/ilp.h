@@ -154,6 +154,8 @@ typedef struct opt_ilp_result {
   int repaired;            /* deployments whose units the exact check raised (see above) */
   int solves;              /* GLPK branch-and-bound runs */
   bool optimal;            /* false: a run stopped at node_limit; the best allocation found */
+  double cost_bound;       /* a lower bound on the least cost (= cost when the cost is proven) */
+  double gap;              /* (cost - cost_bound) / cost: 0 when proven, else how far it may be */
   double solve_ms;         /* wall time of opt_ilp_solve (CLOCK_MONOTONIC), ms */
 } opt_ilp_result;
 
