@@ -806,11 +806,78 @@ opt_ilp_options opt_ilp_options_default(void) {
                            OPT_ILP_NODE_LIMIT, 0};
 }
 
+/* --- Symmetry --- */
+
+/* Whether deployments a and b are interchangeable for the ILP: the same cost, the same tput in
+ * every bucket (bit for bit), the same GPU type (or none), and no unit bounds on either. Any
+ * split of units between such deployments costs the same, so branch-and-bound would otherwise
+ * enumerate the splits: seconds to minutes for three or four identical GPU types. */
+static bool interchangeable(const opt_ilp_problem *p, int a, int b) {
+  const opt_ilp_deployment *x = &p->deployments[a], *y = &p->deployments[b];
+  if (x->cost != y->cost || x->min_units || x->max_units || y->min_units || y->max_units)
+    return false;
+  if ((x->gpu_type == NULL) != (y->gpu_type == NULL)) return false;
+  if (x->gpu_type && strcmp(x->gpu_type, y->gpu_type) != 0) return false;
+  return memcmp(x->tputs, y->tputs, (size_t)p->n_buckets * sizeof *x->tputs) == 0;
+}
+
+/* The solve over one deployment per class of interchangeable ones (the first of each, in problem
+ * order), its result spread back: each class's units go to its first deployment, which is where
+ * the ordered tie rule puts them, and the others get none. The optimum is the same: a solution
+ * of the full problem moves all its class's slices to the first deployment at no more cost. */
+static bool solve_merged(const opt_ilp_problem *p, const int *rep, opt_ilp_result *out,
+                         opt_err *e) {
+  int n = p->n_deployments, k = 0;
+  opt_ilp_deployment *firsts = xcalloc((size_t)n, sizeof *firsts);
+  int *at = xcalloc((size_t)n, sizeof *at); /* original j -> its index in the merged problem */
+  for (int j = 0; j < n; j++)
+    if (rep[j] == j) at[j] = k, firsts[k++] = p->deployments[j];
+  opt_ilp_problem q = *p;
+  q.n_deployments = k;
+  q.deployments = firsts;
+  opt_ilp_result r;
+  bool ok = opt_ilp_solve(&q, &r, e);
+  if (ok) {
+    *out = r;
+    out->n_deployments = n;
+    out->alloc = xcalloc((size_t)n, sizeof *out->alloc);
+    out->slices = xcalloc((size_t)p->n_buckets * (size_t)n, sizeof *out->slices);
+    for (int j = 0; j < n; j++) {
+      if (rep[j] != j) continue;
+      out->alloc[j] = r.alloc[at[j]];
+      for (int b = 0; b < p->n_buckets; b++)
+        out->slices[(size_t)b * (size_t)n + (size_t)j] = r.slices[(size_t)b * (size_t)k + (size_t)at[j]];
+    }
+    out->cost = 0; /* summed again in problem order, as AIBrix does (the zeros change nothing) */
+    for (int j = 0; j < n; j++)
+      out->cost += out->alloc[j].cost;
+    free(r.alloc);
+    free(r.slices);
+  }
+  free(firsts);
+  free(at);
+  return ok;
+}
+
 bool opt_ilp_solve(const opt_ilp_problem *p, opt_ilp_result *out, opt_err *e) {
   double t0 = now_ms();
   if (!out) return opt_fail(e, "ilp: no result given");
   memset(out, 0, sizeof *out);
   if (!check_problem(p, e)) return false;
+  int *rep = xcalloc((size_t)(p->n_deployments ? p->n_deployments : 1), sizeof *rep);
+  bool merge = false;
+  for (int j = 0; j < p->n_deployments; j++) {
+    rep[j] = j;
+    for (int i = 0; i < j && rep[j] == j; i++)
+      if (rep[i] == i && interchangeable(p, i, j)) rep[j] = i, merge = true;
+  }
+  if (merge) {
+    bool ok = solve_merged(p, rep, out, e);
+    free(rep);
+    if (ok) out->solve_ms = now_ms() - t0;
+    return ok;
+  }
+  free(rep);
   ilp_model m = {.p = p, .n_dep = p->n_deployments, .optimal = true, .cost_bound = NAN};
   bool ok = plan_assignments(&m, e);
   if (ok && m.n_active > 0) {

@@ -455,6 +455,18 @@ static void solve_never_leaves_a_load_above_its_units(void **state) {
   assert_contains(f->stdout_text, "cost $8544.59475169");
 }
 
+/* Three identical GPU types: 11 s of branch-and-bound enumerating splits before they were
+ * merged; now the one class's optimum, on the first (tests/data/solver-cases). */
+static void solve_merges_identical_gpu_types(void **state) {
+  fx_dir *f = *state;
+#define CASE PODSCALE_SOURCE_DIR "/tests/data/solver-cases/slow_identical_types/"
+  assert_exit(f, 0, "solve", "--profile", CASE "p0.json", "--profile", CASE "p1.json", "--profile",
+              CASE "p2.json", "--rates", CASE "rates.csv");
+#undef CASE
+  assert_contains(f->stdout_text, "cost $686.636");
+  assert_contains(f->stdout_text, "[gpu-a: 11387($686.6360999999999), gpu-b: 0($0.0), gpu-c: 0($0.0)]");
+}
+
 static void solve_from_gateway_traces_clusters_them(void **state) {
   fx_dir *f = *state;
   char t[3][256];
@@ -523,6 +535,7 @@ int main(void) {
       T(endless_or_odd_input_files_are_refused_at_once),
       T(solve_logs_a_decision_that_regress_solves_again),
       T(solve_never_leaves_a_load_above_its_units),
+      T(solve_merges_identical_gpu_types),
       T(solve_from_gateway_traces_clusters_them),
       T(solve_bad_input_exits_2_with_the_place),
       T(a_simulated_optimizer_log_regresses_clean),

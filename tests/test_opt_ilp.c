@@ -458,6 +458,42 @@ static void traffic_beyond_the_bounds_is_uncovered(void **state) {
   opt_ilp_result_free(&r);
 }
 
+/* Four identical GPU types over 24 loaded buckets (GLPK alone: minutes, enumerating the splits)
+ * solve as one: the cost of the same problem with one of them, all units on the first. */
+static void identical_gpu_types_solve_as_one(void **state) {
+  (void)state;
+  enum { NB = 24 };
+  double t[NB], rates[NB];
+  uint64_t x = 12345;
+  for (int b = 0; b < NB; b++) { /* a fixed pseudo-random instance */
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    t[b] = 0.5 + (double)(x >> 40) / (double)(1 << 24) * 20;
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    rates[b] = 0.01 + (double)(x >> 40) / (double)(1 << 24) * 50;
+  }
+  opt_ilp_deployment d[] = {{"a", NULL, 6.03, t, 0, 0}, {"b", NULL, 6.03, t, 0, 0},
+                            {"c", NULL, 6.03, t, 0, 0}, {"e", NULL, 6.03, t, 0, 0}};
+  opt_ilp_problem p = {.n_buckets = NB,
+                       .rates = rates,
+                       .n_deployments = 4,
+                       .deployments = d,
+                       .options = opt_ilp_options_default()};
+  opt_ilp_result all, one;
+  solve_ok(&p, &all);
+  p.n_deployments = 1;
+  solve_ok(&p, &one);
+  assert_true(all.optimal && one.optimal);
+  assert_double_exact(all.cost, one.cost);
+  assert_int_equal(all.alloc[0].units, one.alloc[0].units);
+  for (int j = 1; j < 4; j++)
+    assert_int_equal(all.alloc[j].units, 0);
+  assert_true(all.solve_ms < 1000);
+  for (int b = 0; b < NB; b++)
+    assert_int_equal(all.slices[b * 4], one.slices[b]);
+  opt_ilp_result_free(&all);
+  opt_ilp_result_free(&one);
+}
+
 static void bad_input_gets_a_message(void **state) {
   (void)state;
   static const double t[] = {1.0, 1.0}, tneg[] = {1.0, -1.0};
@@ -757,6 +793,7 @@ int main(void) {
       cmocka_unit_test(equal_cost_prefers_fewer_units_then_order),
       cmocka_unit_test(solver_ties_keep_the_least_cost_in_one_solve),
       cmocka_unit_test(node_limit_keeps_the_best_allocation_found),
+      cmocka_unit_test(identical_gpu_types_solve_as_one),
       cmocka_unit_test(solves_concurrently_in_threads),
       cmocka_unit_test(log_line_matches_the_aibrix_docs_example),
       cmocka_unit_test(log_line_prints_units_and_python_floats),
