@@ -33,9 +33,11 @@ static bool check_options(const opt_ilp_options *o, opt_err *e) {
   if (o->tie != OPT_ILP_TIE_ORDERED && o->tie != OPT_ILP_TIE_SOLVER)
     return opt_fail(e, "ilp: tie must be OPT_ILP_TIE_ORDERED or OPT_ILP_TIE_SOLVER, found %d",
                     (int)o->tie);
-  if (o->time_limit_ms < 0 || o->node_limit < 0)
-    return opt_fail(e, "ilp: time_limit_ms and node_limit must be >= 0, found %d and %d",
-                    o->time_limit_ms, o->node_limit);
+  if (o->time_limit_ms < 0 || o->node_limit < 0 || o->iter_limit < 0)
+    return opt_fail(e,
+                    "ilp: time_limit_ms, node_limit and iter_limit must be >= 0, found %d, %d "
+                    "and %d",
+                    o->time_limit_ms, o->node_limit, o->iter_limit);
   return true;
 }
 
@@ -144,7 +146,8 @@ typedef struct ilp_model {
   int n_cols;      /* GLPK columns */
   int solves;      /* glp_intopt calls */
   bool optimal;    /* no stage stopped at the node limit */
-  bool stopped;    /* the last stage stopped at the node limit */
+  bool stopped;    /* the last stage stopped at the node or iteration limit */
+  int it0;         /* simplex iterations before the stage's branch-and-bound */
   double stop_bound; /* the search's lower bound on the objective when it stopped */
   double cost_bound; /* a lower bound on the least cost: the cost when proven, NAN before */
   int rows0;       /* rows when branch-and-bound starts (GLPK appends its cuts after them) */
@@ -489,7 +492,9 @@ static void heuristics(glp_tree *tree, void *info) {
   ilp_model *m = info;
   int active, alive, total;
   glp_ios_tree_size(tree, &active, &alive, &total);
-  if (m->p->options.node_limit && total > m->p->options.node_limit) {
+  int iters = glp_get_it_cnt(m->lp) - m->it0;
+  if ((m->p->options.node_limit && total > m->p->options.node_limit) ||
+      (m->p->options.iter_limit && iters > m->p->options.iter_limit)) {
     int best = glp_ios_best_node(tree); /* the open node of the lowest bound bounds them all */
     m->stop_bound = best ? glp_ios_node_bound(tree, best) : m->best_obj;
     glp_ios_terminate(tree);
@@ -555,6 +560,7 @@ static stage_status run_mip(ilp_model *m, opt_err *e) {
   if (m->p->options.time_limit_ms) ip.tm_lim = m->p->options.time_limit_ms;
   m->fed = false;
   m->rows0 = glp_get_num_rows(m->lp);
+  m->it0 = glp_get_it_cnt(m->lp);
   m->solves++;
   rc = glp_intopt(m->lp, &ip);
   if (rc == GLP_ESTOP) return STAGE_STOPPED;
@@ -803,7 +809,7 @@ static void result_fill(const ilp_model *m, opt_ilp_result *r) {
 
 opt_ilp_options opt_ilp_options_default(void) {
   return (opt_ilp_options){OPT_ILP_GPU_FRACTION, OPT_ILP_SLICE_FACTOR, OPT_ILP_TIE_ORDERED,
-                           OPT_ILP_NODE_LIMIT, 0};
+                           OPT_ILP_NODE_LIMIT, 0, OPT_ILP_ITER_LIMIT};
 }
 
 /* --- Symmetry --- */
