@@ -360,8 +360,11 @@ bool meas_read_run(const char *dir, meas_set *set, ps_err *err) {
   *set = (meas_set){.dir = xstrdup(dir)};
   plot_run run;
   cmp_summary s;
-  if (!plot_read(dir, false, &run, err)) return false;
-  bool ok = cmp_summary_load(dir, &s, err);
+  if (!plot_read(dir, false, &run, err)) {
+    meas_set_free(set);
+    return false;
+  }
+  bool loaded = cmp_summary_load(dir, &s, err), ok = loaded;
   for (size_t m = 0; ok && summary_metrics[m]; m++)
     if (!cmp_summary_has_metric(&s, summary_metrics[m]))
       ok = ps_fail(err, "%s:1: expected a column '%s' (docs/outputs.md), found none", s.path,
@@ -375,8 +378,8 @@ bool meas_read_run(const char *dir, meas_set *set, ps_err *err) {
       assert(row >= 0); /* plot_read takes its policies from the same summary.csv */
       run_figures(&s, (size_t)row, p);
     }
-    cmp_summary_free(&s);
   }
+  if (loaded) cmp_summary_free(&s);
   plot_run_free(&run);
   if (!ok) meas_set_free(set);
   return ok;

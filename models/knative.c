@@ -54,6 +54,13 @@ static int64_t bucket_index(const kn_buckets *b, int64_t t_us) {
   return floor_div64(t_us, b->granularity_us);
 }
 
+/* Where bucket index i is kept: i mod n, in [0, n) also for the negative indexes of times
+ * before 0 (a scenario's warm-up), which Go's % (Unix times) never meets. */
+static int64_t slot(const kn_buckets *b, int64_t i) {
+  int64_t k = i % b->n;
+  return k < 0 ? k + b->n : k;
+}
+
 static void buckets_reset(kn_buckets *b, int64_t bucket_us) {
   memset(b->buckets, 0, (size_t)b->n * sizeof *b->buckets);
   b->window_total = 0;
@@ -76,7 +83,7 @@ void kn_buckets_record(kn_buckets *b, int64_t t_us, double value) {
       } else {
         /* Zero the buckets skipped since the last write, and this one. */
         for (int64_t i = bucket_index(b, b->last_write_us) + 1; i <= widx; i++) {
-          int64_t k = i % b->n;
+          int64_t k = slot(b, i);
           b->window_total -= b->buckets[k];
           b->buckets[k] = 0;
         }
@@ -84,7 +91,7 @@ void kn_buckets_record(kn_buckets *b, int64_t t_us, double value) {
       b->last_write_us = bt;
     }
   }
-  b->buckets[widx % b->n] += value;
+  b->buckets[slot(b, widx)] += value;
   b->window_total += value;
 }
 
@@ -102,7 +109,7 @@ static double linear_average(const kn_buckets *b, int64_t now) {
   int64_t st = bucket_index(b, b->last_write_us), e = bucket_index(b, now);
   double ret = b->window_total;
   for (int64_t i = st + 1; i <= e; i++)
-    ret -= b->buckets[i % b->n];
+    ret -= b->buckets[slot(b, i)];
   return round6(ret / fmin(since_first, (double)(b->n - (e - st))));
 }
 
@@ -118,7 +125,7 @@ static double weighted_average(const kn_buckets *b, int64_t now) {
   int64_t start = bucket_index(b, b->last_write_us) + b->n;
   double ret = 0;
   for (int64_t i = 0; i < num_b; i++) {
-    ret += b->buckets[(start - i) % b->n] * mult;
+    ret += b->buckets[slot(b, start - i)] * mult;
     mult *= 1 - a;
   }
   return ret;

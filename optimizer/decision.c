@@ -1,6 +1,7 @@
 #include "optimizer/decision.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,7 +186,9 @@ typedef struct rd {
 
 static bool get_num(rd *r, const cJSON *o, const char *key, double *out) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  if (!cJSON_IsNumber(v)) return opt_fail(r->e, "%s: \"%s\": expected a number", r->source, key);
+  /* A finite one: the writer writes others as null, which would not read back. */
+  if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+    return opt_fail(r->e, "%s: \"%s\": expected a number", r->source, key);
   *out = v->valuedouble;
   return true;
 }
@@ -237,10 +240,12 @@ static bool parse_into(rd *r, const cJSON *o, opt_decision *d) {
     return r->e && r->e->msg[0]
                ? false
                : opt_fail(r->e, "%s: expected \"grid\" and \"options\" objects", r->source);
+  if (!(sf >= INT_MIN && sf <= INT_MAX) || sf != floor(sf)) /* its range is the ILP's to check */
+    return opt_fail(r->e, "%s: \"options.slice_factor\": expected a whole number", r->source);
   d->slice_factor = (int)sf;
   d->solve_ms = NAN;
   const cJSON *ms = cJSON_GetObjectItemCaseSensitive(o, "solve_ms");
-  if (cJSON_IsNumber(ms)) d->solve_ms = ms->valuedouble;
+  if (cJSON_IsNumber(ms) && isfinite(ms->valuedouble)) d->solve_ms = ms->valuedouble;
   const cJSON *log = cJSON_GetObjectItemCaseSensitive(o, "log");
   if (cJSON_IsString(log)) d->log = dup_str(log->valuestring);
   const cJSON *cl = cJSON_GetObjectItemCaseSensitive(o, "clusters");
@@ -262,7 +267,7 @@ static bool parse_into(rd *r, const cJSON *o, opt_decision *d) {
     const cJSON *a = e->child, *b = a ? a->next : NULL, *c = b ? b->next : NULL;
     if (!cJSON_IsNumber(a) || !cJSON_IsNumber(b) || !cJSON_IsNumber(c) || c->next ||
         a->valuedouble < 0 || a->valuedouble >= d->n_out || b->valuedouble < 0 ||
-        b->valuedouble >= d->n_in || !(c->valuedouble >= 0))
+        b->valuedouble >= d->n_in || !(c->valuedouble >= 0 && isfinite(c->valuedouble)))
       return opt_fail(r->e, "%s: \"rates[%d]\": expected [row, column, rate] inside the grid",
                       r->source, i);
     d->rates[(size_t)a->valueint * (size_t)d->n_in + (size_t)b->valueint] = c->valuedouble;

@@ -536,6 +536,30 @@ static void kn_reproduces_TestTimedFloat64BucketsManyReps(void **state) {
  * Window semantics beyond the upstream vectors.
  * ------------------------------------------------------------------------------------------ */
 
+/* A scenario's warm-up runs the autoscaler at negative times: a record there lands in the
+ * window as it would a whole number of windows later (it once indexed before the buckets). */
+static void kn_buckets_before_time_zero_average_as_later_ones(void **state) {
+  (void)state;
+  for (int agg = 0; agg < 2; agg++) {
+    kn_buckets early, late;
+    kn_aggregation a = agg ? KN_AGG_WEIGHTED_EXPONENTIAL : KN_AGG_LINEAR;
+    kn_buckets_init(&early, 6 * S, S, a);
+    kn_buckets_init(&late, 6 * S, S, a);
+    for (int i = 0; i < 9; i++) {
+      kn_buckets_record(&early, -30 * S + i * S + 300 * MS, i);
+      kn_buckets_record(&late, 30 * S + i * S + 300 * MS, i);
+    }
+    double kept = 0;
+    for (int64_t k = 0; k < early.n; k++)
+      kept += early.buckets[k];
+    assert_true(kept == early.window_total);
+    assert_true(kn_buckets_average(&early, -20 * S) == kn_buckets_average(&late, 40 * S));
+    assert_true(kn_buckets_average(&early, -25 * S) == kn_buckets_average(&late, 35 * S));
+    kn_buckets_free(&early);
+    kn_buckets_free(&late);
+  }
+}
+
 static void kn_linear_average_floors_to_six_digits(void **state) {
   (void)state;
   kn_buckets b = linear(60 * S, S);
@@ -1130,6 +1154,7 @@ int main(void) {
       cmocka_unit_test(kn_reproduces_TestTimedFloat64BucketsManyReps),
       cmocka_unit_test(kn_linear_average_floors_to_six_digits),
       cmocka_unit_test(kn_linear_average_leaves_out_time_after_the_last_write),
+      cmocka_unit_test(kn_buckets_before_time_zero_average_as_later_ones),
       cmocka_unit_test(kn_window_is_empty_only_after_more_than_a_window),
       cmocka_unit_test(kn_weighted_average_matches_the_knative_example),
       cmocka_unit_test(kn_weighted_average_decays_and_ignores_the_first_write),

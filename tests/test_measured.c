@@ -219,6 +219,27 @@ static void a_missing_set_directory_is_an_error_naming_it(void **state) {
   assert_non_null(strstr(err.msg, "expected a measured-run directory"));
 }
 
+/* A run directory that cannot be read leaves the set empty, whichever file fails. */
+static void a_run_directory_that_fails_to_read_holds_nothing(void **state) {
+  const char *dir = ((const fx_dir *)*state)->dir;
+  meas_set s;
+  ps_err err = {{0}};
+  assert_false(meas_read_run(dir, &s, &err)); /* no files at all */
+  assert_null(s.dir);
+  put(dir, "summary.csv", "policy,cost,timeout,failed,e2e_mean_s,e2e_p99_s\np,0.1,0,0,1,1\n");
+  put(dir, "requests.csv",
+      "policy,id,arrival_s,input_tokens,output_tokens,deployment,pod,start_s,first_token_s,"
+      "finish_s,ttft_s,tpot_s,e2e_s,status,preemptions\n"
+      "p,0,1.0,10,10,d,0,1.0,1.1,2.0,0.1,0.1,1.0,ok,0\n");
+  put(dir, "timeseries.csv",
+      "policy,time_s,deployment,offered_rps,completed_rps,desired,pending,starting,ready,"
+      "terminating,running,waiting,gateway_queue,kv_usage_mean,cost\n"
+      "p,0.0,d,0,0,1,0,0,1,0,0,0,0,0,0\n");
+  assert_false(meas_read_run(dir, &s, &err)); /* summary.csv lacks columns */
+  assert_non_null(strstr(err.msg, "summary.csv:1: expected a column 'requests'"));
+  assert_null(s.dir);
+}
+
 /* Figures of AIBrix's set0, checked with a separate script over the same files (sums of
  * latency_s / rows; pods integrated sample to sample). */
 static void aibrix_set0_reads_back_its_measured_figures(void **state) {
@@ -256,6 +277,7 @@ int main(void) {
       cmocka_unit_test(pairs_alike_count_ties_as_an_order),
       T(strict_reader_names_file_and_line),
       T(a_missing_set_directory_is_an_error_naming_it),
+      T(a_run_directory_that_fails_to_read_holds_nothing),
       cmocka_unit_test(aibrix_set0_reads_back_its_measured_figures),
   };
 #undef T

@@ -1,46 +1,20 @@
 /*
- * libFuzzer target: the scenario loader and the data files it reads must never crash on any
- * input. The input is split at the first NUL byte: the part before is the scenario JSON, the
- * part after is written as data.csv beside it, which scenarios may name as a count file or an
- * Azure trace. A scenario that loads is also run for a short simulated time.
- *
- *   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DPODSCALE_FUZZ=ON
- *   cmake --build build-fuzz --target fuzz_scenario
- *   mkdir -p /tmp/corpus && ./build-fuzz/tests/fuzz/fuzz_scenario -max_total_time=300 /tmp/corpus tests/fuzz/corpus
- *   (new inputs go to the first directory, so the shipped corpus stays as it is)
+ * libFuzzer target: the scenario loader (sim/scenario.h scenario_load) and the data files it
+ * reads must never crash on any input. The input is split at the first NUL byte: the part
+ * before is the scenario JSON, the part after is written as data.csv beside it, which a
+ * scenario may name as a count file, a trace (Azure or AIBrix JSONL) or a file of samples. A
+ * scenario that loads is also run for a short simulated time.
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
+#include "fuzz_util.h"
 #include "sim/cluster.h"
 #include "sim/scenario.h"
 
-static char dir[64];
-
-static void put(const char *name, const uint8_t *data, size_t n) {
-  char path[128];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *fp = fopen(path, "wb");
-  if (!fp) abort();
-  fwrite(data, 1, n, fp);
-  fclose(fp);
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (!dir[0]) {
-    strcpy(dir, "/tmp/podscale-fuzz-XXXXXX");
-    if (!mkdtemp(dir)) abort();
-  }
-  const uint8_t *nul = memchr(data, 0, size);
-  size_t json_len = nul ? (size_t)(nul - data) : size;
-  put("s.json", data, json_len);
-  put("data.csv", nul ? nul + 1 : data, nul ? size - json_len - 1 : 0);
-  char path[128];
-  snprintf(path, sizeof path, "%s/s.json", dir);
+  const uint8_t *part[2];
+  size_t len[2];
+  fz_split(data, size, 2, part, len);
+  const char *path = fz_put("s.json", part[0], len[0]);
+  fz_put("data.csv", part[1], len[1]);
   scenario sc;
   ps_err err;
   if (scenario_load(path, &sc, &err)) {
