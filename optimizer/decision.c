@@ -65,6 +65,9 @@ void opt_decision_make(opt_decision *d, double time_s, const char *model,
     d->limits[i] = (opt_decision_limit){dup_str(p->limits[i].gpu_type), p->limits[i].max_units};
   d->cost = r->cost;
   d->uncovered_rate = r->uncovered_rate;
+  d->optimal = r->optimal;
+  d->gap = r->optimal ? 0 : r->gap;
+  d->repaired = r->repaired;
   d->solve_ms = with_solve_time ? r->solve_ms : NAN;
   char line[4096];
   opt_ilp_result timed = *r; /* without the solve time, the line says "took 0.0 ms" */
@@ -171,6 +174,9 @@ char *opt_decision_to_json(const opt_decision *d) {
   }
   add(o, "cost", num(d->cost));
   add(o, "uncovered_rate", num(d->uncovered_rate));
+  add(o, "optimal", cJSON_CreateBool(d->optimal));
+  if (!d->optimal) add(o, "gap", num(d->gap));
+  if (d->repaired) add(o, "repaired", num(d->repaired));
   if (!isnan(d->solve_ms)) add(o, "solve_ms", num(d->solve_ms));
   if (d->log) add(o, "log", cJSON_CreateString(d->log));
   char *s = must(cJSON_PrintUnformatted(o));
@@ -243,6 +249,16 @@ static bool parse_into(rd *r, const cJSON *o, opt_decision *d) {
   if (!(sf >= INT_MIN && sf <= INT_MAX) || sf != floor(sf)) /* its range is the ILP's to check */
     return opt_fail(r->e, "%s: \"options.slice_factor\": expected a whole number", r->source);
   d->slice_factor = (int)sf;
+  const cJSON *opt = cJSON_GetObjectItemCaseSensitive(o, "optimal");
+  if (opt && !cJSON_IsBool(opt))
+    return opt_fail(r->e, "%s: \"optimal\": expected true or false", r->source);
+  d->optimal = !opt || cJSON_IsTrue(opt);
+  if (!d->optimal && !get_num(r, o, "gap", &d->gap)) return false;
+  const cJSON *rep = cJSON_GetObjectItemCaseSensitive(o, "repaired");
+  if (rep && (!cJSON_IsNumber(rep) || rep->valuedouble < 0 || rep->valuedouble > 1e6 ||
+              rep->valuedouble != floor(rep->valuedouble)))
+    return opt_fail(r->e, "%s: \"repaired\": expected a whole number", r->source);
+  d->repaired = rep ? (int)rep->valuedouble : 0;
   d->solve_ms = NAN;
   const cJSON *ms = cJSON_GetObjectItemCaseSensitive(o, "solve_ms");
   if (cJSON_IsNumber(ms) && isfinite(ms->valuedouble)) d->solve_ms = ms->valuedouble;

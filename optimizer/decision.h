@@ -14,7 +14,13 @@
  *    "rates": [[row, column, req/s], ...],
  *    "deployments": [{"name": "d", "profile": "<digest>", "units": 112, "cost": 2.7776}],
  *    "limits": [{"gpu_type": "V100", "max_units": 800}],
- *    "cost": 2.7776, "uncovered_rate": 0, "solve_ms": 0.21, "log": "deepseek-... took ..."}
+ *    "cost": 2.7776, "uncovered_rate": 0, "optimal": true, "solve_ms": 0.21,
+ *    "log": "deepseek-... took ..."}
+ *
+ * "optimal" says whether the solve proved its answer; when it did not (a search budget ended
+ * it), "gap" is how far above the least cost it may be, relative. "repaired" (when not 0)
+ * counts deployments the exact feasibility check gave more units than the solver. Lines
+ * without "optimal" (written before it existed) read as optimal.
  *
  * A deployment also carries "gpu_type", "min_units" and "max_units" when the ILP had them, and
  * "limits" is there when GPU availability bounded the ILP, so that a replay solves the same
@@ -71,6 +77,9 @@ typedef struct opt_decision {
   opt_decision_limit *limits; /* GPU availability the ILP was given */
   int n_limits;
   double cost, uncovered_rate;
+  bool optimal;    /* the solve proved it (false: stopped at a budget; gap says how far) */
+  double gap;      /* (cost - a lower bound on the least cost) / cost; 0 when proven */
+  int repaired;    /* deployments the exact feasibility check gave more units (ilp.h) */
   double solve_ms; /* NaN: not recorded (the simulator leaves wall time out of its outputs) */
   char *log;       /* AIBrix's log line, or NULL */
 } opt_decision;

@@ -302,6 +302,7 @@ static void optimize(opt_model *m, int64_t now_us, const opt_monitor_out *mo, bo
     out->uncovered_rate = r.uncovered_rate;
     out->solve_ms = r.solve_ms;
     out->optimal = r.optimal;
+    out->gap = r.optimal ? 0 : r.gap;
     out->decision = m->decision;
     out->log = m->log;
     opt_ilp_result_free(&r);

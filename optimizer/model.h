@@ -71,7 +71,8 @@ typedef struct opt_model_round {
   double cost;         /* OPTIMIZE: the ILP's cost per hour */
   double uncovered_rate; /* OPTIMIZE: req/s no deployment can serve */
   double solve_ms;     /* OPTIMIZE: wall time of the solve */
-  bool optimal;        /* OPTIMIZE: false when the node limit stopped the search */
+  bool optimal;        /* OPTIMIZE: false when a search budget stopped the solve */
+  double gap;          /* OPTIMIZE: how far above the least cost it may be, relative (0: proven) */
   const char *decision; /* OPTIMIZE: the decision-log line (no newline); owned by the model
                            until its next round */
   const char *log;      /* OPTIMIZE: AIBrix's log line; owned likewise */

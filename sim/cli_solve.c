@@ -200,6 +200,11 @@ static int solve_main(int argc, char **argv) {
   opt_decision_make(&d, 0, model, pp, &p, total, coverage, clusters, nc, &r, true);
   char *json = opt_decision_to_json(&d);
   printf("%s\n%s\n", json, d.log);
+  if (!r.optimal)
+    fprintf(stderr,
+            "podscale: solve: not proven optimal: the search stopped at its budget; the cost may "
+            "be up to %.3g above the least (relative)\n",
+            r.gap);
   rc = EXIT_OK;
   if (log_file) {
     FILE *fp = fopen(log_file, "a");
@@ -286,7 +291,8 @@ int cmd_regress(int argc, char **argv) {
     textin_close(&in);
     return EXIT_BADINPUT;
   }
-  int checked = 0, changed = 0, rc = EXIT_OK, got;
+  int checked = 0, changed = 0, unproven = 0, rc = EXIT_OK, got;
+  double worst_gap = 0;
   while ((got = textin_next(&in, &e)) != 0) {
     if (got < 0) {
       fprintf(stderr, "podscale: %s\n", e.msg);
@@ -330,6 +336,10 @@ int cmd_regress(int argc, char **argv) {
     } else {
       char diff[2048];
       checked++;
+      if (!r.optimal) {
+        unproven++;
+        worst_gap = fmax(worst_gap, r.gap);
+      }
       if (!opt_decision_compare(&d, &r, diff, sizeof diff)) {
         changed++;
         printf("%s: changed:\n%s", source, diff);
@@ -347,6 +357,9 @@ int cmd_regress(int argc, char **argv) {
     fprintf(stderr, "podscale: %s: expected decisions, found none\n", path);
     return EXIT_BADINPUT;
   }
+  if (unproven)
+    printf("%d not proven optimal (the search stopped at its budget), largest gap %.3g\n",
+           unproven, worst_gap);
   printf("%d decisions solved again, %d changed\n", checked, changed);
   return changed ? EXIT_RUNTIME : EXIT_OK;
 }

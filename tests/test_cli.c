@@ -467,6 +467,30 @@ static void solve_merges_identical_gpu_types(void **state) {
   assert_contains(f->stdout_text, "[gpu-a: 11387($686.6360999999999), gpu-b: 0($0.0), gpu-c: 0($0.0)]");
 }
 
+/* A decision the search budget stopped says so, with a gap at least as large as its distance
+ * from the optimum (982.7532 against 982.7233: 3.04e-5), in solve's output, its decision line
+ * and regress's report (tests/data/solver-cases). */
+static void solve_says_when_a_decision_is_not_proven_optimal(void **state) {
+  fx_dir *f = *state;
+#define CASE PODSCALE_SOURCE_DIR "/tests/data/solver-cases/node_limit_suboptimal/"
+  char log[512];
+  snprintf(log, sizeof log, "%s/d.jsonl", f->dir);
+  assert_exit(f, 0, "solve", "--profile", CASE "p0.json", "--profile", CASE "p1.json", "--profile",
+              CASE "p2.json", "--rates", CASE "rates.csv", "--log", log);
+  assert_contains(f->stderr_text, "podscale: solve: not proven optimal");
+  assert_contains(f->stdout_text, "\"optimal\":false,\"gap\":");
+  const char *g = strstr(f->stdout_text, "\"gap\":");
+  const char *c = strstr(f->stdout_text, "],\"cost\":"); /* the decision's, after its deployments */
+  assert_non_null(c);
+  double cost = atof(c + 9), gap = atof(g + 6);
+  assert_true(cost > 982.7);
+  assert_true(cost - 982.7233 <= gap * cost);
+  assert_exit(f, 0, "regress", log, "--profiles", CASE);
+#undef CASE
+  assert_contains(f->stdout_text, "1 not proven optimal (the search stopped at its budget)");
+  assert_contains(f->stdout_text, "1 decisions solved again, 0 changed");
+}
+
 static void solve_from_gateway_traces_clusters_them(void **state) {
   fx_dir *f = *state;
   char t[3][256];
@@ -536,6 +560,7 @@ int main(void) {
       T(solve_logs_a_decision_that_regress_solves_again),
       T(solve_never_leaves_a_load_above_its_units),
       T(solve_merges_identical_gpu_types),
+      T(solve_says_when_a_decision_is_not_proven_optimal),
       T(solve_from_gateway_traces_clusters_them),
       T(solve_bad_input_exits_2_with_the_place),
       T(a_simulated_optimizer_log_regresses_clean),

@@ -43,6 +43,34 @@ static void a_line_reads_back_to_the_line_it_writes(void **state) {
   free(twice);
 }
 
+/* A line without "optimal" (written before it existed) reads as proven; an unproven one keeps
+ * its gap and repairs through a round trip; a bad "optimal" or a missing gap is refused. */
+static void optimality_reads_back(void **state) {
+  (void)state;
+  opt_decision d;
+  opt_err e = {{0}};
+  assert_true(opt_decision_parse(LINE("3.9", "392", "4", "0.21"), "t:1", &d, &e));
+  assert_true(d.optimal);
+  assert_true(d.gap == 0 && d.repaired == 0);
+  d.optimal = false;
+  d.gap = 3.05e-5;
+  d.repaired = 1;
+  char *json = opt_decision_to_json(&d);
+  opt_decision_free(&d);
+  assert_non_null(strstr(json, "\"optimal\":false,\"gap\":3.05e-05,\"repaired\":1"));
+  assert_true(opt_decision_parse(json, "t:1", &d, &e));
+  assert_false(d.optimal);
+  assert_true(d.gap == 3.05e-5 && d.repaired == 1);
+  opt_decision_free(&d);
+  char *bad = malloc(strlen(json) + 16);
+  char *at = strstr(json, "\"optimal\":false");
+  sprintf(bad, "%.*s\"optimal\":0%s", (int)(at - json), json, at + strlen("\"optimal\":false"));
+  assert_false(opt_decision_parse(bad, "t:1", &d, &e));
+  assert_non_null(strstr(e.msg, "\"optimal\": expected true or false"));
+  free(bad);
+  free(json);
+}
+
 static void numbers_that_would_not_write_back_are_refused(void **state) {
   (void)state;
   static const struct {
@@ -69,6 +97,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_line_reads_back_to_the_line_it_writes),
       cmocka_unit_test(numbers_that_would_not_write_back_are_refused),
+      cmocka_unit_test(optimality_reads_back),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

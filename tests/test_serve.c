@@ -214,6 +214,8 @@ static void every_endpoint_and_bad_requests(void **state) {
   expect(p, "GET", "/metrics", NULL, 200, "podscale_optimizer_http_requests_total");
   expect(p, "GET", "/metrics", NULL, 200, "podscale_optimizer_decisions_total{model=\"m\"} 0");
   expect(p, "GET", "/metrics", NULL, 200,
+         "podscale_optimizer_decisions_unproven_total{model=\"m\"} 0");
+  expect(p, "GET", "/metrics", NULL, 200,
          "podscale_optimizer_deployment_replicas{model=\"m\",namespace=\"default\","
          "deployment=\"d\"} 100");
   stop(&r);

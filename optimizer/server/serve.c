@@ -680,6 +680,8 @@ static void publish(loop *l, const opt_model_round *r, double now_unix) {
       if (sec <= srv_solve_bounds[b]) m->solve_bucket[b]++;
     m->solve_count++;
     m->solve_sum_s += sec;
+    m->unproven += !r->optimal;
+    m->last_gap = r->gap;
   }
   pthread_mutex_unlock(&s->lock);
 }
@@ -739,8 +741,9 @@ static void round_at(loop *l, int64_t now_us) {
     srv_log(s, SRV_INFO, "aibrix.gpu_optimizer.load_monitor", "%s", r.log);
     if (!r.optimal)
       srv_log(s, SRV_WARNING, "podscale.serve",
-              "model %s: the solve stopped at its node limit; the best allocation found is used",
-              name);
+              "model %s: the solve stopped at its search budget; the best allocation found is "
+              "used, at most %.3g above the least cost (relative)",
+              name, r.gap);
     if (r.uncovered_rate > 0)
       srv_log(s, SRV_WARNING, "podscale.serve",
               "model %s: %.3f req/s no deployment can serve (no profile covers it, or limits)",
@@ -902,6 +905,19 @@ char *srv_prometheus(srv *s) {
   for (size_t i = 0; i < s->n_models; i++)
     sb_printf(&b, "podscale_optimizer_decisions_total{model=\"%s\"} %llu\n", s->models[i]->name,
               (unsigned long long)s->models[i]->by_action[OPT_ROUND_OPTIMIZE]);
+  sb_printf(&b, "# HELP podscale_optimizer_decisions_unproven_total Decisions a search budget "
+                "stopped before the optimum was proven.\n"
+                "# TYPE podscale_optimizer_decisions_unproven_total counter\n");
+  for (size_t i = 0; i < s->n_models; i++)
+    sb_printf(&b, "podscale_optimizer_decisions_unproven_total{model=\"%s\"} %llu\n",
+              s->models[i]->name, (unsigned long long)s->models[i]->unproven);
+  sb_printf(&b, "# HELP podscale_optimizer_decision_gap How far above the least cost the last "
+                "decision may be (relative; 0 when proven optimal).\n"
+                "# TYPE podscale_optimizer_decision_gap gauge\n");
+  for (size_t i = 0; i < s->n_models; i++)
+    if (s->models[i]->by_action[OPT_ROUND_OPTIMIZE])
+      sb_printf(&b, "podscale_optimizer_decision_gap{model=\"%s\"} %.6g\n", s->models[i]->name,
+                s->models[i]->last_gap);
   sb_printf(&b, "# HELP podscale_optimizer_last_decision_age_seconds Seconds since the last "
                 "decision (optimize or minimize).\n"
                 "# TYPE podscale_optimizer_last_decision_age_seconds gauge\n");

@@ -51,6 +51,8 @@ typedef struct smodel {
   size_t mem_bytes;    /* their JSON, at most SRV_MAX_MEM_BYTES */
   /* statistics (under the lock) */
   uint64_t rounds, by_action[OPT_ROUND_FAILED + 1];
+  uint64_t unproven;    /* decisions not proven optimal (a search budget stopped the solve) */
+  double last_gap;      /* the last decision's gap, relative; 0 when proven */
   uint64_t bad_traces, bad_profiles, redis_skips;
   bool interval_warned; /* a record's meta_interval_sec differed from --interval (said once) */
   double last_decision_unix; /* 0: none yet */
