@@ -161,7 +161,7 @@ static void random_instances_match_the_oracle(void **state) {
     double want = solve_oracle(&in);
     if (isnan(want)) continue;
     opt_ilp_deployment d[MAX_DEP];
-    char names[MAX_DEP][8];
+    char names[MAX_DEP][16];
     for (int j = 0; j < in.n_dep; j++) {
       snprintf(names[j], sizeof names[j], "d%d", j);
       d[j] = (opt_ilp_deployment){names[j], NULL, in.cost[j], in.tputs[j], 0, 0};
