@@ -97,7 +97,8 @@ static inline long fz_ms_since(const struct timespec *t0) {
 }
 
 /* Whether line [p, p + n) is the header `name` (case aside), with *value after its colon. */
-static inline bool fz_header_is(const uint8_t *p, size_t n, const char *name, const uint8_t **value) {
+static inline bool fz_header_is(const uint8_t *p, size_t n, const char *name,
+                                const uint8_t **value) {
   size_t k = strlen(name), i = k;
   if (n < k || strncasecmp((const char *)p, name, k) != 0) return false;
   while (i < n && (p[i] == ' ' || p[i] == '\t'))
@@ -149,11 +150,21 @@ static inline bool fz_request_whole(const uint8_t *d, size_t n, size_t *head_end
 
 static inline int fz_connect(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) abort();
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) abort();
+  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    fprintf(stderr, "fuzz: cannot connect to 127.0.0.1:%d: %s\n", port, strerror(errno));
+    abort();
+  }
   return fd;
+}
+
+/* Close with a reset: thousands of connections a second would otherwise leave as many in
+ * TIME_WAIT and use up the ephemeral ports. */
+static inline void fz_close(int fd) {
+  struct linger now = {.l_onoff = 1, .l_linger = 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+  close(fd);
 }
 
 static inline void fz_send(int fd, const uint8_t *data, size_t size) {
@@ -167,15 +178,16 @@ static inline void fz_send(int fd, const uint8_t *data, size_t size) {
 
 /* Send the bytes to 127.0.0.1:port as one connection's request. A whole request
  * (fz_request_whole) gets "Connection: close" as its last header (where no folded line can
- * continue it), so that the server ends its reply by closing; the reply must end within FZ_REPLY_MS of the request, or the process
- * aborts. Any other input is sent as it is and the connection closed: the server has to cope
- * with a client that goes away mid-request. The reply is dropped. */
+ * continue it), so that the server ends its reply by closing; the reply must end within
+ * FZ_REPLY_MS of the request, or the process aborts. Any other input is sent as it is and the
+ * connection closed: the server has to cope with a client that goes away mid-request. The
+ * reply is dropped; every connection ends in a reset (fz_close). */
 static inline void fz_exchange(int port, const uint8_t *data, size_t size) {
   size_t head_end;
   int fd = fz_connect(port);
   if (!fz_request_whole(data, size, &head_end)) {
     fz_send(fd, data, size);
-    close(fd);
+    fz_close(fd);
     return;
   }
   static const char close_header[] = "Connection: close\r\n";
@@ -194,8 +206,7 @@ static inline void fz_exchange(int port, const uint8_t *data, size_t size) {
   for (;;) {
     long left = FZ_REPLY_MS - fz_ms_since(&t0);
     if (left <= 0) {
-      fprintf(stderr, "fuzz: the reply to a whole request did not end within %d ms\n",
-              FZ_REPLY_MS);
+      fprintf(stderr, "fuzz: the reply to a whole request did not end within %d ms\n", FZ_REPLY_MS);
       abort();
     }
     struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -207,7 +218,7 @@ static inline void fz_exchange(int port, const uint8_t *data, size_t size) {
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) break; /* the end, or a reset */
   }
-  close(fd);
+  fz_close(fd);
 }
 
 #endif
