@@ -125,14 +125,15 @@ static inline bool fz_plain_number(const uint8_t *p, const uint8_t *end, long *o
 /* Whether the request at the start of d is whole as a server must read it: a head whose lines
  * all end in CRLF, up to a blank line, then as many bytes as one plain Content-Length says (none
  * without it). *head_end is where the blank line ends. Anything else (no blank line, a short
- * body, Transfer-Encoding, a Content-Length that is not one plain number) is not known whole:
- * a server may rightly wait for more. */
+ * body, Transfer-Encoding, a Content-Length that is not one plain number, a NUL byte in the head)
+ * is not known whole: a server may rightly wait for more, or read the head otherwise. */
 static inline bool fz_request_whole(const uint8_t *d, size_t n, size_t *head_end) {
   size_t i = 0, line = 0;
   *head_end = 0;
   long length = -1;
   for (; i + 1 < n; i++) {
-    if (d[i] == '\n' || (d[i] == '\r' && d[i + 1] != '\n')) return false; /* a bare LF or CR */
+    /* A bare LF or CR, or a NUL (libmicrohttpd ends the head at a line that starts with one) */
+    if (d[i] == '\n' || (d[i] == '\r' && d[i + 1] != '\n') || d[i] == '\0') return false;
     if (d[i] != '\r') continue;
     const uint8_t *value;
     if (i == line && line > 0) {
@@ -148,12 +149,27 @@ static inline bool fz_request_whole(const uint8_t *d, size_t n, size_t *head_end
   return *head_end > 0 && n - *head_end >= (size_t)(length < 0 ? 0 : length);
 }
 
+/* A connection to 127.0.0.1:port, which the server must accept within FZ_REPLY_MS: a connect
+ * interrupted by a signal (libFuzzer's timer) goes on, and is waited for. */
 static inline int fz_connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int fd = socket(AF_INET, SOCK_STREAM, 0), err = 0, r = 0;
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-    fprintf(stderr, "fuzz: cannot connect to 127.0.0.1:%d: %s\n", port, strerror(errno));
+  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) err = errno;
+  if (fd >= 0 && err == EINTR) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    long left;
+    do
+      left = FZ_REPLY_MS - fz_ms_since(&t0);
+    while (left > 0 && (r = poll(&p, 1, (int)left)) < 0 && errno == EINTR);
+    socklen_t len = sizeof err;
+    err = ETIMEDOUT;
+    if (r == 1) getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  }
+  if (fd < 0 || err) {
+    fprintf(stderr, "fuzz: cannot connect to 127.0.0.1:%d: %s\n", port, strerror(err));
     abort();
   }
   return fd;
