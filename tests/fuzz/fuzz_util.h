@@ -108,6 +108,14 @@ static inline bool fz_header_is(const uint8_t *p, size_t n, const char *name,
   return true;
 }
 
+/* Whether line [p, p + n) is a plain header: a name of token characters (RFC 9110), a colon. */
+static inline bool fz_header_line(const uint8_t *p, size_t n) {
+  size_t i = 0;
+  while (i < n && (isalnum(p[i]) || strchr("!#$%&'*+-.^_`|~", p[i])))
+    i++;
+  return i > 0 && i < n && p[i] == ':';
+}
+
 /* Whether [p, end) is a number of at most 9 digits between blanks, in *out. */
 static inline bool fz_plain_number(const uint8_t *p, const uint8_t *end, long *out) {
   while (p < end && (*p == ' ' || *p == '\t'))
@@ -124,21 +132,24 @@ static inline bool fz_plain_number(const uint8_t *p, const uint8_t *end, long *o
 
 /* Whether the request at the start of d is whole as a server must read it: a head whose lines
  * all end in CRLF, up to a blank line, then as many bytes as one plain Content-Length says (none
- * without it). *head_end is where the blank line ends. Anything else (no blank line, a short
- * body, Transfer-Encoding, a Content-Length that is not one plain number, a NUL byte in the head)
- * is not known whole: a server may rightly wait for more, or read the head otherwise. */
+ * without it). *head_end is where the blank line ends. Anything else (no blank line, a header
+ * line that is not a token and a colon, a short body, Transfer-Encoding, a Content-Length that
+ * is not one plain number, a NUL byte in the head) is not known whole: a server may rightly wait
+ * for more, or read the head otherwise. */
 static inline bool fz_request_whole(const uint8_t *d, size_t n, size_t *head_end) {
   size_t i = 0, line = 0;
   *head_end = 0;
   long length = -1;
   for (; i + 1 < n; i++) {
-    /* A bare LF or CR, or a NUL (libmicrohttpd ends the head at a line that starts with one) */
+    /* A bare LF or CR, or a NUL (libmicrohttpd reads such a head otherwise) */
     if (d[i] == '\n' || (d[i] == '\r' && d[i + 1] != '\n') || d[i] == '\0') return false;
     if (d[i] != '\r') continue;
     const uint8_t *value;
     if (i == line && line > 0) {
       *head_end = i + 2;
       break;
+    } else if (line > 0 && !fz_header_line(d + line, i - line)) {
+      return false;
     } else if (fz_header_is(d + line, i - line, "transfer-encoding", &value)) {
       return false;
     } else if (fz_header_is(d + line, i - line, "content-length", &value)) {
