@@ -17,12 +17,12 @@
 
 #include "optimizer/decision.h"
 
-#define LINE(RATE, TIME, SLICES, MS)                                                          \
-  "{\"time_s\": " TIME ", \"model\": \"m\", \"grid\": {\"out\": [4, 8], \"in\": [128, 256]}, " \
-  "\"options\": {\"gpu_fraction\": 100, \"slice_factor\": " SLICES "}, \"total_rate\": 4.3, "  \
-  "\"coverage_pct\": 90.1, \"clusters\": [{\"out_log2\": 2.5, \"in_log2\": 7.5, "              \
-  "\"rate\": 3.9}], \"rates\": [[0, 1, " RATE "]], \"deployments\": [{\"name\": \"d\", "       \
-  "\"profile\": \"2faf0f9069e3ce5d\", \"units\": 112, \"cost\": 2.7776}], \"cost\": 2.7776, "   \
+#define LINE(RATE, TIME, SLICES, MS)                                                               \
+  "{\"time_s\": " TIME ", \"model\": \"m\", \"grid\": {\"out\": [4, 8], \"in\": [128, 256]}, "     \
+  "\"options\": {\"gpu_fraction\": 100, \"slice_factor\": " SLICES "}, \"total_rate\": 4.3, "      \
+  "\"coverage_pct\": 90.1, \"clusters\": [{\"out_log2\": 2.5, \"in_log2\": 7.5, "                  \
+  "\"rate\": 3.9}], \"rates\": [[0, 1, " RATE "]], \"deployments\": [{\"name\": \"d\", "           \
+  "\"profile\": \"2faf0f9069e3ce5d\", \"units\": 112, \"cost\": 2.7776}], \"cost\": 2.7776, "      \
   "\"uncovered_rate\": 0, \"solve_ms\": " MS ", \"log\": \"m took 0.2 ms\"}"
 
 static char *written(const char *line) {

@@ -219,7 +219,7 @@ bool srv_put_trace(srv *s, smodel *m, int64_t ts_s, const char *json) {
       m->mem_bytes -= strlen(m->mem[drop].json);
       free(m->mem[drop].json);
     }
-    memmove(m->mem, m->mem + drop, (m->n_mem - drop) * sizeof *m->mem);
+    if (drop) memmove(m->mem, m->mem + drop, (m->n_mem - drop) * sizeof *m->mem);
     m->n_mem -= drop;
   }
   size_t i = m->n_mem;

@@ -97,7 +97,8 @@ static inline long fz_ms_since(const struct timespec *t0) {
 }
 
 /* Whether line [p, p + n) is the header `name` (case aside), with *value after its colon. */
-static inline bool fz_header_is(const uint8_t *p, size_t n, const char *name, const uint8_t **value) {
+static inline bool fz_header_is(const uint8_t *p, size_t n, const char *name,
+                                const uint8_t **value) {
   size_t k = strlen(name), i = k;
   if (n < k || strncasecmp((const char *)p, name, k) != 0) return false;
   while (i < n && (p[i] == ' ' || p[i] == '\t'))
@@ -105,6 +106,14 @@ static inline bool fz_header_is(const uint8_t *p, size_t n, const char *name, co
   if (i == n || p[i] != ':') return false;
   *value = p + i + 1;
   return true;
+}
+
+/* Whether line [p, p + n) is a plain header: a name of token characters (RFC 9110), a colon. */
+static inline bool fz_header_line(const uint8_t *p, size_t n) {
+  size_t i = 0;
+  while (i < n && (isalnum(p[i]) || strchr("!#$%&'*+-.^_`|~", p[i])))
+    i++;
+  return i > 0 && i < n && p[i] == ':';
 }
 
 /* Whether [p, end) is a number of at most 9 digits between blanks, in *out. */
@@ -123,20 +132,24 @@ static inline bool fz_plain_number(const uint8_t *p, const uint8_t *end, long *o
 
 /* Whether the request at the start of d is whole as a server must read it: a head whose lines
  * all end in CRLF, up to a blank line, then as many bytes as one plain Content-Length says (none
- * without it). *head_end is where the blank line ends. Anything else (no blank line, a short
- * body, Transfer-Encoding, a Content-Length that is not one plain number) is not known whole:
- * a server may rightly wait for more. */
+ * without it). *head_end is where the blank line ends. Anything else (no blank line, a header
+ * line that is not a token and a colon, a short body, Transfer-Encoding, a Content-Length that
+ * is not one plain number, a NUL byte in the head) is not known whole: a server may rightly wait
+ * for more, or read the head otherwise. */
 static inline bool fz_request_whole(const uint8_t *d, size_t n, size_t *head_end) {
   size_t i = 0, line = 0;
   *head_end = 0;
   long length = -1;
   for (; i + 1 < n; i++) {
-    if (d[i] == '\n' || (d[i] == '\r' && d[i + 1] != '\n')) return false; /* a bare LF or CR */
+    /* A bare LF or CR, or a NUL (libmicrohttpd reads such a head otherwise) */
+    if (d[i] == '\n' || (d[i] == '\r' && d[i + 1] != '\n') || d[i] == '\0') return false;
     if (d[i] != '\r') continue;
     const uint8_t *value;
     if (i == line && line > 0) {
       *head_end = i + 2;
       break;
+    } else if (line > 0 && !fz_header_line(d + line, i - line)) {
+      return false;
     } else if (fz_header_is(d + line, i - line, "transfer-encoding", &value)) {
       return false;
     } else if (fz_header_is(d + line, i - line, "content-length", &value)) {
@@ -147,13 +160,38 @@ static inline bool fz_request_whole(const uint8_t *d, size_t n, size_t *head_end
   return *head_end > 0 && n - *head_end >= (size_t)(length < 0 ? 0 : length);
 }
 
+/* A connection to 127.0.0.1:port, which the server must accept within FZ_REPLY_MS: a connect
+ * interrupted by a signal (libFuzzer's timer) goes on, and is waited for. */
 static inline int fz_connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) abort();
+  int fd = socket(AF_INET, SOCK_STREAM, 0), err = 0, r = 0;
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) abort();
+  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) err = errno;
+  if (fd >= 0 && err == EINTR) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    long left;
+    do
+      left = FZ_REPLY_MS - fz_ms_since(&t0);
+    while (left > 0 && (r = poll(&p, 1, (int)left)) < 0 && errno == EINTR);
+    socklen_t len = sizeof err;
+    err = ETIMEDOUT;
+    if (r == 1) getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  }
+  if (fd < 0 || err) {
+    fprintf(stderr, "fuzz: cannot connect to 127.0.0.1:%d: %s\n", port, strerror(err));
+    abort();
+  }
   return fd;
+}
+
+/* Close with a reset: thousands of connections a second would otherwise leave as many in
+ * TIME_WAIT and use up the ephemeral ports. */
+static inline void fz_close(int fd) {
+  struct linger now = {.l_onoff = 1, .l_linger = 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+  close(fd);
 }
 
 static inline void fz_send(int fd, const uint8_t *data, size_t size) {
@@ -167,15 +205,16 @@ static inline void fz_send(int fd, const uint8_t *data, size_t size) {
 
 /* Send the bytes to 127.0.0.1:port as one connection's request. A whole request
  * (fz_request_whole) gets "Connection: close" as its last header (where no folded line can
- * continue it), so that the server ends its reply by closing; the reply must end within FZ_REPLY_MS of the request, or the process
- * aborts. Any other input is sent as it is and the connection closed: the server has to cope
- * with a client that goes away mid-request. The reply is dropped. */
+ * continue it), so that the server ends its reply by closing; the reply must end within
+ * FZ_REPLY_MS of the request, or the process aborts. Any other input is sent as it is and the
+ * connection closed: the server has to cope with a client that goes away mid-request. The
+ * reply is dropped; every connection ends in a reset (fz_close). */
 static inline void fz_exchange(int port, const uint8_t *data, size_t size) {
   size_t head_end;
   int fd = fz_connect(port);
   if (!fz_request_whole(data, size, &head_end)) {
     fz_send(fd, data, size);
-    close(fd);
+    fz_close(fd);
     return;
   }
   static const char close_header[] = "Connection: close\r\n";
@@ -194,8 +233,7 @@ static inline void fz_exchange(int port, const uint8_t *data, size_t size) {
   for (;;) {
     long left = FZ_REPLY_MS - fz_ms_since(&t0);
     if (left <= 0) {
-      fprintf(stderr, "fuzz: the reply to a whole request did not end within %d ms\n",
-              FZ_REPLY_MS);
+      fprintf(stderr, "fuzz: the reply to a whole request did not end within %d ms\n", FZ_REPLY_MS);
       abort();
     }
     struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -207,7 +245,7 @@ static inline void fz_exchange(int port, const uint8_t *data, size_t size) {
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) break; /* the end, or a reset */
   }
-  close(fd);
+  fz_close(fd);
 }
 
 #endif

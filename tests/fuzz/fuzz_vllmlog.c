@@ -3,8 +3,8 @@
  * as `podscale calibrate --vllm-log` reads the logs of real pods, must never crash the reader.
  * The input is one log file; it is read twice into one set, as a run with two pods is.
  */
-#include "fuzz_util.h"
 #include "analysis/vllmlog.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *path = fz_put("vllm.log", data, size);

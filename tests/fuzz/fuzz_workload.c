@@ -10,8 +10,8 @@
 #include "sim/cluster.h"
 #include "sim/scenario.h"
 
-#define LENGTHS                                                                              \
-  ", \"input_tokens\": {\"dist\": \"lognormal\", \"mean\": 310, \"p99\": 960}, "             \
+#define LENGTHS                                                                                    \
+  ", \"input_tokens\": {\"dist\": \"lognormal\", \"mean\": 310, \"p99\": 960}, "                   \
   "\"output_tokens\": {\"dist\": \"lognormal\", \"mean\": 150, \"p99\": 1000}"
 #define SEGMENTS "{\"type\": \"segments\", \"segments\": [{\"duration_s\": 60, \"rate\": 2}]}"
 
