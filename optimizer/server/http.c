@@ -13,6 +13,7 @@
 #define BODY_LIMIT (64 * 1024)        /* PUT /scale, POST /monitor */
 #define TRACE_BODY_LIMIT OPT_TRACE_TEXT_MAX /* POST /trace: as a record read from Redis */
 #define DRAIN_WAIT_S 10                /* in-flight requests at shutdown */
+#define CONNECTION_MEMORY (128 * 1024) /* per connection, mapped as used */
 
 /* One request, from its request line to its completion. */
 typedef struct req {
@@ -544,7 +545,11 @@ bool srv_http_start(srv *s, opt_err *e) {
       MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads, MHD_OPTION_CONNECTION_LIMIT,
       (unsigned)4096, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1024,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
+      /* a head's header records come from this memory; at the 32 KiB default a 4 KB request
+       * line of many arguments exhausted it, and libmicrohttpd then sent no reply at all */
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+      MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
       MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
       MHD_OPTION_NOTIFY_COMPLETED,
       on_completed, s, MHD_OPTION_END);
