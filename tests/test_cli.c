@@ -443,14 +443,35 @@ static void solve_logs_a_decision_that_regress_solves_again(void **state) {
 
 /* Three gateway records of 30 requests (prompt about 512, output about 128 tokens): the monitor
  * finds one cluster and the ILP sizes for it. */
+/* podscale solve on tests/data/solver-cases/NAME with its p0.json .. p{n-1}.json and rates.csv
+ * (and --log LOG when given); exit 0 expected. */
+static void solve_case(fx_dir *f, const char *name, int n, const char *log) {
+  char dir[512], prof[3][600], rates[600];
+  snprintf(dir, sizeof dir, PODSCALE_SOURCE_DIR "/tests/data/solver-cases/%s", name);
+  const char *argv[16] = {"solve"};
+  int k = 1;
+  for (int i = 0; i < n && i < 3; i++) {
+    snprintf(prof[i], sizeof prof[i], "%s/p%d.json", dir, i);
+    argv[k++] = "--profile";
+    argv[k++] = prof[i];
+  }
+  snprintf(rates, sizeof rates, "%s/rates.csv", dir);
+  argv[k++] = "--rates";
+  argv[k++] = rates;
+  if (log) {
+    argv[k++] = "--log";
+    argv[k++] = log;
+  }
+  argv[k] = NULL;
+  int rc = podscale(f, argv);
+  if (rc != 0) fail_msg("solve %s: exit status %d; stderr:\n%s", name, rc, f->stderr_text);
+}
+
 /* A load GLPK leaves 1e-4 above its units (its tolerances at 290,000 units) is raised to its
  * exact need: gpu-b 289,810 units, not 289,809 (tests/data/solver-cases). */
 static void solve_never_leaves_a_load_above_its_units(void **state) {
   fx_dir *f = *state;
-#define CASE PODSCALE_SOURCE_DIR "/tests/data/solver-cases/load_exceeds_units/"
-  assert_exit(f, 0, "solve", "--profile", CASE "p0.json", "--profile", CASE "p1.json", "--rates",
-              CASE "rates.csv");
-#undef CASE
+  solve_case(f, "load_exceeds_units", 2, NULL);
   assert_contains(f->stdout_text, "[gpu-a: 71176($2183.6796799999997), gpu-b: 289810(");
   assert_contains(f->stdout_text, "cost $8544.59475169");
 }
@@ -459,10 +480,7 @@ static void solve_never_leaves_a_load_above_its_units(void **state) {
  * merged; now the one class's optimum, on the first (tests/data/solver-cases). */
 static void solve_merges_identical_gpu_types(void **state) {
   fx_dir *f = *state;
-#define CASE PODSCALE_SOURCE_DIR "/tests/data/solver-cases/slow_identical_types/"
-  assert_exit(f, 0, "solve", "--profile", CASE "p0.json", "--profile", CASE "p1.json", "--profile",
-              CASE "p2.json", "--rates", CASE "rates.csv");
-#undef CASE
+  solve_case(f, "slow_identical_types", 3, NULL);
   assert_contains(f->stdout_text, "cost $686.636");
   assert_contains(f->stdout_text, "[gpu-a: 11387($686.6360999999999), gpu-b: 0($0.0), gpu-c: 0($0.0)]");
 }
@@ -472,11 +490,9 @@ static void solve_merges_identical_gpu_types(void **state) {
  * and regress's report (tests/data/solver-cases). */
 static void solve_says_when_a_decision_is_not_proven_optimal(void **state) {
   fx_dir *f = *state;
-#define CASE PODSCALE_SOURCE_DIR "/tests/data/solver-cases/node_limit_suboptimal/"
   char log[512];
   snprintf(log, sizeof log, "%s/d.jsonl", f->dir);
-  assert_exit(f, 0, "solve", "--profile", CASE "p0.json", "--profile", CASE "p1.json", "--profile",
-              CASE "p2.json", "--rates", CASE "rates.csv", "--log", log);
+  solve_case(f, "node_limit_suboptimal", 3, log);
   assert_contains(f->stderr_text, "podscale: solve: not proven optimal");
   assert_contains(f->stdout_text, "\"optimal\":false,\"gap\":");
   const char *g = strstr(f->stdout_text, "\"gap\":");
@@ -485,8 +501,8 @@ static void solve_says_when_a_decision_is_not_proven_optimal(void **state) {
   double cost = atof(c + 9), gap = atof(g + 6);
   assert_true(cost > 982.7);
   assert_true(cost - 982.7233 <= gap * cost);
-  assert_exit(f, 0, "regress", log, "--profiles", CASE);
-#undef CASE
+  assert_exit(f, 0, "regress", log, "--profiles",
+              PODSCALE_SOURCE_DIR "/tests/data/solver-cases/node_limit_suboptimal");
   assert_contains(f->stdout_text, "1 not proven optimal (the search stopped at its budget)");
   assert_contains(f->stdout_text, "1 decisions solved again, 0 changed");
 }

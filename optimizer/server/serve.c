@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -875,6 +876,14 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
   }
 }
 
+/* A counter of every model: the uint64_t at `field` (offsetof) in each smodel. */
+static void model_counter(sbuf *b, srv *s, const char *name, const char *help, size_t field) {
+  sb_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+  for (size_t i = 0; i < s->n_models; i++)
+    sb_printf(b, "%s{model=\"%s\"} %llu\n", name, s->models[i]->name,
+              (unsigned long long)*(const uint64_t *)((const char *)s->models[i] + field));
+}
+
 char *srv_prometheus(srv *s) {
   sbuf b = {must(malloc(4096)), 0, 4096};
   b.p[0] = '\0';
@@ -900,17 +909,11 @@ char *srv_prometheus(srv *s) {
       sb_printf(&b, "podscale_optimizer_rounds_total{model=\"%s\",action=\"%s\"} %llu\n",
                 s->models[i]->name, opt_round_action_name((opt_round_action)a),
                 (unsigned long long)s->models[i]->by_action[a]);
-  sb_printf(&b, "# HELP podscale_optimizer_decisions_total Decisions made (ILP solves).\n"
-                "# TYPE podscale_optimizer_decisions_total counter\n");
-  for (size_t i = 0; i < s->n_models; i++)
-    sb_printf(&b, "podscale_optimizer_decisions_total{model=\"%s\"} %llu\n", s->models[i]->name,
-              (unsigned long long)s->models[i]->by_action[OPT_ROUND_OPTIMIZE]);
-  sb_printf(&b, "# HELP podscale_optimizer_decisions_unproven_total Decisions a search budget "
-                "stopped before the optimum was proven.\n"
-                "# TYPE podscale_optimizer_decisions_unproven_total counter\n");
-  for (size_t i = 0; i < s->n_models; i++)
-    sb_printf(&b, "podscale_optimizer_decisions_unproven_total{model=\"%s\"} %llu\n",
-              s->models[i]->name, (unsigned long long)s->models[i]->unproven);
+  model_counter(&b, s, "podscale_optimizer_decisions_total", "Decisions made (ILP solves).",
+                offsetof(smodel, by_action[OPT_ROUND_OPTIMIZE]));
+  model_counter(&b, s, "podscale_optimizer_decisions_unproven_total",
+                "Decisions a search budget stopped before the optimum was proven.",
+                offsetof(smodel, unproven));
   sb_printf(&b, "# HELP podscale_optimizer_decision_gap How far above the least cost the last "
                 "decision may be (relative; 0 when proven optimal).\n"
                 "# TYPE podscale_optimizer_decision_gap gauge\n");
@@ -949,12 +952,9 @@ char *srv_prometheus(srv *s) {
               "podscale_optimizer_skipped_inputs_total{model=\"%s\",kind=\"profile\"} %llu\n",
               s->models[i]->name, (unsigned long long)s->models[i]->bad_traces,
               s->models[i]->name, (unsigned long long)s->models[i]->bad_profiles);
-  sb_printf(&b, "# HELP podscale_optimizer_rounds_unread_total Rounds skipped because Redis "
-                "could not be read (the last decisions stay).\n"
-                "# TYPE podscale_optimizer_rounds_unread_total counter\n");
-  for (size_t i = 0; i < s->n_models; i++)
-    sb_printf(&b, "podscale_optimizer_rounds_unread_total{model=\"%s\"} %llu\n",
-              s->models[i]->name, (unsigned long long)s->models[i]->redis_skips);
+  model_counter(&b, s, "podscale_optimizer_rounds_unread_total",
+                "Rounds skipped because Redis could not be read (the last decisions stay).",
+                offsetof(smodel, redis_skips));
   sb_printf(&b,
             "# HELP podscale_optimizer_redis_errors_total Failed Redis connections and "
             "commands.\n"

@@ -5,9 +5,8 @@
  * scenario may name as a count file, a trace (Azure or AIBrix JSONL) or a file of samples. A
  * scenario that loads is also run for a short simulated time.
  */
+#include "fuzz_run.h"
 #include "fuzz_util.h"
-#include "sim/cluster.h"
-#include "sim/scenario.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const uint8_t *part[2];
@@ -15,16 +14,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fz_split(data, size, 2, part, len);
   const char *path = fz_put("s.json", part[0], len[0]);
   fz_put("data.csv", part[1], len[1]);
-  scenario sc;
-  ps_err err;
-  if (scenario_load(path, &sc, &err)) {
-    /* Keep runs short: the fuzzer is after crashes in loading, not long simulations. */
-    if (wl_spec_expected_count(&sc.workload) < 20000 && sc.duration_us < 86400LL * 1000000) {
-      cluster_hooks h = {0};
-      cluster_result res;
-      cluster_run(&sc, 0, sc.seed, &h, &res);
-    }
-    scenario_free(&sc);
-  }
+  fz_load_and_run(path);
   return 0;
 }

@@ -34,11 +34,7 @@ static void summary(const uint8_t *data, size_t size) {
 static void run_dir(const uint8_t *data, size_t size) {
   static const char *const names[] = {"run/summary.csv", "run/requests.csv", "run/timeseries.csv",
                                       "run/decisions.csv"};
-  const uint8_t *part[4];
-  size_t len[4];
-  fz_split(data, size, 4, part, len);
-  for (int i = 0; i < 4; i++)
-    fz_put(names[i], part[i], len[i]);
+  fz_put_parts(data, size, names, 4);
   meas_set m;
   ps_err err;
   if (meas_read_run(fz_path("run"), &m, &err)) meas_set_free(&m);
@@ -48,11 +44,7 @@ static void run_dir(const uint8_t *data, size_t size) {
 
 static void measured_set(const uint8_t *data, size_t size) {
   static const char *const names[] = {"set/runs.csv", "set/a/requests.csv", "set/a/pods.csv"};
-  const uint8_t *part[3];
-  size_t len[3];
-  fz_split(data, size, 3, part, len);
-  for (int i = 0; i < 3; i++)
-    fz_put(names[i], part[i], len[i]);
+  fz_put_parts(data, size, names, 3);
   meas_set m;
   ps_err err;
   if (meas_read(fz_path("set"), &m, &err)) {

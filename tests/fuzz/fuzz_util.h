@@ -81,6 +81,17 @@ static inline void fz_split(const uint8_t *data, size_t size, size_t max, const 
   }
 }
 
+/* The input split at NUL bytes into n parts (fz_split), each written under names[i]. */
+static inline void fz_put_parts(const uint8_t *data, size_t size, const char *const *names,
+                                size_t n) {
+  const uint8_t *part[8];
+  size_t len[8];
+  if (n > 8) abort();
+  fz_split(data, size, n, part, len);
+  for (size_t i = 0; i < n; i++)
+    fz_put(names[i], part[i], len[i]);
+}
+
 /* The input as a C string (malloc'd; a NUL inside ends it early, as it would any C string). */
 static inline char *fz_text(const uint8_t *data, size_t size) {
   char *s = malloc(size + 1);

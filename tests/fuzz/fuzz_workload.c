@@ -6,9 +6,8 @@
  * first byte chooses the kind of file, the rest is the file; a fixed scenario of 8-slot pods
  * names it, and a scenario that loads is run.
  */
+#include "fuzz_run.h"
 #include "fuzz_util.h"
-#include "sim/cluster.h"
-#include "sim/scenario.h"
 
 #define LENGTHS                                                                                    \
   ", \"input_tokens\": {\"dist\": \"lognormal\", \"mean\": 310, \"p99\": 960}, "                   \
@@ -49,16 +48,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *text = scenario_text(data[0] % NKINDS);
   const char *path = fz_put("w.json", (const uint8_t *)text, strlen(text));
   fz_put("w.dat", data + 1, size - 1);
-  scenario sc;
-  ps_err err;
-  if (scenario_load(path, &sc, &err)) {
-    /* Short runs: the fuzzer is after the readers, not long simulations. */
-    if (wl_spec_expected_count(&sc.workload) < 20000 && sc.duration_us < 86400LL * 1000000) {
-      cluster_hooks h = {0};
-      cluster_result res;
-      cluster_run(&sc, 0, sc.seed, &h, &res);
-    }
-    scenario_free(&sc);
-  }
+  fz_load_and_run(path);
   return 0;
 }
