@@ -1,6 +1,8 @@
 /* ilp: the optimizer's ILP with GLPK (see ilp.h for the formulation, the stages and the search). */
 #include "optimizer/ilp.h"
 
+#include "optimizer/ilp_search.h"
+
 #include <assert.h>
 #include <glpk.h>
 #include <math.h>
@@ -20,6 +22,7 @@
  * TIE_UNITS units' worth of every deployment's cost in the cost row. */
 #define TIE_TOL 1e-9
 #define TIE_UNITS 1e-6
+#define SEARCH_NODES 2000 /* the exact search's budget before GLPK (ilp_search.h) */
 
 /* --- Validation --- */
 
@@ -145,9 +148,10 @@ typedef struct ilp_model {
   bool fed;        /* best was handed to the current branch-and-bound */
   int n_cols;      /* GLPK columns */
   int solves;      /* glp_intopt calls */
+  long search_nodes; /* nodes of the exact search */
   bool optimal;    /* no stage stopped at the node limit */
   bool stopped;    /* the last stage stopped at the node or iteration limit */
-  int it0;         /* simplex iterations before the stage's branch-and-bound */
+  int node_limit;  /* the stage's: options.node_limit, a quarter of it for a tie stage */
   double stop_bound; /* the search's lower bound on the objective when it stopped */
   double cost_bound; /* a lower bound on the least cost: the cost when proven, NAN before */
   int rows0;       /* rows when branch-and-bound starts (GLPK appends its cuts after them) */
@@ -194,6 +198,13 @@ static bool any_bound(const opt_ilp_problem *p) {
   for (int j = 0; j < p->n_deployments; j++)
     if (p->deployments[j].max_units > 0 || limit_of(p, p->deployments[j].gpu_type)) return true;
   return false;
+}
+
+/* Whether the exact search can take the problem: no bound on any deployment's units. */
+static bool unbounded(const opt_ilp_problem *p) {
+  for (int j = 0; j < p->n_deployments; j++)
+    if (p->deployments[j].min_units > 0) return false;
+  return !any_bound(p);
 }
 
 /* Which buckets carry traffic some deployment can serve, and the slice loads; false when a
@@ -492,8 +503,8 @@ static void heuristics(glp_tree *tree, void *info) {
   ilp_model *m = info;
   int active, alive, total;
   glp_ios_tree_size(tree, &active, &alive, &total);
-  int iters = glp_get_it_cnt(m->lp) - m->it0;
-  if ((m->p->options.node_limit && total > m->p->options.node_limit) ||
+  int iters = glp_get_it_cnt(m->lp); /* the decision's: every stage's LPs */
+  if ((m->node_limit && total > m->node_limit) ||
       (m->p->options.iter_limit && iters > m->p->options.iter_limit)) {
     int best = glp_ios_best_node(tree); /* the open node of the lowest bound bounds them all */
     m->stop_bound = best ? glp_ios_node_bound(tree, best) : m->best_obj;
@@ -560,7 +571,6 @@ static stage_status run_mip(ilp_model *m, opt_err *e) {
   if (m->p->options.time_limit_ms) ip.tm_lim = m->p->options.time_limit_ms;
   m->fed = false;
   m->rows0 = glp_get_num_rows(m->lp);
-  m->it0 = glp_get_it_cnt(m->lp);
   m->solves++;
   rc = glp_intopt(m->lp, &ip);
   if (rc == GLP_ESTOP) return STAGE_STOPPED;
@@ -725,9 +735,16 @@ static stage_status run_stages(ilp_model *m, bool bounded, opt_err *e) {
   if (st == STAGE_INFEASIBLE) /* unbounded y always fit */
     return glpk_failed("cost stage (no feasible allocation)", 0, e);
   if (st != STAGE_SOLVED || m->p->options.tie == OPT_ILP_TIE_SOLVER) return st;
+  /* The tie stages keep the least cost (their rows), so a stop there leaves the cost as
+   * proven or not as the cost stage left it; they get a quarter of the node budget each. */
+  bool proven = m->optimal;
+  int limit = m->node_limit;
+  m->node_limit = limit ? (limit + 3) / 4 : 0;
   st = stage_units(m, !units_forced(m), e);
-  if (st != STAGE_SOLVED) return st;
-  return stage_order(m, e);
+  if (st == STAGE_SOLVED) st = stage_order(m, e);
+  m->node_limit = limit;
+  m->optimal = proven;
+  return st;
 }
 
 /* --- Result --- */
@@ -748,35 +765,59 @@ static void result_init(const opt_ilp_problem *p, opt_ilp_result *r) {
                       sizeof *r->slices);
 }
 
-/* The slices of the solution in whole numbers (slices[b * n + j]) and the units each deployment
- * needs for them, exactly: each slice's load in integers of 1/NANO_UNITS unit (rounded to the
- * nearest), summed in 128 bits and rounded up to whole units. */
-static void exact_need(const ilp_model *m, int32_t *slices, int64_t *need) {
+/* A whole solution in counts: slices per assign, uncovered slices per active bucket, units per
+ * deployment. */
+typedef struct solution {
+  int32_t *count; /* [n_assign] */
+  int32_t *unc;   /* [n_active] */
+  int64_t *units; /* [n_dep] */
+} solution;
+
+static void solution_init(const ilp_model *m, solution *sol) {
+  sol->count = xcalloc((size_t)m->n_assign, sizeof *sol->count);
+  sol->unc = xcalloc((size_t)m->n_active, sizeof *sol->unc);
+  sol->units = xcalloc((size_t)m->n_dep, sizeof *sol->units);
+}
+
+static void solution_free(solution *sol) {
+  free(sol->count);
+  free(sol->unc);
+  free(sol->units);
+}
+
+/* The GLPK model's last solution, in whole numbers. */
+static void solution_of_model(const ilp_model *m, solution *sol) {
+  for (int k = 0; k < m->n_assign; k++)
+    sol->count[k] = (int32_t)llround(m->x[m->assigns[k].col]);
+  for (int i = 0; i < m->n_active; i++)
+    sol->unc[i] = m->u_col[i] ? (int32_t)llround(m->x[m->u_col[i]]) : 0;
+  for (int j = 0; j < m->n_dep; j++)
+    sol->units[j] = llround(y_of(m, j));
+}
+
+/* The units each deployment needs for the solution's slices, exactly: each slice's load in
+ * integers of 1/NANO_UNITS unit (rounded to the nearest), summed in 128 bits and rounded up to
+ * whole units. */
+static void exact_need(const ilp_model *m, const solution *sol, int64_t *need) {
   size_t n = (size_t)m->n_dep;
   __int128 *nano = xcalloc(n, sizeof *nano);
-  for (int i = 0; i < m->n_active; i++)
-    for (int k = m->first[i]; k < m->first[i + 1]; k++) {
-      const assign *a = &m->assigns[k];
-      int32_t count = (int32_t)llround(m->x[a->col]);
-      slices[(size_t)m->bucket[i] * n + (size_t)a->dep] = count;
-      nano[a->dep] += (__int128)count * llround(a->a * NANO_UNITS);
-    }
+  for (int k = 0; k < m->n_assign; k++)
+    nano[m->assigns[k].dep] += (__int128)sol->count[k] * llround(m->assigns[k].a * NANO_UNITS);
   for (size_t j = 0; j < n; j++)
     need[j] = (int64_t)((nano[j] + (__int128)NANO_UNITS - 1) / (__int128)NANO_UNITS);
   free(nano);
 }
 
-/* Fill *r from the model's solution, or from the minimums when nothing needed solving
- * (m->have_x false). */
-static void result_fill(const ilp_model *m, opt_ilp_result *r) {
+/* Fill *r from a solution, or from the minimums when nothing needed solving (sol NULL). */
+static void result_fill(const ilp_model *m, const solution *sol, opt_ilp_result *r) {
   const opt_ilp_problem *p = m->p;
   double f = p->options.gpu_fraction;
   int s = p->options.slice_factor;
+  size_t n = (size_t)p->n_deployments;
   for (int b = 0; b < p->n_buckets; b++)
     r->uncovered[b] = p->rates[b];
   for (int i = 0; i < m->n_active; i++) {
-    int b = m->bucket[i];
-    double u = m->u_col[i] && m->have_x ? m->x[m->u_col[i]] : 0;
+    int b = m->bucket[i], u = sol ? sol->unc[i] : 0;
     r->uncovered[b] = u == 0 ? 0 : u == s ? p->rates[b] : p->rates[b] * u / s;
   }
   for (int b = 0; b < p->n_buckets; b++) {
@@ -784,11 +825,14 @@ static void result_fill(const ilp_model *m, opt_ilp_result *r) {
     r->covered_rate += p->rates[b] - r->uncovered[b];
     r->n_uncovered_buckets += r->uncovered[b] > 0;
   }
-  int64_t *need = xcalloc((size_t)p->n_deployments, sizeof *need);
-  if (m->have_x) exact_need(m, r->slices, need);
-  for (int j = 0; j < p->n_deployments; j++) {
+  int64_t *need = xcalloc(n, sizeof *need);
+  if (sol) exact_need(m, sol, need);
+  for (int i = 0; sol && i < m->n_active; i++)
+    for (int k = m->first[i]; k < m->first[i + 1]; k++)
+      r->slices[(size_t)m->bucket[i] * n + (size_t)m->assigns[k].dep] = sol->count[k];
+  for (size_t j = 0; j < n; j++) {
     opt_ilp_alloc *a = &r->alloc[j];
-    a->units = m->have_x ? llround(y_of(m, j)) : p->deployments[j].min_units;
+    a->units = sol ? sol->units[j] : p->deployments[j].min_units;
     if (a->units < need[j]) { /* a load over its units by the solver's tolerance */
       a->units = need[j];
       r->repaired++;
@@ -799,8 +843,8 @@ static void result_fill(const ilp_model *m, opt_ilp_result *r) {
     r->units += a->units;
   }
   free(need);
-  for (int k = 0; m->have_x && k < m->n_assign; k++)
-    r->alloc[m->assigns[k].dep].load += m->x[m->assigns[k].col] * m->assigns[k].a;
+  for (int k = 0; sol && k < m->n_assign; k++)
+    r->alloc[m->assigns[k].dep].load += sol->count[k] * m->assigns[k].a;
   r->solves = m->solves;
   r->optimal = m->optimal;
   r->cost_bound = isnan(m->cost_bound) ? r->cost : fmin(m->cost_bound, r->cost);
@@ -810,6 +854,77 @@ static void result_fill(const ilp_model *m, opt_ilp_result *r) {
 opt_ilp_options opt_ilp_options_default(void) {
   return (opt_ilp_options){OPT_ILP_GPU_FRACTION, OPT_ILP_SLICE_FACTOR, OPT_ILP_TIE_ORDERED,
                            OPT_ILP_NODE_LIMIT, 0, OPT_ILP_ITER_LIMIT};
+}
+
+/* --- The exact search (ilp_search.h), tried first when no bound limits the units --- */
+
+/* The search's answer into sol. ILP_SEARCH_BUDGET: sol holds its best answer and *room the
+ * excess over the LP bound that any better answer must stay within. */
+static ilp_search_status search(ilp_model *m, solution *sol, double *room) {
+  const opt_ilp_problem *p = m->p;
+  int *dep = xcalloc((size_t)m->n_assign, sizeof *dep);
+  int64_t *nano = xcalloc((size_t)m->n_assign, sizeof *nano);
+  double *ucost = xcalloc((size_t)m->n_dep, sizeof *ucost), slack = 0;
+  for (int k = 0; k < m->n_assign; k++) {
+    dep[k] = m->assigns[k].dep;
+    nano[k] = llround(m->assigns[k].a * NANO_UNITS);
+  }
+  for (int j = 0; j < m->n_dep; j++) {
+    ucost[j] = p->deployments[j].cost / p->options.gpu_fraction;
+    slack += TIE_UNITS * ucost[j];
+  }
+  ilp_search_problem sp = {.n_dep = m->n_dep,
+                           .n_active = m->n_active,
+                           .slice_factor = p->options.slice_factor,
+                           .first = m->first,
+                           .dep = dep,
+                           .nano = nano,
+                           .ucost = ucost,
+                           .ordered_ties = p->options.tie == OPT_ILP_TIE_ORDERED,
+                           .tie_tol = TIE_TOL,
+                           .tie_units = TIE_UNITS,
+                           .node_budget = SEARCH_NODES};
+  ilp_search_stats st;
+  ilp_search_status status = ilp_search(&sp, sol->count, sol->units, &st);
+  m->search_nodes = st.nodes;
+  /* the slack of the tie rule, and 1e-9 relative for the nano rounding of the loads */
+  *room = st.cost - st.base + slack + (TIE_TOL + 1e-9) * (1 + st.cost);
+  free(dep);
+  free(nano);
+  free(ucost);
+  return status;
+}
+
+/* Leave out every assign whose regret (its slice's cost as load above the bucket's cheapest)
+ * exceeds `room`: no answer within room of the LP bound uses it. sol's counts follow. */
+static void drop_dear(ilp_model *m, solution *sol, double room) {
+  const opt_ilp_problem *p = m->p;
+  int kept = 0;
+  for (int i = 0; i < m->n_active; i++) {
+    double least = HUGE_VAL;
+    int k0 = m->first[i], k1 = m->first[i + 1];
+    for (int k = k0; k < k1; k++)
+      least = fmin(least, m->assigns[k].a * p->deployments[m->assigns[k].dep].cost);
+    m->first[i] = kept;
+    for (int k = k0; k < k1; k++) {
+      const assign *a = &m->assigns[k];
+      double regret = (a->a * p->deployments[a->dep].cost - least) / p->options.gpu_fraction;
+      if (regret > room && sol->count[k] == 0) continue;
+      sol->count[kept] = sol->count[k];
+      m->assigns[kept++] = *a;
+    }
+  }
+  m->first[m->n_active] = m->n_assign = kept;
+}
+
+/* The search's answer as the first stage's starting solution (GLPK's first incumbent). */
+static void seed(ilp_model *m, const solution *sol) {
+  for (int k = 0; k < m->n_assign; k++)
+    m->x[m->assigns[k].col] = sol->count[k];
+  for (int j = 0; j < m->n_dep; j++)
+    m->x[m->y_col[j]] = (double)sol->units[j];
+  m->rows0 = glp_get_num_rows(m->lp);
+  m->have_x = rows_hold(m, m->x);
 }
 
 /* --- Symmetry --- */
@@ -884,20 +999,37 @@ bool opt_ilp_solve(const opt_ilp_problem *p, opt_ilp_result *out, opt_err *e) {
     return ok;
   }
   free(rep);
-  ilp_model m = {.p = p, .n_dep = p->n_deployments, .optimal = true, .cost_bound = NAN};
-  bool ok = plan_assignments(&m, e);
+  ilp_model m = {.p = p,
+                 .n_dep = p->n_deployments,
+                 .optimal = true,
+                 .cost_bound = NAN,
+                 .node_limit = p->options.node_limit};
+  bool ok = plan_assignments(&m, e), solved = false;
+  solution sol = {0};
   if (ok && m.n_active > 0) {
     bool bounded = any_bound(p);
-    int term = glp_term_out(GLP_OFF);
-    build(&m, bounded);
-    ok = run_stages(&m, bounded, e) == STAGE_SOLVED;
-    glp_term_out(term);
+    solution_init(&m, &sol);
+    ilp_search_status st = ILP_SEARCH_NOMEM;
+    double room = 0;
+    if (unbounded(p)) st = search(&m, &sol, &room);
+    solved = st == ILP_SEARCH_OPTIMAL;
+    if (!solved) {
+      if (st == ILP_SEARCH_BUDGET) drop_dear(&m, &sol, room);
+      int term = glp_term_out(GLP_OFF);
+      build(&m, bounded);
+      if (st == ILP_SEARCH_BUDGET) seed(&m, &sol);
+      ok = run_stages(&m, bounded, e) == STAGE_SOLVED;
+      glp_term_out(term);
+      if (ok) solution_of_model(&m, &sol);
+      solved = ok;
+    }
   }
   if (ok) {
     result_init(p, out);
-    result_fill(&m, out);
+    result_fill(&m, solved ? &sol : NULL, out);
     out->solve_ms = now_ms() - t0;
   }
+  solution_free(&sol);
   model_free(&m);
   return ok;
 }

@@ -97,8 +97,8 @@
 
 #define OPT_ILP_GPU_FRACTION 100.0 /* ModelMonitor default: units of 1/100 pod */
 #define OPT_ILP_SLICE_FACTOR 4     /* MEL/runner.py Config.slice_factor */
-#define OPT_ILP_NODE_LIMIT 1000    /* default node_limit (see Search above) */
-#define OPT_ILP_ITER_LIMIT 100000  /* default iter_limit (see Search above) */
+#define OPT_ILP_NODE_LIMIT 100     /* default node_limit (see Search above) */
+#define OPT_ILP_ITER_LIMIT 20000   /* default iter_limit (see Search above) */
 
 typedef enum opt_ilp_tie {
   OPT_ILP_TIE_ORDERED, /* least cost, then fewest units, then units on the earliest deployments */

@@ -625,6 +625,11 @@ static void solver_ties_keep_the_least_cost_in_one_solve(void **state) {
   opt_ilp_result r;
   solve_ok(&p, &r);
   assert_true(fabs(r.cost - 2.45) < 1e-12);
+  assert_int_equal(r.solves, 0); /* the exact search, no GLPK */
+  opt_ilp_result_free(&r);
+  d[0].max_units = 1000000; /* a bound, never reached: GLPK, one solve */
+  solve_ok(&p, &r);
+  assert_true(fabs(r.cost - 2.45) < 1e-12);
   assert_int_equal(r.solves, 1);
   opt_ilp_result_free(&r);
 }
@@ -655,11 +660,13 @@ static void crossover_init(crossover *x) {
 }
 
 /* Stopped at the node limit, the decision is still a full, valid allocation, marked not
- * optimal, and the same every time. */
+ * optimal, and the same every time. (A bound that is never reached sends the problem to GLPK:
+ * the exact search takes no bounds.) */
 static void node_limit_keeps_the_best_allocation_found(void **state) {
   (void)state;
   crossover x;
   crossover_init(&x);
+  x.deps[0].max_units = 1000000;
   opt_ilp_problem p = {.n_buckets = 121,
                        .rates = x.rates,
                        .n_deployments = 4,
