@@ -22,7 +22,7 @@
  * TIE_UNITS units' worth of every deployment's cost in the cost row. */
 #define TIE_TOL 1e-9
 #define TIE_UNITS 1e-6
-#define SEARCH_NODES 2000 /* the exact search's budget before GLPK (ilp_search.h) */
+#define SEARCH_STEPS 100000 /* the exact search's budget before GLPK (ilp_search.h) */
 
 /* --- Validation --- */
 
@@ -148,7 +148,6 @@ typedef struct ilp_model {
   bool fed;        /* best was handed to the current branch-and-bound */
   int n_cols;      /* GLPK columns */
   int solves;      /* glp_intopt calls */
-  long search_nodes; /* nodes of the exact search */
   bool optimal;    /* no stage stopped at the node limit */
   bool stopped;    /* the last stage stopped at the node or iteration limit */
   int node_limit;  /* the stage's: options.node_limit, a quarter of it for a tie stage */
@@ -847,7 +846,7 @@ static void result_fill(const ilp_model *m, const solution *sol, opt_ilp_result 
     r->alloc[m->assigns[k].dep].load += sol->count[k] * m->assigns[k].a;
   r->solves = m->solves;
   r->optimal = m->optimal;
-  r->cost_bound = isnan(m->cost_bound) ? r->cost : fmin(m->cost_bound, r->cost);
+  r->cost_bound = isnan(m->cost_bound) || r->optimal ? r->cost : fmin(m->cost_bound, r->cost);
   r->gap = r->cost > 0 ? (r->cost - r->cost_bound) / r->cost : 0;
 }
 
@@ -883,10 +882,9 @@ static ilp_search_status search(ilp_model *m, solution *sol, double *room) {
                            .ordered_ties = p->options.tie == OPT_ILP_TIE_ORDERED,
                            .tie_tol = TIE_TOL,
                            .tie_units = TIE_UNITS,
-                           .node_budget = SEARCH_NODES};
+                           .step_budget = SEARCH_STEPS};
   ilp_search_stats st;
   ilp_search_status status = ilp_search(&sp, sol->count, sol->units, &st);
-  m->search_nodes = st.nodes;
   /* the slack of the tie rule, and 1e-9 relative for the nano rounding of the loads */
   *room = st.cost - st.base + slack + (TIE_TOL + 1e-9) * (1 + st.cost);
   free(dep);

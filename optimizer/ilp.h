@@ -58,18 +58,29 @@
  * slice. (The rows are still not scaled: a scaled row lets GLPK hunt for slice combinations
  * that land within 1e-8 relative of a whole number.)
  *
- * Search. Branch-and-bound is GLPK's, helped by a rounding heuristic at every node (round the
+ * Search. A problem without unit bounds (no min_units, max_units or availability; the common
+ * case) goes first to an exact branch-and-bound of its own (optimizer/ilp_search.h): the
+ * greedy answer (every slice on its cheapest deployment) and the LP bound leave only moves
+ * whose regret is below the greedy's rounding waste, and the search tries those, bucket by
+ * bucket, with a bound that prices each deployment's rounding, in exact integer loads. Within
+ * 2,000 nodes (about 1 ms) it proves the optimum, ties included, of one GPU type, of the few
+ * loaded buckets the load monitor's clusters give, and of nearly all small random instances
+ * (tests/bench/bench_solve.c). Otherwise its best answer becomes GLPK's first incumbent, and
+ * every slice assignment whose regret alone exceeds that answer's excess is left out of the
+ * model. GLPK's branch-and-bound is helped by a rounding heuristic at every node (round the
  * slices of the node's LP solution, buy the units their load needs; at the root also a local
- * search that moves slices to free a unit) and by Gomory cuts. Problems with few loaded
- * buckets, or GPUs whose cost per request ranks the same everywhere, solve in milliseconds
- * (tests/bench/bench_solve.c). Where two GPUs come within a fraction of a percent per request
- * over many loaded buckets, proving the optimum can take GLPK seconds, so each solve stops
- * after options.node_limit nodes (default 1000) or options.iter_limit simplex iterations
- * (default 100,000) with the best allocation found, result.optimal false and result.gap the
- * most it may be above the optimum. Counts, not time, so the answer stays deterministic. The
- * iteration budget is the one that bounds time: GLPK can revisit a node without end (about 2
- * million selections within 1,000 nodes on three nearly identical GPU types, 12.8 s; 0.6 s with
- * the budget, at about 6 us an iteration on an 8 x 8 grid).
+ * search that moves slices to free a unit) and by Gomory cuts. Where two GPUs come within a
+ * fraction of a percent per request over many loaded buckets, or GPU types cost the same per
+ * request, proving the optimum can take GLPK seconds, so the work of a decision is bounded by
+ * counts, not time, and the answer stays deterministic: the cost stage stops after
+ * options.node_limit nodes (default 100), each tie stage after a quarter of that, and all
+ * stages together after options.iter_limit simplex iterations (default 20,000). A stopped
+ * decision has the best allocation found, result.optimal false and result.gap the most it may
+ * be above the optimum (a stop in a tie stage keeps the least cost as the cost stage left it,
+ * proven or not). Both counts are needed: GLPK can revisit a node without end (about 2 million
+ * selections within 1,000 nodes on three nearly identical GPU types), and a node of a dense
+ * grid costs 0.1 to 0.3 ms. On tests/bench/bench_solve.c's sets the worst decision takes about
+ * 35 ms (docs/performance.md).
  *
  * GLPK. Messages are off (glp_term_out, restored afterwards; msg_lev off) and nothing random or
  * time-dependent is used unless options.time_limit_ms is set (a time limit ends the decision
@@ -124,9 +135,11 @@ typedef struct opt_ilp_options {
   double gpu_fraction; /* units per pod, a whole number >= 1 (AIBrix: 100) */
   int slice_factor;    /* slices per bucket, 1..1024 (AIBrix: 4) */
   opt_ilp_tie tie;     /* OPT_ILP_TIE_ORDERED */
-  int node_limit;      /* branch-and-bound nodes per GLPK solve, then the best found; 0: none */
+  int node_limit;      /* branch-and-bound nodes of GLPK's cost stage (a quarter per tie stage),
+                          then the best found; 0: none */
   int time_limit_ms;   /* per GLPK solve, then an error; 0: none */
-  int iter_limit;      /* simplex iterations per branch-and-bound, then the best found; 0: none */
+  int iter_limit;      /* simplex iterations of a decision's GLPK stages, then the best found;
+                          0: none */
 } opt_ilp_options;
 
 typedef struct opt_ilp_problem {
@@ -158,14 +171,15 @@ typedef struct opt_ilp_result {
   int n_uncovered_buckets; /* buckets with uncovered > 0 */
   int32_t *slices;         /* [n_buckets * n_deployments] slices of bucket b on deployment j */
   int repaired;            /* deployments whose units the exact check raised (see above) */
-  int solves;              /* GLPK branch-and-bound runs */
+  int solves;              /* GLPK branch-and-bound runs (0: the exact search proved it) */
   bool optimal;            /* false: a run stopped at node_limit; the best allocation found */
   double cost_bound;       /* a lower bound on the least cost (= cost when the cost is proven) */
   double gap;              /* (cost - cost_bound) / cost: 0 when proven, else how far it may be */
   double solve_ms;         /* wall time of opt_ilp_solve (CLOCK_MONOTONIC), ms */
 } opt_ilp_result;
 
-/* gpu_fraction 100, slice factor 4, ordered ties, node limit 1000, no time limit. */
+/* gpu_fraction 100, slice factor 4, ordered ties, node limit 100, iteration limit 20,000, no
+ * time limit. */
 opt_ilp_options opt_ilp_options_default(void);
 /* Solve; on success *out is filled (free with opt_ilp_result_free), else false with a message. */
 bool opt_ilp_solve(const opt_ilp_problem *p, opt_ilp_result *out, opt_err *e);

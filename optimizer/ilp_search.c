@@ -46,7 +46,7 @@ typedef struct search {
   double limit;      /* cost pass: the best cost; ties pass: the least cost plus slack */
   double eps;        /* float noise in a cost */
   int64_t best_units, best_order;
-  long nodes;
+  long nodes, steps; /* nodes tried; steps of work: a node, a deployment or a move looked at */
   bool stop;
 } search;
 
@@ -56,10 +56,11 @@ static int64_t units_of(i128 load) { return (int64_t)((load + NANO - 1) / NANO);
  * now with `g` units of room below its ceiling, can end: fill the room with the cheapest moves
  * in while they cost less than the waste, or empty its last unit with moves out; buckets
  * before t are decided (ilp_search.h). */
-static double settle(const search *s, int t, int j, double g, double share) {
+static double settle(search *s, int t, int j, double g, double share) {
   double c = s->p->ucost[j], room = g, in = 0;
   for (int k = s->in0[j]; k < s->in0[j + 1] && room > SLACK; k++) {
     const move *mv = &s->moves[k];
+    s->steps++;
     if (mv->rate * share >= c) break;
     if (mv->t < t) continue;
     double take = fmin(room, mv->cap);
@@ -70,6 +71,7 @@ static double settle(const search *s, int t, int j, double g, double share) {
   double rest = 1 - g, out = 0;
   for (int k = s->out0[j]; k < s->out0[j + 1] && rest > SLACK && out < in; k++) {
     const move *mv = &s->moves[k];
+    s->steps++;
     if (mv->t < t) continue;
     double take = fmin(rest, mv->cap);
     out += take * mv->rate * share;
@@ -81,8 +83,9 @@ static double settle(const search *s, int t, int j, double g, double share) {
 /* A lower bound on the cost of any answer below a node at bucket t with `regret` so far: the
  * LP bound and the regret, plus either every deployment's settle() with half of each move's
  * regret (a move touches two), or the largest settle() with all of it. */
-static double bound(const search *s, int t, double regret) {
+static double bound(search *s, int t, double regret) {
   double half = 0, whole = 0;
+  s->steps += s->p->n_dep;
   for (int j = 0; j < s->p->n_dep; j++) {
     i128 l = s->load[j];
     double g = (double)((i128)units_of(l) * NANO - l) / (double)NANO;
@@ -133,7 +136,8 @@ static void split(search *s, int t, int a, int left, double regret) {
     for (int r = a + 1; r < bk->n_alt; r++)
       s->n[bk->a0 + r] = 0;
     if (!prune(s, s->base + regret)) {
-      if (++s->nodes > s->p->node_budget) s->stop = true;
+      s->nodes++;
+      if (++s->steps > s->p->step_budget) s->stop = true;
       else if (!prune(s, bound(s, t + 1, regret))) dfs(s, t + 1, regret);
     }
     s->load[al->dep] -= (i128)left * al->nano;
@@ -304,6 +308,7 @@ ilp_search_status ilp_search(const ilp_search_problem *p, int32_t *counts, int64
     dfs(&s, 0, 0);
   }
   stats->nodes = s.nodes;
+  stats->steps = s.steps;
   stats->base = s.base;
   ilp_search_status st = !ok || s.stop ? ILP_SEARCH_BUDGET : ILP_SEARCH_OPTIMAL;
   /* the best answer found; buckets not searched keep every slice on their cheapest */

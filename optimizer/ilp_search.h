@@ -23,8 +23,9 @@
  * a second pass finds the fewest units, then units on the earliest deployments, among answers
  * within ilp.c's slack of the least cost (OPT_ILP_TIE_SOLVER: the first least cost found).
  *
- * Budget: at most `node_budget` nodes over both passes (each node a split tried, O(deployments)
- * work). Past it the search stops (ILP_SEARCH_BUDGET) with the best answer it found, which
+ * Budget: at most `step_budget` steps of work over both passes, a step being a node (a split
+ * tried), a deployment bounded or a move looked at, so the budget bounds time whatever the
+ * problem's size (about 10 ns a step). Past it the search stops (ILP_SEARCH_BUDGET) with the best answer it found, which
  * ilp.c hands to GLPK as its first incumbent, with every assign whose regret alone exceeds
  * that answer's excess left out of the model. No allocation failure aborts: it returns
  * ILP_SEARCH_NOMEM and GLPK is used.
@@ -46,17 +47,18 @@ typedef struct ilp_search_problem {
   bool ordered_ties;   /* ilp.h's OPT_ILP_TIE_ORDERED; false: the first least cost */
   double tie_tol;      /* relative slack of "equal cost" (ilp.c's TIE_TOL) */
   double tie_units;    /* units of each deployment's cost added to that slack (TIE_UNITS) */
-  long node_budget;    /* nodes over both passes; > 0 */
+  long step_budget;    /* steps of work over both passes (see Budget); > 0 */
 } ilp_search_problem;
 
 typedef enum ilp_search_status {
   ILP_SEARCH_OPTIMAL, /* counts and units hold the optimum under the tie rule */
-  ILP_SEARCH_BUDGET,  /* node_budget reached; counts and units hold the best answer found */
+  ILP_SEARCH_BUDGET,  /* step_budget reached; counts and units hold the best answer found */
   ILP_SEARCH_NOMEM,   /* nothing written */
 } ilp_search_status;
 
 typedef struct ilp_search_stats {
-  long nodes;  /* nodes used */
+  long nodes;  /* nodes tried */
+  long steps;  /* steps of work */
   double base; /* the LP bound, sum_i S m_i */
   double cost; /* the answer's cost */
 } ilp_search_stats;

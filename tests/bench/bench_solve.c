@@ -136,8 +136,10 @@ static double uniform(uint64_t *x) {
 
 static int pick(uint64_t *x, int n) { return (int)(uniform(x) * n) % n; }
 
-/* A random set's decision (see the top): every kind of the differential test. */
-static void random_instance(uint64_t *x, instance *in) {
+/* A random set's decision (see the top): every kind of the differential test. True when some
+ * type is identical or proportional to another (the symmetric instances). */
+static bool random_instance(uint64_t *x, instance *in) {
+  bool symmetric = false;
   static const double prices[] = {0.8, 1.01, 1.5, 2.2, 3.67, 6.0};
   int n_types = 1 + pick(x, MAX_TYPES), n_out = 1 + pick(x, 8), n_in = 1 + pick(x, 8);
   instance_alloc(in, n_types, n_out, n_in);
@@ -148,9 +150,11 @@ static void random_instance(uint64_t *x, instance *in) {
     double kind = uniform(x), scale = 1;
     if (g > 0 && kind < 0.15) { /* identical to the previous type */
       in->cost[g] = in->cost[g - 1];
+      symmetric = true;
     } else if (g > 0 && kind < 0.3) { /* proportional: cost and tput scaled alike */
       scale = 0.5 + 1.5 * uniform(x);
       in->cost[g] = in->cost[g - 1] * scale;
+      symmetric = true;
     } else if (g > 0 && kind < 0.4) { /* the same price, another GPU */
       in->cost[g] = in->cost[g - 1];
       kind = 1;
@@ -168,6 +172,7 @@ static void random_instance(uint64_t *x, instance *in) {
   int loaded = 1 + pick(x, nb < 40 ? nb : 40);
   for (int l = 0; l < loaded; l++)
     in->rates[pick(x, nb)] = 0.01 * pow(2e4, uniform(x)); /* 0.01 .. 200 req/s */
+  return symmetric;
 }
 
 static void instance_free(instance *in) {
@@ -235,7 +240,7 @@ static void solve_one(const char *set, const instance *in, tally *t, FILE *dumpf
 
 static void report(const char *name, const char *what, tally *t) {
   qsort(t->ms, (size_t)t->n, sizeof *t->ms, cmp_double);
-  printf("%-9s median %8.4f ms  worst %8.3f ms  %5d decisions  %4d unproven (gap <= %.2g)  "
+  printf("%-10s median %8.4f ms  worst %8.3f ms  %5d decisions  %4d unproven (gap <= %.2g)  "
          "%.2f GLPK solves: %s\n",
          name, t->ms[t->n / 2], t->ms[t->n - 1], t->n, t->unproven, t->worst_gap,
          (double)t->solves / t->n, what);
@@ -296,19 +301,21 @@ int main(int argc, char **argv) {
     free(t.ms);
     any = true;
   }
-  if (!only || !strcmp(only, "random")) {
+  if (!only || !strcmp(only, "random")) { /* two tallies: asymmetric and symmetric instances */
     int n = 10 * decisions;
-    tally t = {.ms = calloc((size_t)n, sizeof(double))};
-    if (!t.ms) abort();
+    tally t[2] = {{.ms = calloc((size_t)n, sizeof(double))}, {.ms = calloc((size_t)n, sizeof(double))}};
+    if (!t[0].ms || !t[1].ms) abort();
     uint64_t x = 0x9E3779B97F4A7C15ULL;
     for (int k = 0; k < n; k++) {
       instance in;
-      random_instance(&x, &in);
-      if (one < 0 || k == one) solve_one("random", &in, &t, dumpf);
+      bool sym = random_instance(&x, &in);
+      if (one < 0 || k == one) solve_one(sym ? "random-sym" : "random", &in, &t[sym], dumpf);
       instance_free(&in);
     }
-    report("random", "1-4 GPU types, grids up to 8 x 8, 1-40 buckets loaded, ties", &t);
-    free(t.ms);
+    if (t[0].n) report("random", "1-4 GPU types, grids up to 8 x 8, 1-40 buckets loaded", &t[0]);
+    if (t[1].n) report("random-sym", "the same with identical or proportional types", &t[1]);
+    free(t[0].ms);
+    free(t[1].ms);
     any = true;
   }
   if (dumpf && fclose(dumpf) != 0) {
