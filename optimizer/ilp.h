@@ -63,9 +63,9 @@
  * greedy answer (every slice on its cheapest deployment) and the LP bound leave only moves
  * whose regret is below the greedy's rounding waste, and the search tries those, bucket by
  * bucket, with a bound that prices each deployment's rounding, in exact integer loads. Within
- * 2,000 nodes (about 1 ms) it proves the optimum, ties included, of one GPU type, of the few
- * loaded buckets the load monitor's clusters give, and of nearly all small random instances
- * (tests/bench/bench_solve.c). Otherwise its best answer becomes GLPK's first incumbent, and
+ * 100,000 steps of work (under 1 ms) it proves the optimum, ties included, of one GPU type, of
+ * the few loaded buckets the load monitor's clusters give, and of nearly all small random
+ * instances (tests/bench/bench_solve.c). Otherwise its best answer becomes GLPK's first incumbent, and
  * every slice assignment whose regret alone exceeds that answer's excess is left out of the
  * model. GLPK's branch-and-bound is helped by a rounding heuristic at every node (round the
  * slices of the node's LP solution, buy the units their load needs; at the root also a local
@@ -80,7 +80,10 @@
  * proven or not). Both counts are needed: GLPK can revisit a node without end (about 2 million
  * selections within 1,000 nodes on three nearly identical GPU types), and a node of a dense
  * grid costs 0.1 to 0.3 ms. On tests/bench/bench_solve.c's sets the worst decision takes about
- * 35 ms (docs/performance.md).
+ * 35 ms (docs/performance.md). Identical deployments are solved as one (opt_ilp_solve merges
+ * them); GPU types whose costs are merely proportional to their throughput in every bucket are
+ * not: every move between them has no regret, the search's bound cannot prune, and such a
+ * decision often ends at the budgets, not proven optimal, with its gap (docs/optimizer.md).
  *
  * GLPK. Messages are off (glp_term_out, restored afterwards; msg_lev off) and nothing random or
  * time-dependent is used unless options.time_limit_ms is set (a time limit ends the decision

@@ -25,9 +25,10 @@
  *
  * Budget: at most `step_budget` steps of work over both passes, a step being a node (a split
  * tried), a deployment bounded or a move looked at, so the budget bounds time whatever the
- * problem's size (about 10 ns a step). Past it the search stops (ILP_SEARCH_BUDGET) with the best answer it found, which
- * ilp.c hands to GLPK as its first incumbent, with every assign whose regret alone exceeds
- * that answer's excess left out of the model. No allocation failure aborts: it returns
+ * problem's size (a few ns a step: ilp.c's 100,000 take under 1 ms). Past it the search stops
+ * (ILP_SEARCH_BUDGET) with the best answer it found, which ilp.c hands to GLPK as its first
+ * incumbent, with every assign whose regret alone exceeds that answer's excess left out of the
+ * model. No allocation failure aborts: it returns
  * ILP_SEARCH_NOMEM and GLPK is used.
  */
 #ifndef PODSCALE_OPT_ILP_SEARCH_H
