@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "analysis/csvr.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 /* ---- reading ---- */
 

@@ -30,7 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "models/err.h"
+#include "base/err.h"
 
 /* One summary.csv. */
 typedef struct cmp_summary {

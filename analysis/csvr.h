@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "models/err.h"
+#include "base/err.h"
 
 typedef bool (*csvr_row_fn)(void *ctx, long line, char **fields, size_t nfields, ps_err *err);
 

@@ -11,7 +11,7 @@
 #include "analysis/compare.h"
 #include "analysis/csvr.h"
 #include "analysis/plot.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 const char *const meas_metric_names[MEAS_NMETRICS] = {
     "sent",    "completed", "failed",    "e2e_mean",  "e2e_p50",

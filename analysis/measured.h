@@ -46,7 +46,7 @@
 #include <stddef.h>
 
 #include "analysis/stats.h"
-#include "models/err.h"
+#include "base/err.h"
 
 /* Pods over time: a step function, pods[i] from t_s[i] until t_s[i+1]. */
 typedef struct meas_series {

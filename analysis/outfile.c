@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 static char *join(const char *dir, const char *a, const char *b, const char *c) {
   size_t n = strlen(dir) + strlen(a) + strlen(b) + strlen(c) + 2;

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "models/err.h"
+#include "base/err.h"
 
 typedef struct outfile {
   FILE *fp;       /* open for writing while the file is in progress */

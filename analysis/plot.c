@@ -15,7 +15,7 @@
 
 #include "analysis/csvr.h"
 #include "analysis/outfile.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 extern char **environ;
 
@@ -381,7 +381,7 @@ static void names_of(const char *image, names *nm) {
     nm->dir = xstrdup("/");
   else
     nm->dir = strndup(image, (size_t)(slash - image));
-  xalloc_check(nm->dir, 1);
+  xcheck(nm->dir, 1);
   nm->file = xstrdup(slash ? slash + 1 : image);
   nm->stem = xstrdup(nm->file);
   *strrchr(nm->stem, '.') = '\0';

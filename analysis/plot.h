@@ -37,7 +37,7 @@
 #include <stdio.h>
 
 #include "analysis/stats.h"
-#include "models/err.h"
+#include "base/err.h"
 
 enum { PLOT_CDF_POINTS = 2000 }; /* most (E2E, fraction) points written per policy */
 

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 void sample_add(sample *s, double x) {
   if (s->n == s->cap) {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 bool textin_open(textin *t, const char *path, size_t line_max, ps_err *err) {
   *t = (textin){.path = path, .line_max = line_max ? line_max : TEXTIN_LINE_MAX};

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "models/err.h"
+#include "base/err.h"
 
 #define TEXTIN_LINE_MAX (1024 * 1024)        /* 1 MiB */
 #define TEXTIN_FILE_MAX (INT64_C(8) << 30)   /* 8 GiB */

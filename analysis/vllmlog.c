@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "analysis/textin.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 #define MARKER "Avg prompt throughput:"
 

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "models/err.h"
+#include "base/err.h"
 
 #define VLOG_MAX_LINE 4096     /* bytes in a stats line */
 #define VLOG_MAX_LINES 1000000 /* stats lines in a set */

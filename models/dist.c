@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 /* The last knot with p <= u, then linear to the next one. */
 static double table_quantile(const dist_table *t, double u) {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 #define NS_PER_US 1000LL
 #define TWO63 (1ULL << 63)

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "models/err.h"
+#include "base/err.h"
 
 /* math.Max: +Inf wins, then NaN, then +0 over -0. */
 static inline double go_max(double x, double y) {

@@ -1,10 +1,11 @@
 #include "models/hpa.h"
 
+#include <stdlib.h>
 #include <assert.h>
 #include <math.h>
 #include <strings.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 #define US_PER_S 1000000LL
 

@@ -66,7 +66,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "models/err.h"
+#include "base/err.h"
 
 #define HPA_MAX_METRICS 4
 #define HPA_MAX_POLICIES 8

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "models/gosem.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 #define US_PER_S 1000000LL
 #define NS_PER_US 1000LL

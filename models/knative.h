@@ -63,7 +63,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "models/err.h"
+#include "base/err.h"
 
 #define KN_SCRAPE_US 1000000LL /* metrics/collector.go scrapeTickInterval, and BucketSize */
 #define KN_TICK_US 2000000LL   /* scaling/multiscaler.go tickInterval: one decision */

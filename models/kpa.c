@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "models/gosem.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 /* --- Parameters --- */
 

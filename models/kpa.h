@@ -54,7 +54,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "models/err.h"
+#include "base/err.h"
 #include "models/window.h"
 
 #define KPA_TICK_US 10000000LL /* legacy resyncInterval: one sample and one decision per 10 s */

@@ -1,10 +1,11 @@
 #include "models/llmpod.h"
 
+#include <stdio.h>
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 #define PS_PER_US INT64_C(1000000)
 #define REBASE_PS (INT64_C(1000) * 1000000 * PS_PER_US) /* rebase the clock every 1000 s */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "models/gosem.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 #define MAX_WINDOW_S 3600 /* spec.{observe,panic}WindowSeconds: 1..3600 */
 

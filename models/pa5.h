@@ -80,7 +80,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "models/err.h"
+#include "base/err.h"
 
 #define PA5_SECOND_US 1000000LL /* the metrics client's granularity (NewMetricsClient(1 s)) */
 

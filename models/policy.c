@@ -1,11 +1,12 @@
 #include "models/policy.h"
 
+#include <stdlib.h>
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 #define SECOND_US 1000000LL
 #define AIBRIX_TICK_US 10000000LL /* resyncInterval, both generations */

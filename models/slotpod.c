@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 typedef struct slot {
   int64_t finish_us; /* when the request in this slot completes */

@@ -1,9 +1,10 @@
 #include "models/window.h"
 
+#include <stdlib.h>
 #include <assert.h>
 
 #include "models/gosem.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 void twin_init(twin *w, int64_t duration_us, int64_t granularity_us) {
   assert(duration_us >= 0);

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 struct wl_gen {
   const wl_spec *spec;

@@ -1,5 +1,7 @@
 #include "optimizer/decision.h"
 
+#include "base/xalloc.h"
+
 #include <cjson/cJSON.h>
 #include <limits.h>
 #include <math.h>
@@ -7,12 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *must(void *p) {
-  if (!p) abort(); /* out of memory */
-  return p;
-}
 
-static char *dup_str(const char *s) { return s ? must(strdup(s)) : NULL; }
+static char *dup_str(const char *s) { return s ? xstrdup(s) : NULL; }
 
 void opt_profile_digest(const opt_profile *p, char out[OPT_DIGEST_LEN]) {
   char *json = opt_profile_to_json(p);
@@ -33,8 +31,8 @@ void opt_decision_make(opt_decision *d, double time_s, const char *model,
   d->model = dup_str(model);
   d->n_out = g->n_out;
   d->n_in = g->n_in;
-  d->out_ticks = must(malloc((size_t)g->n_out * sizeof *d->out_ticks));
-  d->in_ticks = must(malloc((size_t)g->n_in * sizeof *d->in_ticks));
+  d->out_ticks = xmalloc((size_t)g->n_out * sizeof *d->out_ticks);
+  d->in_ticks = xmalloc((size_t)g->n_in * sizeof *d->in_ticks);
   memcpy(d->out_ticks, g->out_tokens, (size_t)g->n_out * sizeof *d->out_ticks);
   memcpy(d->in_ticks, g->in_tokens, (size_t)g->n_in * sizeof *d->in_ticks);
   d->gpu_fraction = p->options.gpu_fraction;
@@ -43,13 +41,13 @@ void opt_decision_make(opt_decision *d, double time_s, const char *model,
   d->coverage_pct = coverage_pct;
   d->n_clusters = n_clusters;
   if (n_clusters) {
-    d->clusters = must(malloc((size_t)n_clusters * sizeof *d->clusters));
+    d->clusters = xmalloc((size_t)n_clusters * sizeof *d->clusters);
     memcpy(d->clusters, clusters, (size_t)n_clusters * sizeof *d->clusters);
   }
-  d->rates = must(malloc((size_t)p->n_buckets * sizeof *d->rates));
+  d->rates = xmalloc((size_t)p->n_buckets * sizeof *d->rates);
   memcpy(d->rates, p->rates, (size_t)p->n_buckets * sizeof *d->rates);
   d->n_deps = p->n_deployments;
-  d->deps = must(calloc((size_t)p->n_deployments + 1, sizeof *d->deps));
+  d->deps = xcalloc((size_t)p->n_deployments + 1, sizeof *d->deps);
   for (int i = 0; i < p->n_deployments; i++) {
     d->deps[i].name = dup_str(p->deployments[i].name);
     d->deps[i].gpu_type = dup_str(p->deployments[i].gpu_type);
@@ -60,7 +58,7 @@ void opt_decision_make(opt_decision *d, double time_s, const char *model,
     d->deps[i].cost = r->alloc[i].cost;
   }
   d->n_limits = p->n_limits;
-  d->limits = must(calloc((size_t)p->n_limits + 1, sizeof *d->limits));
+  d->limits = xcalloc((size_t)p->n_limits + 1, sizeof *d->limits);
   for (int i = 0; i < p->n_limits; i++)
     d->limits[i] = (opt_decision_limit){dup_str(p->limits[i].gpu_type), p->limits[i].max_units};
   d->cost = r->cost;
@@ -105,53 +103,53 @@ static cJSON *num(double v) {
   return cJSON_CreateRaw(buf);
 }
 
-static void add(cJSON *o, const char *key, cJSON *v) { cJSON_AddItemToObject(o, key, must(v)); }
+static void add(cJSON *o, const char *key, cJSON *v) { cJSON_AddItemToObject(o, key, xcheck(v, 0)); }
 
 static cJSON *ints(const int32_t *v, int n) {
-  cJSON *a = must(cJSON_CreateArray());
+  cJSON *a = xcheck(cJSON_CreateArray(), 0);
   for (int i = 0; i < n; i++)
     cJSON_AddItemToArray(a, num(v[i]));
   return a;
 }
 
 char *opt_decision_to_json(const opt_decision *d) {
-  cJSON *o = must(cJSON_CreateObject());
+  cJSON *o = xcheck(cJSON_CreateObject(), 0);
   add(o, "time_s", num(d->time_s));
   add(o, "model", cJSON_CreateString(d->model ? d->model : ""));
-  cJSON *grid = must(cJSON_CreateObject());
+  cJSON *grid = xcheck(cJSON_CreateObject(), 0);
   add(grid, "out", ints(d->out_ticks, d->n_out));
   add(grid, "in", ints(d->in_ticks, d->n_in));
   add(o, "grid", grid);
-  cJSON *opts = must(cJSON_CreateObject());
+  cJSON *opts = xcheck(cJSON_CreateObject(), 0);
   add(opts, "gpu_fraction", num(d->gpu_fraction));
   add(opts, "slice_factor", num(d->slice_factor));
   add(o, "options", opts);
   add(o, "total_rate", num(d->total_rate));
   add(o, "coverage_pct", num(d->coverage_pct));
-  cJSON *cl = must(cJSON_CreateArray());
+  cJSON *cl = xcheck(cJSON_CreateArray(), 0);
   for (int i = 0; i < d->n_clusters; i++) {
-    cJSON *c = must(cJSON_CreateObject());
+    cJSON *c = xcheck(cJSON_CreateObject(), 0);
     add(c, "out_log2", num(d->clusters[i].out_log2));
     add(c, "in_log2", num(d->clusters[i].in_log2));
     add(c, "rate", num(d->clusters[i].rate));
     cJSON_AddItemToArray(cl, c);
   }
   add(o, "clusters", cl);
-  cJSON *rates = must(cJSON_CreateArray());
+  cJSON *rates = xcheck(cJSON_CreateArray(), 0);
   for (int i = 0; i < d->n_out; i++)
     for (int j = 0; j < d->n_in; j++) {
       double r = d->rates[i * d->n_in + j];
       if (r == 0) continue;
-      cJSON *e = must(cJSON_CreateArray());
+      cJSON *e = xcheck(cJSON_CreateArray(), 0);
       cJSON_AddItemToArray(e, num(i));
       cJSON_AddItemToArray(e, num(j));
       cJSON_AddItemToArray(e, num(r));
       cJSON_AddItemToArray(rates, e);
     }
   add(o, "rates", rates);
-  cJSON *deps = must(cJSON_CreateArray());
+  cJSON *deps = xcheck(cJSON_CreateArray(), 0);
   for (int i = 0; i < d->n_deps; i++) {
-    cJSON *e = must(cJSON_CreateObject());
+    cJSON *e = xcheck(cJSON_CreateObject(), 0);
     add(e, "name", cJSON_CreateString(d->deps[i].name));
     add(e, "profile", cJSON_CreateString(d->deps[i].profile));
     if (d->deps[i].gpu_type) add(e, "gpu_type", cJSON_CreateString(d->deps[i].gpu_type));
@@ -163,9 +161,9 @@ char *opt_decision_to_json(const opt_decision *d) {
   }
   add(o, "deployments", deps);
   if (d->n_limits) {
-    cJSON *ls = must(cJSON_CreateArray());
+    cJSON *ls = xcheck(cJSON_CreateArray(), 0);
     for (int i = 0; i < d->n_limits; i++) {
-      cJSON *e = must(cJSON_CreateObject());
+      cJSON *e = xcheck(cJSON_CreateObject(), 0);
       add(e, "gpu_type", cJSON_CreateString(d->limits[i].gpu_type));
       add(e, "max_units", num((double)d->limits[i].max_units));
       cJSON_AddItemToArray(ls, e);
@@ -179,7 +177,7 @@ char *opt_decision_to_json(const opt_decision *d) {
   if (d->repaired) add(o, "repaired", num(d->repaired));
   if (!isnan(d->solve_ms)) add(o, "solve_ms", num(d->solve_ms));
   if (d->log) add(o, "log", cJSON_CreateString(d->log));
-  char *s = must(cJSON_PrintUnformatted(o));
+  char *s = xcheck(cJSON_PrintUnformatted(o), 0);
   cJSON_Delete(o);
   return s;
 }
@@ -216,7 +214,7 @@ static bool get_ticks(rd *r, const cJSON *grid, const char *key, int32_t **out, 
   if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) < 1)
     return opt_fail(r->e, "%s: \"grid.%s\": expected an array of token ticks", r->source, key);
   *n = cJSON_GetArraySize(a);
-  *out = must(malloc((size_t)*n * sizeof **out));
+  *out = xmalloc((size_t)*n * sizeof **out);
   int i = 0;
   for (const cJSON *t = a->child; t; t = t->next, i++) {
     if (!cJSON_IsNumber(t) || t->valuedouble < 1 || t->valuedouble > 1e9 ||
@@ -266,7 +264,7 @@ static bool parse_into(rd *r, const cJSON *o, opt_decision *d) {
   if (cJSON_IsString(log)) d->log = dup_str(log->valuestring);
   const cJSON *cl = cJSON_GetObjectItemCaseSensitive(o, "clusters");
   d->n_clusters = cJSON_IsArray(cl) ? cJSON_GetArraySize(cl) : 0;
-  d->clusters = must(calloc((size_t)d->n_clusters + 1, sizeof *d->clusters));
+  d->clusters = xcalloc((size_t)d->n_clusters + 1, sizeof *d->clusters);
   int i = 0;
   for (const cJSON *c = d->n_clusters ? cl->child : NULL; c; c = c->next, i++)
     if (!get_num(r, c, "out_log2", &d->clusters[i].out_log2) ||
@@ -274,7 +272,7 @@ static bool parse_into(rd *r, const cJSON *o, opt_decision *d) {
         !get_num(r, c, "rate", &d->clusters[i].rate))
       return false;
   size_t nb = (size_t)d->n_out * (size_t)d->n_in;
-  d->rates = must(calloc(nb, sizeof *d->rates));
+  d->rates = xcalloc(nb, sizeof *d->rates);
   const cJSON *rates = cJSON_GetObjectItemCaseSensitive(o, "rates");
   if (!cJSON_IsArray(rates))
     return opt_fail(r->e, "%s: \"rates\": expected [[row, column, rate], ...]", r->source);
@@ -292,7 +290,7 @@ static bool parse_into(rd *r, const cJSON *o, opt_decision *d) {
   if (!cJSON_IsArray(deps) || cJSON_GetArraySize(deps) < 1)
     return opt_fail(r->e, "%s: \"deployments\": expected a non-empty array", r->source);
   d->n_deps = cJSON_GetArraySize(deps);
-  d->deps = must(calloc((size_t)d->n_deps, sizeof *d->deps));
+  d->deps = xcalloc((size_t)d->n_deps, sizeof *d->deps);
   i = 0;
   for (const cJSON *e = deps->child; e; e = e->next, i++) {
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
@@ -320,7 +318,7 @@ static bool parse_into(rd *r, const cJSON *o, opt_decision *d) {
     return opt_fail(r->e, "%s: \"limits\": expected [{\"gpu_type\", \"max_units\"}, ...]",
                     r->source);
   d->n_limits = cJSON_GetArraySize(lim);
-  d->limits = must(calloc((size_t)d->n_limits + 1, sizeof *d->limits));
+  d->limits = xcalloc((size_t)d->n_limits + 1, sizeof *d->limits);
   i = 0;
   for (const cJSON *e = lim->child; e; e = e->next, i++) {
     const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(e, "gpu_type");
@@ -348,7 +346,7 @@ bool opt_decision_parse(const char *line, const char *source, opt_decision *out,
 
 bool opt_decision_resolve(const opt_decision *d, const opt_profile *const *profiles,
                           opt_ilp_result *out, opt_err *e) {
-  opt_ilp_deployment *deps = must(calloc((size_t)d->n_deps, sizeof *deps));
+  opt_ilp_deployment *deps = xcalloc((size_t)d->n_deps, sizeof *deps);
   bool ok = true;
   for (int i = 0; i < d->n_deps && ok; i++) {
     const opt_profile *p = profiles[i];
@@ -366,7 +364,7 @@ bool opt_decision_resolve(const opt_decision *d, const opt_profile *const *profi
                                    .min_units = d->deps[i].min_units,
                                    .max_units = d->deps[i].max_units};
   }
-  opt_ilp_limit *limits = must(calloc((size_t)d->n_limits + 1, sizeof *limits));
+  opt_ilp_limit *limits = xcalloc((size_t)d->n_limits + 1, sizeof *limits);
   for (int i = 0; i < d->n_limits; i++)
     limits[i] = (opt_ilp_limit){d->limits[i].gpu_type, d->limits[i].max_units};
   if (ok) {

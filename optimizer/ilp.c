@@ -1,11 +1,14 @@
 /* ilp: the optimizer's ILP with GLPK (see ilp.h for the formulation, the stages and the search). */
 #include "optimizer/ilp.h"
 
+#include "base/xalloc.h"
+
 #include "optimizer/ilp_search.h"
 
 #include <assert.h>
 #include <glpk.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,11 +167,27 @@ typedef struct ilp_model {
   dep_state *ds; /* [n_dep] */
 } ilp_model;
 
-static void *xcalloc(size_t n, size_t size) {
-  void *q = calloc(n ? n : 1, size);
-  if (!q) abort(); /* out of memory: nothing sensible to report */
-  return q;
+/* A zeroed block of at least one element, so that an empty array still has an address. */
+/* GLPK's environment lives in thread-local storage (ilp.h, GLPK); the library frees it when a
+ * thread that solved with GLPK exits, through a thread-specific key's destructor, so callers
+ * never call glp_free_env themselves. The main thread's is freed at process exit by the OS. */
+static pthread_key_t glpk_key;
+static pthread_once_t glpk_once = PTHREAD_ONCE_INIT;
+static bool glpk_key_ok;
+
+static void glpk_release(void *unused) {
+  (void)unused;
+  glp_free_env();
 }
+
+static void glpk_key_make(void) { glpk_key_ok = pthread_key_create(&glpk_key, glpk_release) == 0; }
+
+static void glpk_thread_enter(void) {
+  pthread_once(&glpk_once, glpk_key_make);
+  if (glpk_key_ok && !pthread_getspecific(glpk_key)) pthread_setspecific(glpk_key, &glpk_key);
+}
+
+static void *zalloc(size_t n, size_t size) { return xcalloc(n ? n : 1, size); }
 
 static void model_free(ilp_model *m) {
   if (m->lp) glp_delete_prob(m->lp);
@@ -211,10 +230,10 @@ static bool unbounded(const opt_ilp_problem *p) {
 static bool plan_assignments(ilp_model *m, opt_err *e) {
   const opt_ilp_problem *p = m->p;
   double f = p->options.gpu_fraction, s = p->options.slice_factor;
-  m->bucket = xcalloc((size_t)p->n_buckets, sizeof *m->bucket);
-  m->first = xcalloc((size_t)p->n_buckets + 1, sizeof *m->first);
+  m->bucket = zalloc((size_t)p->n_buckets, sizeof *m->bucket);
+  m->first = zalloc((size_t)p->n_buckets + 1, sizeof *m->first);
   m->assigns =
-      xcalloc((size_t)p->n_buckets * (size_t)(m->n_dep ? m->n_dep : 1), sizeof *m->assigns);
+      zalloc((size_t)p->n_buckets * (size_t)(m->n_dep ? m->n_dep : 1), sizeof *m->assigns);
   for (int b = 0; b < p->n_buckets; b++) {
     if (p->rates[b] == 0) continue;
     int first = m->n_assign;
@@ -270,9 +289,9 @@ static void build(ilp_model *m, bool coverage) {
   int s = p->options.slice_factor, n = m->n_dep;
   double f = p->options.gpu_fraction;
   m->lp = glp_create_prob();
-  m->y_col = xcalloc((size_t)n, sizeof *m->y_col);
-  m->pod_col = xcalloc((size_t)n, sizeof *m->pod_col);
-  m->u_col = xcalloc((size_t)m->n_active, sizeof *m->u_col);
+  m->y_col = zalloc((size_t)n, sizeof *m->y_col);
+  m->pod_col = zalloc((size_t)n, sizeof *m->pod_col);
+  m->u_col = zalloc((size_t)m->n_active, sizeof *m->u_col);
   for (int j = 0; j < n; j++) {
     const opt_ilp_deployment *d = &p->deployments[j];
     m->y_col[j] =
@@ -285,8 +304,8 @@ static void build(ilp_model *m, bool coverage) {
     m->u_col[i] = add_int_col(m->lp, 0, 0);
 
   int cap = (m->n_assign > n ? m->n_assign : n) + 2;
-  int *ind = xcalloc((size_t)cap, sizeof *ind);
-  double *val = xcalloc((size_t)cap, sizeof *val);
+  int *ind = zalloc((size_t)cap, sizeof *ind);
+  double *val = zalloc((size_t)cap, sizeof *val);
   for (int i = 0; i < m->n_active; i++) {
     int len = 0;
     for (int k = m->first[i]; k < m->first[i + 1]; k++)
@@ -317,13 +336,13 @@ static void build(ilp_model *m, bool coverage) {
   free(val);
   m->n_cols = glp_get_num_cols(m->lp);
   size_t nc = (size_t)m->n_cols + 1;
-  m->x = xcalloc(nc, sizeof *m->x);
-  m->best = xcalloc(nc, sizeof *m->best);
-  m->frac = xcalloc(nc, sizeof *m->frac);
-  m->hx = xcalloc(nc, sizeof *m->hx);
-  m->ind = xcalloc(nc, sizeof *m->ind);
-  m->val = xcalloc(nc, sizeof *m->val);
-  m->ds = xcalloc((size_t)n, sizeof *m->ds);
+  m->x = zalloc(nc, sizeof *m->x);
+  m->best = zalloc(nc, sizeof *m->best);
+  m->frac = zalloc(nc, sizeof *m->frac);
+  m->hx = zalloc(nc, sizeof *m->hx);
+  m->ind = zalloc(nc, sizeof *m->ind);
+  m->val = zalloc(nc, sizeof *m->val);
+  m->ds = zalloc((size_t)n, sizeof *m->ds);
 }
 
 /* --- Stages --- */
@@ -620,8 +639,8 @@ static double cost_of(const ilp_model *m) {
 }
 
 static stage_status stage_cost(ilp_model *m, opt_err *e) {
-  int *cols = xcalloc((size_t)m->n_dep, sizeof *cols);
-  double *coefs = xcalloc((size_t)m->n_dep, sizeof *coefs);
+  int *cols = zalloc((size_t)m->n_dep, sizeof *cols);
+  double *coefs = zalloc((size_t)m->n_dep, sizeof *coefs);
   for (int j = 0; j < m->n_dep; j++)
     cols[j] = m->y_col[j], coefs[j] = m->p->deployments[j].cost / m->p->options.gpu_fraction;
   set_objective(m, cols, coefs, m->n_dep);
@@ -636,8 +655,8 @@ static stage_status stage_cost(ilp_model *m, opt_err *e) {
 /* Least uncovered rate within the bounds; then fix it as a row. */
 static stage_status stage_coverage(ilp_model *m, opt_err *e) {
   const opt_ilp_problem *p = m->p;
-  int *ind = xcalloc((size_t)m->n_active + 1, sizeof *ind);
-  double *val = xcalloc((size_t)m->n_active + 1, sizeof *val), total = 0;
+  int *ind = zalloc((size_t)m->n_active + 1, sizeof *ind);
+  double *val = zalloc((size_t)m->n_active + 1, sizeof *val), total = 0;
   for (int i = 0; i < m->n_active; i++) {
     glp_set_col_bnds(m->lp, m->u_col[i], GLP_DB, 0, p->options.slice_factor);
     ind[i + 1] = m->u_col[i];
@@ -664,8 +683,8 @@ static stage_status stage_coverage(ilp_model *m, opt_err *e) {
  * optimum stands. */
 static stage_status stage_units(ilp_model *m, bool solve, opt_err *e) {
   int n = m->n_dep;
-  int *ind = xcalloc((size_t)n + 1, sizeof *ind);
-  double *val = xcalloc((size_t)n + 1, sizeof *val), *ones = xcalloc((size_t)n + 1, sizeof *ones);
+  int *ind = zalloc((size_t)n + 1, sizeof *ind);
+  double *val = zalloc((size_t)n + 1, sizeof *val), *ones = zalloc((size_t)n + 1, sizeof *ones);
   double cost = cost_of(m), slack = TIE_TOL * (1 + cost);
   for (int j = 0; j < n; j++) {
     ind[j + 1] = m->y_col[j];
@@ -757,10 +776,10 @@ static double now_ms(void) {
 static void result_init(const opt_ilp_problem *p, opt_ilp_result *r) {
   memset(r, 0, sizeof *r);
   r->n_deployments = p->n_deployments;
-  r->alloc = xcalloc((size_t)p->n_deployments, sizeof *r->alloc);
+  r->alloc = zalloc((size_t)p->n_deployments, sizeof *r->alloc);
   r->n_buckets = p->n_buckets;
-  r->uncovered = xcalloc((size_t)p->n_buckets, sizeof *r->uncovered);
-  r->slices = xcalloc((size_t)p->n_buckets * (size_t)(p->n_deployments ? p->n_deployments : 1),
+  r->uncovered = zalloc((size_t)p->n_buckets, sizeof *r->uncovered);
+  r->slices = zalloc((size_t)p->n_buckets * (size_t)(p->n_deployments ? p->n_deployments : 1),
                       sizeof *r->slices);
 }
 
@@ -773,9 +792,9 @@ typedef struct solution {
 } solution;
 
 static void solution_init(const ilp_model *m, solution *sol) {
-  sol->count = xcalloc((size_t)m->n_assign, sizeof *sol->count);
-  sol->unc = xcalloc((size_t)m->n_active, sizeof *sol->unc);
-  sol->units = xcalloc((size_t)m->n_dep, sizeof *sol->units);
+  sol->count = zalloc((size_t)m->n_assign, sizeof *sol->count);
+  sol->unc = zalloc((size_t)m->n_active, sizeof *sol->unc);
+  sol->units = zalloc((size_t)m->n_dep, sizeof *sol->units);
 }
 
 static void solution_free(solution *sol) {
@@ -799,7 +818,7 @@ static void solution_of_model(const ilp_model *m, solution *sol) {
  * whole units. */
 static void exact_need(const ilp_model *m, const solution *sol, int64_t *need) {
   size_t n = (size_t)m->n_dep;
-  __int128 *nano = xcalloc(n, sizeof *nano);
+  __int128 *nano = zalloc(n, sizeof *nano);
   for (int k = 0; k < m->n_assign; k++)
     nano[m->assigns[k].dep] += (__int128)sol->count[k] * llround(m->assigns[k].a * NANO_UNITS);
   for (size_t j = 0; j < n; j++)
@@ -824,7 +843,7 @@ static void result_fill(const ilp_model *m, const solution *sol, opt_ilp_result 
     r->covered_rate += p->rates[b] - r->uncovered[b];
     r->n_uncovered_buckets += r->uncovered[b] > 0;
   }
-  int64_t *need = xcalloc(n, sizeof *need);
+  int64_t *need = zalloc(n, sizeof *need);
   if (sol) exact_need(m, sol, need);
   for (int i = 0; sol && i < m->n_active; i++)
     for (int k = m->first[i]; k < m->first[i + 1]; k++)
@@ -861,9 +880,9 @@ opt_ilp_options opt_ilp_options_default(void) {
  * excess over the LP bound that any better answer must stay within. */
 static ilp_search_status search(ilp_model *m, solution *sol, double *room) {
   const opt_ilp_problem *p = m->p;
-  int *dep = xcalloc((size_t)m->n_assign, sizeof *dep);
-  int64_t *nano = xcalloc((size_t)m->n_assign, sizeof *nano);
-  double *ucost = xcalloc((size_t)m->n_dep, sizeof *ucost), slack = 0;
+  int *dep = zalloc((size_t)m->n_assign, sizeof *dep);
+  int64_t *nano = zalloc((size_t)m->n_assign, sizeof *nano);
+  double *ucost = zalloc((size_t)m->n_dep, sizeof *ucost), slack = 0;
   for (int k = 0; k < m->n_assign; k++) {
     dep[k] = m->assigns[k].dep;
     nano[k] = llround(m->assigns[k].a * NANO_UNITS);
@@ -947,8 +966,8 @@ static bool interchangeable(const opt_ilp_problem *p, int a, int b) {
 static bool solve_merged(const opt_ilp_problem *p, const int *rep, opt_ilp_result *out,
                          opt_err *e) {
   int n = p->n_deployments, k = 0;
-  opt_ilp_deployment *firsts = xcalloc((size_t)n, sizeof *firsts);
-  int *at = xcalloc((size_t)n, sizeof *at); /* original j -> its index in the merged problem */
+  opt_ilp_deployment *firsts = zalloc((size_t)n, sizeof *firsts);
+  int *at = zalloc((size_t)n, sizeof *at); /* original j -> its index in the merged problem */
   for (int j = 0; j < n; j++)
     if (rep[j] == j) at[j] = k, firsts[k++] = p->deployments[j];
   opt_ilp_problem q = *p;
@@ -959,8 +978,8 @@ static bool solve_merged(const opt_ilp_problem *p, const int *rep, opt_ilp_resul
   if (ok) {
     *out = r;
     out->n_deployments = n;
-    out->alloc = xcalloc((size_t)n, sizeof *out->alloc);
-    out->slices = xcalloc((size_t)p->n_buckets * (size_t)n, sizeof *out->slices);
+    out->alloc = zalloc((size_t)n, sizeof *out->alloc);
+    out->slices = zalloc((size_t)p->n_buckets * (size_t)n, sizeof *out->slices);
     for (int j = 0; j < n; j++) {
       if (rep[j] != j) continue;
       out->alloc[j] = r.alloc[at[j]];
@@ -983,7 +1002,7 @@ bool opt_ilp_solve(const opt_ilp_problem *p, opt_ilp_result *out, opt_err *e) {
   if (!out) return opt_fail(e, "ilp: no result given");
   memset(out, 0, sizeof *out);
   if (!check_problem(p, e)) return false;
-  int *rep = xcalloc((size_t)(p->n_deployments ? p->n_deployments : 1), sizeof *rep);
+  int *rep = zalloc((size_t)(p->n_deployments ? p->n_deployments : 1), sizeof *rep);
   bool merge = false;
   for (int j = 0; j < p->n_deployments; j++) {
     rep[j] = j;
@@ -1013,6 +1032,7 @@ bool opt_ilp_solve(const opt_ilp_problem *p, opt_ilp_result *out, opt_err *e) {
     solved = st == ILP_SEARCH_OPTIMAL;
     if (!solved) {
       if (st == ILP_SEARCH_BUDGET) drop_dear(&m, &sol, room);
+      glpk_thread_enter();
       int term = glp_term_out(GLP_OFF);
       build(&m, bounded);
       if (st == ILP_SEARCH_BUDGET) seed(&m, &sol);

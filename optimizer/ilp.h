@@ -90,9 +90,9 @@
  * with an error). Presolve is off so each stage warm-starts from the previous basis. Threads:
  * GLPK keeps its environment (terminal switch, memory accounting) in thread-local storage
  * (Debian's libglpk 5.0 is built so), so threads may solve concurrently, each in its own
- * environment, which a thread should free with glp_free_env() before it exits (that frees every
- * GLPK object of the thread); a GLPK problem object must not be shared between threads (none
- * outlives opt_ilp_solve). GLPK aborts the process on invalid calls, so every input is
+ * environment, which the library frees when the thread exits (a thread-specific key's
+ * destructor; callers do not call glp_free_env); a GLPK problem object must not be shared
+ * between threads (none outlives opt_ilp_solve). GLPK aborts the process on invalid calls, so every input is
  * validated before GLPK sees it.
  *
  * Errors: bad input (a NaN or negative rate, tput or cost, min above max, minimums that exceed

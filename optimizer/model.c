@@ -1,5 +1,7 @@
 #include "optimizer/model.h"
 
+#include "base/xalloc.h"
+
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,10 +10,6 @@
 
 #include "optimizer/decision.h"
 
-static void *must(void *p) {
-  if (!p) abort(); /* out of memory */
-  return p;
-}
 
 typedef struct dep {
   char *name;
@@ -55,8 +53,8 @@ opt_model *opt_model_new(const char *name, const opt_monitor_config *mc,
   opt_monitor_config mdef = opt_monitor_config_default();
   opt_monitor *mon = opt_monitor_new(mc ? mc : &mdef, e);
   if (!mon) return NULL;
-  opt_model *m = must(calloc(1, sizeof *m));
-  m->name = must(strdup(name));
+  opt_model *m = xcalloc(1, sizeof *m);
+  m->name = xstrdup(name);
   m->mon = mon;
   m->ilp = io ? *io : opt_ilp_options_default();
   return m;
@@ -112,10 +110,10 @@ bool opt_model_add(opt_model *m, const opt_model_deployment *d, opt_err *e) {
                     m->name, d->name, (long long)d->min_replicas, (long long)d->max_replicas);
   if (m->n == m->cap) {
     m->cap = m->cap ? 2 * m->cap : 4;
-    m->deps = must(realloc(m->deps, m->cap * sizeof *m->deps));
+    m->deps = xrealloc(m->deps, m->cap * sizeof *m->deps);
   }
-  m->deps[m->n++] = (dep){.name = must(strdup(d->name)),
-                          .gpu_type = d->gpu_type ? must(strdup(d->gpu_type)) : NULL,
+  m->deps[m->n++] = (dep){.name = xstrdup(d->name),
+                          .gpu_type = d->gpu_type ? xstrdup(d->gpu_type) : NULL,
                           .min_replicas = d->min_replicas,
                           .max_replicas = d->max_replicas,
                           .value = units_of(m, d->replicas)};
@@ -161,7 +159,7 @@ bool opt_model_offer_profile(opt_model *m, const char *name, const opt_profile *
 bool opt_model_offer_profiles(opt_model *m, const char *const *names, const opt_profile *const *ps,
                               size_t n, bool force, bool *taken, opt_err *e) {
   /* The profiles in use if every wanted one were taken. */
-  const opt_profile **after = must(calloc(m->n + 1, sizeof *after));
+  const opt_profile **after = xcalloc(m->n + 1, sizeof *after);
   for (size_t k = 0; k < m->n; k++)
     after[k] = m->deps[k].has_profile ? &m->deps[k].profile : NULL;
   bool any = false;
@@ -232,8 +230,8 @@ void opt_model_set_limit(opt_model *m, const char *gpu_type, int64_t max_pods) {
     return;
   }
   if (max_pods <= 0) return;
-  m->limits = must(realloc(m->limits, (m->n_limits + 1) * sizeof *m->limits));
-  m->limits[m->n_limits++] = (limit){must(strdup(gpu_type)), max_pods};
+  m->limits = xrealloc(m->limits, (m->n_limits + 1) * sizeof *m->limits);
+  m->limits[m->n_limits++] = (limit){xstrdup(gpu_type), max_pods};
 }
 
 /* Solve over the deployments with a profile and make the decision. */
@@ -242,10 +240,10 @@ static void optimize(opt_model *m, int64_t now_us, const opt_monitor_out *mo, bo
   size_t n = 0;
   for (size_t i = 0; i < m->n; i++)
     n += m->deps[i].has_profile;
-  opt_ilp_deployment *ds = must(calloc(n + 1, sizeof *ds));
-  const opt_profile **profiles = must(calloc(n + 1, sizeof *profiles));
-  size_t *which = must(calloc(n + 1, sizeof *which));
-  opt_ilp_limit *ls = must(calloc(m->n_limits + 1, sizeof *ls));
+  opt_ilp_deployment *ds = xcalloc(n + 1, sizeof *ds);
+  const opt_profile **profiles = xcalloc(n + 1, sizeof *profiles);
+  size_t *which = xcalloc(n + 1, sizeof *which);
+  opt_ilp_limit *ls = xcalloc(m->n_limits + 1, sizeof *ls);
   size_t k = 0;
   for (size_t i = 0; i < m->n; i++) {
     const dep *d = &m->deps[i];
@@ -274,7 +272,7 @@ static void optimize(opt_model *m, int64_t now_us, const opt_monitor_out *mo, bo
     out->action = OPT_ROUND_FAILED;
     snprintf(out->error, sizeof out->error, "%s", e.msg);
   } else {
-    opt_decision_cluster *cl = must(calloc(mo->n_clusters + 1, sizeof *cl));
+    opt_decision_cluster *cl = xcalloc(mo->n_clusters + 1, sizeof *cl);
     for (size_t c = 0; c < mo->n_clusters; c++)
       cl[c] = (opt_decision_cluster){mo->clusters[c].out_log2, mo->clusters[c].in_log2,
                                      mo->clusters[c].rate};

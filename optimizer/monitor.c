@@ -1,5 +1,7 @@
 #include "optimizer/monitor.h"
 
+#include "base/xalloc.h"
+
 #include <assert.h>
 #include <inttypes.h>
 #include <math.h>
@@ -16,15 +18,8 @@
 #define DBSCAN_SLACK 1e-9
 #define KEY_DIGITS_MAX 9 /* a key is 10 log2(tokens) <= 640; 9 digits cannot overflow */
 
-/* Out of memory is not bad input: say so and stop, as the rest of podscale does. */
-static void *grow(void *p, size_t n) {
-  void *q = realloc(p, n ? n : 1);
-  if (!q) {
-    fprintf(stderr, "podscale: out of memory (%zu bytes)\n", n);
-    exit(1);
-  }
-  return q;
-}
+/* A block of at least one byte, so that an empty table still has an address. */
+static void *grow(void *p, size_t n) { return xrealloc(p, n ? n : 1); }
 
 /* ------------------------------------------------------------------------------------------
  * Keys

@@ -12,6 +12,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/readfile.h"
+#include "base/xalloc.h"
+
 static const char *const METRIC_NAMES[OPT_METRIC_COUNT] = {"TPUT", "TT",   "E2E",
                                                            "TTFT", "TPAT", "TPOT"};
 /* Keys in "slos" and gen_profile's flags (the metric names in lower case). */
@@ -27,62 +30,13 @@ static bool slo_is_set(const opt_slos *s, opt_metric m) { return s->limit[m] != 
 /* The percentiles a benchmark line has (gen_profile --percentile choices). */
 static bool valid_percentile(double p) { return p == 0 || p == 50 || p == 90 || p == 99; }
 
-/* --- Memory: running out is not an input error; say so and exit, as models/xalloc.h does
- * (this library cannot include models/). --- */
-
-static void *xcheck(void *p, size_t n) {
-  if (!p && n) {
-    fprintf(stderr, "podscale: out of memory (%zu bytes)\n", n);
-    exit(1);
-  }
-  return p;
-}
-static void *xmalloc(size_t n) { return xcheck(malloc(n), n); }
-static void *xrealloc(void *p, size_t n) { return xcheck(realloc(p, n), n); }
-static char *xstrdup(const char *s) { return xcheck(strdup(s), strlen(s) + 1); }
-
 static double *new_matrix(const opt_profile *p) {
   size_t n = (size_t)p->n_out * (size_t)p->n_in;
-  return xcheck(calloc(n, sizeof(double)), n * sizeof(double));
+  return xcalloc(n, sizeof(double));
 }
 
-char *opt_read_text(const char *path, opt_err *err) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    opt_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    return NULL;
-  }
-  struct stat st;
-  if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-    fclose(fp);
-    opt_fail(err, "%s: expected a file, found a directory", path);
-    return NULL;
-  }
-  size_t len = 0, cap = 4096, got;
-  char *s = xmalloc(cap);
-  const char *problem = NULL;
-  while (!problem && (got = fread(s + len, 1, cap - len - 1, fp)) > 0) {
-    if (memchr(s + len, '\0', got)) problem = "NUL"; /* /dev/zero stops here, not at 4 GB */
-    len += got;
-    if (len > OPT_TEXT_MAX) problem = "size";
-    if (len + 1 == cap) s = xrealloc(s, cap *= 2);
-  }
-  bool failed = ferror(fp);
-  fclose(fp);
-  s[len] = '\0';
-  if (failed)
-    opt_fail(err, "%s: read error", path);
-  else if (problem && problem[0] == 'N')
-    opt_fail(err, "%s: expected text, found a NUL byte at offset %zu", path, strlen(s));
-  else if (problem)
-    opt_fail(err, "%s: expected a file of at most %d MiB, found more", path,
-             OPT_TEXT_MAX / (1024 * 1024));
-  if (failed || problem) {
-    free(s);
-    return NULL;
-  }
-  return s;
-}
+_Static_assert(OPT_TEXT_MAX == PS_TEXT_MAX, "one limit on text files");
+char *opt_read_text(const char *path, opt_err *err) { return ps_read_text(path, err); }
 
 /* --- Numbers and strings as Python's json.dumps writes them --- */
 

@@ -90,12 +90,11 @@ static inline int32_t opt_profile_at(const opt_profile *p, int32_t i, int32_t j)
 /* Percentile 0 and every SLO unset. */
 opt_slos opt_slos_default(void);
 
-/* Largest text file opt_read_text reads: scenarios, profiles and configurations are far smaller,
- * and a device or a runaway file must not be read into memory. */
+/* Largest text file opt_read_text reads (base/readfile.h's PS_TEXT_MAX). */
 #define OPT_TEXT_MAX (64 * 1024 * 1024)
 /* A whole text file, NUL-terminated and malloc'd; NULL with a message naming the file when it
- * cannot be read, is a directory, is larger than OPT_TEXT_MAX or holds a NUL byte (which would
- * silently cut the text short); reading stops at the first of those. */
+ * cannot be read, is a directory, is larger than 64 MiB or holds a NUL byte (base/readfile.h's
+ * ps_read_text, under the library's name). */
 char *opt_read_text(const char *path, opt_err *err);
 
 /* Parse a profile from JSON text; `source` (a file name, a Redis key) prefixes messages. */

@@ -1,5 +1,7 @@
 #include "optimizer/store.h"
 
+#include "base/xalloc.h"
+
 #include "optimizer/profile.h" /* OPT_TEXT_MAX */
 
 #include <hiredis/hiredis.h>
@@ -111,8 +113,7 @@ opt_store *opt_store_open(const opt_redis_url *url, opt_err *e) {
     goto fail;
   }
   freeReplyObject(r);
-  opt_store *s = calloc(1, sizeof *s);
-  if (!s) abort();
+  opt_store *s = xcalloc(1, sizeof *s);
   s->c = c;
   memcpy(s->where, where, sizeof where);
   return s;
@@ -168,8 +169,7 @@ static bool get_capped(opt_store *s, const char *key, size_t cap, char **out, bo
     return opt_fail(e, "%s: %s: expected at most %zu bytes, found more", s->where, key, cap);
   }
   size_t len = r->len;
-  *out = malloc(len + 1);
-  if (!*out) abort();
+  *out = xmalloc(len + 1);
   memcpy(*out, r->str, len);
   (*out)[len] = '\0';
   freeReplyObject(r);
@@ -240,11 +240,9 @@ static bool scan_suffixes(opt_store *s, const char *head, const char *model, con
     for (size_t i = 0; i < keys->elements; i++) {
       if (*n == cap) {
         cap = cap ? 2 * cap : 8;
-        *names = realloc(*names, cap * sizeof **names);
-        if (!*names) abort();
+        *names = xrealloc(*names, cap * sizeof **names);
       }
-      (*names)[*n] = strdup(keys->element[i]->str + prefix);
-      if (!(*names)[(*n)++]) abort();
+      (*names)[(*n)++] = xstrdup(keys->element[i]->str + prefix);
     }
     freeReplyObject(r);
   } while (strcmp(cursor, "0") != 0);
@@ -297,9 +295,8 @@ bool opt_store_trace_list(opt_store *s, const char *model, int64_t **ts, size_t 
   *bad = NULL;
   *n_bad = 0;
   if (!scan_suffixes(s, "aibrix:", model, "_request_trace_", &names, &k, e)) return false;
-  *ts = malloc((k + 1) * sizeof **ts);
-  *bad = malloc((k + 1) * sizeof **bad);
-  if (!*ts || !*bad) abort();
+  *ts = xmalloc((k + 1) * sizeof **ts);
+  *bad = xmalloc((k + 1) * sizeof **bad);
   for (size_t i = 0; i < k; i++) {
     char *end;
     const char *v = names[i];

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "analysis/textin.h"
-#include "models/xalloc.h"
-#include "optimizer/jsonv.h"
+#include "base/xalloc.h"
+#include "base/jsonv.h"
 
 #define MAX_TIMESTAMP_MS 1e12 /* 1e9 s, the scenario's longest duration */
 

@@ -30,7 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "models/err.h"
+#include "base/err.h"
 #include "models/workload.h"
 
 #define AWL_MAX_LINE_BYTES (64L * 1024 * 1024) /* one line: its prompts and lengths */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "analysis/stats.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 #include "optimizer/profile.h"
 #include "sim/rng.h"
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "analysis/textin.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 #include "sim/benchmark.h"
 #include "sim/rng.h"
 

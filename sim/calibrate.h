@@ -37,7 +37,7 @@
 
 #include "analysis/vllmlog.h"
 #include "models/dist.h"
-#include "models/err.h"
+#include "base/err.h"
 #include "models/llmpod.h"
 
 typedef struct bench_run {

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "models/llmpod.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 #include "optimizer/store.h"
 #include "sim/run.h"
 #include "sim/scenario.h"

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "models/catalog.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 #include "sim/calibrate.h"
 #include "sim/cli.h"
 #include "sim/scenario.h"

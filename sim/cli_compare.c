@@ -12,7 +12,7 @@
 
 #include "analysis/compare.h"
 #include "analysis/measured.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 #include "sim/cli.h"
 
 static const char compare_help[] =

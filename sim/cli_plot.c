@@ -7,7 +7,7 @@
 
 #include "analysis/measured.h"
 #include "analysis/plot.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 #include "sim/cli.h"
 
 static const char help_text[] =

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 #include "sim/cli.h"
 #include "sim/sweep.h"
 

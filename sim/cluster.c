@@ -7,7 +7,7 @@
 
 #include "models/llmpod.h"
 #include "models/slotpod.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 #include "sim/evq.h"
 #include "sim/optsim.h"
 #include "sim/rng.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 enum {
   EB_HEAD_BYTES = 2048,    /* body bytes kept to explain a failure */
@@ -317,7 +317,7 @@ static char *request_body(const eb_config *cfg, int32_t input, int32_t output) {
   char *text = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   free(prompt);
-  if (!text) xalloc_check(NULL, 1);
+  if (!text) xcheck(NULL, 1);
   return text;
 }
 
@@ -366,7 +366,7 @@ static void judge(eb_request *r, CURLcode rc, char *why, size_t n, bool *unreach
 
 static CURL *new_easy(eb_client *c, eb_request *r, const char *body) {
   CURL *e = curl_easy_init();
-  if (!e) xalloc_check(NULL, sizeof *r); /* it fails only for want of memory */
+  if (!e) xcheck(NULL, sizeof *r); /* it fails only for want of memory */
   curl_easy_setopt(e, CURLOPT_URL, c->completions_url);
   curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
   curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));

@@ -3,7 +3,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 static inline bool before(const evq_event *a, const evq_event *b) {
   return a->time_us < b->time_us || (a->time_us == b->time_us && a->seq < b->seq);

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 #include "optimizer/server/serve.h"
 
 #define BODY_LIMIT (4 * 1024 * 1024) /* a 128k-token prompt of short words fits */

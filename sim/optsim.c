@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 #include "optimizer/optimizer.h"
 
 #define US 1000000LL

@@ -1,6 +1,6 @@
 #include "sim/rng.h"
 
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 
 static uint64_t fnv1a64(const char *s) {
   uint64_t h = 0xcbf29ce484222325ULL;
@@ -29,7 +29,7 @@ double rng_uniform_at(uint64_t seed, const char *name, uint64_t i, uint64_t j) {
 }
 
 gsl_rng *rng_stream(uint64_t seed, const char *name) {
-  gsl_rng *r = xalloc_check(gsl_rng_alloc(gsl_rng_mt19937), sizeof(gsl_rng));
+  gsl_rng *r = xcheck(gsl_rng_alloc(gsl_rng_mt19937), sizeof(gsl_rng));
   /* MT19937 in GSL takes 32 bits of seed; fold the 64-bit hash so both halves count. */
   uint64_t s = rng_stream_seed(seed, name);
   unsigned long s32 = (unsigned long)((s ^ (s >> 32)) & 0xffffffffUL);

@@ -11,7 +11,7 @@
 #include "analysis/csvw.h"
 #include "analysis/outfile.h"
 #include "analysis/stats.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 #include "optimizer/monitor.h"
 #include "optimizer/profile.h"
 #include "optimizer/store.h"

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "models/err.h"
+#include "base/err.h"
 #include "sim/scenario.h"
 
 extern const char *const run_requests_columns[];

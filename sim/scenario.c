@@ -10,10 +10,10 @@
 #include "analysis/outfile.h"
 #include "models/gosem.h"
 #include "models/kpa.h"
-#include "models/xalloc.h"
+#include "base/xalloc.h"
 #include "sim/awl.h"
 #include "sim/benchmark.h"
-#include "optimizer/jsonv.h"
+#include "base/jsonv.h"
 
 #define MAX_SECONDS 1e9 /* about 31 years: any longer is a typo */
 #define MAX_RATE 1e7    /* requests per second */

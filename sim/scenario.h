@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "models/err.h"
+#include "base/err.h"
 #include "models/policy.h"
 #include "models/router.h"
 #include "models/lifecycle.h"

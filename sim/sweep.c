@@ -1,7 +1,6 @@
 #include "sim/sweep.h"
 
 #include <cjson/cJSON.h>
-#include <glpk.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
@@ -16,8 +15,8 @@
 #include "analysis/csvr.h"
 #include "analysis/csvw.h"
 #include "analysis/outfile.h"
-#include "models/xalloc.h"
-#include "optimizer/jsonv.h"
+#include "base/xalloc.h"
+#include "base/jsonv.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 
@@ -355,7 +354,6 @@ static void *worker(void *arg) {
     run_finished(w, p);
     atomic_fetch_add(&w->done, 1);
   }
-  glp_free_env(); /* this thread's GLPK environment (optimizer/ilp.h) */
   return NULL;
 }
 

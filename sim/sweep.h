@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "models/err.h"
+#include "base/err.h"
 
 typedef struct sweep_setting {
   char *key;     /* as given before '=': one JSON path, or several joined by commas */

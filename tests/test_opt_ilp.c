@@ -11,7 +11,6 @@
 
 #include <cmocka.h>
 
-#include <glpk.h>
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
@@ -699,7 +698,6 @@ static void *solve_in_thread(void *arg) {
     opt_ilp_result_free(r);
     if (!opt_ilp_solve(&p, r, NULL)) break;
   }
-  glp_free_env(); /* GLPK's environment is per thread */
   return NULL;
 }
 

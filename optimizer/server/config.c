@@ -1,16 +1,16 @@
 #include "optimizer/server/config.h"
 
+#include "base/xalloc.h"
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "optimizer/jsonv.h"
+#include "base/jsonv.h"
 
 static char *dup_or_null(const char *s) {
   if (!s) return NULL;
-  char *d = strdup(s);
-  if (!d) abort();
-  return d;
+  return xstrdup(s);
 }
 
 bool srv_name_ok(const char *s, size_t len) {
@@ -42,8 +42,7 @@ static char *beside(const char *config_path, const char *path) {
   const char *slash = strrchr(config_path, '/');
   if (path[0] == '/' || !slash) return dup_or_null(path);
   size_t dir = (size_t)(slash - config_path) + 1, n = strlen(path);
-  char *s = malloc(dir + n + 1);
-  if (!s) abort();
+  char *s = xmalloc(dir + n + 1);
   memcpy(s, config_path, dir);
   memcpy(s + dir, path, n + 1);
   return s;
@@ -88,8 +87,7 @@ static bool read_model(jv *v, const cJSON *o, const char *path, srv_config *c,
     return jv_fail_at(v, "deployments", "expected at most %d deployments, found %d",
                       SRV_MAX_DEPLOYMENTS, cJSON_GetArraySize(deps));
   size_t mark = jv_enter(v, "deployments");
-  m->deps = calloc((size_t)cJSON_GetArraySize(deps) + 1, sizeof *m->deps);
-  if (!m->deps) abort();
+  m->deps = xcalloc((size_t)cJSON_GetArraySize(deps) + 1, sizeof *m->deps);
   int i = 0;
   for (const cJSON *d = deps->child; d; d = d->next, i++) {
     size_t at = jv_enter_index(v, i);
@@ -109,8 +107,7 @@ static bool read_model(jv *v, const cJSON *o, const char *path, srv_config *c,
   if (!lim) return true;
   mark = jv_enter(v, "gpu_limits");
   if (!jv_object(v, lim, NULL)) return false;
-  m->limits = calloc((size_t)cJSON_GetArraySize(lim) + 1, sizeof *m->limits);
-  if (!m->limits) abort();
+  m->limits = xcalloc((size_t)cJSON_GetArraySize(lim) + 1, sizeof *m->limits);
   for (const cJSON *l = lim->child; l; l = l->next) {
     srv_limit_config *lc = &m->limits[m->n_limits++];
     if (!srv_name_ok(l->string, strlen(l->string)))
@@ -135,8 +132,7 @@ bool srv_config_read(const char *path, srv_config *c, opt_err *e) {
     ok = jv_fail_at(&v, "models", "expected at most %d models, found %d", SRV_MAX_MODELS,
                     cJSON_GetArraySize(models));
   if (ok) {
-    c->models = calloc((size_t)cJSON_GetArraySize(models) + 1, sizeof *c->models);
-    if (!c->models) abort();
+    c->models = xcalloc((size_t)cJSON_GetArraySize(models) + 1, sizeof *c->models);
     size_t mark = jv_enter(&v, "models");
     int i = 0;
     for (const cJSON *m = models->child; ok && m; m = m->next, i++) {

@@ -10,6 +10,8 @@
 
 #include "optimizer/server/serve_int.h"
 
+#include "base/xalloc.h"
+
 #define BODY_LIMIT (64 * 1024)        /* PUT /scale, POST /monitor */
 #define TRACE_BODY_LIMIT OPT_TRACE_TEXT_MAX /* POST /trace: as a record read from Redis */
 #define DRAIN_WAIT_S 10                /* in-flight requests at shutdown */
@@ -25,10 +27,6 @@ typedef struct req {
   bool too_big;
 } req;
 
-static void *must(void *p) {
-  if (!p) abort();
-  return p;
-}
 
 static enum MHD_Result reply(srv *s, struct MHD_Connection *c, unsigned status, const char *type,
                              const char *body, size_t len, const char *allow) {
@@ -49,7 +47,7 @@ static enum MHD_Result reply_json(srv *s, struct MHD_Connection *c, unsigned sta
                                   const char *key, const char *text, const char *allow) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, key, text);
-  char *body = must(cJSON_PrintUnformatted(o));
+  char *body = xcheck(cJSON_PrintUnformatted(o), 0);
   cJSON_Delete(o);
   enum MHD_Result ok = reply(s, c, status, "application/json", body, strlen(body), allow);
   free(body);
@@ -351,7 +349,7 @@ static enum MHD_Result post_trace(srv *s, struct MHD_Connection *c, const req *r
   }
   if (!r->body || r->len == 0)
     return fail(s, c, MHD_HTTP_BAD_REQUEST, NULL, "expected a gateway trace record in the body");
-  char *json = must(malloc(r->len + 1));
+  char *json = xmalloc(r->len + 1);
   memcpy(json, r->body, r->len);
   json[r->len] = '\0';
   char source[SRV_NAME_MAX + 64];
@@ -447,7 +445,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
   (void)c;
   srv *s = cls;
   atomic_fetch_add(&s->in_flight, 1);
-  req *r = must(calloc(1, sizeof(req)));
+  req *r = xcalloc(1, sizeof(req));
   r->uri_end = uri + strlen(uri);
   return r;
 }
@@ -470,7 +468,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
       } else {
         if (r->len + *upload_size > r->cap) {
           r->cap = (r->len + *upload_size) * 2;
-          r->body = must(realloc(r->body, r->cap));
+          r->body = xrealloc(r->body, r->cap);
         }
         memcpy(r->body + r->len, upload, *upload_size);
         r->len += *upload_size;

@@ -1,9 +1,10 @@
 #include "optimizer/server/serve.h"
 
+#include "base/xalloc.h"
+
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <glpk.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -27,11 +28,7 @@ const double srv_solve_bounds[SRV_SOLVE_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005
                                                      0.025,  0.05,  0.1,    0.25,  0.5,
                                                      1,      2.5,   5,      10};
 
-static void *must(void *p) {
-  if (!p) abort(); /* out of memory */
-  return p;
-}
-static char *dup_or_null(const char *s) { return s ? must(strdup(s)) : NULL; }
+static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
 
 srv_options srv_options_default(void) {
   return (srv_options){.bind = "0.0.0.0", .port = 8080, .threads = 2, .interval_s = 10,
@@ -67,7 +64,7 @@ void srv_log(srv *s, int level, const char *logger, const char *fmt, ...) {
   cJSON_AddStringToObject(o, "level", LEVELS[level]);
   cJSON_AddStringToObject(o, "logger", logger);
   cJSON_AddStringToObject(o, "message", msg);
-  char *line = must(cJSON_PrintUnformatted(o));
+  char *line = xcheck(cJSON_PrintUnformatted(o), 0);
   cJSON_Delete(o);
   FILE *out = s->o.log_stream ? s->o.log_stream : stderr;
   pthread_mutex_lock(&s->out_lock);
@@ -113,13 +110,13 @@ smodel *srv_add_model(srv *s, const char *name, opt_err *e) {
     opt_fail(e, "the service runs %d models, its most", SRV_MAX_MODELS);
     return NULL;
   }
-  smodel *m = must(calloc(1, sizeof *m));
+  smodel *m = xcalloc(1, sizeof *m);
   m->srv = s;
   m->read_upto = -1;
-  m->name = must(strdup(name));
+  m->name = xstrdup(name);
   if (s->n_models == s->cap_models) {
     s->cap_models = s->cap_models ? 2 * s->cap_models : 4;
-    s->models = must(realloc(s->models, s->cap_models * sizeof *s->models));
+    s->models = xrealloc(s->models, s->cap_models * sizeof *s->models);
   }
   s->models[s->n_models++] = m;
   if (s->running) { /* start its loop now */
@@ -153,24 +150,24 @@ sdep *srv_add_dep(smodel *m, const srv_dep_config *c) {
         d->replicas = c->replicas;
         if (c->profile) {
           free(d->profile);
-          d->profile = must(strdup(c->profile));
+          d->profile = xstrdup(c->profile);
         }
         if (c->gpu_type) {
           free(d->gpu_type);
-          d->gpu_type = must(strdup(c->gpu_type));
+          d->gpu_type = xstrdup(c->gpu_type);
         }
         d->version++;
       }
       return d;
     }
   }
-  sdep *d = must(calloc(1, sizeof *d));
-  d->ns = must(strdup(c->ns));
-  d->name = must(strdup(c->name));
+  sdep *d = xcalloc(1, sizeof *d);
+  d->ns = xstrdup(c->ns);
+  d->name = xstrdup(c->name);
   size_t n = strlen(c->ns) + strlen(c->name) + 2;
-  d->key = must(malloc(n));
+  d->key = xmalloc(n);
   snprintf(d->key, n, "%s/%s", c->ns, c->name);
-  d->profile = must(strdup(c->profile ? c->profile : c->name));
+  d->profile = xstrdup(c->profile ? c->profile : c->name);
   d->profile_file = dup_or_null(c->profile_file);
   d->gpu_type = dup_or_null(c->gpu_type);
   d->min_replicas = c->min_replicas;
@@ -180,7 +177,7 @@ sdep *srv_add_dep(smodel *m, const srv_dep_config *c) {
   d->override = -1;
   if (m->n_deps == m->cap_deps) {
     m->cap_deps = m->cap_deps ? 2 * m->cap_deps : 4;
-    m->deps = must(realloc(m->deps, m->cap_deps * sizeof *m->deps));
+    m->deps = xrealloc(m->deps, m->cap_deps * sizeof *m->deps);
   }
   m->deps[m->n_deps++] = d;
   return d;
@@ -234,15 +231,15 @@ bool srv_put_trace(srv *s, smodel *m, int64_t ts_s, const char *json) {
   m->mem_bytes = m->mem_bytes - old + len;
   if (replaces) { /* the gateway's SET replaces */
     free(m->mem[i - 1].json);
-    m->mem[i - 1].json = must(strdup(json));
+    m->mem[i - 1].json = xstrdup(json);
     return true;
   }
   if (m->n_mem == m->cap_mem) {
     m->cap_mem = m->cap_mem ? 2 * m->cap_mem : 16;
-    m->mem = must(realloc(m->mem, m->cap_mem * sizeof *m->mem));
+    m->mem = xrealloc(m->mem, m->cap_mem * sizeof *m->mem);
   }
   memmove(&m->mem[i + 1], &m->mem[i], (m->n_mem - i) * sizeof *m->mem);
-  m->mem[i] = (strace){ts_s, must(strdup(json))};
+  m->mem[i] = (strace){ts_s, xstrdup(json)};
   m->n_mem++;
   return true;
 }
@@ -370,7 +367,7 @@ static void archive_profile(loop *l, const opt_profile *p) {
   char digest[OPT_DIGEST_LEN];
   opt_profile_digest(p, digest);
   size_t n = strlen(s->profile_dir) + strlen(digest) + 16;
-  char *path = must(malloc(n));
+  char *path = xmalloc(n);
   snprintf(path, n, "%s/%s.json", s->profile_dir, digest);
   opt_err e;
   struct stat st;
@@ -378,7 +375,7 @@ static void archive_profile(loop *l, const opt_profile *p) {
     if (!l->archive_error || strcmp(l->archive_error, e.msg) != 0)
       srv_log(s, SRV_WARNING, "podscale.serve", "cannot archive a profile: %s", e.msg);
     free(l->archive_error);
-    l->archive_error = must(strdup(e.msg));
+    l->archive_error = xstrdup(e.msg);
   }
   free(path);
 }
@@ -387,7 +384,7 @@ static void archive_profile(loop *l, const opt_profile *p) {
 static void profile_problem(loop *l, dep_snap *d, int level, const char *msg) {
   if (d->d->profile_error && strcmp(d->d->profile_error, msg) == 0) return;
   free(d->d->profile_error);
-  d->d->profile_error = must(strdup(msg));
+  d->d->profile_error = xstrdup(msg);
   if (level >= SRV_WARNING) {
     pthread_mutex_lock(&l->s->lock);
     l->m->bad_profiles++;
@@ -399,10 +396,10 @@ static void profile_problem(loop *l, dep_snap *d, int level, const char *msg) {
 /* Read every deployment's profile and offer them to the model together. False: Redis failed. */
 static bool refresh_profiles(loop *l, dep_snap *ds, size_t n, bool force) {
   srv *s = l->s;
-  opt_profile *ps = must(calloc(n + 1, sizeof *ps));
-  const opt_profile **offer = must(calloc(n + 1, sizeof *offer));
-  const char **names = must(calloc(n + 1, sizeof *names));
-  char **sources = must(calloc(n + 1, sizeof *sources));
+  opt_profile *ps = xcalloc(n + 1, sizeof *ps);
+  const opt_profile **offer = xcalloc(n + 1, sizeof *offer);
+  const char **names = xcalloc(n + 1, sizeof *names);
+  char **sources = xcalloc(n + 1, sizeof *sources);
   bool redis_ok = true;
   for (size_t i = 0; i < n && redis_ok; i++) {
     dep_snap *d = &ds[i];
@@ -442,7 +439,7 @@ static bool refresh_profiles(loop *l, dep_snap *ds, size_t n, bool force) {
     if (opt_profile_parse(json, source, &ps[i], &e)) {
       offer[i] = &ps[i];
       names[i] = d->key;
-      sources[i] = must(strdup(source));
+      sources[i] = xstrdup(source);
     } else {
       snprintf(msg, sizeof msg, "model %s: deployment %s: %s", l->m->name, d->key, e.msg);
       profile_problem(l, d, SRV_WARNING, msg);
@@ -450,7 +447,7 @@ static bool refresh_profiles(loop *l, dep_snap *ds, size_t n, bool force) {
     free(json);
   }
   if (redis_ok) {
-    bool *taken = must(calloc(n + 1, sizeof *taken));
+    bool *taken = xcalloc(n + 1, sizeof *taken);
     opt_err e = {""};
     if (!opt_model_offer_profiles(l->model, names, offer, n, force, taken, &e)) {
       for (size_t i = 0; i < n; i++) /* name the deployments whose profile was refused */
@@ -485,7 +482,7 @@ static bool get_trace(loop *l, int64_t ts, char **json, bool *found, opt_err *e)
   pthread_mutex_lock(&l->s->lock);
   for (size_t i = 0; i < l->m->n_mem; i++)
     if (l->m->mem[i].ts_s == ts) {
-      *json = must(strdup(l->m->mem[i].json));
+      *json = xstrdup(l->m->mem[i].json);
       *found = true;
     }
   pthread_mutex_unlock(&l->s->lock);
@@ -521,7 +518,7 @@ static bool list_traces(loop *l, int64_t after, int64_t upto, int64_t **ts, size
     return true;
   }
   pthread_mutex_lock(&l->s->lock);
-  *ts = must(malloc((l->m->n_mem + 1) * sizeof **ts));
+  *ts = xmalloc((l->m->n_mem + 1) * sizeof **ts);
   for (size_t i = 0; i < l->m->n_mem; i++)
     if (l->m->mem[i].ts_s > after && l->m->mem[i].ts_s <= upto) (*ts)[(*n)++] = l->m->mem[i].ts_s;
   pthread_mutex_unlock(&l->s->lock);
@@ -543,13 +540,13 @@ static bool read_traces(loop *l, int64_t now_us, opt_trace **out, size_t *n) {
   size_t k = 0;
   opt_err e;
   if (l->last_ts >= 0 && due - l->last_ts == iv) {
-    ts = must(malloc(sizeof *ts));
+    ts = xmalloc(sizeof *ts);
     ts[k++] = due;
   } else if (!list_traces(l, l->last_ts, due, &ts, &k, &e)) {
     store_failed(l, &e);
     return false;
   }
-  *out = must(calloc(k + 1, sizeof **out));
+  *out = xcalloc(k + 1, sizeof **out);
   for (size_t i = 0; i < k; i++) {
     if (stopping(l->s)) { /* a long history (thousands of keys) is not read to the end */
       for (size_t j = 0; j < *n; j++)
@@ -614,11 +611,11 @@ static dep_snap *sync_deps(loop *l, size_t *n, bool *force) {
   *n = m->n_deps;
   *force = m->force_profiles;
   m->force_profiles = false;
-  dep_snap *ds = must(calloc(*n + 1, sizeof *ds));
+  dep_snap *ds = xcalloc(*n + 1, sizeof *ds);
   for (size_t i = 0; i < *n; i++) {
     sdep *d = m->deps[i];
-    ds[i] = (dep_snap){.key = must(strdup(d->key)),
-                       .profile = must(strdup(d->profile)),
+    ds[i] = (dep_snap){.key = xstrdup(d->key),
+                       .profile = xstrdup(d->profile),
                        .profile_file = dup_or_null(d->profile_file),
                        .gpu_type = dup_or_null(d->gpu_type),
                        .min_replicas = d->min_replicas,
@@ -630,7 +627,7 @@ static dep_snap *sync_deps(loop *l, size_t *n, bool *force) {
   }
   pthread_mutex_unlock(&s->lock);
   if (l->n_versions < *n) {
-    l->versions = must(realloc(l->versions, (*n + 1) * sizeof *l->versions));
+    l->versions = xrealloc(l->versions, (*n + 1) * sizeof *l->versions);
     for (size_t i = l->n_versions; i < *n; i++)
       l->versions[i] = 0;
     l->n_versions = *n;
@@ -811,7 +808,6 @@ static void *loop_main(void *arg) {
   opt_model_free(l.model);
   free(l.archive_error);
   free(l.versions);
-  glp_free_env(); /* the GLPK environment of this thread (optimizer/ilp.h) */
   return NULL;
 }
 
@@ -848,7 +844,7 @@ char *srv_readiness(srv *s, unsigned *status) {
     cJSON_AddItemToArray(ms, mo);
   }
   pthread_mutex_unlock(&s->lock);
-  char *text = must(cJSON_PrintUnformatted(o));
+  char *text = xcheck(cJSON_PrintUnformatted(o), 0);
   cJSON_Delete(o);
   return text;
 }
@@ -872,7 +868,7 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
       return;
     }
     b->cap = b->cap * 2 + (n > 0 ? (size_t)n : 0) + 256;
-    b->p = must(realloc(b->p, b->cap));
+    b->p = xrealloc(b->p, b->cap);
   }
 }
 
@@ -885,7 +881,7 @@ static void model_counter(sbuf *b, srv *s, const char *name, const char *help, s
 }
 
 char *srv_prometheus(srv *s) {
-  sbuf b = {must(malloc(4096)), 0, 4096};
+  sbuf b = {xmalloc(4096), 0, 4096};
   b.p[0] = '\0';
   pthread_mutex_lock(&s->lock);
   double now = srv_now_unix();
@@ -1033,7 +1029,7 @@ srv *srv_new(const srv_options *o, opt_err *e) {
              (long long)((o->replay_end_s - o->replay_start_s) / o->interval_s));
     return NULL;
   }
-  srv *s = must(calloc(1, sizeof *s));
+  srv *s = xcalloc(1, sizeof *s);
   s->o = *o;
   s->listen_fd = -1;
   s->started_unix = srv_now_unix();
@@ -1072,7 +1068,7 @@ srv *srv_new(const srv_options *o, opt_err *e) {
     }
     const char *slash = strrchr(o->decision_log, '/');
     size_t dir = slash ? (size_t)(slash - o->decision_log) + 1 : 0;
-    s->profile_dir = must(malloc(dir + sizeof "profiles"));
+    s->profile_dir = xmalloc(dir + sizeof "profiles");
     memcpy(s->profile_dir, o->decision_log, dir);
     memcpy(s->profile_dir + dir, "profiles", sizeof "profiles");
     if (mkdir(s->profile_dir, 0777) != 0 && errno != EEXIST) {
@@ -1129,7 +1125,7 @@ void srv_stop(srv *s) {
   s->running = false;
   pthread_cond_broadcast(&s->wake);
   size_t n = 0;
-  pthread_t *threads = must(calloc(s->n_models + 1, sizeof *threads));
+  pthread_t *threads = xcalloc(s->n_models + 1, sizeof *threads);
   for (size_t i = 0; i < s->n_models; i++)
     if (s->models[i]->started) {
       threads[n++] = s->models[i]->thread;

@@ -4,29 +4,29 @@
  * A jv carries the file name and the JSON path of the value being read ("workload.arrivals",
  * "policies[1].replicas"); every check that fails writes
  *     FILE: PATH: expected WHAT, found WHAT-IT-WAS
- * into the opt_err and returns false, so loaders read as a chain of `if (!jv_...) return false`.
+ * into the ps_err and returns false, so loaders read as a chain of `if (!jv_...) return false`.
  * Objects are checked against the list of keys they may hold: an unknown key (a typo) is an
  * error, never silently ignored.
  */
-#ifndef PODSCALE_JSONV_H
-#define PODSCALE_JSONV_H
+#ifndef PODSCALE_BASE_JSONV_H
+#define PODSCALE_BASE_JSONV_H
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "optimizer/opt_err.h"
+#include "base/err.h"
 
 typedef struct jv {
   const char *file; /* file name for messages */
   char path[512];   /* current JSON path */
   size_t len;       /* strlen(path) */
-  opt_err *err;
+  ps_err *err;
 } jv;
 
 /* Parse a whole file; a syntax error is reported as FILE:LINE:COL. Free with cJSON_Delete. */
-cJSON *jv_parse_file(const char *path, char **text_out, opt_err *err);
+cJSON *jv_parse_file(const char *path, char **text_out, ps_err *err);
 
 /* Path handling: enter returns a mark to leave back to. */
 size_t jv_enter(jv *v, const char *key);

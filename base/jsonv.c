@@ -1,4 +1,4 @@
-#include "optimizer/jsonv.h"
+#include "base/jsonv.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "optimizer/profile.h"
+#include "base/readfile.h"
 
 /* Line and column (from 1) of `at` in text. */
 static void line_col(const char *text, const char *at, long *line, long *col) {
@@ -33,14 +33,14 @@ static const char *nul_escape(const char *text) {
   return NULL;
 }
 
-cJSON *jv_parse_file(const char *path, char **text_out, opt_err *err) {
-  char *text = opt_read_text(path, err);
+cJSON *jv_parse_file(const char *path, char **text_out, ps_err *err) {
+  char *text = ps_read_text(path, err);
   if (!text) return NULL;
   long line, col;
   const char *nul = nul_escape(text);
   if (nul) {
     line_col(text, nul, &line, &col);
-    opt_fail(err, "%s:%ld:%ld: expected no \\u0000 in a string (it would cut the string short), "
+    ps_fail(err, "%s:%ld:%ld: expected no \\u0000 in a string (it would cut the string short), "
                   "found one", path, line, col);
     free(text);
     return NULL;
@@ -60,9 +60,9 @@ cJSON *jv_parse_file(const char *path, char **text_out, opt_err *err) {
       near[k++] = *p;
     near[k] = '\0';
     if (*end == '\0')
-      opt_fail(err, "%s:%ld:%ld: JSON syntax error: unexpected end of file", path, line, col);
+      ps_fail(err, "%s:%ld:%ld: JSON syntax error: unexpected end of file", path, line, col);
     else
-      opt_fail(err, "%s:%ld:%ld: JSON syntax error near '%s'", path, line, col, near);
+      ps_fail(err, "%s:%ld:%ld: JSON syntax error near '%s'", path, line, col, near);
     free(text);
     return NULL;
   }
@@ -99,7 +99,7 @@ void jv_leave(jv *v, size_t mark) {
 static bool vfail(jv *v, const char *fmt, va_list ap) {
   char msg[768];
   vsnprintf(msg, sizeof msg, fmt, ap);
-  return opt_fail(v->err, "%s: %s: %s", v->file, v->len ? v->path : "(top level)", msg);
+  return ps_fail(v->err, "%s: %s: %s", v->file, v->len ? v->path : "(top level)", msg);
 }
 
 bool jv_fail(jv *v, const char *fmt, ...) {
