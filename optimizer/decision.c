@@ -1,5 +1,7 @@
 #include "optimizer/decision.h"
 
+#include "base/hash.h"
+
 #include "base/xalloc.h"
 
 #include <cjson/cJSON.h>
@@ -14,9 +16,7 @@ static char *dup_str(const char *s) { return s ? xstrdup(s) : NULL; }
 
 void opt_profile_digest(const opt_profile *p, char out[OPT_DIGEST_LEN]) {
   char *json = opt_profile_to_json(p);
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (const unsigned char *c = (const unsigned char *)json; *c; c++)
-    h = (h ^ *c) * 0x100000001b3ULL;
+  uint64_t h = ps_fnv1a64(json);
   free(json);
   snprintf(out, OPT_DIGEST_LEN, "%016llx", (unsigned long long)h);
 }

@@ -1,6 +1,10 @@
 /* ilp: the optimizer's ILP with GLPK (see ilp.h for the formulation, the stages and the search). */
 #include "optimizer/ilp.h"
 
+#include "base/pyfloat.h"
+
+#include "base/clock.h"
+
 #include "base/xalloc.h"
 
 #include "optimizer/ilp_search.h"
@@ -767,12 +771,6 @@ static stage_status run_stages(ilp_model *m, bool bounded, opt_err *e) {
 
 /* --- Result --- */
 
-static double now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
-
 static void result_init(const opt_ilp_problem *p, opt_ilp_result *r) {
   memset(r, 0, sizeof *r);
   r->n_deployments = p->n_deployments;
@@ -998,7 +996,7 @@ static bool solve_merged(const opt_ilp_problem *p, const int *rep, opt_ilp_resul
 }
 
 bool opt_ilp_solve(const opt_ilp_problem *p, opt_ilp_result *out, opt_err *e) {
-  double t0 = now_ms();
+  double t0 = 1e3 * ps_mono_s();
   if (!out) return opt_fail(e, "ilp: no result given");
   memset(out, 0, sizeof *out);
   if (!check_problem(p, e)) return false;
@@ -1012,7 +1010,7 @@ bool opt_ilp_solve(const opt_ilp_problem *p, opt_ilp_result *out, opt_err *e) {
   if (merge) {
     bool ok = solve_merged(p, rep, out, e);
     free(rep);
-    if (ok) out->solve_ms = now_ms() - t0;
+    if (ok) out->solve_ms = 1e3 * ps_mono_s() - t0;
     return ok;
   }
   free(rep);
@@ -1045,7 +1043,7 @@ bool opt_ilp_solve(const opt_ilp_problem *p, opt_ilp_result *out, opt_err *e) {
   if (ok) {
     result_init(p, out);
     result_fill(&m, solved ? &sol : NULL, out);
-    out->solve_ms = now_ms() - t0;
+    out->solve_ms = 1e3 * ps_mono_s() - t0;
   }
   solution_free(&sol);
   model_free(&m);
@@ -1062,60 +1060,6 @@ void opt_ilp_result_free(opt_ilp_result *r) {
 
 /* --- The log line --- */
 
-/* Python's repr of a float: the shortest digits that read back to v, positional notation for
- * decimal exponents -4..15 (with ".0" when whole), else d.ddde+XX. */
-static void py_repr(double v, char *buf, size_t n) {
-  if (isnan(v)) {
-    snprintf(buf, n, "nan");
-    return;
-  }
-  if (isinf(v)) {
-    snprintf(buf, n, v < 0 ? "-inf" : "inf");
-    return;
-  }
-  if (v == 0) {
-    snprintf(buf, n, signbit(v) ? "-0.0" : "0.0");
-    return;
-  }
-  char e[40];
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(e, sizeof e, "%.*e", prec - 1, v);
-    if (strtod(e, NULL) == v) break;
-  }
-  char digits[24] = {0}, *q = e, out[64];
-  int nd = 0, o = 0;
-  if (*q == '-') out[o++] = '-', q++;
-  for (; *q != 'e'; q++)
-    if (*q != '.') digits[nd++] = *q;
-  int exp10 = atoi(q + 1);
-  if (exp10 >= -4 && exp10 < 16) {
-    if (exp10 < 0) {
-      o += snprintf(out + o, sizeof out - (size_t)o, "0.");
-      for (int k = 0; k < -exp10 - 1; k++)
-        out[o++] = '0';
-      for (int k = 0; k < nd; k++)
-        out[o++] = digits[k];
-    } else {
-      for (int k = 0; k <= exp10; k++)
-        out[o++] = k < nd ? digits[k] : '0';
-      out[o++] = '.';
-      if (nd > exp10 + 1)
-        for (int k = exp10 + 1; k < nd; k++)
-          out[o++] = digits[k];
-      else
-        out[o++] = '0';
-    }
-    out[o] = 0;
-  } else {
-    out[o++] = digits[0];
-    if (nd > 1) out[o++] = '.';
-    for (int k = 1; k < nd; k++)
-      out[o++] = digits[k];
-    snprintf(out + o, sizeof out - (size_t)o, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
-  }
-  snprintf(buf, n, "%s", out);
-}
-
 /* Append to buf like snprintf, tracking the length it would need. */
 static void put(char *buf, size_t n, size_t *len, const char *s) {
   size_t l = strlen(s);
@@ -1131,19 +1075,19 @@ size_t opt_ilp_log_line(const opt_ilp_problem *p, const opt_ilp_result *r, const
   if (buf && n) buf[0] = 0;
   put(buf, n, &len, model);
   put(buf, n, &len, " optimization took ");
-  py_repr(r->solve_ms, num, sizeof num);
+  ps_float_repr(r->solve_ms, num, sizeof num);
   put(buf, n, &len, num);
   put(buf, n, &len, " ms, cost $");
-  py_repr(r->cost, num, sizeof num);
+  ps_float_repr(r->cost, num, sizeof num);
   put(buf, n, &len, num);
   put(buf, n, &len, ", coverage: ");
-  py_repr(coverage_pct, num, sizeof num);
+  ps_float_repr(coverage_pct, num, sizeof num);
   put(buf, n, &len, num);
   put(buf, n, &len, "%: [");
   for (int j = 0; j < r->n_deployments; j++) {
     if (j) put(buf, n, &len, ", ");
     put(buf, n, &len, p->deployments[j].name);
-    py_repr(r->alloc[j].cost, num, sizeof num);
+    ps_float_repr(r->alloc[j].cost, num, sizeof num);
     snprintf(item, sizeof item, ": %lld($%s)", (long long)r->alloc[j].units, num);
     put(buf, n, &len, item);
   }

@@ -1,5 +1,7 @@
 #include "optimizer/monitor.h"
 
+#include "base/strbuf.h"
+
 #include "base/xalloc.h"
 
 #include <assert.h>
@@ -114,31 +116,6 @@ void opt_trace_count_done(opt_trace *t, int64_t in_tokens, int64_t out_tokens) {
   cell_insert(t, lo, (opt_trace_cell){in, out, 1});
 }
 
-typedef struct strbuf {
-  char *s;
-  size_t len, cap;
-} strbuf;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void
-sb_printf(strbuf *b, const char *fmt, ...) {
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    assert(n >= 0);
-    if ((size_t)n < b->cap - b->len) {
-      b->len += (size_t)n;
-      return;
-    }
-    b->cap = 2 * b->cap + (size_t)n + 1;
-    b->s = grow(b->s, b->cap);
-  }
-}
-
 typedef struct keyed_cell {
   char key[48];  /* "<I>:<O>" */
   int64_t count; /* requests */
@@ -157,8 +134,7 @@ char *opt_trace_to_json(const opt_trace *t) {
     kc[i].count = t->cells[i].count;
   }
   qsort(kc, t->n_cells, sizeof *kc, keyed_cmp);
-  strbuf b = {grow(NULL, 256), 0, 256};
-  b.s[0] = '\0';
+  strbuf b = {0};
   sb_printf(&b, "{");
   const char *sep = "";
   for (size_t i = 0; i < t->n_cells; i++, sep = ",")
@@ -173,7 +149,7 @@ char *opt_trace_to_json(const opt_trace *t) {
   if (v >= 3) sb_printf(&b, "%s\"meta_total_reqs\":%" PRId64, sep, t->total_reqs), sep = ",";
   if (v >= 2) sb_printf(&b, "%s\"meta_v\":%" PRId64, sep, v);
   sb_printf(&b, "}");
-  return b.s;
+  return sb_take(&b);
 }
 
 double opt_trace_rate(const opt_trace *t) {

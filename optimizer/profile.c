@@ -12,7 +12,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/pyfloat.h"
 #include "base/readfile.h"
+#include "base/strbuf.h"
 #include "base/xalloc.h"
 
 static const char *const METRIC_NAMES[OPT_METRIC_COUNT] = {"TPUT", "TT",   "E2E",
@@ -40,96 +42,19 @@ char *opt_read_text(const char *path, opt_err *err) { return ps_read_text(path, 
 
 /* --- Numbers and strings as Python's json.dumps writes them --- */
 
-/* Add one unit in the last digit of a %.*e text, in place, if the digit count stays. */
-static bool next_decimal_up(char *sci) {
-  for (char *c = strchr(sci, 'e') - 1; c >= sci && *c != '-'; c--) {
-    if (*c == '.') continue;
-    if (*c < '9') return ++*c, true;
-    *c = '0';
-  }
-  return false; /* 9.99 -> 10.0: a shorter decimal, tried at a lower precision */
-}
-
-/* The shortest d.ddde±XX text that reads back as x: the digits of Python's repr (David Gay's
- * mode 0). glibc's printf rounds exactly, so the first precision whose %.*e text reads back is
- * the shortest, except at a power of two, where the gap to the double below is half the gap
- * above: there the decimal just above the rounded one can read back when the rounded one,
- * below x, does not. */
-static void shortest_sci(double x, char sci[40]) {
-  int e2;
-  bool power_of_two = fabs(frexp(x, &e2)) == 0.5;
-  for (int prec = 0; prec < 16; prec++) {
-    snprintf(sci, 40, "%.*e", prec, x);
-    if (strtod(sci, NULL) == x) return;
-    if (power_of_two && next_decimal_up(sci) && strtod(sci, NULL) == x) return;
-  }
-  snprintf(sci, 40, "%.16e", x); /* 17 digits always read back */
-}
-
-typedef struct sbuf {
-  char *s;    /* NUL-terminated text */
-  size_t len; /* bytes before the NUL */
-  size_t cap; /* bytes allocated */
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n) {
-  if (b->len + n + 1 > b->cap) {
-    b->cap = 2 * (b->len + n + 1);
-    b->s = xrealloc(b->s, b->cap);
-  }
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-static void sb_int(sbuf *b, int32_t v) {
+static void sb_int(strbuf *b, int32_t v) {
   char s[16];
   sb_put(b, s, (size_t)snprintf(s, sizeof s, "%d", v));
 }
 
-/* Python's repr(float): the shortest round-trip digits, positional when the decimal exponent
- * is in [-4, 16) (with ".0" when whole), else d.ddde-XX (CPython pystrtod.c, mode 'r'). */
-static void py_float(sbuf *b, double x) {
-  assert(isfinite(x)); /* json.dumps would write Infinity or NaN, which no reader takes */
-  char sci[40], digits[24];
-  shortest_sci(x, sci);
-  const char *c = sci;
-  if (*c == '-') sb_put(b, c++, 1);
-  int nd = 0;
-  for (; *c != 'e'; c++)
-    if (*c != '.') digits[nd++] = *c;
-  int exp10 = atoi(c + 1); /* x = d.ddd * 10^exp10 */
-  if (exp10 < -4 || exp10 >= 16) {
-    sb_put(b, digits, 1);
-    if (nd > 1) sb_put(b, ".", 1), sb_put(b, digits + 1, (size_t)nd - 1);
-    char e[8];
-    sb_put(b, e, (size_t)snprintf(e, sizeof e, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10)));
-  } else if (exp10 < 0) {
-    sb_puts(b, "0.");
-    for (int k = -1; k > exp10; k--)
-      sb_put(b, "0", 1);
-    sb_put(b, digits, (size_t)nd);
-  } else if (exp10 + 1 >= nd) {
-    sb_put(b, digits, (size_t)nd);
-    for (int k = nd; k < exp10 + 1; k++)
-      sb_put(b, "0", 1);
-    sb_puts(b, ".0");
-  } else {
-    sb_put(b, digits, (size_t)exp10 + 1);
-    sb_put(b, ".", 1);
-    sb_put(b, digits + exp10 + 1, (size_t)(nd - exp10 - 1));
-  }
+/* Python's repr of a finite number (json.dumps would write Infinity or NaN, which no reader
+ * takes). */
+static void py_float(strbuf *b, double x) {
+  assert(isfinite(x));
+  sb_pyfloat(b, x);
 }
 
-size_t opt_float_repr(double x, char *buf, size_t n) {
-  sbuf b = {0};
-  py_float(&b, x);
-  snprintf(buf, n, "%s", b.s);
-  free(b.s);
-  return b.len;
-}
+size_t opt_float_repr(double x, char *buf, size_t n) { return ps_float_repr(x, buf, n); }
 
 /* The next UTF-8 character of p and its length; a byte that does not start a valid sequence
  * reads as U+FFFD (Python strings cannot hold one, so there is nothing to match). */
@@ -148,14 +73,14 @@ static int utf8_next(const unsigned char *p, uint32_t *cp) {
   return n;
 }
 
-static void sb_u_escape(sbuf *b, uint32_t u) {
+static void sb_u_escape(strbuf *b, uint32_t u) {
   char s[8];
   sb_put(b, s, (size_t)snprintf(s, sizeof s, "\\u%04x", (unsigned)u));
 }
 
 /* A string as json.dumps writes it (ensure_ascii): " and \ escaped, \n \r \t \b \f by name,
  * everything else outside ' '..'~' as \uXXXX, with UTF-16 surrogate pairs above U+FFFF. */
-static void py_string(sbuf *b, const char *s) {
+static void py_string(strbuf *b, const char *s) {
   sb_put(b, "\"", 1);
   for (const unsigned char *p = (const unsigned char *)s; *p;) {
     uint32_t c;
@@ -185,13 +110,13 @@ static void py_string(sbuf *b, const char *s) {
 
 /* --- Writing --- */
 
-static void put_key(sbuf *b, const char *key) {
+static void put_key(strbuf *b, const char *key) {
   sb_puts(b, ", \"");
   sb_puts(b, key);
   sb_puts(b, "\": ");
 }
 
-static void put_matrix(sbuf *b, const opt_profile *p, const double *m) {
+static void put_matrix(strbuf *b, const opt_profile *p, const double *m) {
   sb_put(b, "[", 1);
   for (int32_t i = 0; i < p->n_out; i++) {
     sb_puts(b, i ? ", [" : "[");
@@ -204,7 +129,7 @@ static void put_matrix(sbuf *b, const opt_profile *p, const double *m) {
   sb_put(b, "]", 1);
 }
 
-static void put_ticks(sbuf *b, const int32_t *t, int32_t n) {
+static void put_ticks(strbuf *b, const int32_t *t, int32_t n) {
   sb_put(b, "[", 1);
   for (int32_t k = 0; k < n; k++) {
     if (k) sb_puts(b, ", ");
@@ -215,7 +140,7 @@ static void put_ticks(sbuf *b, const int32_t *t, int32_t n) {
 
 char *opt_profile_to_json(const opt_profile *p) {
   assert(p->gpu && p->n_out > 0 && p->n_in > 0 && p->tputs);
-  sbuf b = {0};
+  strbuf b = {0};
   sb_puts(&b, "{\"gpu\": ");
   py_string(&b, p->gpu);
   put_key(&b, "cost");
@@ -277,7 +202,7 @@ static const char *found(const cJSON *v, char buf[64]) {
   if (!v) return "nothing";
   if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) { /* as short as it reads back: 12.5, -1 */
     char sci[40];
-    shortest_sci(v->valuedouble, sci);
+    ps_shortest_sci(v->valuedouble, sci);
     int digits = (int)strcspn(sci, "e") - (sci[0] == '-') - (strchr(sci, '.') != NULL);
     snprintf(buf, 64, "%.*g", digits, v->valuedouble);
   } else if (cJSON_IsNumber(v)) {

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "models/catalog.h"
+
+#include "base/clock.h"
 #include "base/xalloc.h"
 #include "sim/calibrate.h"
 #include "sim/cli.h"
@@ -137,15 +139,13 @@ static int calibrate_benchmark(const cal_opts *o, const gpu_spec *g, const llm_s
 /* ---- --vllm-log ---- */
 
 typedef struct progress {
-  struct timespec t0;
+  double t0; /* ps_mono_s at the start */
   bool shown;
 } progress;
 
 static void on_progress(void *ctx, int32_t evaluations) {
   progress *p = ctx;
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  double s = (double)(t.tv_sec - p->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - p->t0.tv_nsec);
+  double s = ps_mono_s() - p->t0;
   if (s < 1.0 || !isatty(STDERR_FILENO)) return; /* only a fit that takes a while */
   fprintf(stderr, "\rpodscale: calibrate: %d simulations, %.0f s", evaluations, s);
   p->shown = true;
@@ -306,7 +306,7 @@ static int calibrate_logs(const cal_opts *o, const gpu_spec *g, const llm_spec *
   if (rc == EXIT_OK) {
     vcal_draw_lengths(&v.input, &v.output, v.max_output, v.seed, LENGTHS, ins, outs);
     progress p = {0};
-    clock_gettime(CLOCK_MONOTONIC, &p.t0);
+    p.t0 = ps_mono_s();
     vcal_input in = {.g = v.g, .m = v.m, .base = v.cfg, .start = v.args.perf,
                      .input_tokens = ins, .output_tokens = outs, .nrequests = LENGTHS,
                      .fit = o->fit, .progress = on_progress, .progress_ctx = &p};

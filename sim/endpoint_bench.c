@@ -1,5 +1,7 @@
 #include "sim/endpoint_bench.h"
 
+#include "base/clock.h"
+
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <stdarg.h>
@@ -53,11 +55,7 @@ typedef struct eb_request {
   char curl_error[CURL_ERROR_SIZE];
 } eb_request;
 
-static int64_t mono_us(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
+static int64_t mono_us(void) { return ps_mono_ns() / 1000; }
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))

@@ -1,6 +1,8 @@
 /* The mock vLLM server (mock_vllm.h): the engine thread, the OpenAI routes, the metrics. */
 #include "sim/mock_vllm.h"
 
+#include "base/strbuf.h"
+
 #include <arpa/inet.h>
 #include <assert.h>
 #include <cjson/cJSON.h>
@@ -101,46 +103,6 @@ struct mock_vllm {
   mv_stats st;
 };
 
-/* ---- a growable string ---- */
-
-typedef struct sbuf {
-  char *p;
-  size_t len, cap;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n) {
-  if (b->len + n + 1 > b->cap) {
-    b->cap = (b->len + n + 1) * 2;
-    b->p = xrealloc(b->p, b->cap);
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void
-sb_printf(sbuf *b, const char *fmt, ...) {
-  char small[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(small, sizeof small, fmt, ap);
-  va_end(ap);
-  assert(n >= 0);
-  if ((size_t)n < sizeof small) {
-    sb_put(b, small, (size_t)n);
-    return;
-  }
-  char *big = xmalloc((size_t)n + 1);
-  va_start(ap, fmt);
-  vsnprintf(big, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  sb_put(b, big, (size_t)n);
-  free(big);
-}
-
 /* ---- time ---- */
 
 static int64_t elapsed_ns(const mock_vllm *m) {
@@ -196,14 +158,14 @@ static const char *pnum(char buf[40], double v) {
   return buf;
 }
 
-static void metric(sbuf *b, const char *model, const char *name, const char *type, const char *help,
+static void metric(strbuf *b, const char *model, const char *name, const char *type, const char *help,
                    const char *labels, double v) {
   char n[40];
   sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s{%smodel_name=\"%s\"} %s\n", name, help, name, type,
             name, labels, model, pnum(n, v));
 }
 
-static void histogram(sbuf *b, const char *model, const char *name, const char *help,
+static void histogram(strbuf *b, const char *model, const char *name, const char *help,
                       const mv_hist *h) {
   char n[40], le[40];
   sb_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
@@ -222,7 +184,7 @@ static char *metrics_text(mock_vllm *m, size_t *len) {
   mv_stats s = m->st;
   pthread_mutex_unlock(&m->lock);
   const char *mn = m->model_name;
-  sbuf b = {0};
+  strbuf b = {0};
   metric(&b, mn, "vllm:num_requests_running", "gauge",
          "Number of requests currently running on GPU.", "", s.g.running);
   metric(&b, mn, "vllm:num_requests_waiting", "gauge",
@@ -251,7 +213,7 @@ static char *metrics_text(mock_vllm *m, size_t *len) {
   histogram(&b, mn, "vllm:e2e_request_latency_seconds",
             "Histogram of end to end request latency in seconds.", &s.e2e);
   *len = b.len;
-  return b.p;
+  return b.s;
 }
 
 /* ---- request records (all under m->lock) ---- */
@@ -564,24 +526,24 @@ static unsigned parse_job(const mock_vllm *m, const char *body, size_t len, bool
 
 /* ---- response bodies ---- */
 
-static void head(sbuf *b, const mock_vllm *m, const mv_req *q, const char *object) {
+static void head(strbuf *b, const mock_vllm *m, const mv_req *q, const char *object) {
   sb_printf(b, "{\"id\":\"%s\",\"object\":\"%s\",\"created\":%lld,\"model\":\"%s\",", q->id, object,
             (long long)q->created_s, m->model_name);
 }
 
-static void usage(sbuf *b, const mv_req *q) {
+static void usage(strbuf *b, const mv_req *q) {
   sb_printf(b, "\"usage\":{\"prompt_tokens\":%d,\"total_tokens\":%d,\"completion_tokens\":%d}",
             q->rq.input_tokens, q->rq.input_tokens + q->rq.output_tokens, q->rq.output_tokens);
 }
 
-static void tokens_text(sbuf *b, int32_t n) {
+static void tokens_text(strbuf *b, int32_t n) {
   for (int32_t i = 0; i < n; i++)
     sb_put(b, TOKEN_TEXT, TOKEN_LEN);
 }
 
 /* The whole answer of a non-streaming request. */
 static char *full_body(const mock_vllm *m, const mv_req *q, size_t *len) {
-  sbuf b = {0};
+  strbuf b = {0};
   head(&b, m, q, q->chat ? "chat.completion" : "text_completion");
   if (q->chat)
     sb_printf(&b, "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"");
@@ -593,14 +555,14 @@ static char *full_body(const mock_vllm *m, const mv_req *q, size_t *len) {
   usage(&b, q);
   sb_printf(&b, "}");
   *len = b.len;
-  return b.p;
+  return b.s;
 }
 
 /* Server-sent events for the tokens the pod produced since the last call, and the end once
  * every token is out. At most about STREAM_CHUNK bytes a call: a client that reads slowly (or
  * not at all) holds one chunk in memory, not an event per token generated meanwhile. */
 static void stream_events(const mock_vllm *m, mv_req *q) {
-  sbuf b = {q->out, q->out_len, q->out_cap};
+  strbuf b = {q->out, q->out_len, q->out_cap};
   const char *object = q->chat ? "chat.completion.chunk" : "text_completion";
   for (; q->emitted < q->rq.generated && b.len < STREAM_CHUNK; q->emitted++) {
     bool last = q->emitted + 1 == q->rq.output_tokens;
@@ -633,7 +595,7 @@ static void stream_events(const mock_vllm *m, mv_req *q) {
     sb_printf(&b, "data: [DONE]\n\n");
     q->ended = true;
   }
-  q->out = b.p;
+  q->out = b.s;
   q->out_len = b.len;
   q->out_cap = b.cap;
 }
@@ -722,13 +684,13 @@ static enum MHD_Result fail(struct MHD_Connection *c, unsigned status, const cha
 }
 
 static enum MHD_Result models(mock_vllm *m, struct MHD_Connection *c) {
-  sbuf b = {0};
+  strbuf b = {0};
   sb_printf(&b,
             "{\"object\":\"list\",\"data\":[{\"id\":\"%s\",\"object\":\"model\",\"created\":%lld,"
             "\"owned_by\":\"vllm\",\"root\":\"%s\",\"parent\":null,\"max_model_len\":%d,"
             "\"permission\":[]}]}",
             m->model_name, (long long)time(NULL), m->model_name, m->o.pod.max_model_len);
-  return reply(c, MHD_HTTP_OK, "application/json", b.p, b.len, NULL);
+  return reply(c, MHD_HTTP_OK, "application/json", b.s, b.len, NULL);
 }
 
 static enum MHD_Result completion(mock_vllm *m, struct MHD_Connection *c, conn *k, bool chat);

@@ -1,15 +1,9 @@
 #include "sim/rng.h"
 
+#include "base/hash.h"
+
 #include "base/xalloc.h"
 
-static uint64_t fnv1a64(const char *s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (; *s; s++) {
-    h ^= (unsigned char)*s;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
 
 static uint64_t splitmix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -19,7 +13,7 @@ static uint64_t splitmix64(uint64_t x) {
 }
 
 uint64_t rng_stream_seed(uint64_t seed, const char *name) {
-  return splitmix64(splitmix64(seed) ^ fnv1a64(name));
+  return splitmix64(splitmix64(seed) ^ ps_fnv1a64(name));
 }
 
 double rng_uniform_at(uint64_t seed, const char *name, uint64_t i, uint64_t j) {

@@ -1,5 +1,7 @@
 #include "sim/run.h"
 
+#include "base/clock.h"
+
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -55,7 +57,7 @@ typedef struct acc {
   /* progress */
   bool progress;
   uint32_t index, count;
-  struct timespec last;
+  int64_t last_ns; /* ps_mono_ns of the last progress line */
   /* --trace-redis */
   opt_store *traces;
   const char *model;
@@ -63,11 +65,6 @@ typedef struct acc {
   opt_err trace_err;
 } acc;
 
-static double wall_now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static const char *dep_name(const scenario *sc, uint32_t dep) {
   return dep < sc->ndeployments ? sc->deployments[dep].name : "";
@@ -191,11 +188,9 @@ static void on_decision(void *ctx, const cluster_decision *d) {
 static void on_progress(void *ctx, int64_t now_us, int64_t end_us) {
   acc *a = ctx;
   if (!a->progress) return;
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  if ((t.tv_sec - a->last.tv_sec) * 1000000000L + (t.tv_nsec - a->last.tv_nsec) < 200000000L)
-    return;
-  a->last = t;
+  int64_t t = ps_mono_ns();
+  if (t - a->last_ns < 200000000) return;
+  a->last_ns = t;
   double pct = end_us > 0 ? 100.0 * (double)now_us / (double)end_us : 100;
   fprintf(stderr, "\rpodscale: [%u/%u] %-20.20s %10.0f / %.0f s simulated (%3.0f%%)", a->index + 1,
           a->count, a->pol->name, (double)now_us * 1e-6, (double)end_us * 1e-6,
@@ -319,7 +314,7 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
   opt_err trace_msg;
   for (uint32_t i = 0; i < sc->npolicies; i++)
     count += selected(sc, i, opt->policies);
-  double t0 = wall_now();
+  double t0 = ps_mono_s();
   *tot = (run_totals){0};
   for (uint32_t i = 0; i < sc->npolicies; i++) {
     if (!selected(sc, i, opt->policies)) continue;
@@ -343,9 +338,9 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
                        .optimizer = on_optimizer,
                        .trace = traces ? on_trace : NULL};
     cluster_result res;
-    double tp = wall_now();
+    double tp = ps_mono_s();
     cluster_run(sc, i, opt->seed, &h, &res);
-    double wall = wall_now() - tp;
+    double wall = ps_mono_s() - tp;
     write_summary(&sum, &a, &res);
     cJSON_AddItemToArray(pols, policy_json(&sc->policies[i], &res, wall));
     tot->events += res.events;
@@ -359,7 +354,7 @@ bool run_scenario(const scenario *sc, const run_options *opt, run_totals *tot, p
   }
   opt_store_close(traces);
   if (opt->progress) fprintf(stderr, "\r%*s\r", 80, "");
-  tot->wall_s = wall_now() - t0;
+  tot->wall_s = ps_mono_s() - t0;
   cJSON_AddNumberToObject(runj, "events", (double)tot->events);
   cJSON_AddNumberToObject(runj, "wall_time_s", tot->wall_s);
   char *json = cJSON_Print(runj);

@@ -1,4 +1,6 @@
 #include "sim/scenario.h"
+
+#include "base/hash.h"
 #include "sim/run_size.h"
 
 #include <libgen.h>
@@ -1403,10 +1405,7 @@ static bool optimizer_profiles(scenario *sc, ps_err *err) {
 }
 
 static void digest(const char *text, char out[17]) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-    h = (h ^ *p) * 0x100000001b3ULL;
-  snprintf(out, 17, "%016llx", (unsigned long long)h);
+  snprintf(out, 17, "%016llx", (unsigned long long)ps_fnv1a64(text));
 }
 
 static char *default_name(const char *path) {

@@ -1,5 +1,9 @@
 #include "sim/sweep.h"
 
+#include "base/clock.h"
+
+#include "base/hash.h"
+
 #include <cjson/cJSON.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_statistics_double.h>
@@ -357,18 +361,12 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static void show_progress(int done, int total, double t0) {
   int width = 40, fill = total ? done * width / total : width;
   fprintf(stderr, "\rpodscale sweep [");
   for (int i = 0; i < width; i++)
     fputc(i < fill ? '=' : ' ', stderr);
-  fprintf(stderr, "] %d/%d runs, %.1f s", done, total, now_s() - t0);
+  fprintf(stderr, "] %d/%d runs, %.1f s", done, total, ps_mono_s() - t0);
   fflush(stderr);
 }
 
@@ -452,9 +450,8 @@ typedef struct agg {
 } agg;
 
 static size_t group_hash(long pt, const char *policy) {
-  uint64_t h = 1469598103934665603ULL ^ (uint64_t)pt; /* FNV-1a */
-  for (const unsigned char *c = (const unsigned char *)policy; *c; c++)
-    h = (h ^ *c) * 1099511628211ULL;
+  uint64_t h = ps_fnv1a64_add(PS_FNV1A64_BASIS, &pt, sizeof pt);
+  h = ps_fnv1a64_add(h, policy, strlen(policy));
   return (size_t)(h ^ (h >> 29));
 }
 
@@ -669,7 +666,7 @@ int sweep_run(const sweep_options *o, ps_err *err) {
   int jobs = o->jobs < 1 ? 1 : o->jobs;
   if (jobs > w.ntodo) jobs = w.ntodo ? w.ntodo : 1;
   pthread_t *th = xcalloc((size_t)jobs, sizeof *th);
-  double t0 = now_s();
+  double t0 = ps_mono_s();
   for (int i = 0; i < jobs; i++)
     if (pthread_create(&th[i], NULL, worker, &w) != 0) abort();
   while (atomic_load(&w.done) < w.ntodo && !atomic_load(&w.stop)) {

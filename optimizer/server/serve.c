@@ -1,5 +1,9 @@
 #include "optimizer/server/serve.h"
 
+#include "base/strbuf.h"
+
+#include "base/clock.h"
+
 #include "base/xalloc.h"
 
 #include <arpa/inet.h>
@@ -259,12 +263,6 @@ typedef struct loop {
   size_t n_versions;
 } loop;
 
-static double mono_now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static bool stopping(srv *s) {
   pthread_mutex_lock(&s->lock);
   bool stop = s->stopping;
@@ -277,7 +275,7 @@ static bool stopping(srv *s) {
 static bool nap(srv *s, double seconds) {
   pthread_mutex_lock(&s->lock);
   if (!s->stopping && seconds > 0) {
-    double until = mono_now() + seconds;
+    double until = ps_mono_s() + seconds;
     struct timespec ts = {(time_t)until, (long)((until - floor(until)) * 1e9)};
     pthread_cond_timedwait(&s->wake, &s->lock, &ts);
   }
@@ -322,7 +320,7 @@ static bool ensure_store(loop *l) {
       opt_store_close(l->store);
       l->store = NULL;
     }
-    double now = mono_now();
+    double now = ps_mono_s();
     if (now >= l->next_attempt) {
       opt_err e;
       l->store = opt_store_open(&s->redis, &e);
@@ -338,7 +336,7 @@ static bool ensure_store(loop *l) {
               "%.0f s",
               l->m->name, e.msg, l->backoff);
     }
-    if (!s->o.replay || nap(s, l->next_attempt - mono_now())) return false;
+    if (!s->o.replay || nap(s, l->next_attempt - ps_mono_s())) return false;
   }
 }
 
@@ -849,31 +847,8 @@ char *srv_readiness(srv *s, unsigned *status) {
   return text;
 }
 
-typedef struct sbuf {
-  char *p;
-  size_t len, cap;
-} sbuf;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void sb_printf(sbuf *b, const char *fmt, ...) {
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    if (n >= 0 && (size_t)n < b->cap - b->len) {
-      b->len += (size_t)n;
-      return;
-    }
-    b->cap = b->cap * 2 + (n > 0 ? (size_t)n : 0) + 256;
-    b->p = xrealloc(b->p, b->cap);
-  }
-}
-
 /* A counter of every model: the uint64_t at `field` (offsetof) in each smodel. */
-static void model_counter(sbuf *b, srv *s, const char *name, const char *help, size_t field) {
+static void model_counter(strbuf *b, srv *s, const char *name, const char *help, size_t field) {
   sb_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
   for (size_t i = 0; i < s->n_models; i++)
     sb_printf(b, "%s{model=\"%s\"} %llu\n", name, s->models[i]->name,
@@ -881,8 +856,7 @@ static void model_counter(sbuf *b, srv *s, const char *name, const char *help, s
 }
 
 char *srv_prometheus(srv *s) {
-  sbuf b = {xmalloc(4096), 0, 4096};
-  b.p[0] = '\0';
+  strbuf b = {0};
   pthread_mutex_lock(&s->lock);
   double now = srv_now_unix();
   sb_printf(&b, "# HELP podscale_optimizer_deployment_replicas The value served as "
@@ -973,7 +947,7 @@ char *srv_prometheus(srv *s) {
             "podscale_optimizer_uptime_seconds %.3f\n",
             atomic_load(&s->http_requests), atomic_load(&s->http_errors), now - s->started_unix);
   pthread_mutex_unlock(&s->lock);
-  return b.p;
+  return sb_take(&b);
 }
 
 /* --- life cycle --- */

@@ -1,0 +1,161 @@
+/* base/: the library every layer uses. Linked against podscale_base alone. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/hash.h"
+#include "base/pyfloat.h"
+#include "base/readfile.h"
+#include "base/strbuf.h"
+#include "base/xalloc.h"
+#include "testutil.h"
+
+/* Every line of tests/data/base/pyfloat-repr.txt: CPython's repr of the double with those bits
+ * (all 2,098 powers of two, random bit patterns, 17-digit integers, special values). */
+static void float_repr_matches_cpython(void **state) {
+  (void)state;
+  char *text = ps_read_text(PODSCALE_SOURCE_DIR "/tests/data/base/pyfloat-repr.txt", NULL);
+  assert_non_null(text);
+  int n = 0, wrong = 0;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    if (line[0] == '#') continue;
+    unsigned long long bits;
+    char want[64], got[64];
+    assert_int_equal(sscanf(line, "%llx %63s", &bits, want), 2);
+    double x;
+    uint64_t b = bits;
+    memcpy(&x, &b, sizeof x);
+    size_t len = ps_float_repr(x, got, sizeof got);
+    assert_int_equal(len, strlen(got));
+    if (strcmp(got, want) != 0 && wrong++ < 5) fprintf(stderr, "%s: got %s\n", line, got);
+    n++;
+  }
+  free(text);
+  assert_true(n > 7000);
+  assert_int_equal(wrong, 0);
+}
+
+static void float_repr_cuts_like_snprintf(void **state) {
+  (void)state;
+  char small[4];
+  assert_int_equal(ps_float_repr(0.125, small, sizeof small), 5);
+  assert_string_equal(small, "0.1");
+  strbuf b = {0};
+  sb_pyfloat(&b, 1e16);
+  sb_puts(&b, " ");
+  sb_pyfloat(&b, -0.0);
+  char *s = sb_take(&b);
+  assert_string_equal(s, "1e+16 -0.0");
+  free(s);
+}
+
+static void strbuf_grows_and_hands_over(void **state) {
+  (void)state;
+  strbuf b = {0};
+  char *empty = sb_take(&b);
+  assert_string_equal(empty, "");
+  free(empty);
+  for (int i = 0; i < 1000; i++)
+    sb_printf(&b, "%d,", i);
+  assert_int_equal(b.len, strlen(b.s));
+  assert_memory_equal(b.s, "0,1,2,", 6);
+  assert_string_equal(b.s + b.len - 4, "999,");
+  char big[3000];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  size_t before = b.len;
+  sb_printf(&b, "%s", big); /* longer than the room left */
+  assert_int_equal(b.len, before + sizeof big - 1);
+  sb_put(&b, "a\0b", 3); /* bytes, NUL included */
+  assert_int_equal(b.len, before + sizeof big - 1 + 3);
+  assert_int_equal(b.s[b.len], '\0');
+  free(sb_take(&b));
+  assert_null(b.s);
+  assert_int_equal(b.len, 0);
+}
+
+/* FNV-1a 64 test vectors (Fowler, Noll and Vo's reference set). */
+static void fnv1a64_vectors(void **state) {
+  (void)state;
+  assert_true(ps_fnv1a64("") == 0xcbf29ce484222325ULL);
+  assert_true(ps_fnv1a64("a") == 0xaf63dc4c8601ec8cULL);
+  assert_true(ps_fnv1a64("foobar") == 0x85944171f73967e8ULL);
+  uint64_t h = ps_fnv1a64_add(PS_FNV1A64_BASIS, "foo", 3);
+  assert_true(ps_fnv1a64_add(h, "bar", 3) == ps_fnv1a64("foobar"));
+}
+
+static void clock_is_monotonic(void **state) {
+  (void)state;
+  int64_t a = ps_mono_ns();
+  double s = ps_mono_s();
+  nanosleep(&(struct timespec){0, 2000000}, NULL);
+  int64_t b = ps_mono_ns();
+  assert_true(b - a >= 2000000);
+  assert_true(ps_mono_s() - s >= 0.002);
+  assert_true(fabs(s - (double)a * 1e-9) < 1.0);
+}
+
+static jmp_buf oom_jump;
+static size_t oom_bytes;
+static void oom_catch(size_t bytes) {
+  oom_bytes = bytes;
+  longjmp(oom_jump, 1);
+}
+
+/* The handler a program installs is called with the size; the default is restored by NULL. */
+static void oom_goes_to_the_handler(void **state) {
+  (void)state;
+  ps_oom_handler old = ps_set_oom_handler(oom_catch);
+  if (setjmp(oom_jump) == 0) {
+    xcheck(NULL, 12345);
+    fail_msg("the handler returned");
+  }
+  assert_int_equal(oom_bytes, 12345);
+  assert_ptr_equal(ps_set_oom_handler(NULL), oom_catch);
+  assert_ptr_equal(ps_set_oom_handler(old), ps_set_oom_handler(old));
+  void *p = xcheck(malloc(8), 8);
+  free(p);
+}
+
+static void read_text_names_the_file(void **state) {
+  (void)state;
+  char dir[64], path[128];
+  tu_tmpdir(dir);
+  ps_err e = {0};
+  snprintf(path, sizeof path, "%s/missing", dir);
+  assert_null(ps_read_text(path, &e));
+  assert_non_null(strstr(e.msg, "missing: cannot open"));
+  assert_null(ps_read_text(dir, &e));
+  assert_non_null(strstr(e.msg, "expected a file, found a directory"));
+  snprintf(path, sizeof path, "%s/nul", dir);
+  FILE *fp = fopen(path, "wb");
+  fwrite("ab\0c", 1, 4, fp);
+  fclose(fp);
+  assert_null(ps_read_text(path, &e));
+  assert_non_null(strstr(e.msg, "expected text, found a NUL byte at offset 2"));
+  char *t = ps_read_text(tu_write(dir, "ok", "hello\n", path, sizeof path), &e);
+  assert_string_equal(t, "hello\n");
+  free(t);
+  tu_rmrf(dir);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(float_repr_matches_cpython), cmocka_unit_test(float_repr_cuts_like_snprintf),
+      cmocka_unit_test(strbuf_grows_and_hands_over), cmocka_unit_test(fnv1a64_vectors),
+      cmocka_unit_test(clock_is_monotonic),         cmocka_unit_test(oom_goes_to_the_handler),
+      cmocka_unit_test(read_text_names_the_file),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
