@@ -182,113 +182,23 @@ void kn_maxwin_record(kn_maxwin *w, int64_t t_us, int32_t value) {
 
 int32_t kn_maxwin_current(const kn_maxwin *w) { return w->maxima[w->first].value; }
 
-/* --- Parsing values as Go does --- */
+/* --- Parsing values as Go does: models/gosem.h, the one implementation --- */
 
-/* time.ParseDuration, into whole microseconds (a value with a sub-microsecond part is refused:
- * the simulator clock cannot hold it). */
+/* time.ParseDuration into whole microseconds: a value with a sub-microsecond part is refused
+ * (the simulator's clock cannot hold it). */
 static bool parse_duration_us(const char *s, int64_t *out) {
-  static const struct {
-    const char *name;
-    uint64_t ns;
-  } units[] = {
-      {"ns", 1},           {"us", 1000},         {"\xc2\xb5s", 1000}, /* U+00B5 micro sign */
-      {"\xce\xbcs", 1000},                                            /* U+03BC Greek mu */
-      {"ms", 1000000},     {"s", 1000000000ULL}, {"m", 60000000000ULL}, {"h", 3600000000000ULL}};
-  const uint64_t limit = (uint64_t)1 << 63;
-  bool neg = false;
-  uint64_t d = 0;
-  if (*s == '-' || *s == '+') neg = *s++ == '-';
-  if (strcmp(s, "0") == 0) {
-    *out = 0;
-    return true;
-  }
-  if (*s == '\0') return false;
-  while (*s) {
-    uint64_t v = 0, f = 0;
-    double scale = 1;
-    bool pre = false, post = false, overflow = false;
-    for (; *s >= '0' && *s <= '9'; s++, pre = true) {
-      if (v > limit / 10) return false; /* leadingInt overflow */
-      v = v * 10 + (uint64_t)(*s - '0');
-      if (v > limit) return false;
-    }
-    if (*s == '.') {
-      s++;
-      for (; *s >= '0' && *s <= '9'; s++, post = true) {
-        if (overflow) continue;
-        if (f > (limit - 1) / 10) { /* leadingFraction: further digits only lose precision */
-          overflow = true;
-          continue;
-        }
-        uint64_t y = f * 10 + (uint64_t)(*s - '0');
-        if (y > limit) {
-          overflow = true;
-          continue;
-        }
-        f = y;
-        scale *= 10;
-      }
-    }
-    if (!pre && !post) return false;
-    size_t ulen = 0;
-    while (s[ulen] && s[ulen] != '.' && !(s[ulen] >= '0' && s[ulen] <= '9'))
-      ulen++;
-    if (ulen == 0) return false;
-    uint64_t unit = 0;
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-      if (strlen(units[i].name) == ulen && strncmp(s, units[i].name, ulen) == 0) unit = units[i].ns;
-    if (unit == 0) return false;
-    s += ulen;
-    if (v > limit / unit) return false;
-    v *= unit;
-    if (f > 0) {
-      v += (uint64_t)((double)f * ((double)unit / scale));
-      if (v > limit) return false;
-    }
-    d += v;
-    if (d > limit) return false;
-  }
-  if (!neg && d > limit - 1) return false;
-  if (d % NS_PER_US != 0) return false;
-  int64_t us = (int64_t)(d / NS_PER_US);
-  *out = neg ? -us : us;
+  int64_t ns;
+  if (!go_parse_duration(s, &ns) || ns % NS_PER_US != 0) return false;
+  *out = ns / NS_PER_US;
   return true;
 }
 
-/* strconv.ParseFloat, finite values only. */
+/* strconv.ParseFloat, finite values only (no setting takes Inf or NaN). */
 static bool parse_float(const char *s, double *out) {
-  if (*s == '\0' || strchr(" \t\n\v\f\r", *s)) return false;
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (*end != '\0' || errno == ERANGE || !isfinite(v)) return false;
+  double v;
+  if (!go_parse_float(s, &v) || !isfinite(v)) return false;
   *out = v;
   return true;
-}
-
-/* strconv.ParseInt(s, 10, 32). */
-static bool parse_int32(const char *s, int32_t *out) {
-  const char *p = s;
-  if (*p == '+' || *p == '-') p++;
-  if (*p == '\0') return false;
-  for (const char *q = p; *q; q++)
-    if (*q < '0' || *q > '9') return false;
-  errno = 0;
-  long long v = strtoll(s, NULL, 10);
-  if (errno == ERANGE || v < INT32_MIN || v > INT32_MAX) return false;
-  *out = (int32_t)v;
-  return true;
-}
-
-/* strconv.ParseBool. */
-static bool parse_bool(const char *s, bool *out) {
-  static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
-  static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
-  for (size_t i = 0; i < 6; i++) {
-    if (strcmp(s, yes[i]) == 0) return *out = true, true;
-    if (strcmp(s, no[i]) == 0) return *out = false, true;
-  }
-  return false;
 }
 
 /* --- Configuration --- */
@@ -611,7 +521,7 @@ static bool set_one(const setting *st, kn_params *p, const char *value) {
   switch (st->kind) {
   case K_BOOL: {
     bool b;
-    if (!parse_bool(value, &b)) return false;
+    if (!go_parse_bool(value, &b)) return false;
     *(bool *)field = b;
     return true;
   }
@@ -626,7 +536,7 @@ static bool set_one(const setting *st, kn_params *p, const char *value) {
   }
   case K_INT: {
     int32_t v;
-    if (!parse_int32(value, &v) || !in_range(st, v)) return false;
+    if (!go_parse_int32(value, &v) || !in_range(st, v)) return false;
     *(int32_t *)field = v;
     return true;
   }

@@ -1001,6 +1001,22 @@ static void kn_params_set_reads_go_durations(void **state) {
   assert_false(kn_params_set(&p, "scale-down-delay", "99999999999999999999s", NULL));
 }
 
+/* The settings read numbers as Go does, through models/gosem.h, the one implementation: Go's
+ * underscores and hex floats, underflow to 0, a duration in any unit that is whole
+ * microseconds. */
+static void kn_params_set_reads_numbers_as_go(void **state) {
+  (void)state;
+  kn_params p = kn_params_default();
+  assert_true(kn_params_set(&p, "max-scale-up-rate", "1_000", NULL));
+  assert_true(p.max_scale_up_rate == 1000);
+  assert_true(kn_params_set(&p, "max-scale-up-rate", "0x1p4", NULL));
+  assert_true(p.max_scale_up_rate == 16);
+  assert_true(kn_params_set(&p, "stable-window", "60000000000ns", NULL));
+  assert_int_equal(p.stable_window_us, 60000000);
+  assert_true(kn_params_set(&p, "stable-window", "1m1s", NULL));
+  assert_int_equal(p.stable_window_us, 61000000);
+}
+
 static void kn_params_set_refuses_bad_values_and_keeps_the_old(void **state) {
   (void)state;
   const struct {
@@ -1028,6 +1044,11 @@ static void kn_params_set_refuses_bad_values_and_keeps_the_old(void **state) {
       {"autoscaling.knative.dev/window", "1m0.5s"},
       {"window", "60s"}, /* the annotation needs its prefix */
       {"no-such-key", "1"},
+      /* strconv.ParseFloat (models/gosem.h): hex needs a p exponent; no spaces, no Inf */
+      {"max-scale-up-rate", "0x10"},
+      {"max-scale-up-rate", " 10"},
+      {"max-scale-up-rate", "Inf"},
+      {"stable-window", "60000001ns"}, /* below the simulator's microsecond */
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     kn_params p = kn_params_default(), before = p;
@@ -1171,6 +1192,7 @@ int main(void) {
       cmocka_unit_test(kn_min_max_and_initial_scale_bound_the_decision),
       cmocka_unit_test(kn_defaults_are_those_of_config_autoscaler),
       cmocka_unit_test(kn_params_set_reads_go_durations),
+      cmocka_unit_test(kn_params_set_reads_numbers_as_go),
       cmocka_unit_test(kn_params_set_refuses_bad_values_and_keeps_the_old),
       cmocka_unit_test(kn_annotations_override_the_cluster_defaults),
       cmocka_unit_test(kn_panic_window_is_rounded_to_a_second_and_at_least_one),
