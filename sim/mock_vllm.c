@@ -1,6 +1,10 @@
 /* The mock vLLM server (mock_vllm.h): the engine thread, the OpenAI routes, the metrics. */
 #include "sim/mock_vllm.h"
 
+#include "base/clock.h"
+
+#include "base/net.h"
+
 #include "base/strbuf.h"
 
 #include <arpa/inet.h>
@@ -20,7 +24,6 @@
 #include <unistd.h>
 
 #include "base/xalloc.h"
-#include "optimizer/server/serve.h"
 
 #define BODY_LIMIT (4 * 1024 * 1024) /* a 128k-token prompt of short words fits */
 #define STREAM_BLOCK 8192            /* bytes libmicrohttpd asks a stream for at a time */
@@ -92,7 +95,7 @@ struct mock_vllm {
   bool engine_started, stopped;
   pthread_mutex_t lock; /* everything below, and every mv_req */
   pthread_cond_t wake;  /* the engine thread: a request, a cancellation, shutdown */
-  struct timespec t0;   /* CLOCK_MONOTONIC at simulated time 0 */
+  int64_t t0_ns;        /* ps_mono_ns at simulated time 0 */
   pod_model pod;
   int64_t pod_now_us; /* simulated time the pod has been advanced to */
   rq_list incoming;   /* requests stamped with their arrival, not yet submitted */
@@ -105,11 +108,7 @@ struct mock_vllm {
 
 /* ---- time ---- */
 
-static int64_t elapsed_ns(const mock_vllm *m) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)(t.tv_sec - m->t0.tv_sec) * 1000000000 + (t.tv_nsec - m->t0.tv_nsec);
-}
+static int64_t elapsed_ns(const mock_vllm *m) { return ps_mono_ns() - m->t0_ns; }
 
 static int64_t sim_now_us(const mock_vllm *m) {
   return (int64_t)floor((double)elapsed_ns(m) * m->o.speedup / 1000.0);
@@ -120,8 +119,7 @@ static int64_t sim_now_us(const mock_vllm *m) {
 static struct timespec wall_at(const mock_vllm *m, int64_t sim_us) {
   double ns = ceil((double)sim_us * 1000.0 / m->o.speedup) + 1000.0;
   if (ns > 1e15) ns = 1e15; /* 11 days: wakes, finds nothing, sleeps again */
-  int64_t n = (int64_t)ns + m->t0.tv_nsec;
-  return (struct timespec){m->t0.tv_sec + (time_t)(n / 1000000000), (long)(n % 1000000000)};
+  return ps_mono_timespec(m->t0_ns + (int64_t)ns);
 }
 
 /* A simulated duration as the wall-clock seconds a client sees. */
@@ -887,11 +885,7 @@ mock_vllm *mv_new(const mv_options *o, char *why, size_t why_len) {
   m->listen_fd = -1;
   pthread_mutex_init(&m->lock, NULL);
   /* The engine's deadlines are CLOCK_MONOTONIC: a step of the system clock changes nothing. */
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&m->wake, &ca);
-  pthread_condattr_destroy(&ca);
+  ps_cond_init_mono(&m->wake);
   llmpod_config cfg = o->pod;
   cfg.stepped = true; /* an engine event per iteration: every token at its own time */
   cfg.on_tokens = on_tokens;
@@ -904,8 +898,8 @@ mock_vllm *mv_new(const mv_options *o, char *why, size_t why_len) {
 }
 
 static bool listen_on(mock_vllm *m, char *why, size_t why_len) {
-  opt_err e;
-  m->listen_fd = srv_listen(m->bind, m->o.port, &m->port, &e);
+  ps_err e;
+  m->listen_fd = ps_listen_tcp(m->bind, m->o.port, &m->port, &e);
   if (m->listen_fd < 0) snprintf(why, why_len, "%s", e.msg);
   return m->listen_fd >= 0;
 }
@@ -913,9 +907,9 @@ static bool listen_on(mock_vllm *m, char *why, size_t why_len) {
 bool mv_start(mock_vllm *m, char *why, size_t why_len) {
   assert(!m->engine_started && !m->mhd);
   if (!listen_on(m, why, why_len)) return false;
-  clock_gettime(CLOCK_MONOTONIC, &m->t0);
+  m->t0_ns = ps_mono_ns();
   m->salt = (uint64_t)time(NULL) * 6364136223846793005u ^ (uint64_t)getpid() << 20 ^
-            (uint64_t)m->t0.tv_nsec;
+            (uint64_t)(m->t0_ns % 1000000000);
   if (pthread_create(&m->engine, NULL, engine_main, m) != 0) {
     snprintf(why, why_len, "cannot start the engine thread");
     return false;
@@ -1005,7 +999,7 @@ void mv_free(mock_vllm *m) {
 /* As many open files as allowed: one per connection. */
 int mv_main(const mv_options *o) {
   sigset_t set;
-  srv_daemon_prepare(&set); /* signals for sigwait only, SIGPIPE ignored, files limit raised */
+  ps_daemon_prepare(&set); /* signals for sigwait only, SIGPIPE ignored, files limit raised */
   char why[512];
   mock_vllm *m = mv_new(o, why, sizeof why);
   if (!m) {

@@ -1,5 +1,7 @@
 #include "optimizer/server/serve.h"
 
+#include "base/net.h"
+
 #include "base/strbuf.h"
 
 #include "base/clock.h"
@@ -275,8 +277,7 @@ static bool stopping(srv *s) {
 static bool nap(srv *s, double seconds) {
   pthread_mutex_lock(&s->lock);
   if (!s->stopping && seconds > 0) {
-    double until = ps_mono_s() + seconds;
-    struct timespec ts = {(time_t)until, (long)((until - floor(until)) * 1e9)};
+    struct timespec ts = ps_mono_timespec(ps_mono_ns() + (int64_t)(seconds * 1e9));
     pthread_cond_timedwait(&s->wake, &s->lock, &ts);
   }
   bool stop = s->stopping;
@@ -952,29 +953,8 @@ char *srv_prometheus(srv *s) {
 
 /* --- life cycle --- */
 
-int srv_listen(const char *bind_addr, int port, int *bound_port, opt_err *e) {
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (inet_pton(AF_INET, bind_addr, &a.sin_addr) != 1) {
-    opt_fail(e, "--bind: expected an IPv4 address, found '%s'", bind_addr);
-    return -1;
-  }
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 1024) != 0) {
-    int err = errno;
-    if (fd >= 0) close(fd);
-    opt_fail(e, "cannot listen on %s:%d: %s", bind_addr, port, strerror(err));
-    return -1;
-  }
-  socklen_t len = sizeof a;
-  getsockname(fd, (struct sockaddr *)&a, &len);
-  *bound_port = ntohs(a.sin_port);
-  return fd;
-}
-
 static bool listen_on(srv *s, opt_err *e) {
-  s->listen_fd = srv_listen(s->o.bind, s->o.port, &s->port, e);
+  s->listen_fd = ps_listen_tcp(s->o.bind, s->o.port, &s->port, e);
   return s->listen_fd >= 0;
 }
 
@@ -1009,11 +989,7 @@ srv *srv_new(const srv_options *o, opt_err *e) {
   s->started_unix = srv_now_unix();
   pthread_mutex_init(&s->lock, NULL);
   pthread_mutex_init(&s->out_lock, NULL);
-  pthread_condattr_t ca; /* waits on CLOCK_MONOTONIC: clock steps do not stall the loops */
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&s->wake, &ca);
-  pthread_condattr_destroy(&ca);
+  ps_cond_init_mono(&s->wake); /* clock steps do not stall the loops */
   if (o->redis_url) {
     if (!opt_redis_url_parse_any(o->redis_url, &s->redis, e)) goto fail;
     s->has_redis = true;
@@ -1141,23 +1117,9 @@ void srv_reload_profiles(srv *s) {
   pthread_mutex_unlock(&s->lock);
 }
 
-void srv_daemon_prepare(sigset_t *set) {
-  sigemptyset(set);
-  sigaddset(set, SIGTERM);
-  sigaddset(set, SIGINT);
-  sigaddset(set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, set, NULL);
-  signal(SIGPIPE, SIG_IGN);
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
-}
-
 int srv_main(const srv_options *o) {
   sigset_t set;
-  srv_daemon_prepare(&set);
+  ps_daemon_prepare(&set);
   opt_err e;
   srv *s = srv_new(o, &e);
   if (!s) {

@@ -57,17 +57,6 @@ void srv_free(srv *s);
  * GET /update_profile/{model} does for one (SIGHUP). */
 void srv_reload_profiles(srv *s);
 
-/* What a long-running server does first, before it starts any thread: block SIGTERM, SIGINT and
- * SIGHUP
- * (put in *set, for sigwait: only the main thread then receives them), ignore SIGPIPE (a client
- * that goes away is an error on its socket, not the end of the process), and raise the soft
- * limit on open files to the hard one (every connection is a file). */
-void srv_daemon_prepare(sigset_t *set);
-
-/* A listening TCP socket on bind_addr:port (IPv4; port 0: any free one, *bound_port says
- * which), SO_REUSEADDR, backlog 1024; the descriptor, or -1 with a message. */
-int srv_listen(const char *bind_addr, int port, int *bound_port, opt_err *e);
-
 /* The whole command: start, wait for SIGTERM or SIGINT, stop. Returns the exit status (0 after
  * a signal, 1 when it cannot start, 2 for bad options or configuration). */
 int srv_main(const srv_options *o);
