@@ -4,6 +4,7 @@
 #include "base/clock.h"
 
 #include "base/net.h"
+#include "base/prom.h"
 
 #include "base/strbuf.h"
 
@@ -141,38 +142,32 @@ static void hist_add(mv_hist *h, double v) {
   h->sum += v;
 }
 
-/* A number as Python's prometheus_client writes it: repr, with ".0" on whole numbers. */
-static const char *pnum(char buf[40], double v) {
-  if (isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (v == floor(v) && fabs(v) < 1e16) { /* "%g" would write 400 as 4e+02 */
-    snprintf(buf, 40, "%.1f", v);
-    return buf;
-  }
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(buf, 40, "%.*g", prec, v);
-    if (strtod(buf, NULL) == v) break;
-  }
-  if (!strpbrk(buf, ".eEn")) strcat(buf, ".0");
-  return buf;
-}
-
+/* One sample of a family of its own, labelled with the model (and `extra`, if any), as vLLM
+ * writes it (prometheus_client's number format, base/prom.h). */
 static void metric(strbuf *b, const char *model, const char *name, const char *type, const char *help,
-                   const char *labels, double v) {
-  char n[40];
-  sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s{%smodel_name=\"%s\"} %s\n", name, help, name, type,
-            name, labels, model, pnum(n, v));
+                   const prom_label *extra, double v) {
+  prom_label l[2] = {{"model_name", model}};
+  size_t n = 1;
+  if (extra) l[0] = *extra, l[1] = (prom_label){"model_name", model}, n = 2;
+  char num[PROM_NUM];
+  prom_family(b, name, type, help);
+  prom_sample(b, name, l, n, prom_float(num, v));
 }
 
 static void histogram(strbuf *b, const char *model, const char *name, const char *help,
                       const mv_hist *h) {
-  char n[40], le[40];
-  sb_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
-  for (int i = 0; i <= h->n; i++)
-    sb_printf(b, "%s_bucket{model_name=\"%s\",le=\"%s\"} %s\n", name, model,
-              pnum(le, i < h->n ? h->le[i] : INFINITY),
-              pnum(n, (double)(i < h->n ? h->cum[i] : h->count)));
-  sb_printf(b, "%s_count{model_name=\"%s\"} %s\n", name, model, pnum(n, (double)h->count));
-  sb_printf(b, "%s_sum{model_name=\"%s\"} %s\n", name, model, pnum(n, h->sum));
+  char num[PROM_NUM], le[PROM_NUM], sample[128];
+  prom_family(b, name, "histogram", help);
+  snprintf(sample, sizeof sample, "%s_bucket", name);
+  for (int i = 0; i <= h->n; i++) {
+    prom_label l[2] = {{"model_name", model}, {"le", prom_float(le, i < h->n ? h->le[i] : INFINITY)}};
+    prom_sample(b, sample, l, 2, prom_float(num, (double)(i < h->n ? h->cum[i] : h->count)));
+  }
+  prom_label l = {"model_name", model};
+  snprintf(sample, sizeof sample, "%s_count", name);
+  prom_sample(b, sample, &l, 1, prom_float(num, (double)h->count));
+  snprintf(sample, sizeof sample, "%s_sum", name);
+  prom_sample(b, sample, &l, 1, prom_float(num, h->sum));
 }
 
 /* The Prometheus text of GET /metrics. The three gauges the autoscalers read come first, so a
@@ -184,26 +179,26 @@ static char *metrics_text(mock_vllm *m, size_t *len) {
   const char *mn = m->model_name;
   strbuf b = {0};
   metric(&b, mn, "vllm:num_requests_running", "gauge",
-         "Number of requests currently running on GPU.", "", s.g.running);
+         "Number of requests currently running on GPU.", NULL, s.g.running);
   metric(&b, mn, "vllm:num_requests_waiting", "gauge",
-         "Number of requests waiting to be processed.", "", s.g.waiting);
+         "Number of requests waiting to be processed.", NULL, s.g.waiting);
   metric(&b, mn, "vllm:gpu_cache_usage_perc", "gauge",
-         "GPU KV-cache usage. 1 means 100 percent usage.", "", s.g.kv_usage);
+         "GPU KV-cache usage. 1 means 100 percent usage.", NULL, s.g.kv_usage);
   metric(&b, mn, "vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.",
-         "", s.g.kv_usage);
+         NULL, s.g.kv_usage);
   metric(&b, mn, "vllm:num_requests_swapped", "gauge",
-         "Number of requests swapped to CPU (always 0: preemption is by recompute).", "", 0);
+         "Number of requests swapped to CPU (always 0: preemption is by recompute).", NULL, 0);
   metric(&b, mn, "vllm:num_preemptions_total", "counter",
-         "Cumulative number of preemption from the engine.", "", (double)s.preemptions);
-  metric(&b, mn, "vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.", "",
+         "Cumulative number of preemption from the engine.", NULL, (double)s.preemptions);
+  metric(&b, mn, "vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.", NULL,
          (double)s.prompt_tokens);
   metric(&b, mn, "vllm:generation_tokens_total", "counter",
-         "Number of generation tokens processed.", "", (double)s.generation_tokens);
+         "Number of generation tokens processed.", NULL, (double)s.generation_tokens);
   metric(&b, mn, "vllm:request_success_total", "counter",
-         "Count of successfully processed requests.", "finished_reason=\"length\",",
+         "Count of successfully processed requests.", &(prom_label){"finished_reason", "length"},
          (double)s.success);
   metric(&b, mn, "podscale:requests_aborted_total", "counter",
-         "Requests cancelled because the client went away.", "", (double)s.aborted);
+         "Requests cancelled because the client went away.", NULL, (double)s.aborted);
   histogram(&b, mn, "vllm:time_to_first_token_seconds",
             "Histogram of time to first token in seconds.", &s.ttft);
   histogram(&b, mn, "vllm:time_per_output_token_seconds",

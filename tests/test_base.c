@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/hash.h"
+#include "base/prom.h"
 #include "base/pyfloat.h"
 #include "base/readfile.h"
 #include "base/strbuf.h"
@@ -95,6 +96,44 @@ static void fnv1a64_vectors(void **state) {
   assert_true(ps_fnv1a64_add(h, "bar", 3) == ps_fnv1a64("foobar"));
 }
 
+/* prometheus_client's floatToGoString, on values where its rules differ (expected texts from
+ * Python 3.11 and prometheus_client's utils.py). */
+static void prom_float_is_prometheus_clients(void **state) {
+  (void)state;
+  const struct {
+    double x;
+    const char *text;
+  } cases[] = {
+      {1234567.0, "1.234567e+06"}, {1e7, "1e+07"},
+      {0.5, "0.5"},                {5.0, "5.0"},
+      {123456.0, "123456.0"},      {12345678901.5, "1.23456789015e+010"},
+      {-1234567.0, "-1234567.0"},  {1e16, "1e+16"},
+      {1.5e16, "1.5e+16"},         {12345678901234567.0, "1.2345678901234568e+16"},
+      {2.5e-7, "2.5e-07"},         {1e15, "1e+015"},
+      {INFINITY, "+Inf"},          {-INFINITY, "-Inf"},
+      {NAN, "NaN"},
+  };
+  char buf[PROM_NUM];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    assert_string_equal(prom_float(buf, cases[i].x), cases[i].text);
+  assert_string_equal(prom_uint(buf, UINT64_MAX), "18446744073709551615");
+  assert_string_equal(prom_int(buf, -3), "-3");
+}
+
+static void prom_writes_families_and_escapes_labels(void **state) {
+  (void)state;
+  strbuf b = {0};
+  char v[PROM_NUM];
+  prom_family(&b, "x_total", "counter", "Things.");
+  prom_label l[2] = {{"model", "a\\b\"c\nd"}, {"le", "+Inf"}};
+  prom_sample(&b, "x_total", l, 2, prom_uint(v, 7));
+  prom_sample(&b, "y", NULL, 0, prom_float(v, 0.25));
+  char *t = sb_take(&b);
+  assert_string_equal(t, "# HELP x_total Things.\n# TYPE x_total counter\n"
+                         "x_total{model=\"a\\\\b\\\"c\\nd\",le=\"+Inf\"} 7\ny 0.25\n");
+  free(t);
+}
+
 static void clock_is_monotonic(void **state) {
   (void)state;
   int64_t a = ps_mono_ns();
@@ -156,6 +195,8 @@ int main(void) {
       cmocka_unit_test(strbuf_grows_and_hands_over), cmocka_unit_test(fnv1a64_vectors),
       cmocka_unit_test(clock_is_monotonic),         cmocka_unit_test(oom_goes_to_the_handler),
       cmocka_unit_test(read_text_names_the_file),
+      cmocka_unit_test(prom_float_is_prometheus_clients),
+      cmocka_unit_test(prom_writes_families_and_escapes_labels),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 
 #include "optimizer/server/serve_int.h"
 
+#include "base/prom.h"
 #include "base/xalloc.h"
 
 #define BODY_LIMIT (64 * 1024)        /* PUT /scale, POST /monitor */
@@ -95,25 +96,24 @@ static bool is(const seg *s, const char *word) {
 /* GET /metrics/{ns}/{deployment}: AIBrix's three lines. */
 static enum MHD_Result deployment_metric(srv *s, struct MHD_Connection *c, const seg *ns,
                                          const seg *name) {
-  char body[1024];
-  int len = -1;
+  strbuf b = {0};
   pthread_mutex_lock(&s->lock);
   smodel *m;
   sdep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, &m);
   if (d && !d->removed) {
-    int64_t v = d->override >= 0 ? d->override * (int64_t)OPT_ILP_GPU_FRACTION : d->value;
-    len = snprintf(body, sizeof body,
-                   "# HELP vllm:deployment_replicas Number of suggested replicas.\n"
-                   "# TYPE vllm:deployment_replicas gauge\n"
-                   "vllm:deployment_replicas{model_name=\"%s\"} %lld\n",
-                   m->name, (long long)v);
+    char v[PROM_NUM];
+    prom_label l = {"model_name", m->name};
+    prom_family(&b, "vllm:deployment_replicas", "gauge", "Number of suggested replicas.");
+    prom_sample(&b, "vllm:deployment_replicas", &l, 1, prom_int(v, srv_dep_units(d)));
   }
   pthread_mutex_unlock(&s->lock);
-  if (len < 0)
+  if (!b.s)
     return fail(s, c, MHD_HTTP_NOT_FOUND, NULL,
                 "Failed to read metrics: deployment %.*s/%.*s is not monitored", (int)ns->n,
                 ns->p, (int)name->n, name->p);
-  return reply(s, c, MHD_HTTP_OK, "text/plain; charset=utf-8", body, (size_t)len, NULL);
+  enum MHD_Result r = reply(s, c, MHD_HTTP_OK, "text/plain; charset=utf-8", b.s, b.len, NULL);
+  free(b.s);
+  return r;
 }
 
 /* The body as JSON: an object, or NULL after replying 400. An empty body gives an empty

@@ -1,6 +1,7 @@
 #include "optimizer/server/serve.h"
 
 #include "base/net.h"
+#include "base/prom.h"
 
 #include "base/strbuf.h"
 
@@ -848,105 +849,110 @@ char *srv_readiness(srv *s, unsigned *status) {
   return text;
 }
 
-/* A counter of every model: the uint64_t at `field` (offsetof) in each smodel. */
+int64_t srv_dep_units(const sdep *d) {
+  return d->override >= 0 ? d->override * (int64_t)OPT_ILP_GPU_FRACTION : d->value;
+}
+
+/* A family with one sample per model, of the uint64_t at `field` (offsetof) in each smodel. */
 static void model_counter(strbuf *b, srv *s, const char *name, const char *help, size_t field) {
-  sb_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
-  for (size_t i = 0; i < s->n_models; i++)
-    sb_printf(b, "%s{model=\"%s\"} %llu\n", name, s->models[i]->name,
-              (unsigned long long)*(const uint64_t *)((const char *)s->models[i] + field));
+  char v[PROM_NUM];
+  prom_family(b, name, "counter", help);
+  for (size_t i = 0; i < s->n_models; i++) {
+    prom_label l = {"model", s->models[i]->name};
+    prom_sample(b, name, &l, 1,
+                prom_uint(v, *(const uint64_t *)((const char *)s->models[i] + field)));
+  }
+}
+
+/* A family of one sample without labels. */
+static void single(strbuf *b, const char *name, const char *type, const char *help,
+                   const char *value) {
+  prom_family(b, name, type, help);
+  prom_sample(b, name, NULL, 0, value);
 }
 
 char *srv_prometheus(srv *s) {
   strbuf b = {0};
+  char v[PROM_NUM], le[PROM_NUM];
   pthread_mutex_lock(&s->lock);
   double now = srv_now_unix();
-  sb_printf(&b, "# HELP podscale_optimizer_deployment_replicas The value served as "
-                "vllm:deployment_replicas, 1/100 GPU.\n"
-                "# TYPE podscale_optimizer_deployment_replicas gauge\n");
+  const char *name = "podscale_optimizer_deployment_replicas";
+  prom_family(&b, name, "gauge", "The value served as vllm:deployment_replicas, 1/100 GPU.");
   for (size_t i = 0; i < s->n_models; i++)
     for (size_t j = 0; j < s->models[i]->n_deps; j++) {
       sdep *d = s->models[i]->deps[j];
       if (d->removed) continue;
-      int64_t v = d->override >= 0 ? d->override * (int64_t)OPT_ILP_GPU_FRACTION : d->value;
-      sb_printf(&b,
-                "podscale_optimizer_deployment_replicas{model=\"%s\",namespace=\"%s\","
-                "deployment=\"%s\"} %lld\n",
-                s->models[i]->name, d->ns, d->name, (long long)v);
+      prom_label l[3] = {{"model", s->models[i]->name}, {"namespace", d->ns}, {"deployment", d->name}};
+      prom_sample(&b, name, l, 3, prom_int(v, srv_dep_units(d)));
     }
-  sb_printf(&b, "# HELP podscale_optimizer_rounds_total Optimizer loop rounds by outcome.\n"
-                "# TYPE podscale_optimizer_rounds_total counter\n");
+  name = "podscale_optimizer_rounds_total";
+  prom_family(&b, name, "counter", "Optimizer loop rounds by outcome.");
   for (size_t i = 0; i < s->n_models; i++)
-    for (int a = 0; a <= OPT_ROUND_FAILED; a++)
-      sb_printf(&b, "podscale_optimizer_rounds_total{model=\"%s\",action=\"%s\"} %llu\n",
-                s->models[i]->name, opt_round_action_name((opt_round_action)a),
-                (unsigned long long)s->models[i]->by_action[a]);
+    for (int a = 0; a <= OPT_ROUND_FAILED; a++) {
+      prom_label l[2] = {{"model", s->models[i]->name},
+                         {"action", opt_round_action_name((opt_round_action)a)}};
+      prom_sample(&b, name, l, 2, prom_uint(v, s->models[i]->by_action[a]));
+    }
   model_counter(&b, s, "podscale_optimizer_decisions_total", "Decisions made (ILP solves).",
                 offsetof(smodel, by_action[OPT_ROUND_OPTIMIZE]));
   model_counter(&b, s, "podscale_optimizer_decisions_unproven_total",
                 "Decisions a search budget stopped before the optimum was proven.",
                 offsetof(smodel, unproven));
-  sb_printf(&b, "# HELP podscale_optimizer_decision_gap How far above the least cost the last "
-                "decision may be (relative; 0 when proven optimal).\n"
-                "# TYPE podscale_optimizer_decision_gap gauge\n");
+  name = "podscale_optimizer_decision_gap";
+  prom_family(&b, name, "gauge",
+              "How far above the least cost the last decision may be (relative; 0 when proven "
+              "optimal).");
   for (size_t i = 0; i < s->n_models; i++)
-    if (s->models[i]->by_action[OPT_ROUND_OPTIMIZE])
-      sb_printf(&b, "podscale_optimizer_decision_gap{model=\"%s\"} %.6g\n", s->models[i]->name,
-                s->models[i]->last_gap);
-  sb_printf(&b, "# HELP podscale_optimizer_last_decision_age_seconds Seconds since the last "
-                "decision (optimize or minimize).\n"
-                "# TYPE podscale_optimizer_last_decision_age_seconds gauge\n");
+    if (s->models[i]->by_action[OPT_ROUND_OPTIMIZE]) {
+      prom_label l = {"model", s->models[i]->name};
+      prom_sample(&b, name, &l, 1, prom_float(v, s->models[i]->last_gap));
+    }
+  name = "podscale_optimizer_last_decision_age_seconds";
+  prom_family(&b, name, "gauge", "Seconds since the last decision (optimize or minimize).");
   for (size_t i = 0; i < s->n_models; i++)
-    if (s->models[i]->last_decision_unix > 0)
-      sb_printf(&b, "podscale_optimizer_last_decision_age_seconds{model=\"%s\"} %.3f\n",
-                s->models[i]->name, now - s->models[i]->last_decision_unix);
-  sb_printf(&b, "# HELP podscale_optimizer_solve_duration_seconds Wall time of the ILP solves.\n"
-                "# TYPE podscale_optimizer_solve_duration_seconds histogram\n");
+    if (s->models[i]->last_decision_unix > 0) {
+      prom_label l = {"model", s->models[i]->name};
+      prom_sample(&b, name, &l, 1, prom_float(v, now - s->models[i]->last_decision_unix));
+    }
+  name = "podscale_optimizer_solve_duration_seconds";
+  prom_family(&b, name, "histogram", "Wall time of the ILP solves.");
   for (size_t i = 0; i < s->n_models; i++) {
     smodel *m = s->models[i];
-    for (int k = 0; k < SRV_SOLVE_BUCKETS; k++)
-      sb_printf(&b, "podscale_optimizer_solve_duration_seconds_bucket{model=\"%s\",le=\"%g\"} "
-                    "%llu\n",
-                m->name, srv_solve_bounds[k], (unsigned long long)m->solve_bucket[k]);
-    sb_printf(&b,
-              "podscale_optimizer_solve_duration_seconds_bucket{model=\"%s\",le=\"+Inf\"} %llu\n"
-              "podscale_optimizer_solve_duration_seconds_sum{model=\"%s\"} %.6f\n"
-              "podscale_optimizer_solve_duration_seconds_count{model=\"%s\"} %llu\n",
-              m->name, (unsigned long long)m->solve_count, m->name, m->solve_sum_s, m->name,
-              (unsigned long long)m->solve_count);
+    for (int k = 0; k <= SRV_SOLVE_BUCKETS; k++) {
+      double bound = k < SRV_SOLVE_BUCKETS ? srv_solve_bounds[k] : INFINITY;
+      prom_label l[2] = {{"model", m->name}, {"le", prom_float(le, bound)}};
+      prom_sample(&b, "podscale_optimizer_solve_duration_seconds_bucket", l, 2,
+                  prom_uint(v, k < SRV_SOLVE_BUCKETS ? m->solve_bucket[k] : m->solve_count));
+    }
+    prom_label l = {"model", m->name};
+    prom_sample(&b, "podscale_optimizer_solve_duration_seconds_sum", &l, 1,
+                prom_float(v, m->solve_sum_s));
+    prom_sample(&b, "podscale_optimizer_solve_duration_seconds_count", &l, 1,
+                prom_uint(v, m->solve_count));
   }
-  sb_printf(&b, "# HELP podscale_optimizer_skipped_inputs_total Malformed trace records or keys "
-                "and unusable profiles, skipped.\n"
-                "# TYPE podscale_optimizer_skipped_inputs_total counter\n");
-  for (size_t i = 0; i < s->n_models; i++)
-    sb_printf(&b,
-              "podscale_optimizer_skipped_inputs_total{model=\"%s\",kind=\"trace\"} %llu\n"
-              "podscale_optimizer_skipped_inputs_total{model=\"%s\",kind=\"profile\"} %llu\n",
-              s->models[i]->name, (unsigned long long)s->models[i]->bad_traces,
-              s->models[i]->name, (unsigned long long)s->models[i]->bad_profiles);
+  name = "podscale_optimizer_skipped_inputs_total";
+  prom_family(&b, name, "counter",
+              "Malformed trace records or keys and unusable profiles, skipped.");
+  for (size_t i = 0; i < s->n_models; i++) {
+    prom_label l[2] = {{"model", s->models[i]->name}, {"kind", "trace"}};
+    prom_sample(&b, name, l, 2, prom_uint(v, s->models[i]->bad_traces));
+    l[1].value = "profile";
+    prom_sample(&b, name, l, 2, prom_uint(v, s->models[i]->bad_profiles));
+  }
   model_counter(&b, s, "podscale_optimizer_rounds_unread_total",
                 "Rounds skipped because Redis could not be read (the last decisions stay).",
                 offsetof(smodel, redis_skips));
-  sb_printf(&b,
-            "# HELP podscale_optimizer_redis_errors_total Failed Redis connections and "
-            "commands.\n"
-            "# TYPE podscale_optimizer_redis_errors_total counter\n"
-            "podscale_optimizer_redis_errors_total %llu\n"
-            "# HELP podscale_optimizer_redis_up Whether the last Redis operation succeeded (1 "
-            "without Redis).\n"
-            "# TYPE podscale_optimizer_redis_up gauge\n"
-            "podscale_optimizer_redis_up %d\n",
-            (unsigned long long)s->redis_errors, !s->has_redis || s->redis_up);
-  sb_printf(&b,
-            "# HELP podscale_optimizer_http_requests_total HTTP requests answered.\n"
-            "# TYPE podscale_optimizer_http_requests_total counter\n"
-            "podscale_optimizer_http_requests_total %lu\n"
-            "# HELP podscale_optimizer_http_errors_total HTTP requests answered with 4xx or 5xx.\n"
-            "# TYPE podscale_optimizer_http_errors_total counter\n"
-            "podscale_optimizer_http_errors_total %lu\n"
-            "# HELP podscale_optimizer_uptime_seconds Seconds since the service started.\n"
-            "# TYPE podscale_optimizer_uptime_seconds gauge\n"
-            "podscale_optimizer_uptime_seconds %.3f\n",
-            atomic_load(&s->http_requests), atomic_load(&s->http_errors), now - s->started_unix);
+  single(&b, "podscale_optimizer_redis_errors_total", "counter",
+         "Failed Redis connections and commands.", prom_uint(v, s->redis_errors));
+  single(&b, "podscale_optimizer_redis_up", "gauge",
+         "Whether the last Redis operation succeeded (1 without Redis).",
+         prom_uint(v, !s->has_redis || s->redis_up));
+  single(&b, "podscale_optimizer_http_requests_total", "counter", "HTTP requests answered.",
+         prom_uint(v, atomic_load(&s->http_requests)));
+  single(&b, "podscale_optimizer_http_errors_total", "counter",
+         "HTTP requests answered with 4xx or 5xx.", prom_uint(v, atomic_load(&s->http_errors)));
+  single(&b, "podscale_optimizer_uptime_seconds", "gauge", "Seconds since the service started.",
+         prom_float(v, now - s->started_unix));
   pthread_mutex_unlock(&s->lock);
   return sb_take(&b);
 }

@@ -99,6 +99,9 @@ double srv_now_unix(void);
 smodel *srv_find_model(struct srv *s, const char *name, size_t len);
 sdep *srv_find_dep(struct srv *s, const char *ns, size_t ns_len, const char *name,
                    size_t name_len, smodel **model);
+/* The units a deployment serves as vllm:deployment_replicas: its override in pods (times the
+ * GPU fraction) when set, else the optimizer's value. */
+int64_t srv_dep_units(const sdep *d);
 /* Under the lock: add a model and start its loop when the service runs. */
 smodel *srv_add_model(struct srv *s, const char *name, opt_err *e);
 /* Under the lock: add a deployment to a model (or revive a removed one, taking the new
