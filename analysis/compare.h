@@ -1,7 +1,7 @@
 /*
  * compare: line up the summary.csv files of several `podscale run` output directories, policy by
  * policy and metric by metric, and find where a run drifted from the first one, the baseline.
- * `podscale compare` (sim/cli_compare.c) prints the table and turns the drifts into an exit
+ * `podscale compare` (sim/cli/cli_compare.c) prints the table and turns the drifts into an exit
  * status for CI.
  *
  * A summary is read by header name, never by position, so a file whose columns come in another

@@ -246,7 +246,7 @@ static bool on_pods(void *ctx, long line, char **f, size_t n, ps_err *err) {
   return true;
 }
 
-/* The latency statistics of summary.csv (sim/run.c), from the sorted latencies. */
+/* The latency statistics of summary.csv (sim/run/run.c), from the sorted latencies. */
 static void latency_stats(meas_policy *p) {
   sample *e = &p->e2e_s;
   p->e2e_mean_s = sample_mean(e);

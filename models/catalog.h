@@ -2,7 +2,7 @@
  * catalog: built-in GPU types and LLMs, the inputs of the performance model.
  *
  * Every number is documented with its source in docs/catalog.md. Scenarios refer to entries
- * by name and may override any field or add entries of their own (sim/scenario.c). A third,
+ * by name and may override any field or add entries of their own (sim/scenario/scenario.c). A third,
  * small table holds (GPU, LLM) pairs calibrated against real servers (docs/catalog.md,
  * "Calibrated pairs").
  */

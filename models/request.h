@@ -1,7 +1,7 @@
 /*
  * request: one request's life in a run, from gateway arrival to its final status.
  *
- * Records are owned by the run's pool (sim/cluster.c) and keep a stable address while the
+ * Records are owned by the run's pool (sim/run/cluster.c) and keep a stable address while the
  * request is in flight, so pods and the gateway link them into their queues intrusively with
  * rq_list. The pod that serves a request writes its start, first-token and finish times.
  */

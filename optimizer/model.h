@@ -2,7 +2,7 @@
  * model: the GPU optimizer's loop for one model, as AIBrix's ModelMonitor runs it: the
  * deployments (one per GPU type) that serve the model, their profiles, the load monitor and the
  * ILP, and the value each deployment reports as vllm:deployment_replicas. `podscale serve` runs
- * one per model in production and the simulated optimizer-based KPA (sim/optsim.c) runs one per
+ * one per model in production and the simulated optimizer-based KPA (sim/run/optsim.c) runs one per
  * simulated cluster: the same calls on the same inputs give the same decisions.
  *
  * A round (opt_model_round) steps the monitor with the trace records read in it, then, as the

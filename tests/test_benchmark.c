@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/benchmark.h"
-#include "sim/calibrate.h"
+#include "sim/bench/benchmark.h"
+#include "sim/bench/calibrate.h"
 #include "testutil.h"
 
 static llmpod_config a100_llama(bool chunked) {

@@ -1,4 +1,4 @@
-/* Calibration to vLLM's stats lines (sim/calibrate.h, calibrate_vllm_log) and its command. */
+/* Calibration to vLLM's stats lines (sim/bench/calibrate.h, calibrate_vllm_log) and its command. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "fixtures.h"
-#include "sim/calibrate.h"
+#include "sim/bench/calibrate.h"
 #include "testutil.h"
 
 #define GPU "V100-32GB"

@@ -1,5 +1,5 @@
 /*
- * cluster: how pods leave and join routing as a real cluster does it (sim/cluster.h): a gateway
+ * cluster: how pods leave and join routing as a real cluster does it (sim/run/cluster.h): a gateway
  * that keeps routing to pods being deleted, the preStop hook that polls for an idle pod, the
  * grace period that kills what is still running, and the warm-up before the client starts.
  * Each test runs a small scenario of slot pods (exact service times) through cluster_run.
@@ -14,7 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "sim/cluster.h"
+#include "sim/run/cluster.h"
 #include "testutil.h"
 
 #define FIXED_ONE "{\"name\": \"p\", \"type\": \"fixed\", \"replicas\": 1, \"initial_replicas\": 2}"

@@ -24,7 +24,7 @@
 #include <strings.h>
 
 #include "fixtures.h"
-#include "sim/benchmark.h"
+#include "sim/bench/benchmark.h"
 #include "testutil.h"
 
 enum { MAX_SEEN = 64 };

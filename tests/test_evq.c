@@ -7,8 +7,8 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "sim/evq.h"
-#include "sim/rng.h"
+#include "sim/engine/evq.h"
+#include "sim/engine/rng.h"
 
 static void events_pop_in_time_order(void **state) {
   (void)state;

@@ -9,8 +9,8 @@
 #include <math.h>
 
 #include "models/lifecycle.h"
-#include "sim/cluster.h"
-#include "sim/rng.h"
+#include "sim/run/cluster.h"
+#include "sim/engine/rng.h"
 #include "testutil.h"
 
 #define S INT64_C(1000000)

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "models/llmpod.h"
-#include "sim/run.h"
+#include "sim/run/run.h"
 #include "testutil.h"
 
 typedef struct outcome {

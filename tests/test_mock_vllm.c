@@ -31,7 +31,7 @@
 
 #include "models/catalog.h"
 #include "models/llmpod.h"
-#include "sim/mock_vllm.h"
+#include "sim/http/mock_vllm.h"
 #include "testutil.h"
 
 extern char **environ;

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/cluster.h"
-#include "sim/scenario.h"
+#include "sim/run/cluster.h"
+#include "sim/scenario/scenario.h"
 #include "testutil.h"
 
 #define PROFILES PODSCALE_SOURCE_DIR "/tests/data/profiles/"

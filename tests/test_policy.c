@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "models/policy.h"
-#include "sim/cluster.h"
-#include "sim/scenario.h"
+#include "sim/run/cluster.h"
+#include "sim/scenario/scenario.h"
 #include "testutil.h"
 
 #define S INT64_C(1000000) /* one second in microseconds */

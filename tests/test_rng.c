@@ -8,7 +8,7 @@
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 
-#include "sim/rng.h"
+#include "sim/engine/rng.h"
 
 static void same_seed_and_name_give_the_same_stream(void **state) {
   (void)state;

@@ -19,8 +19,8 @@
 
 #include "analysis/csvw.h"
 #include "analysis/outfile.h"
-#include "sim/cluster.h"
-#include "sim/run.h"
+#include "sim/run/cluster.h"
+#include "sim/run/run.h"
 #include "testutil.h"
 
 static const char *scenario_path(void) { return PODSCALE_SOURCE_DIR "/scenarios/default.json"; }

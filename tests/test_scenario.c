@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/rng.h"
-#include "sim/scenario.h"
+#include "sim/engine/rng.h"
+#include "sim/scenario/scenario.h"
 
 /* ---- fixture: a temporary directory, the scenario loaded from it ---- */
 

@@ -14,7 +14,7 @@
 
 #include "analysis/stats.h"
 #include "models/slotpod.h"
-#include "sim/cluster.h"
+#include "sim/run/cluster.h"
 #include "testutil.h"
 
 typedef struct done_log {

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "analysis/stats.h"
-#include "sim/rng.h"
+#include "sim/engine/rng.h"
 
 static void quantiles_equal_gsl_on_sorted_data(void **state) {
   (void)state;

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "optimizer/profile.h"
-#include "sim/sweep.h"
+#include "sim/run/sweep.h"
 
 #define SCENARIO PODSCALE_SOURCE_DIR "/scenarios/aibrix-v100-metric-full.json"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "models/workload.h"
-#include "sim/rng.h"
+#include "sim/engine/rng.h"
 
 typedef struct streams {
   gsl_rng *a, *i, *o, *s;

@@ -13,8 +13,8 @@
 #include <time.h>
 
 #include "bench_util.h"
-#include "sim/evq.h"
-#include "sim/rng.h"
+#include "sim/engine/evq.h"
+#include "sim/engine/rng.h"
 
 enum { ARRIVAL, DEPARTURE };
 

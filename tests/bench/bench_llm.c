@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "sim/cluster.h"
+#include "sim/run/cluster.h"
 
 int main(int argc, char **argv) {
   double rate = argc > 1 ? atof(argv[1]) : 40;

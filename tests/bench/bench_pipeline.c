@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "sim/cluster.h"
+#include "sim/run/cluster.h"
 
 int main(int argc, char **argv) {
   double customers = argc > 1 ? atof(argv[1]) : 5e6;

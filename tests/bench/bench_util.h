@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim/scenario.h"
+#include "sim/scenario/scenario.h"
 
 static inline double bench_now_s(void) {
   struct timespec t;

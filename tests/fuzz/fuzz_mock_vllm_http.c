@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: an HTTP request to `podscale mock-vllm` (sim/mock_vllm.h) must never crash
+ * libFuzzer target: an HTTP request to `podscale mock-vllm` (sim/http/mock_vllm.h) must never crash
  * it or go unanswered. The server runs in this process on 127.0.0.1 and a free port, as a
  * llama-2-7b pod on an A100-80GB at the highest speedup (a generation of minutes takes
  * milliseconds); each input is sent as it is over a new connection, and the reply, streamed or
@@ -9,7 +9,7 @@
 
 #include "fuzz_util.h"
 #include "models/catalog.h"
-#include "sim/mock_vllm.h"
+#include "sim/http/mock_vllm.h"
 
 static int start(void) {
   signal(SIGPIPE, SIG_IGN);

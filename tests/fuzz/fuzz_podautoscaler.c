@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: a policy of a scenario, the form in which the simulator reads a
  * PodAutoscaler manifest (type, variant, the manifest's spec by its upstream field names,
- * annotations), must never crash the scenario loader (sim/scenario.h scenario_load) or the
+ * annotations), must never crash the scenario loader (sim/scenario/scenario.h scenario_load) or the
  * autoscaler built from it. The input is one policy object; it is put into a fixed scenario
  * (a vLLM deployment on V100s, two minutes of Poisson arrivals, an optimizer with a small
  * profile for a policy that reads it), and a scenario that loads is run with that policy.
@@ -9,8 +9,8 @@
 #include <stdbool.h>
 
 #include "fuzz_util.h"
-#include "sim/cluster.h"
-#include "sim/scenario.h"
+#include "sim/run/cluster.h"
+#include "sim/scenario/scenario.h"
 
 static const char head[] =
     "{\"name\": \"pa\", \"seed\": 1, \"warmup_s\": 30,\n"

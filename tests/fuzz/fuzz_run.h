@@ -6,8 +6,8 @@
 #ifndef PODSCALE_FUZZ_RUN_H
 #define PODSCALE_FUZZ_RUN_H
 
-#include "sim/cluster.h"
-#include "sim/scenario.h"
+#include "sim/run/cluster.h"
+#include "sim/scenario/scenario.h"
 
 static inline void fz_load_and_run(const char *path) {
   scenario sc;

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the scenario loader (sim/scenario.h scenario_load) and the data files it
+ * libFuzzer target: the scenario loader (sim/scenario/scenario.h scenario_load) and the data files it
  * reads must never crash on any input. The input is split at the first NUL byte: the part
  * before is the scenario JSON, the part after is written as data.csv beside it, which a
  * scenario may name as a count file, a trace (Azure or AIBrix JSONL) or a file of samples. A
