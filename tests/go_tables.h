@@ -1,5 +1,5 @@
 /*
- * Upstream Go's own test tables for the parsers in models/gosem.h, transcribed as data (no
+ * Upstream Go's own test tables for the parsers in models/autoscalers/gosem.h, transcribed as data (no
  * logic) so a test can run every row through go_parse_float, go_parse_int32, go_parse_bool and
  * go_parse_duration. Sources, all in golang/go (the stored copies read):
  *   src/strconv/atof_test.go  atoftests                at 1419445926fe9424dad72b82344c6f52b0679cf3

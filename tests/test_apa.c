@@ -17,8 +17,8 @@
 
 #include <string.h>
 
-#include "models/apa.h"
-#include "models/kpa.h"
+#include "models/autoscalers/apa.h"
+#include "models/autoscalers/kpa.h"
 
 #define S 1000000LL /* one second in microseconds */
 

@@ -13,7 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "models/dist.h"
+#include "models/workload/dist.h"
 
 #define EPS 1e-12
 

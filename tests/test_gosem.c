@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "go_tables.h"
-#include "models/gosem.h"
+#include "models/autoscalers/gosem.h"
 
 /* The same double, bit for bit (-0.0 is not 0.0), or both NaN. */
 static bool same_double(double a, double b) {

@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#include "models/hpa.h"
+#include "models/autoscalers/hpa.h"
 
 #define S 1000000LL         /* one second in microseconds */
 #define NOW (1000000LL * S) /* the clock of a vector; the Go zero time is 0 */

@@ -17,9 +17,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "models/gosem.h"
-#include "models/kpa.h"
-#include "models/window.h"
+#include "models/autoscalers/gosem.h"
+#include "models/autoscalers/kpa.h"
+#include "models/autoscalers/window.h"
 
 #define S 1000000LL                   /* one second in microseconds */
 #define GO_ZERO_TIME (-62135596800LL) /* Go's time.Time{}.Unix(): the upstream tests' clock */

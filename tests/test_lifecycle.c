@@ -8,7 +8,7 @@
 
 #include <math.h>
 
-#include "models/lifecycle.h"
+#include "models/pods/lifecycle.h"
 #include "sim/run/cluster.h"
 #include "sim/engine/rng.h"
 #include "testutil.h"

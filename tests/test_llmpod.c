@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/llmpod.h"
+#include "models/pods/llmpod.h"
 #include "sim/run/run.h"
 #include "testutil.h"
 

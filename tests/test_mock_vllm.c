@@ -29,8 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "models/catalog.h"
-#include "models/llmpod.h"
+#include "models/pods/catalog.h"
+#include "models/pods/llmpod.h"
 #include "sim/http/mock_vllm.h"
 #include "testutil.h"
 

@@ -16,8 +16,8 @@
 
 #include <string.h>
 
-#include "models/kpa.h"
-#include "models/pa5.h"
+#include "models/autoscalers/kpa.h"
+#include "models/autoscalers/pa5.h"
 
 #define S 1000000LL              /* one second in microseconds */
 #define MIN (60 * S)             /* one minute */

@@ -1,6 +1,6 @@
 /*
  * policy: who each autoscaler generation scrapes and counts, how a tick's sample is aggregated,
- * the controllers' boundary checks and the units each kind sees (models/policy.h), checked
+ * the controllers' boundary checks and the units each kind sees (models/autoscalers/policy.h), checked
  * against autoscaler-algorithms.md sections 1A.2, 1A.4, 1A.5, 1B.1-1B.6, 3.2, 4.2 and 6, through
  * policy_tick on hand-built observations; then policies loaded from scenario files and run by the
  * cluster.
@@ -18,7 +18,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "models/policy.h"
+#include "models/autoscalers/policy.h"
 #include "sim/run/cluster.h"
 #include "sim/scenario/scenario.h"
 #include "testutil.h"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 #include "analysis/stats.h"
-#include "models/slotpod.h"
+#include "models/pods/slotpod.h"
 #include "sim/run/cluster.h"
 #include "testutil.h"
 

@@ -10,7 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "models/workload.h"
+#include "models/workload/workload.h"
 #include "sim/engine/rng.h"
 
 typedef struct streams {

@@ -22,7 +22,7 @@
 #include <stdio.h>
 
 #include "analysis/stats.h"
-#include "models/llmpod.h"
+#include "models/pods/llmpod.h"
 
 typedef struct bench_grid {
   int32_t input_start, input_limit;   /* prompt tokens, doubling */

@@ -1,5 +1,5 @@
 /*
- * calibrate: fit the performance model's four factors (models/perf.h: eff_compute,
+ * calibrate: fit the performance model's four factors (models/pods/perf.h: eff_compute,
  * eff_memory, overhead_s, overhead_seq_s) so that the simulated benchmark reproduces a measured
  * one (aibrix_benchmark JSON lines).
  *
@@ -36,9 +36,9 @@
 #include <stdint.h>
 
 #include "analysis/vllmlog.h"
-#include "models/dist.h"
+#include "models/workload/dist.h"
 #include "base/err.h"
-#include "models/llmpod.h"
+#include "models/pods/llmpod.h"
 
 typedef struct bench_run {
   int32_t input, output;

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "models/llmpod.h"
+#include "models/pods/llmpod.h"
 #include "base/xalloc.h"
 #include "optimizer/store.h"
 #include "sim/run/run.h"

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "analysis/outfile.h"
-#include "models/catalog.h"
+#include "models/pods/catalog.h"
 #include "sim/bench/benchmark.h"
 #include "sim/cli/cli.h"
 #include "sim/http/endpoint_bench.h"

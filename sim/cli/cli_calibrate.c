@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "models/catalog.h"
+#include "models/pods/catalog.h"
 
 #include "base/clock.h"
 #include "base/xalloc.h"

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "models/catalog.h"
-#include "models/llmpod.h"
+#include "models/pods/catalog.h"
+#include "models/pods/llmpod.h"
 #include "sim/cli/cli.h"
 
 static const char help_text[] =

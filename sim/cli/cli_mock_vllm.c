@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/catalog.h"
+#include "models/pods/catalog.h"
 #include "sim/cli/cli.h"
 #include "sim/http/mock_vllm.h"
 

@@ -1,6 +1,6 @@
 /*
  * mock_vllm: `podscale mock-vllm`, an OpenAI-compatible HTTP server that answers like a vLLM
- * pod, with its timing from the simulated vLLM engine (models/llmpod.h) run in real time.
+ * pod, with its timing from the simulated vLLM engine (models/pods/llmpod.h) run in real time.
  * docs/mock-vllm.md is the user's guide.
  *
  * Time: simulated time is the wall time since start (CLOCK_MONOTONIC) times `speedup`, in
@@ -37,7 +37,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "models/llmpod.h"
+#include "models/pods/llmpod.h"
 
 typedef struct mv_options {
   const char *bind;       /* IPv4 address to listen on, "0.0.0.0" */

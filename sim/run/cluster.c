@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "models/llmpod.h"
-#include "models/slotpod.h"
+#include "models/pods/llmpod.h"
+#include "models/pods/slotpod.h"
 #include "base/xalloc.h"
 #include "sim/engine/evq.h"
 #include "sim/run/optsim.h"

@@ -34,7 +34,7 @@
 
 #include <stdint.h>
 
-#include "models/request.h"
+#include "models/workload/request.h"
 #include "sim/scenario/scenario.h"
 
 typedef struct cluster_sample {

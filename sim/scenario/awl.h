@@ -31,7 +31,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
-#include "models/workload.h"
+#include "models/workload/workload.h"
 
 #define AWL_MAX_LINE_BYTES (64L * 1024 * 1024) /* one line: its prompts and lengths */
 #define AWL_MAX_REQUESTS 20000000L             /* 320 MB of records */

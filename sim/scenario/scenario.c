@@ -10,8 +10,8 @@
 
 #include "analysis/csvr.h"
 #include "analysis/outfile.h"
-#include "models/gosem.h"
-#include "models/kpa.h"
+#include "models/autoscalers/gosem.h"
+#include "models/autoscalers/kpa.h"
 #include "base/xalloc.h"
 #include "sim/scenario/awl.h"
 #include "sim/bench/benchmark.h"

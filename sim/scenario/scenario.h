@@ -17,12 +17,12 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "models/policy.h"
-#include "models/router.h"
-#include "models/lifecycle.h"
-#include "models/llmpod.h"
-#include "models/slotpod.h"
-#include "models/workload.h"
+#include "models/autoscalers/policy.h"
+#include "models/pods/router.h"
+#include "models/pods/lifecycle.h"
+#include "models/pods/llmpod.h"
+#include "models/pods/slotpod.h"
+#include "models/workload/workload.h"
 #include "optimizer/profile.h"
 
 typedef struct sc_gpu {

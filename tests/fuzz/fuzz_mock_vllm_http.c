@@ -8,7 +8,7 @@
 #include <signal.h>
 
 #include "fuzz_util.h"
-#include "models/catalog.h"
+#include "models/pods/catalog.h"
 #include "sim/http/mock_vllm.h"
 
 static int start(void) {

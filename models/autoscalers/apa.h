@@ -11,7 +11,7 @@
  *
  * Metric. Every reconcile (10 s) the controller records the SUM of the metric over the active
  * pods (Ready, with an IP, not terminating; pods whose scrape fails add nothing) into one window
- * (models/window.h, 1 s granularity, 60 s by default). Unlike the KPA, the APA records even when
+ * (models/autoscalers/window.h, 1 s granularity, 60 s by default). Unlike the KPA, the APA records even when
  * there is no active pod: the empty sum, 0 (apa_record_pods does this; apa_record takes the sum).
  *
  * Decision (apa_scale, R = ready pods, Running and Ready): V = window average; with R == 0 there
@@ -21,7 +21,7 @@
  *   r < 1 - down_tolerance:  max(ceil(R * r), floor(R / max_scale_down_rate))
  *   otherwise:               R
  * (both comparisons strict: a ratio exactly at 1 + up or 1 - down holds). The controller then
- * applies its boundary checks (aibrix_legacy_check / aibrix_legacy_bound in models/kpa.h). There
+ * applies its boundary checks (aibrix_legacy_check / aibrix_legacy_bound in models/autoscalers/kpa.h). There
  * is no panic mode, stabilization or delay.
  *
  * Annotations. The rates use the base keys autoscaling.aibrix.ai/max-scale-{up,down}-rate; the
@@ -30,7 +30,7 @@
  * TestApaScale2 use, is NOT read: upstream ignores it and the defaults 0.1 / 0.2 apply.
  *
  * Arithmetic follows the Go code (IEEE doubles, ceil/floor, int32 truncation, saturating here);
- * annotation values parse as Go parses them (models/gosem.h). Errors: apa_params_set and
+ * annotation values parse as Go parses them (models/autoscalers/gosem.h). Errors: apa_params_set and
  * apa_params_check report bad user input in a ps_err; broken invariants are assertions. The state
  * owns its window (apa_state_free); apa_scale reads the state only and does no I/O.
  */
@@ -42,7 +42,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "models/window.h"
+#include "models/autoscalers/window.h"
 
 #define APA_KEY_MAX_SCALE_UP_RATE "autoscaling.aibrix.ai/max-scale-up-rate"
 #define APA_KEY_MAX_SCALE_DOWN_RATE "autoscaling.aibrix.ai/max-scale-down-rate"

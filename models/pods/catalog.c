@@ -1,4 +1,4 @@
-#include "models/catalog.h"
+#include "models/pods/catalog.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-#include "models/slotpod.h"
+#include "models/pods/slotpod.h"
 
 #include <assert.h>
 #include <math.h>

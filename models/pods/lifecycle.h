@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "models/dist.h"
+#include "models/workload/dist.h"
 
 typedef struct lifecycle_config {
   dist init_s;             /* scheduled -> container running (image pull, start), seconds */

@@ -1,4 +1,4 @@
-#include "models/llmpod.h"
+#include "models/pods/llmpod.h"
 
 #include <stdio.h>
 #include <assert.h>

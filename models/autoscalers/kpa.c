@@ -1,4 +1,4 @@
-#include "models/kpa.h"
+#include "models/autoscalers/kpa.h"
 
 #include <assert.h>
 #include <math.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/gosem.h"
+#include "models/autoscalers/gosem.h"
 #include "base/xalloc.h"
 
 /* --- Parameters --- */

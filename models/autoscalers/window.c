@@ -1,9 +1,9 @@
-#include "models/window.h"
+#include "models/autoscalers/window.h"
 
 #include <stdlib.h>
 #include <assert.h>
 
-#include "models/gosem.h"
+#include "models/autoscalers/gosem.h"
 #include "base/xalloc.h"
 
 void twin_init(twin *w, int64_t duration_us, int64_t granularity_us) {

@@ -1,5 +1,5 @@
 /*
- * pod: the interface every pod model implements (the slot model in models/slotpod.c now, the
+ * pod: the interface every pod model implements (the slot model in models/pods/slotpod.c now, the
  * LLM continuous-batching engine later).
  *
  * A pod is a state machine in simulated time. It never touches the event queue: the engine
@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "models/request.h"
+#include "models/workload/request.h"
 
 typedef struct pod_gauges {
   int32_t running; /* vllm:num_requests_running */

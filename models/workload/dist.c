@@ -1,4 +1,4 @@
-#include "models/dist.h"
+#include "models/workload/dist.h"
 
 #include <assert.h>
 #include <gsl/gsl_cdf.h>

@@ -1,4 +1,4 @@
-#include "models/workload.h"
+#include "models/workload/workload.h"
 
 #include <assert.h>
 #include <gsl/gsl_randist.h>

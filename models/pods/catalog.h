@@ -31,7 +31,7 @@ typedef struct llm_spec {
   double kv_bytes;         /* bytes per cached K or V value: 2 (vLLM kv_cache_dtype auto), 1 for fp8 */
 } llm_spec;
 
-/* The performance model's four factors (models/perf.h). */
+/* The performance model's four factors (models/pods/perf.h). */
 typedef struct perf_params {
   double eff_compute;    /* e_c: achieved fraction of peak tensor FLOP/s, (0, 1] */
   double eff_memory;     /* e_m: achieved fraction of peak memory bandwidth, (0, 1] */
@@ -40,7 +40,7 @@ typedef struct perf_params {
 } perf_params;
 
 /* A (GPU, LLM) pair calibrated against a real vLLM server: its factors and its KV cache, which
- * replace the generic defaults for that pair (llm_engine_args_for in models/llmpod.h). */
+ * replace the generic defaults for that pair (llm_engine_args_for in models/pods/llmpod.h). */
 typedef struct catalog_pod {
   const char *gpu, *llm;  /* catalog names */
   perf_params perf;       /* fitted factors */

@@ -1,4 +1,4 @@
-#include "models/hpa.h"
+#include "models/autoscalers/hpa.h"
 
 #include <stdlib.h>
 #include <assert.h>

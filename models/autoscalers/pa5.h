@@ -2,7 +2,7 @@
  * pa5: the AIBrix v0.5+ ("HEAD") PodAutoscaler for the KPA and APA strategies: its metric window,
  * its metrics client, its scaling context (annotations), the KPA and APA algorithms, the
  * recommendation "cooldown" and the controller's boundary checks. It is a different algorithm
- * from the legacy v0.2 ... v0.4.1 autoscalers (models/kpa.h, models/apa.h): per-pod MEANS instead
+ * from the legacy v0.2 ... v0.4.1 autoscalers (models/autoscalers/kpa.h, models/autoscalers/apa.h): per-pod MEANS instead
  * of sums, one-second buckets, tolerances on the KPA too, no persisted panic state, and a
  * recommendation history that takes the MIN on the way down. On the same inputs they differ:
  * 4 pods each at 0.8 with target 0.5 ask legacy for 7 pods and HEAD for 2.
@@ -66,7 +66,7 @@
  * Arithmetic follows the Go code: IEEE doubles in Go's order, Go's math.Max/Min (a NaN wins),
  * ceil/floor, conversion to int32 by truncation (saturating here, NaN -> 0, where Go leaves it to
  * the platform). Times are int64 microseconds on the simulator clock; annotation durations are
- * parsed as Go does (go_parse_duration, models/gosem.h) and rounded up to whole microseconds.
+ * parsed as Go does (go_parse_duration, models/autoscalers/gosem.h) and rounded up to whole microseconds.
  *
  * Errors: pa5_parse_target, pa5_params_set and pa5_params_check put a message in a ps_err for bad
  * user input; broken invariants (a non-positive granularity or window) are assertions. Windows

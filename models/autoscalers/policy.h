@@ -7,7 +7,7 @@
  * instance (policy_new), which the engine calls every policy_period_us with what the pods of that
  * deployment show at that instant (policy_obs: every pod not yet stopped, its phase and its vLLM
  * gauges). The instance scrapes, aggregates and windows exactly as its upstream generation does,
- * runs the decision function of its module (models/kpa.h, apa.h, pa5.h, knative.h, hpa.h) and
+ * runs the decision function of its module (models/autoscalers/kpa.h, apa.h, pa5.h, knative.h, hpa.h) and
  * returns the replica count to set. It never sees the event queue.
  *
  * Who is scraped and counted (autoscaler-algorithms.md sections 1A.2, 1B.2, 3.2, 4.2 and 6):
@@ -37,11 +37,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "models/apa.h"
-#include "models/hpa.h"
-#include "models/knative.h"
-#include "models/kpa.h"
-#include "models/pa5.h"
+#include "models/autoscalers/apa.h"
+#include "models/autoscalers/hpa.h"
+#include "models/autoscalers/knative.h"
+#include "models/autoscalers/kpa.h"
+#include "models/autoscalers/pa5.h"
 
 typedef enum policy_kind { POLICY_FIXED, POLICY_HPA, POLICY_KPA, POLICY_APA } policy_kind;
 

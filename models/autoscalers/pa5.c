@@ -1,11 +1,11 @@
-#include "models/pa5.h"
+#include "models/autoscalers/pa5.h"
 
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/gosem.h"
+#include "models/autoscalers/gosem.h"
 #include "base/xalloc.h"
 
 #define MAX_WINDOW_S 3600 /* spec.{observe,panic}WindowSeconds: 1..3600 */
@@ -169,7 +169,7 @@ static bool starts_with(const char *s, const char *prefix) {
   return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* The legacy keys (models/kpa.h, models/apa.h, and the un-prefixed fluctuation tolerances of the
+/* The legacy keys (models/autoscalers/kpa.h, models/autoscalers/apa.h, and the un-prefixed fluctuation tolerances of the
  * legacy samples) get their own message: HEAD samples still carry them. */
 static bool unknown_key(const char *key, ps_err *e) {
   if (starts_with(key, "kpa.autoscaling.aibrix.ai/") ||

@@ -4,7 +4,7 @@
  *
  * Upstream: vllm-project/aibrix pkg/controller/podautoscaler/aggregation/window.go (TimeWindow
  * over a ring `window`), summarised in the project's autoscaler reference
- * (autoscaler-algorithms.md, section 1A.3). It is not Knative's bucketed window (models/knative.h)
+ * (autoscaler-algorithms.md, section 1A.3). It is not Knative's bucketed window (models/autoscalers/knative.h)
  * nor the HEAD AIBrix one (one bucket per second, last write wins): it keeps samples, not sums.
  *
  * A window of duration D and granularity g holds at most N = ceil(D / g) entries, each a value

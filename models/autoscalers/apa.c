@@ -1,11 +1,11 @@
-#include "models/apa.h"
+#include "models/autoscalers/apa.h"
 
 #include <assert.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
-#include "models/gosem.h"
+#include "models/autoscalers/gosem.h"
 
 apa_params apa_params_default(double target) {
   apa_params p = {

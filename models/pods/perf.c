@@ -1,4 +1,4 @@
-#include "models/perf.h"
+#include "models/pods/perf.h"
 
 #include <math.h>
 

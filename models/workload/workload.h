@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "models/dist.h"
+#include "models/workload/dist.h"
 
 typedef enum wl_source { WL_SEGMENTS, WL_COUNTS, WL_TRACE } wl_source;
 typedef enum wl_process { WL_POISSON, WL_GAMMA } wl_process;

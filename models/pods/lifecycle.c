@@ -1,4 +1,4 @@
-#include "models/lifecycle.h"
+#include "models/pods/lifecycle.h"
 
 #include <math.h>
 

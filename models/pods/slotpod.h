@@ -11,8 +11,8 @@
 #ifndef PODSCALE_SLOTPOD_H
 #define PODSCALE_SLOTPOD_H
 
-#include "models/dist.h"
-#include "models/pod.h"
+#include "models/workload/dist.h"
+#include "models/pods/pod.h"
 
 typedef struct slotpod_config {
   int32_t slots;  /* parallel servers, >= 1 */

@@ -1,4 +1,4 @@
-#include "models/knative.h"
+#include "models/autoscalers/knative.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/gosem.h"
+#include "models/autoscalers/gosem.h"
 #include "base/xalloc.h"
 
 #define US_PER_S 1000000LL
@@ -182,7 +182,7 @@ void kn_maxwin_record(kn_maxwin *w, int64_t t_us, int32_t value) {
 
 int32_t kn_maxwin_current(const kn_maxwin *w) { return w->maxima[w->first].value; }
 
-/* --- Parsing values as Go does: models/gosem.h, the one implementation --- */
+/* --- Parsing values as Go does: models/autoscalers/gosem.h, the one implementation --- */
 
 /* time.ParseDuration into whole microseconds: a value with a sub-microsecond part is refused
  * (the simulator's clock cannot hold it). */

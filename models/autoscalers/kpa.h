@@ -1,13 +1,13 @@
 /*
  * kpa: the legacy AIBrix KPA (PodAutoscaler scalingStrategy KPA, AIBrix v0.2.0 ... v0.4.1), a
  * Knative-style decider with a stable and a panic window and a scale-down delay; and the legacy
- * controller's boundary checks, which it shares with the legacy APA (models/apa.h).
+ * controller's boundary checks, which it shares with the legacy APA (models/autoscalers/apa.h).
  *
  * Upstream: vllm-project/aibrix at tag v0.4.1 (algorithmically unchanged since v0.2.0):
  * pkg/controller/podautoscaler/scaler/kpa.go (KpaScalingContext, NewKpaAutoscaler,
  * KpaAutoscaler.Scale), common/context.go (BaseScalingContext: rates, targetValue),
  * metrics/client.go (KPAMetricsClient: one sum per tick into both windows),
- * aggregation/window.go (models/window.h), podautoscaler_controller.go (reconcileCustomPA).
+ * aggregation/window.go (models/autoscalers/window.h), podautoscaler_controller.go (reconcileCustomPA).
  * Summarised in the project's autoscaler reference (autoscaler-algorithms.md, sections 1A.1-1A.4,
  * 2.2 and the vectors of 5.1). AIBrix v0.5+ ("HEAD") is a different algorithm (per-pod means,
  * tolerances, no persisted panic state) and is not this module.
@@ -38,7 +38,7 @@
  * it says run, kpa_scale (an invalid result means no scaling this tick), then aibrix_legacy_bound;
  * write the result if it differs from current. minReplicas defaults to 1 when not given.
  *
- * Arithmetic follows the Go code (models/gosem.h): IEEE doubles, Go's math.Max/Min (a NaN
+ * Arithmetic follows the Go code (models/autoscalers/gosem.h): IEEE doubles, Go's math.Max/Min (a NaN
  * wins), ceil/floor, conversion to int32 by truncation (saturating here, NaN -> 0, where Go
  * leaves it to the platform). Times are int64 microseconds on the simulator clock; annotation
  * durations are parsed to Go's nanoseconds and rounded up to whole microseconds.
@@ -55,7 +55,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "models/window.h"
+#include "models/autoscalers/window.h"
 
 #define KPA_TICK_US 10000000LL /* legacy resyncInterval: one sample and one decision per 10 s */
 

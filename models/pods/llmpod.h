@@ -21,7 +21,7 @@
  * prompt plus the client's max_tokens exceeds the context window (vLLM answers 400 whatever the
  * output would have been).
  *
- * Time: iteration times come from models/perf.h in integer picoseconds. While the batch does
+ * Time: iteration times come from models/pods/perf.h in integer picoseconds. While the batch does
  * not change, decode iterations form a segment whose boundaries are closed-form (the KV each
  * sequence reads grows by one token per step), so the pod wakes the engine only when the batch
  * changes: a sequence finishes, the KV cache runs out, or a new request waits for the next
@@ -37,9 +37,9 @@
 
 #include <stdbool.h>
 
-#include "models/catalog.h"
-#include "models/perf.h"
-#include "models/pod.h"
+#include "models/pods/catalog.h"
+#include "models/pods/perf.h"
+#include "models/pods/pod.h"
 
 typedef struct llmpod_config {
   perf_model perf;

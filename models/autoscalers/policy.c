@@ -1,4 +1,4 @@
-#include "models/policy.h"
+#include "models/autoscalers/policy.h"
 
 #include <stdlib.h>
 #include <assert.h>

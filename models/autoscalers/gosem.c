@@ -1,4 +1,4 @@
-#include "models/gosem.h"
+#include "models/autoscalers/gosem.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "models/router.h"
+#include "models/pods/router.h"
 
 #include <assert.h>
 #include <string.h>
