@@ -55,8 +55,9 @@ bool csvr_read(const char *path, csvr_row_fn fn, void *ctx, ps_err *err) {
     r.line = in.line;
     size_t rows = r.rows;
     if ((row_bytes += in.len) > TEXTIN_LINE_MAX) {
-      ok = ps_fail(err, "%s:%ld: expected a row of at most %d bytes, found a longer one (an "
-                        "unclosed quote?)",
+      ok = ps_fail(err,
+                   "%s:%ld: expected a row of at most %d bytes, found a longer one (an "
+                   "unclosed quote?)",
                    path, r.line, TEXTIN_LINE_MAX);
       break;
     }

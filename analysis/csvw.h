@@ -19,9 +19,9 @@ typedef struct csvw {
 void csvw_header(csvw *w, const char *const *columns); /* NULL-terminated list */
 void csvw_str(csvw *w, const char *s);
 void csvw_int(csvw *w, long long v);
-void csvw_time(csvw *w, int64_t us); /* seconds.micro; a negative time writes an empty field */
+void csvw_time(csvw *w, int64_t us);  /* seconds.micro; a negative time writes an empty field */
 void csvw_clock(csvw *w, int64_t us); /* seconds.micro of a clock that may be negative */
-void csvw_num(csvw *w, double v);    /* %.6f; NaN writes an empty field */
+void csvw_num(csvw *w, double v);     /* %.6f; NaN writes an empty field */
 void csvw_end(csvw *w);
 size_t csvw_columns(const char *const *columns);
 

@@ -44,13 +44,16 @@ static void remove_stale(const char *dir, const char *name) {
 
 /* Bytes of the UTF-8 sequence starting at s (1 to 4), 0 when it is not a valid one. */
 static size_t utf8_len(const unsigned char *s) {
-  size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-                             : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+  size_t n = s[0] < 0x80             ? 1
+             : (s[0] & 0xe0) == 0xc0 ? 2
+             : (s[0] & 0xf0) == 0xe0 ? 3
+             : (s[0] & 0xf8) == 0xf0 ? 4
+                                     : 0;
   if (n == 2 && s[0] < 0xc2) return 0; /* overlong */
   for (size_t i = 1; i < n; i++)
     if ((s[i] & 0xc0) != 0x80) return 0;
-  if (n == 3 && s[0] == 0xe0 && s[1] < 0xa0) return 0;                 /* overlong */
-  if (n == 3 && s[0] == 0xed && s[1] >= 0xa0) return 0;                /* surrogate */
+  if (n == 3 && s[0] == 0xe0 && s[1] < 0xa0) return 0;  /* overlong */
+  if (n == 3 && s[0] == 0xed && s[1] >= 0xa0) return 0; /* surrogate */
   if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || s[0] > 0xf4 || (s[0] == 0xf4 && s[1] >= 0x90)))
     return 0;
   return n;
@@ -78,8 +81,8 @@ static const char *name_fault(const char *name, size_t max, const char *too_long
 }
 
 bool outfile_name_ok(const char *name, const char **why) {
-  const char *bad = name_fault(name, OUTFILE_NAME_MAX, "a name of at most " OUTFILE_NAME_MAX_TEXT
-                                                       " bytes");
+  const char *bad =
+      name_fault(name, OUTFILE_NAME_MAX, "a name of at most " OUTFILE_NAME_MAX_TEXT " bytes");
   if (why) *why = bad;
   return bad == NULL;
 }
@@ -87,11 +90,10 @@ bool outfile_name_ok(const char *name, const char **why) {
 bool outfile_open(outfile *f, const char *dir, const char *name, ps_err *err) {
   *f = (outfile){0};
   /* names are data: never a path out of dir (a checked name plus an extension fits) */
-  const char *why = name_fault(name, OUTFILE_FILE_MAX, "a name of at most " OUTFILE_FILE_MAX_TEXT
-                                                       " bytes");
+  const char *why =
+      name_fault(name, OUTFILE_FILE_MAX, "a name of at most " OUTFILE_FILE_MAX_TEXT " bytes");
   if (why)
-    return ps_fail(err, "%s: cannot write a file named \"%.*s\": expected %s", dir, 64, name,
-                   why);
+    return ps_fail(err, "%s: cannot write a file named \"%.*s\": expected %s", dir, 64, name, why);
   remove_stale(dir, name);
   char pid[32];
   snprintf(pid, sizeof pid, ".tmp.%ld", (long)getpid());

@@ -17,7 +17,8 @@ static bool field(const char *text, const char *key, const char *unit, double *o
   const char *p = strstr(text, key);
   if (!p) return false;
   p += strlen(key);
-  while (*p == ' ') p++;
+  while (*p == ' ')
+    p++;
   if (!strncmp(p, "active ", 7)) p += 7; /* V1 with prefix caching: "active X%" */
   char *end;
   errno = 0;
@@ -79,7 +80,8 @@ static bool read_lines(vlog_set *s, textin *in, int32_t file, ps_err *err) {
     if (in->line > INT32_MAX) return ps_fail(err, "%s: expected fewer lines, found more", path);
     int32_t lineno = (int32_t)in->line;
     size_t len = in->len;
-    while (len && (in->buf[len - 1] == '\n' || in->buf[len - 1] == '\r')) in->buf[--len] = '\0';
+    while (len && (in->buf[len - 1] == '\n' || in->buf[len - 1] == '\r'))
+      in->buf[--len] = '\0';
     vlog_line l;
     int kind = vlog_parse_line(in->buf, &l, why, sizeof why);
     if (kind != 0 && in->truncated)
@@ -88,8 +90,8 @@ static bool read_lines(vlog_set *s, textin *in, int32_t file, ps_err *err) {
     if (kind < 0) return ps_fail(err, "%s:%d: %s", path, lineno, why);
     if (kind == 0) continue;
     if (s->n >= VLOG_MAX_LINES)
-      return ps_fail(err, "%s:%d: expected at most %d stats lines in all, found more", path,
-                     lineno, VLOG_MAX_LINES);
+      return ps_fail(err, "%s:%d: expected at most %d stats lines in all, found more", path, lineno,
+                     VLOG_MAX_LINES);
     l.file = file;
     l.lineno = lineno;
     append(s, &l);
@@ -113,7 +115,8 @@ bool vlog_read(vlog_set *s, const char *path, ps_err *err) {
 }
 
 void vlog_free(vlog_set *s) {
-  for (int32_t i = 0; i < s->nfiles; i++) free(s->files[i]);
+  for (int32_t i = 0; i < s->nfiles; i++)
+    free(s->files[i]);
   free(s->files);
   free(s->lines);
   *s = (vlog_set){0};

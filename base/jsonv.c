@@ -1,8 +1,8 @@
 #include "base/jsonv.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,8 +40,10 @@ cJSON *jv_parse_file(const char *path, char **text_out, ps_err *err) {
   const char *nul = nul_escape(text);
   if (nul) {
     line_col(text, nul, &line, &col);
-    ps_fail(err, "%s:%ld:%ld: expected no \\u0000 in a string (it would cut the string short), "
-                  "found one", path, line, col);
+    ps_fail(err,
+            "%s:%ld:%ld: expected no \\u0000 in a string (it would cut the string short), "
+            "found one",
+            path, line, col);
     free(text);
     return NULL;
   }

@@ -39,7 +39,7 @@ char *ps_read_text(const char *path, ps_err *err) {
     ps_fail(err, "%s: expected text, found a NUL byte at offset %zu", path, strlen(s));
   else if (problem)
     ps_fail(err, "%s: expected a file of at most %d MiB, found more", path,
-             PS_TEXT_MAX / (1024 * 1024));
+            PS_TEXT_MAX / (1024 * 1024));
   if (failed || problem) {
     free(s);
     return NULL;

@@ -1,9 +1,5 @@
 #include "optimizer/decision.h"
 
-#include "base/hash.h"
-
-#include "base/xalloc.h"
-
 #include <cjson/cJSON.h>
 #include <limits.h>
 #include <math.h>
@@ -11,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
+#include "base/xalloc.h"
 
 static char *dup_str(const char *s) { return s ? xstrdup(s) : NULL; }
 
@@ -103,7 +101,9 @@ static cJSON *num(double v) {
   return cJSON_CreateRaw(buf);
 }
 
-static void add(cJSON *o, const char *key, cJSON *v) { cJSON_AddItemToObject(o, key, xcheck(v, 0)); }
+static void add(cJSON *o, const char *key, cJSON *v) {
+  cJSON_AddItemToObject(o, key, xcheck(v, 0));
+}
 
 static cJSON *ints(const int32_t *v, int n) {
   cJSON *a = xcheck(cJSON_CreateArray(), 0);

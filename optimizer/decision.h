@@ -24,8 +24,8 @@
  *
  * A deployment also carries "gpu_type", "min_units" and "max_units" when the ILP had them, and
  * "limits" is there when GPU availability bounded the ILP, so that a replay solves the same
- * problem. A profile's digest is FNV-1a 64 (hex) of its JSON as opt_profile_to_json writes it, so the
- * same profile has the same digest whichever file or Redis key it came from. Replay
+ * problem. A profile's digest is FNV-1a 64 (hex) of its JSON as opt_profile_to_json writes it, so
+ * the same profile has the same digest whichever file or Redis key it came from. Replay
  * (opt_decision_resolve) rebuilds the ILP from the line and the profiles with those digests;
  * opt_decision_compare reports a changed cost (relative difference above 1e-9) or changed units.
  */

@@ -1,14 +1,6 @@
 /* ilp: the optimizer's ILP with GLPK (see ilp.h for the formulation, the stages and the search). */
 #include "optimizer/ilp.h"
 
-#include "base/pyfloat.h"
-
-#include "base/clock.h"
-
-#include "base/xalloc.h"
-
-#include "optimizer/ilp_search.h"
-
 #include <assert.h>
 #include <glpk.h>
 #include <math.h>
@@ -17,6 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "base/clock.h"
+#include "base/pyfloat.h"
+#include "base/xalloc.h"
+#include "optimizer/ilp_search.h"
 
 #define MAX_BUCKETS (1 << 20)
 #define MAX_SLICE_FACTOR 1024
@@ -144,25 +141,25 @@ typedef struct ilp_model {
   const opt_ilp_problem *p;
   glp_prob *lp;
   int n_dep, n_active, n_assign;
-  int *bucket;     /* [n_active] buckets with traffic that some deployment can serve */
-  int *first;      /* [n_active + 1] assigns of active bucket i: first[i] .. first[i + 1] - 1 */
-  int *y_col;      /* [n_dep] */
-  int *pod_col;    /* [n_dep] GLPK column of the deployment's pods; 0: not in a limited pool */
-  int *u_col;      /* [n_active] uncovered slices; 0: everything must be covered */
-  assign *assigns; /* [n_assign] */
-  double *x;       /* [1 + columns] the last stage's solution, integral */
-  bool have_x;     /* x holds a solution feasible for the current stage */
-  bool fed;        /* best was handed to the current branch-and-bound */
-  int n_cols;      /* GLPK columns */
-  int solves;      /* glp_intopt calls */
-  bool optimal;    /* no stage stopped at the node limit */
-  bool stopped;    /* the last stage stopped at the node or iteration limit */
-  int node_limit;  /* the stage's: options.node_limit, a quarter of it for a tie stage */
+  int *bucket;       /* [n_active] buckets with traffic that some deployment can serve */
+  int *first;        /* [n_active + 1] assigns of active bucket i: first[i] .. first[i + 1] - 1 */
+  int *y_col;        /* [n_dep] */
+  int *pod_col;      /* [n_dep] GLPK column of the deployment's pods; 0: not in a limited pool */
+  int *u_col;        /* [n_active] uncovered slices; 0: everything must be covered */
+  assign *assigns;   /* [n_assign] */
+  double *x;         /* [1 + columns] the last stage's solution, integral */
+  bool have_x;       /* x holds a solution feasible for the current stage */
+  bool fed;          /* best was handed to the current branch-and-bound */
+  int n_cols;        /* GLPK columns */
+  int solves;        /* glp_intopt calls */
+  bool optimal;      /* no stage stopped at the node limit */
+  bool stopped;      /* the last stage stopped at the node or iteration limit */
+  int node_limit;    /* the stage's: options.node_limit, a quarter of it for a tie stage */
   double stop_bound; /* the search's lower bound on the objective when it stopped */
   double cost_bound; /* a lower bound on the least cost: the cost when proven, NAN before */
-  int rows0;       /* rows when branch-and-bound starts (GLPK appends its cuts after them) */
-  double *best;    /* [1 + columns] the stage's best whole solution so far */
-  double best_obj; /* its objective */
+  int rows0;         /* rows when branch-and-bound starts (GLPK appends its cuts after them) */
+  double *best;      /* [1 + columns] the stage's best whole solution so far */
+  double best_obj;   /* its objective */
   bool have_best;
   double *frac;  /* [1 + columns] a fractional solution to round */
   double *hx;    /* [1 + columns] the rounding */
@@ -236,8 +233,7 @@ static bool plan_assignments(ilp_model *m, opt_err *e) {
   double f = p->options.gpu_fraction, s = p->options.slice_factor;
   m->bucket = zalloc((size_t)p->n_buckets, sizeof *m->bucket);
   m->first = zalloc((size_t)p->n_buckets + 1, sizeof *m->first);
-  m->assigns =
-      zalloc((size_t)p->n_buckets * (size_t)(m->n_dep ? m->n_dep : 1), sizeof *m->assigns);
+  m->assigns = zalloc((size_t)p->n_buckets * (size_t)(m->n_dep ? m->n_dep : 1), sizeof *m->assigns);
   for (int b = 0; b < p->n_buckets; b++) {
     if (p->rates[b] == 0) continue;
     int first = m->n_assign;
@@ -649,8 +645,7 @@ static stage_status stage_cost(ilp_model *m, opt_err *e) {
     cols[j] = m->y_col[j], coefs[j] = m->p->deployments[j].cost / m->p->options.gpu_fraction;
   set_objective(m, cols, coefs, m->n_dep);
   stage_status st = solve_stage(m, e);
-  if (st == STAGE_SOLVED)
-    m->cost_bound = m->stopped ? fmin(m->stop_bound, cost_of(m)) : cost_of(m);
+  if (st == STAGE_SOLVED) m->cost_bound = m->stopped ? fmin(m->stop_bound, cost_of(m)) : cost_of(m);
   free(cols);
   free(coefs);
   return st;
@@ -778,7 +773,7 @@ static void result_init(const opt_ilp_problem *p, opt_ilp_result *r) {
   r->n_buckets = p->n_buckets;
   r->uncovered = zalloc((size_t)p->n_buckets, sizeof *r->uncovered);
   r->slices = zalloc((size_t)p->n_buckets * (size_t)(p->n_deployments ? p->n_deployments : 1),
-                      sizeof *r->slices);
+                     sizeof *r->slices);
 }
 
 /* A whole solution in counts: slices per assign, uncovered slices per active bucket, units per
@@ -868,8 +863,9 @@ static void result_fill(const ilp_model *m, const solution *sol, opt_ilp_result 
 }
 
 opt_ilp_options opt_ilp_options_default(void) {
-  return (opt_ilp_options){OPT_ILP_GPU_FRACTION, OPT_ILP_SLICE_FACTOR, OPT_ILP_TIE_ORDERED,
-                           OPT_ILP_NODE_LIMIT, 0, OPT_ILP_ITER_LIMIT};
+  return (opt_ilp_options){
+      OPT_ILP_GPU_FRACTION, OPT_ILP_SLICE_FACTOR, OPT_ILP_TIE_ORDERED, OPT_ILP_NODE_LIMIT, 0,
+      OPT_ILP_ITER_LIMIT};
 }
 
 /* --- The exact search (ilp_search.h), tried first when no bound limits the units --- */
@@ -982,7 +978,8 @@ static bool solve_merged(const opt_ilp_problem *p, const int *rep, opt_ilp_resul
       if (rep[j] != j) continue;
       out->alloc[j] = r.alloc[at[j]];
       for (int b = 0; b < p->n_buckets; b++)
-        out->slices[(size_t)b * (size_t)n + (size_t)j] = r.slices[(size_t)b * (size_t)k + (size_t)at[j]];
+        out->slices[(size_t)b * (size_t)n + (size_t)j] =
+            r.slices[(size_t)b * (size_t)k + (size_t)at[j]];
     }
     out->cost = 0; /* summed again in problem order, as AIBrix does (the zeros change nothing) */
     for (int j = 0; j < n; j++)

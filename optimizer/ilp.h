@@ -5,8 +5,8 @@
  * Upstream: vllm-project/aibrix, python/aibrix/aibrix/gpu_optimizer/optimizer/solver/melange/
  * solver.py (MelangeSolver.run) and util.py (tputs_to_loads_2d), optimizer/optimizer.py
  * (Optimizer: gpu_fraction, slice factor) and load_monitor/monitor.py (ModelMonitor._optimize:
- * the result as replicas, the log line); summarised in the project's reference
- * aibrix-gpu-optimizer.md sections 3 and 8, whose vectors (6.3, 6.5) tests/test_opt_ilp.c runs.
+ * the result as replicas, the log line); summarised in
+ * docs/optimizer.md; tests/test_opt_ilp.c runs AIBrix's vectors (tests/aibrix_vectors.h).
  *
  * Inputs are plain data, one grid of buckets for all deployments (row-major, output-length rows
  * and input-length columns as in a profile; the ILP only needs the flat index): per bucket b the
@@ -65,8 +65,8 @@
  * bucket, with a bound that prices each deployment's rounding, in exact integer loads. Within
  * 100,000 steps of work (under 1 ms) it proves the optimum, ties included, of one GPU type, of
  * the few loaded buckets the load monitor's clusters give, and of nearly all small random
- * instances (tests/bench/bench_solve.c). Otherwise its best answer becomes GLPK's first incumbent, and
- * every slice assignment whose regret alone exceeds that answer's excess is left out of the
+ * instances (tests/bench/bench_solve.c). Otherwise its best answer becomes GLPK's first incumbent,
+ * and every slice assignment whose regret alone exceeds that answer's excess is left out of the
  * model. GLPK's branch-and-bound is helped by a rounding heuristic at every node (round the
  * slices of the node's LP solution, buy the units their load needs; at the root also a local
  * search that moves slices to free a unit) and by Gomory cuts. Where two GPUs come within a
@@ -92,8 +92,8 @@
  * (Debian's libglpk 5.0 is built so), so threads may solve concurrently, each in its own
  * environment, which the library frees when the thread exits (a thread-specific key's
  * destructor; callers do not call glp_free_env); a GLPK problem object must not be shared
- * between threads (none outlives opt_ilp_solve). GLPK aborts the process on invalid calls, so every input is
- * validated before GLPK sees it.
+ * between threads (none outlives opt_ilp_solve). GLPK aborts the process on invalid calls, so every
+ * input is validated before GLPK sees it.
  *
  * Errors: bad input (a NaN or negative rate, tput or cost, min above max, minimums that exceed
  * an availability, duplicate names) gets an opt_err saying which deployment or bucket and what

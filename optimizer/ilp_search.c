@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define NANO 1000000000LL
-#define SLACK 1e-9 /* units: loads summed in doubles count as whole below this */
+#define SLACK 1e-9      /* units: loads summed in doubles count as whole below this */
 #define MAX_FRAMES 4096 /* recursion depth: buckets searched times (their splits' alts + 1) */
 
 typedef __int128 i128;
@@ -33,18 +33,18 @@ typedef struct move {
 typedef struct search {
   const ilp_search_problem *p;
   int n_assign;
-  int nb;            /* buckets searched (those with a move cheaper than the greedy's waste) */
-  bucket *b;         /* [nb], in search order */
-  alt *alts;         /* [n_assign] */
-  int *n;            /* [n_assign] slices per alt of the searched buckets, as the search stands */
-  int *best_n;       /* [n_assign] of the best answer */
-  move *moves;       /* [2 * n_assign]: per deployment its moves in, then out, cheapest first */
-  int *in0, *out0;   /* [n_dep + 1] deployment j's moves in: moves[in0[j] .. in0[j + 1] - 1] */
-  i128 *load;        /* [n_dep] fixed + decided + the open buckets' slices on their cheapest */
-  double base;       /* sum_i S m_i, the LP bound */
-  bool ties;         /* second pass: fewest units, then earliest, within `limit` */
-  double limit;      /* cost pass: the best cost; ties pass: the least cost plus slack */
-  double eps;        /* float noise in a cost */
+  int nb;          /* buckets searched (those with a move cheaper than the greedy's waste) */
+  bucket *b;       /* [nb], in search order */
+  alt *alts;       /* [n_assign] */
+  int *n;          /* [n_assign] slices per alt of the searched buckets, as the search stands */
+  int *best_n;     /* [n_assign] of the best answer */
+  move *moves;     /* [2 * n_assign]: per deployment its moves in, then out, cheapest first */
+  int *in0, *out0; /* [n_dep + 1] deployment j's moves in: moves[in0[j] .. in0[j + 1] - 1] */
+  i128 *load;      /* [n_dep] fixed + decided + the open buckets' slices on their cheapest */
+  double base;     /* sum_i S m_i, the LP bound */
+  bool ties;       /* second pass: fewest units, then earliest, within `limit` */
+  double limit;    /* cost pass: the best cost; ties pass: the least cost plus slack */
+  double eps;      /* float noise in a cost */
   int64_t best_units, best_order;
   long nodes, steps; /* nodes tried; steps of work: a node, a deployment or a move looked at */
   bool stop;
@@ -137,14 +137,16 @@ static void split(search *s, int t, int a, int left, double regret) {
       s->n[bk->a0 + r] = 0;
     if (!prune(s, s->base + regret)) {
       s->nodes++;
-      if (++s->steps > s->p->step_budget) s->stop = true;
-      else if (!prune(s, bound(s, t + 1, regret))) dfs(s, t + 1, regret);
+      if (++s->steps > s->p->step_budget)
+        s->stop = true;
+      else if (!prune(s, bound(s, t + 1, regret)))
+        dfs(s, t + 1, regret);
     }
     s->load[al->dep] -= (i128)left * al->nano;
     return;
   }
   for (int c = 0; c <= left && !s->stop; c++) {
-    int m = a == 0 ? left - c : c; /* the cheapest first takes the most */
+    int m = a == 0 ? left - c : c;                       /* the cheapest first takes the most */
     if (prune(s, s->base + regret + m * al->rho)) break; /* (never the cheapest: rho 0) */
     *n = m;
     s->load[al->dep] += (i128)m * al->nano;
@@ -261,8 +263,7 @@ static bool choose(search *s, double room) {
   s->out0[p->n_dep] = nm;
   for (int j = 0; j < p->n_dep; j++) {
     qsort(&s->moves[s->in0[j]], (size_t)(s->in0[j + 1] - s->in0[j]), sizeof *s->moves, by_rate);
-    qsort(&s->moves[s->out0[j]], (size_t)(s->out0[j + 1] - s->out0[j]), sizeof *s->moves,
-          by_rate);
+    qsort(&s->moves[s->out0[j]], (size_t)(s->out0[j + 1] - s->out0[j]), sizeof *s->moves, by_rate);
   }
   return true;
 }

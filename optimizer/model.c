@@ -1,15 +1,13 @@
 #include "optimizer/model.h"
 
-#include "base/xalloc.h"
-
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "optimizer/decision.h"
-
 
 typedef struct dep {
   char *name;
@@ -48,8 +46,8 @@ const char *opt_round_action_name(opt_round_action a) {
   return "?";
 }
 
-opt_model *opt_model_new(const char *name, const opt_monitor_config *mc,
-                         const opt_ilp_options *io, opt_err *e) {
+opt_model *opt_model_new(const char *name, const opt_monitor_config *mc, const opt_ilp_options *io,
+                         opt_err *e) {
   opt_monitor_config mdef = opt_monitor_config_default();
   opt_monitor *mon = opt_monitor_new(mc ? mc : &mdef, e);
   if (!mon) return NULL;
@@ -103,8 +101,7 @@ bool opt_model_add(opt_model *m, const opt_model_deployment *d, opt_err *e) {
   if (opt_model_find(m, d->name) >= 0)
     return opt_fail(e, "model %s: deployment %s is already there", m->name, d->name);
   if (d->min_replicas < 0 || d->max_replicas < 0 || d->replicas < 0)
-    return opt_fail(e, "model %s: deployment %s: replicas must not be negative", m->name,
-                    d->name);
+    return opt_fail(e, "model %s: deployment %s: replicas must not be negative", m->name, d->name);
   if (d->max_replicas && d->min_replicas > d->max_replicas)
     return opt_fail(e, "model %s: deployment %s: min_replicas %lld is above max_replicas %lld",
                     m->name, d->name, (long long)d->min_replicas, (long long)d->max_replicas);

@@ -13,8 +13,8 @@
  * upstream skips a void result.
  *
  * Units. Every reported value is in units of 1/gpu_fraction pod (1/100 GPU by default), so a
- * KPA with targetValue 100 makes pods = ceil(value / 100) of it. AIBrix mixes units (reference
- * aibrix-gpu-optimizer.md section 5.3, section 8 item 7): it reports ILP results in 1/100 GPU but
+ * KPA with targetValue 100 makes pods = ceil(value / 100) of it. AIBrix mixes units (its
+ * ModelMonitor; docs/optimizer.md): it reports ILP results in 1/100 GPU but
  * the Deployment's spec.replicas before the first optimisation, min_replicas after a minimising
  * round and manual overrides as raw pod counts, so min_replicas 3 gave 1 pod. Here all three are
  * converted: replicas x gpu_fraction. (Overrides are the server's; see optimizer/server/.)
@@ -65,14 +65,14 @@ typedef enum opt_round_action {
 
 typedef struct opt_model_round {
   opt_round_action action;
-  double total_rate;   /* req/s the ILP sized for (the monitor's) */
-  double coverage_pct; /* the monitor's clustering coverage */
-  int64_t points;      /* points in the clustered window */
-  double cost;         /* OPTIMIZE: the ILP's cost per hour */
+  double total_rate;     /* req/s the ILP sized for (the monitor's) */
+  double coverage_pct;   /* the monitor's clustering coverage */
+  int64_t points;        /* points in the clustered window */
+  double cost;           /* OPTIMIZE: the ILP's cost per hour */
   double uncovered_rate; /* OPTIMIZE: req/s no deployment can serve */
-  double solve_ms;     /* OPTIMIZE: wall time of the solve */
-  bool optimal;        /* OPTIMIZE: false when a search budget stopped the solve */
-  double gap;          /* OPTIMIZE: how far above the least cost it may be, relative (0: proven) */
+  double solve_ms;       /* OPTIMIZE: wall time of the solve */
+  bool optimal;          /* OPTIMIZE: false when a search budget stopped the solve */
+  double gap;           /* OPTIMIZE: how far above the least cost it may be, relative (0: proven) */
   const char *decision; /* OPTIMIZE: the decision-log line (no newline); owned by the model
                            until its next round */
   const char *log;      /* OPTIMIZE: AIBrix's log line; owned likewise */
@@ -80,8 +80,8 @@ typedef struct opt_model_round {
 } opt_model_round;
 
 /* A model named `name` with the monitor and ILP settings given (NULL: the defaults). */
-opt_model *opt_model_new(const char *name, const opt_monitor_config *mc,
-                         const opt_ilp_options *io, opt_err *e);
+opt_model *opt_model_new(const char *name, const opt_monitor_config *mc, const opt_ilp_options *io,
+                         opt_err *e);
 void opt_model_free(opt_model *m);
 const char *opt_model_name(const opt_model *m);
 

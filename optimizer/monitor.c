@@ -1,10 +1,7 @@
 #include "optimizer/monitor.h"
 
-#include "base/strbuf.h"
-
-#include "base/xalloc.h"
-
 #include <assert.h>
+#include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -12,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
+#include "base/strbuf.h"
+#include "base/xalloc.h"
 
 #define US_PER_S 1000000LL
 /* Slack on squared distances: far below the 0.01 steps of the 0.1 grid, far above the rounding

@@ -8,8 +8,8 @@
  * pkg/cache/cache_trace.go (the Redis key, 10 min expiry); the reader is
  * python/aibrix/aibrix/gpu_optimizer/load_monitor/load_reader.py (GatewayLoadReader), the loop
  * monitor.py (ModelMonitor._run_yieldable), the window clusterer.py (MovingDBSCANClusterer over
- * incdbscan's IncrementalDBSCAN) and the centre -> bucket rule helpers.py (Centeroid); all
- * summarised in the project's reference aibrix-gpu-optimizer.md sections 3.5, 4, 6.4, 6.6, 6.7.
+ * incdbscan's IncrementalDBSCAN) and the centre -> bucket rule helpers.py (Centeroid); what
+ * podscale takes from them: docs/optimizer.md.
  *
  * Trace records. Key `aibrix:<model>_request_trace_<ts>`, ts = the write time in Unix seconds
  * aligned down to the 10 s interval; value a JSON object of ints: one `"<I>:<O>": count` per
@@ -56,8 +56,8 @@
  * which are incdbscan's multiplicities): a step costs O(R log R + pairs) for the R cell records
  * in the window, the same for a count of 1 or of 2^31 - 1. The pairs and the sweep's tests are
  * bounded by OPT_DBSCAN_MAX_PAIRS and OPT_DBSCAN_MAX_TESTS: a step past them fails (the round
- * is skipped with a message) rather than run for hours or exhaust memory. Weights and sizes are int64: a sum
- * of at most R counts of at most 2^31 - 1 cannot overflow while R < 2^32 (asserted).
+ * is skipped with a message) rather than run for hours or exhaust memory. Weights and sizes are
+ * int64: a sum of at most R counts of at most 2^31 - 1 cannot overflow while R < 2^32 (asserted).
  *
  * Centres and buckets (Centeroid). A centre is the mean of its points in log2 space, summed one
  * point at a time in window order as upstream does, so it has upstream's bits (a record's n

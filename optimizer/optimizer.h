@@ -16,11 +16,11 @@
 #ifndef PODSCALE_OPTIMIZER_H
 #define PODSCALE_OPTIMIZER_H
 
-#include "optimizer/opt_err.h"
 #include "optimizer/decision.h"
 #include "optimizer/ilp.h"
 #include "optimizer/model.h"
 #include "optimizer/monitor.h"
+#include "optimizer/opt_err.h"
 #include "optimizer/profile.h"
 #include "optimizer/store.h"
 

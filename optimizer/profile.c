@@ -1,6 +1,7 @@
 #include "optimizer/profile.h"
 
 #include <assert.h>
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -9,8 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <cjson/cJSON.h>
 
 #include "base/pyfloat.h"
 #include "base/readfile.h"
@@ -389,9 +388,7 @@ void opt_profile_free(opt_profile *p) {
   memset(p, 0, sizeof *p);
 }
 
-static void *copy_of(const void *src, size_t n) {
-  return src ? memcpy(xmalloc(n), src, n) : NULL;
-}
+static void *copy_of(const void *src, size_t n) { return src ? memcpy(xmalloc(n), src, n) : NULL; }
 
 void opt_profile_copy(opt_profile *dst, const opt_profile *src) {
   size_t cells = (size_t)src->n_out * (size_t)src->n_in * sizeof(double);

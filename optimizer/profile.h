@@ -12,8 +12,8 @@
  *
  * Upstream: vllm-project/aibrix, python/aibrix/aibrix/gpu_optimizer/optimizer/profiling/
  * gen_profile.py (generation and the JSON written), gpu_benchmark.py (the benchmark lines), and
- * the readers GO/optimizer/types.py (GPUProfile) and pkg/cache/model_gpu_profile.go; summarised
- * in the project's reference aibrix-gpu-optimizer.md sections 1.3 and 2.
+ * the readers GO/optimizer/types.py (GPUProfile) and pkg/cache/model_gpu_profile.go; what
+ * podscale takes from them: docs/optimizer.md.
  *
  * Generation (opt_profile_generate), per bucket. TPAT, E2E per token, is derived from every E2E
  * line (each value divided by input + output tokens). A rate qualifies when, for each of TPUT,

@@ -1,14 +1,13 @@
 #include "optimizer/store.h"
 
-#include "base/xalloc.h"
-
-#include "optimizer/profile.h" /* OPT_TEXT_MAX */
-
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+
+#include "base/xalloc.h"
+#include "optimizer/profile.h" /* OPT_TEXT_MAX */
 
 struct opt_store {
   redisContext *c;
@@ -301,8 +300,8 @@ bool opt_store_trace_list(opt_store *s, const char *model, int64_t **ts, size_t 
     char *end;
     const char *v = names[i];
     /* digits only, no leading zero: the gateway writes strconv.FormatInt of the time */
-    bool digits = *v >= '1' && *v <= '9' ? strspn(v, "0123456789") == strlen(v)
-                                         : strcmp(v, "0") == 0;
+    bool digits =
+        *v >= '1' && *v <= '9' ? strspn(v, "0123456789") == strlen(v) : strcmp(v, "0") == 0;
     long long t = digits && strlen(v) <= 18 ? strtoll(v, &end, 10) : -1;
     if (t >= 0) {
       (*ts)[(*n)++] = t;
@@ -329,9 +328,9 @@ bool opt_store_trace_put(opt_store *s, const char *model, int64_t ts_s, const ch
                          int64_t expiry_s, opt_err *e) {
   char key[2 * OPT_STORE_NAME_MAX + 64];
   if (!trace_key(model, ts_s, key, sizeof key, e)) return false;
-  redisReply *r = expiry_s > 0 ? redisCommand(s->c, "SET %s %s EX %lld", key, json,
-                                              (long long)expiry_s)
-                               : redisCommand(s->c, "SET %s %s", key, json);
+  redisReply *r = expiry_s > 0
+                      ? redisCommand(s->c, "SET %s %s EX %lld", key, json, (long long)expiry_s)
+                      : redisCommand(s->c, "SET %s %s", key, json);
   r = checked(s, r, key, e);
   if (!r) return false;
   freeReplyObject(r);

@@ -1,7 +1,7 @@
 /*
  * store: where GPU profiles live in a cluster, as AIBrix keeps them: a Redis string per
  * (model, deployment) under `aibrix:profile_<model>_<deployment>`, holding the profile's JSON
- * exactly as aibrix_gen_profile writes it (reference aibrix-gpu-optimizer.md sections 2.5-2.6).
+ * exactly as aibrix_gen_profile writes it (docs/optimizer.md).
  *
  * Destinations are written as AIBrix's gen_profile takes them:
  * `redis://[user:pass@]host[:port][/db]?model=M` (port 6379 and db 0 by default; `model` is

@@ -47,7 +47,8 @@ static inline int fx_free_port(void) {
 /* Connect to 127.0.0.1:port; -1 when nothing listens. */
 static inline int fx_connect(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t)port),
                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0) return fd;
   if (fd >= 0) close(fd);

@@ -1,6 +1,6 @@
 /*
- * Upstream Go's own test tables for the parsers in models/autoscalers/gosem.h, transcribed as data (no
- * logic) so a test can run every row through go_parse_float, go_parse_int32, go_parse_bool and
+ * Upstream Go's own test tables for the parsers in models/autoscalers/gosem.h, transcribed as data
+ * (no logic) so a test can run every row through go_parse_float, go_parse_int32, go_parse_bool and
  * go_parse_duration. Sources, all in golang/go (the stored copies read):
  *   src/strconv/atof_test.go  atoftests                at 1419445926fe9424dad72b82344c6f52b0679cf3
  *   src/strconv/atoi_test.go  parseInt32Tests          at 1ad1d615b8b1e19e5e4e3ad1cd908a03997aaa51

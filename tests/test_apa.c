@@ -3,8 +3,8 @@
  * v0.4.1), each in a test named after the upstream test it reproduces; the rows of HEAD's
  * algorithm/apa_test.go that the legacy formula shares; then the annotations (the un-prefixed
  * tolerance keys are not read), the tolerance band, the window, and the two APA-only rules: 0 is
- * recorded when no pod is active, and no ready pod means no decision (autoscaler-algorithms.md
- * sections 1A.5, 1B.5 and 5.1-5.2).
+ * recorded when no pod is active, and no ready pod means no decision (upstream's
+ * apa.go and its tests; docs/autoscalers.md).
  */
 #include <setjmp.h>
 #include <stdarg.h>

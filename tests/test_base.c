@@ -104,13 +104,20 @@ static void prom_float_is_prometheus_clients(void **state) {
     double x;
     const char *text;
   } cases[] = {
-      {1234567.0, "1.234567e+06"}, {1e7, "1e+07"},
-      {0.5, "0.5"},                {5.0, "5.0"},
-      {123456.0, "123456.0"},      {12345678901.5, "1.23456789015e+010"},
-      {-1234567.0, "-1234567.0"},  {1e16, "1e+16"},
-      {1.5e16, "1.5e+16"},         {12345678901234567.0, "1.2345678901234568e+16"},
-      {2.5e-7, "2.5e-07"},         {1e15, "1e+015"},
-      {INFINITY, "+Inf"},          {-INFINITY, "-Inf"},
+      {1234567.0, "1.234567e+06"},
+      {1e7, "1e+07"},
+      {0.5, "0.5"},
+      {5.0, "5.0"},
+      {123456.0, "123456.0"},
+      {12345678901.5, "1.23456789015e+010"},
+      {-1234567.0, "-1234567.0"},
+      {1e16, "1e+16"},
+      {1.5e16, "1.5e+16"},
+      {12345678901234567.0, "1.2345678901234568e+16"},
+      {2.5e-7, "2.5e-07"},
+      {1e15, "1e+015"},
+      {INFINITY, "+Inf"},
+      {-INFINITY, "-Inf"},
       {NAN, "NaN"},
   };
   char buf[PROM_NUM];
@@ -191,9 +198,12 @@ static void read_text_names_the_file(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(float_repr_matches_cpython), cmocka_unit_test(float_repr_cuts_like_snprintf),
-      cmocka_unit_test(strbuf_grows_and_hands_over), cmocka_unit_test(fnv1a64_vectors),
-      cmocka_unit_test(clock_is_monotonic),         cmocka_unit_test(oom_goes_to_the_handler),
+      cmocka_unit_test(float_repr_matches_cpython),
+      cmocka_unit_test(float_repr_cuts_like_snprintf),
+      cmocka_unit_test(strbuf_grows_and_hands_over),
+      cmocka_unit_test(fnv1a64_vectors),
+      cmocka_unit_test(clock_is_monotonic),
+      cmocka_unit_test(oom_goes_to_the_handler),
       cmocka_unit_test(read_text_names_the_file),
       cmocka_unit_test(prom_float_is_prometheus_clients),
       cmocka_unit_test(prom_writes_families_and_escapes_labels),

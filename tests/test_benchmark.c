@@ -114,7 +114,8 @@ static void calibration_reproduces_the_published_a100_benchmark(void **state) {
   (void)state;
   bench_file bf;
   ps_err err;
-  const char *path = PODSCALE_SOURCE_DIR "/tests/data/aibrix-profiles/simulator-llama2-7b-a100.jsonl";
+  const char *path =
+      PODSCALE_SOURCE_DIR "/tests/data/aibrix-profiles/simulator-llama2-7b-a100.jsonl";
   if (!bench_file_read(path, &bf, &err)) fail_msg("%s", err.msg);
   assert_int_equal(bf.n, 280);
   calib_result r;
@@ -135,10 +136,11 @@ static void bad_benchmark_line_is_reported_with_its_number(void **state) {
   (void)state;
   char d[64], p[128];
   tu_tmpdir(d);
-  tu_write(d, "b.jsonl",
-           "{\"input_tokens\": 4, \"output_tokens\": 4, \"request_rate\": 1.0, \"metric\": \"TPUT\", "
-           "\"mean\": 1.0}\n\n{\"input_tokens\": 4, \"output_tokens\": 4\n",
-           p, sizeof p);
+  tu_write(
+      d, "b.jsonl",
+      "{\"input_tokens\": 4, \"output_tokens\": 4, \"request_rate\": 1.0, \"metric\": \"TPUT\", "
+      "\"mean\": 1.0}\n\n{\"input_tokens\": 4, \"output_tokens\": 4\n",
+      p, sizeof p);
   bench_file bf;
   ps_err err;
   assert_false(bench_file_read(p, &bf, &err));
@@ -150,12 +152,12 @@ static void bad_benchmark_line_is_reported_with_its_number(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(grid_follows_aibrix_benchmark_loop_order),
-    cmocka_unit_test(lines_have_aibrix_keys_in_order),
-    cmocka_unit_test(light_load_keeps_up_and_heavy_load_queues),
-    cmocka_unit_test(runs_too_long_for_the_context_are_skipped),
-    cmocka_unit_test(calibration_reproduces_the_published_a100_benchmark),
-    cmocka_unit_test(bad_benchmark_line_is_reported_with_its_number),
+      cmocka_unit_test(grid_follows_aibrix_benchmark_loop_order),
+      cmocka_unit_test(lines_have_aibrix_keys_in_order),
+      cmocka_unit_test(light_load_keeps_up_and_heavy_load_queues),
+      cmocka_unit_test(runs_too_long_for_the_context_are_skipped),
+      cmocka_unit_test(calibration_reproduces_the_published_a100_benchmark),
+      cmocka_unit_test(bad_benchmark_line_is_reported_with_its_number),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,9 +60,14 @@ static void write_synthetic_log(const char *path, const perf_params *truth, int3
 }
 
 static vcal_input input_from(const perf_params *start, int32_t blocks) {
-  return (vcal_input){.g = catalog_gpu(GPU), .m = catalog_llm(MODEL),
-                      .base = engine(start, blocks), .start = *start, .input_tokens = ins,
-                      .output_tokens = outs, .nrequests = NREQ, .fit = VCAL_FIT_DEFAULT,
+  return (vcal_input){.g = catalog_gpu(GPU),
+                      .m = catalog_llm(MODEL),
+                      .base = engine(start, blocks),
+                      .start = *start,
+                      .input_tokens = ins,
+                      .output_tokens = outs,
+                      .nrequests = NREQ,
+                      .fit = VCAL_FIT_DEFAULT,
                       .measure_s = 300}; /* a third of the default: CI time under ASan */
 }
 
@@ -83,8 +88,8 @@ static void fit_recovers_the_factors_and_blocks_that_made_the_lines(void **state
   if (!calibrate_vllm_log(&in, &logs, &r, &err)) fail_msg("%s", err.msg);
   print_message("recovered eff_memory %.4f overhead_seq %.2f us blocks %d; median |error| "
                 "generation %.2f%% -> %.2f%%, KV %.2f%% -> %.2f%%\n",
-                r.fitted.eff_memory, 1e6 * r.fitted.overhead_seq_s, r.blocks,
-                100 * r.before.gen, 100 * r.after.gen, 100 * r.before.kv, 100 * r.after.kv);
+                r.fitted.eff_memory, 1e6 * r.fitted.overhead_seq_s, r.blocks, 100 * r.before.gen,
+                100 * r.after.gen, 100 * r.before.kv, 100 * r.after.kv);
   assert_float_equal(r.fitted.eff_memory, truth.eff_memory, 0.03 * truth.eff_memory);
   /* o_s is weakly identified (it trades with e_m's KV term): what the lines pin is the decode
    * step, at every batch size */
@@ -156,23 +161,24 @@ static void cli_errors_exit_2_and_name_the_file(void **state) {
   const char *none[] = {"calibrate", "--vllm-log", "--gpu", GPU, "--model", MODEL, NULL};
   assert_int_equal(fx_run_podscale(f->dir, none, &out, &err), 2);
   assert_non_null(strstr(err, "expected vLLM log files"));
-  const char *missing[] = {"calibrate", "--vllm-log", "--gpu", GPU, "--model", MODEL,
-                           "/nonexistent/pod.log", NULL};
+  const char *missing[] = {"calibrate", "--vllm-log",           "--gpu", GPU, "--model",
+                           MODEL,       "/nonexistent/pod.log", NULL};
   assert_int_equal(fx_run_podscale(f->dir, missing, &out, &err), 2);
   assert_non_null(strstr(err, "/nonexistent/pod.log: cannot open"));
   tu_write(f->dir, "other.log", "INFO starting\n", other, sizeof other);
   tu_write(f->dir, "empty.log", "", empty, sizeof empty);
-  const char *no_stats[] = {"calibrate", "--vllm-log", "--gpu", GPU, "--model", MODEL,
-                            empty, other, NULL};
+  const char *no_stats[] = {"calibrate", "--vllm-log", "--gpu", GPU, "--model",
+                            MODEL,       empty,        other,   NULL};
   assert_int_equal(fx_run_podscale(f->dir, no_stats, &out, &err), 2);
   assert_non_null(strstr(err, "other.log: expected vLLM stats lines"));
   assert_string_equal(out, "");
-  const char *only_empty[] = {"calibrate", "--vllm-log", "--gpu", GPU, "--model", MODEL,
-                              empty, NULL};
+  const char *only_empty[] = {"calibrate", "--vllm-log", "--gpu", GPU,
+                              "--model",   MODEL,        empty,   NULL};
   assert_int_equal(fx_run_podscale(f->dir, only_empty, &out, &err), 2);
   assert_non_null(strstr(err, "at least one running request"));
-  const char *bad_fit[] = {"calibrate", "--vllm-log", "--fit", "eff_memory,speed", "--gpu", GPU,
-                           "--model", MODEL, empty, NULL};
+  const char *bad_fit[] = {"calibrate", "--vllm-log", "--fit",   "eff_memory,speed",
+                           "--gpu",     GPU,          "--model", MODEL,
+                           empty,       NULL};
   assert_int_equal(fx_run_podscale(f->dir, bad_fit, &out, &err), 2);
   assert_non_null(strstr(err, "--fit: expected"));
   free(out);
@@ -183,8 +189,15 @@ static void cli_errors_exit_2_and_name_the_file(void **state) {
 static void cli_prints_the_fit_and_a_model_object(void **state) {
   fx_dir *f = *state;
   char *out = NULL, *err = NULL;
-  const char *args[] = {"calibrate", "--vllm-log", "--gpu", GPU, "--model", MODEL,
-                        SET0 "kpa/vllm-stats/4t2wj.log", SET0 "kpa/vllm-stats/5kv52.log", NULL};
+  const char *args[] = {"calibrate",
+                        "--vllm-log",
+                        "--gpu",
+                        GPU,
+                        "--model",
+                        MODEL,
+                        SET0 "kpa/vllm-stats/4t2wj.log",
+                        SET0 "kpa/vllm-stats/5kv52.log",
+                        NULL};
   int rc = fx_run_podscale(f->dir, args, &out, &err);
   if (rc != 0) fail_msg("exit %d: %s", rc, err);
   assert_non_null(strstr(out, "num_gpu_blocks"));

@@ -372,7 +372,8 @@ static void endless_or_odd_input_files_are_refused_at_once(void **state) {
   const char *flat = PODSCALE_SOURCE_DIR "/tests/data/profiles/flat-2rps.json";
   assert_exit(f, 2, "solve", "--profile", flat, "--rates", "/dev/zero");
   assert_contains(f->stderr_text, "/dev/zero:1: expected text, found a NUL byte");
-  assert_exit(f, 2, "regress", "/dev/zero", "--profiles", PODSCALE_SOURCE_DIR "/tests/data/profiles");
+  assert_exit(f, 2, "regress", "/dev/zero", "--profiles",
+              PODSCALE_SOURCE_DIR "/tests/data/profiles");
   assert_contains(f->stderr_text, "/dev/zero:1: expected text, found a NUL byte");
   assert_exit(f, 2, "calibrate", "--gpu", "V100-32GB", "--model", "deepseek-llm-7b-chat",
               "/dev/zero");
@@ -482,7 +483,8 @@ static void solve_merges_identical_gpu_types(void **state) {
   fx_dir *f = *state;
   solve_case(f, "slow_identical_types", 3, NULL);
   assert_contains(f->stdout_text, "cost $686.636");
-  assert_contains(f->stdout_text, "[gpu-a: 11387($686.6360999999999), gpu-b: 0($0.0), gpu-c: 0($0.0)]");
+  assert_contains(f->stdout_text,
+                  "[gpu-a: 11387($686.6360999999999), gpu-b: 0($0.0), gpu-c: 0($0.0)]");
 }
 
 /* A decision the search budget stopped says so, with a gap at least as large as its distance

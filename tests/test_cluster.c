@@ -22,8 +22,8 @@
  * with requests of every length used here in flight). */
 #define KPA_ONE                                                                                    \
   "{\"name\": \"p\", \"type\": \"kpa\", \"initial_replicas\": 2, \"spec\": {\"minReplicas\": 1, "  \
-  "\"maxReplicas\": 2, \"metricsSources\": [{\"metricSourceType\": \"pod\", \"targetMetric\": "      \
-  "\"gpu_cache_usage_perc\", \"targetValue\": \"0.9\"}]}, \"annotations\": "                          \
+  "\"maxReplicas\": 2, \"metricsSources\": [{\"metricSourceType\": \"pod\", \"targetMetric\": "    \
+  "\"gpu_cache_usage_perc\", \"targetValue\": \"0.9\"}]}, \"annotations\": "                       \
   "{\"kpa.autoscaling.aibrix.ai/scale-down-delay\": \"0s\"}}"
 
 /* Two pods serve from time 0 and `policy` soon wants one, so the newer one is deleted. One
@@ -81,10 +81,8 @@ static void on_sample(void *ctx, const cluster_sample *s) {
 }
 
 static tally run(const scenario *sc, cluster_result *res) {
-  tally t = {.last_on_second = -1,
-             .first_decision = INT64_MAX,
-             .ready_at_zero = -1,
-             .down_us = INT64_MAX};
+  tally t = {
+      .last_on_second = -1, .first_decision = INT64_MAX, .ready_at_zero = -1, .down_us = INT64_MAX};
   cluster_hooks h = {
       .ctx = &t, .request = on_request, .decision = on_decision, .sample = on_sample};
   cluster_run(sc, 0, sc->seed, &h, res);
@@ -130,7 +128,7 @@ static void a_gateway_that_routes_to_terminating_pods_loses_their_requests(void 
   assert_int_equal(p.res.scale_downs, 1);
   assert_int_equal(p.t.down_us, base.t.down_us);
   assert_true(p.t.last_on_second > p.t.down_us + 20000000); /* routed on after the deletion */
-  assert_true(p.t.on_second >= base.t.on_second + 10);       /* half of 30 s of arrivals more */
+  assert_true(p.t.on_second >= base.t.on_second + 10);      /* half of 30 s of arrivals more */
   /* What was routed after the deletion fails; what finished before is the same. */
   assert_int_equal(p.t.on_second - p.t.failed_on_second,
                    base.t.on_second - base.t.failed_on_second);

@@ -270,7 +270,8 @@ static void malformed_files_are_errors_naming_file_and_line(void **state) {
   load_fails(dir, "empty", "", &err);
   assert_contains(err.msg, "/empty/summary.csv: empty");
   load_fails(dir, "negative", "policy,failed\nhpa,-3\n", &err);
-  assert_contains(err.msg, "/negative/summary.csv:2: column 'failed': expected a number of at least 0");
+  assert_contains(err.msg,
+                  "/negative/summary.csv:2: column 'failed': expected a number of at least 0");
 }
 
 static void a_directory_without_summary_is_an_error_naming_it(void **state) {

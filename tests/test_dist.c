@@ -73,13 +73,13 @@ static void quantile_table_interpolates_between_points(void **state) {
   (void)state;
   dist_table *t = dist_table_points(P, X, 9);
   dist d = dist_tabulated(t);
-  assert_true(dist_quantile(&d, 0.25) == 1);                       /* flat: an atom at 1 */
-  assert_true(fabs(dist_quantile(&d, 0.545) - 8.5) < 1e-9);        /* halfway from 1 to 16 */
-  assert_true(fabs(dist_quantile(&d, 0.825) - 254.5) < 1e-9);      /* halfway from 115 to 394 */
-  assert_true(fabs(dist_quantile(&d, 0.75) - 115) < 1e-9);         /* on a knot */
-  assert_true(fabs(dist_quantile(&d, 0.96) - 1400) < 1e-9);        /* 753 .. 2047 */
-  assert_true(dist_quantile(&d, 0.97) == 2048);                    /* the jump */
-  assert_true(dist_quantile(&d, 0.985) == 2048);                   /* the atom, exactly */
+  assert_true(dist_quantile(&d, 0.25) == 1);                  /* flat: an atom at 1 */
+  assert_true(fabs(dist_quantile(&d, 0.545) - 8.5) < 1e-9);   /* halfway from 1 to 16 */
+  assert_true(fabs(dist_quantile(&d, 0.825) - 254.5) < 1e-9); /* halfway from 115 to 394 */
+  assert_true(fabs(dist_quantile(&d, 0.75) - 115) < 1e-9);    /* on a knot */
+  assert_true(fabs(dist_quantile(&d, 0.96) - 1400) < 1e-9);   /* 753 .. 2047 */
+  assert_true(dist_quantile(&d, 0.97) == 2048);               /* the jump */
+  assert_true(dist_quantile(&d, 0.985) == 2048);              /* the atom, exactly */
   dist_table_free(t);
 }
 
@@ -87,8 +87,8 @@ static void quantile_table_mean_is_the_area_under_the_quantile_function(void **s
   (void)state;
   dist_table *t = dist_table_points(P, X, 9);
   dist d = dist_tabulated(t);
-  double want = 0.5 * 1 + 0.09 * 8.5 + 0.16 * 65.5 + 0.15 * 254.5 + 0.05 * 573.5 + 0.02 * 1400 +
-                0.03 * 2048;
+  double want =
+      0.5 * 1 + 0.09 * 8.5 + 0.16 * 65.5 + 0.15 * 254.5 + 0.05 * 573.5 + 0.02 * 1400 + 0.03 * 2048;
   assert_true(fabs(dist_mean(&d) - want) < 1e-9);
   /* Against a fine Riemann sum of the draws. */
   double sum = 0;

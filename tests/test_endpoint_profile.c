@@ -84,16 +84,36 @@ static void mock_endpoint_profiles_like_the_simulated_pod(void **state) {
   snprintf(rate_hi, sizeof rate_hi, "%d", 4 * SPEEDUP);
   snprintf(slo_ep, sizeof slo_ep, "%g", 2.0 / SPEEDUP);
   /* The grid: prompts 128 and 256 tokens, outputs 16 and 32, 2 and 4 req/s, 20 requests. */
-  const char *const sim_args[] = {"benchmark", "--simulated", "--gpu", GPU, "--model", LLM,
-                                  "--input-start", "128", "--input-limit", "256",
-                                  "--output-start", "16", "--output-limit", "32",
-                                  "--rate-start", "2", "--rate-limit", "4", "--total", "20",
-                                  "-q", "-o", sim_jsonl, NULL};
-  const char *const ep_args[] = {"benchmark", "--endpoint", url, "--model", LLM,
-                                 "--input-start", "128", "--input-limit", "256",
-                                 "--output-start", "16", "--output-limit", "32",
-                                 "--rate-start", rate_lo, "--rate-limit", rate_hi, "--total", "20",
-                                 "-q", "-o", ep_jsonl, NULL};
+  const char *const sim_args[] = {"benchmark",
+                                  "--simulated",
+                                  "--gpu",
+                                  GPU,
+                                  "--model",
+                                  LLM,
+                                  "--input-start",
+                                  "128",
+                                  "--input-limit",
+                                  "256",
+                                  "--output-start",
+                                  "16",
+                                  "--output-limit",
+                                  "32",
+                                  "--rate-start",
+                                  "2",
+                                  "--rate-limit",
+                                  "4",
+                                  "--total",
+                                  "20",
+                                  "-q",
+                                  "-o",
+                                  sim_jsonl,
+                                  NULL};
+  const char *const ep_args[] = {"benchmark", "--endpoint",     url,     "--model",
+                                 LLM,         "--input-start",  "128",   "--input-limit",
+                                 "256",       "--output-start", "16",    "--output-limit",
+                                 "32",        "--rate-start",   rate_lo, "--rate-limit",
+                                 rate_hi,     "--total",        "20",    "-q",
+                                 "-o",        ep_jsonl,         NULL};
   run_ok(sim_args);
   run_ok(ep_args);
   kill(mock, SIGTERM);
@@ -101,10 +121,10 @@ static void mock_endpoint_profiles_like_the_simulated_pod(void **state) {
   waitpid(mock, &status, 0);
   assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   /* SLO: E2E P99 under 2 s of simulated time (0.2 s of the mock's wall time). */
-  const char *const sim_gen[] = {"profile", "gen", "d", "--benchmark", sim_jsonl, "--e2e", "2",
-                                 "--percentile", "99", "-o", sim_json, NULL};
-  const char *const ep_gen[] = {"profile", "gen", "d", "--benchmark", ep_jsonl, "--e2e", slo_ep,
-                                "--percentile", "99", "-o", ep_json, NULL};
+  const char *const sim_gen[] = {"profile", "gen",          "d",  "--benchmark", sim_jsonl, "--e2e",
+                                 "2",       "--percentile", "99", "-o",          sim_json,  NULL};
+  const char *const ep_gen[] = {"profile", "gen",          "d",  "--benchmark", ep_jsonl, "--e2e",
+                                slo_ep,    "--percentile", "99", "-o",          ep_json,  NULL};
   run_ok(sim_gen);
   run_ok(ep_gen);
   opt_profile ps, pe;

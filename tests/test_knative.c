@@ -1001,8 +1001,8 @@ static void kn_params_set_reads_go_durations(void **state) {
   assert_false(kn_params_set(&p, "scale-down-delay", "99999999999999999999s", NULL));
 }
 
-/* The settings read numbers as Go does, through models/autoscalers/gosem.h, the one implementation: Go's
- * underscores and hex floats, underflow to 0, a duration in any unit that is whole
+/* The settings read numbers as Go does, through models/autoscalers/gosem.h, the one implementation:
+ * Go's underscores and hex floats, underflow to 0, a duration in any unit that is whole
  * microseconds. */
 static void kn_params_set_reads_numbers_as_go(void **state) {
   (void)state;
@@ -1044,7 +1044,8 @@ static void kn_params_set_refuses_bad_values_and_keeps_the_old(void **state) {
       {"autoscaling.knative.dev/window", "1m0.5s"},
       {"window", "60s"}, /* the annotation needs its prefix */
       {"no-such-key", "1"},
-      /* strconv.ParseFloat (models/autoscalers/gosem.h): hex needs a p exponent; no spaces, no Inf */
+      /* strconv.ParseFloat (models/autoscalers/gosem.h): hex needs a p exponent; no spaces, no Inf
+       */
       {"max-scale-up-rate", "0x10"},
       {"max-scale-up-rate", " 10"},
       {"max-scale-up-rate", "Inf"},

@@ -2,8 +2,7 @@
  * The legacy AIBrix TimeWindow and KPA (v0.2.0 ... v0.4.1): the upstream unit-test vectors
  * (aggregation/window_test.go, scaler/kpa_test.go at v0.4.1), each in a test named after the
  * upstream test it reproduces, then Go's parsers, the annotations, panic timing, the scale-down
- * delay, activation scale, the controller's boundary checks and the GPU optimizer's metric
- * (autoscaler-algorithms.md sections 1A.3, 1A.4, 2.2 and 5.1).
+ * delay, activation scale, the controller's boundary checks and the GPU optimizer's metric.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -259,7 +258,7 @@ typedef struct kpa2_step {
 
 /* Annotations stable-window 30s, panic-window 10s, scale-down-delay 20s; target "50";
  * NewKpaAutoscaler(5, pa, Unix 10000); each step records, scales, and feeds the result back as
- * the ready count. The averages are those of the reference (section 5.1). */
+ * the ready count. The averages are those of upstream's kpa_test.go. */
 static void kpa_scale_reproduces_TestKpaScale2(void **state) {
   (void)state;
   kpa_params p = kpa_params_default(50);

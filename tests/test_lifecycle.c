@@ -9,8 +9,8 @@
 #include <math.h>
 
 #include "models/pods/lifecycle.h"
-#include "sim/run/cluster.h"
 #include "sim/engine/rng.h"
+#include "sim/run/cluster.h"
 #include "testutil.h"
 
 #define S INT64_C(1000000)
@@ -51,8 +51,7 @@ static void default_lifecycle_takes_two_to_three_minutes(void **state) {
 static void uniform_at_is_a_fixed_function_of_its_arguments(void **state) {
   (void)state;
   double u = rng_uniform_at(1, "lifecycle", 7, 0);
-  assert_true(u > 0 && u < 1);
-  assert_true(u == rng_uniform_at(1, "lifecycle", 7, 0));
+  assert_true(u == 0.21652613039685348); /* pinned: a change shifts every start-up */
   assert_true(u != rng_uniform_at(1, "lifecycle", 7, 1));
   assert_true(u != rng_uniform_at(1, "lifecycle", 8, 0));
   assert_true(u != rng_uniform_at(2, "lifecycle", 7, 0));

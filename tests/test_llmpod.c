@@ -32,16 +32,24 @@ static void record(void *ctx, request *r, int64_t t, rq_status st) {
 }
 
 static request req(uint64_t id, int32_t in, int32_t out) {
-  return (request){.id = id, .input_tokens = in, .output_tokens = out, .start_us = -1,
-                   .first_token_us = -1, .finish_us = -1, .pod = 0};
+  return (request){.id = id,
+                   .input_tokens = in,
+                   .output_tokens = out,
+                   .start_us = -1,
+                   .first_token_us = -1,
+                   .finish_us = -1,
+                   .pod = 0};
 }
 
 static llmpod_config config(int32_t blocks) {
   const gpu_spec *g = catalog_gpu("V100-32GB");
   const llm_spec *m = catalog_llm("deepseek-llm-7b-chat");
-  return (llmpod_config){.perf = perf_model_make(g, m, &llm_engine_args_default.perf), .block_size = 16,
-                         .total_blocks = blocks, .watermark_blocks = blocks / 100,
-                         .max_num_seqs = 256, .max_num_batched_tokens = 4096,
+  return (llmpod_config){.perf = perf_model_make(g, m, &llm_engine_args_default.perf),
+                         .block_size = 16,
+                         .total_blocks = blocks,
+                         .watermark_blocks = blocks / 100,
+                         .max_num_seqs = 256,
+                         .max_num_batched_tokens = 4096,
                          .max_model_len = 4096};
 }
 
@@ -57,7 +65,8 @@ static void one_request_follows_the_performance_model(void **state) {
   /* prefill of 100 tokens, then 9 decode steps reading 101, 102, ... 109 KV tokens */
   int64_t t = perf_iter_ps(&c.perf, 100, 100 * 101 / 2, 0, 0, 1);
   int64_t first = t;
-  for (int j = 0; j < 9; j++) t += perf_iter_ps(&c.perf, 0, 0, 1, 101 + j, 1);
+  for (int j = 0; j < 9; j++)
+    t += perf_iter_ps(&c.perf, 0, 0, 1, 101 + j, 1);
   assert_int_equal(p.ops->next_us(p.self), ceil_us(first));
   p.ops->advance(p.self, INT64_MAX / 2, record, &o);
   assert_int_equal(o.n, 1);
@@ -95,7 +104,8 @@ static void gauges_report_running_waiting_and_kv_blocks(void **state) {
   assert_true(g.kv_usage == 14.0 / 1000);
   p.ops->advance(p.self, INT64_MAX / 2, record, &o);
   assert_int_equal(o.n, 5);
-  for (int i = 0; i < 5; i++) assert_int_equal(o.st[i], RQ_OK);
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(o.st[i], RQ_OK);
   p.ops->gauges(p.self, &g);
   assert_int_equal(g.running, 0);
   assert_true(g.kv_usage == 0);
@@ -181,20 +191,21 @@ static void write_engine_scenario(const char *dir, bool stepped, bool chunked, c
   char text[4096];
   /* A small KV cache (preemptions), a short client timeout (cancellations), bursts (queueing)
    * and two pods: every path of the engine is exercised. */
-  snprintf(text, sizeof text,
-           "{\"seed\": 11, \"workload\": {\"arrivals\": {\"type\": \"segments\", \"process\": "
-           "\"gamma\", \"cv\": 3, \"segments\": [{\"duration_s\": 200, \"rate\": 2}, "
-           "{\"duration_s\": 200, \"rate\": 12}, {\"duration_s\": 200, \"rate\": 4}]}, "
-           "\"input_tokens\": {\"dist\": \"lognormal\", \"mean\": 300, \"p99\": 2000}, "
-           "\"output_tokens\": {\"dist\": \"lognormal\", \"mean\": 200, \"p99\": 1500}}, "
-           "\"gpus\": [{\"name\": \"A10-24GB\"}], \"deployments\": [{\"name\": \"d\", \"gpu\": "
-           "\"A10-24GB\", \"startup_s\": 0, \"model\": {\"type\": \"llm\", \"llm\": \"llama-2-7b\", "
-           "\"num_gpu_blocks_override\": 400, \"max_num_seqs\": 48, \"stepped\": %s, "
-           "\"enable_chunked_prefill\": %s}}], "
-           "\"router\": {\"policy\": \"round-robin\"}, \"client\": {\"timeout_s\": 40}, "
-           "\"policies\": [{\"name\": \"two\", \"type\": \"fixed\", \"replicas\": 2}], "
-           "\"output\": {\"interval_s\": 0.7}}",
-           stepped ? "true" : "false", chunked ? "true" : "false");
+  snprintf(
+      text, sizeof text,
+      "{\"seed\": 11, \"workload\": {\"arrivals\": {\"type\": \"segments\", \"process\": "
+      "\"gamma\", \"cv\": 3, \"segments\": [{\"duration_s\": 200, \"rate\": 2}, "
+      "{\"duration_s\": 200, \"rate\": 12}, {\"duration_s\": 200, \"rate\": 4}]}, "
+      "\"input_tokens\": {\"dist\": \"lognormal\", \"mean\": 300, \"p99\": 2000}, "
+      "\"output_tokens\": {\"dist\": \"lognormal\", \"mean\": 200, \"p99\": 1500}}, "
+      "\"gpus\": [{\"name\": \"A10-24GB\"}], \"deployments\": [{\"name\": \"d\", \"gpu\": "
+      "\"A10-24GB\", \"startup_s\": 0, \"model\": {\"type\": \"llm\", \"llm\": \"llama-2-7b\", "
+      "\"num_gpu_blocks_override\": 400, \"max_num_seqs\": 48, \"stepped\": %s, "
+      "\"enable_chunked_prefill\": %s}}], "
+      "\"router\": {\"policy\": \"round-robin\"}, \"client\": {\"timeout_s\": 40}, "
+      "\"policies\": [{\"name\": \"two\", \"type\": \"fixed\", \"replicas\": 2}], "
+      "\"output\": {\"interval_s\": 0.7}}",
+      stepped ? "true" : "false", chunked ? "true" : "false");
   tu_write(dir, stepped ? "stepped.json" : "fast.json", text, path, n);
 }
 
@@ -203,7 +214,8 @@ static int preempted_rows(const char *csv) {
   int n = 0;
   for (const char *l = strchr(csv, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
     const char *end = strchr(l + 1, '\n'), *c = end;
-    while (c > l && c[-1] != ',') c--;
+    while (c > l && c[-1] != ',')
+      c--;
     n += atoi(c) > 0;
   }
   return n;
@@ -263,14 +275,14 @@ static void closed_form_equals_one_event_per_iteration_with_chunked_prefill(void
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(one_request_follows_the_performance_model),
-    cmocka_unit_test(gauges_report_running_waiting_and_kv_blocks),
-    cmocka_unit_test(request_longer_than_the_context_is_rejected_at_once),
-    cmocka_unit_test(a_prompt_with_the_clients_max_tokens_beyond_the_context_is_rejected),
-    cmocka_unit_test(full_cache_preempts_the_newest_and_it_recomputes),
-    cmocka_unit_test(cancel_removes_a_running_request),
-    cmocka_unit_test(closed_form_decode_equals_one_event_per_iteration),
-    cmocka_unit_test(closed_form_equals_one_event_per_iteration_with_chunked_prefill),
+      cmocka_unit_test(one_request_follows_the_performance_model),
+      cmocka_unit_test(gauges_report_running_waiting_and_kv_blocks),
+      cmocka_unit_test(request_longer_than_the_context_is_rejected_at_once),
+      cmocka_unit_test(a_prompt_with_the_clients_max_tokens_beyond_the_context_is_rejected),
+      cmocka_unit_test(full_cache_preempts_the_newest_and_it_recomputes),
+      cmocka_unit_test(cancel_removes_a_running_request),
+      cmocka_unit_test(closed_form_decode_equals_one_event_per_iteration),
+      cmocka_unit_test(closed_form_equals_one_event_per_iteration_with_chunked_prefill),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /*
- * The optimizer's ILP (optimizer/ilp.h): the Mélange and optimizer-level vectors of the AIBrix
- * reference (aibrix-gpu-optimizer.md 6.3 and 6.5) and the faults fixed on purpose (tput 0,
+ * The optimizer's ILP (optimizer/ilp.h): the Mélange and optimizer-level vectors of AIBrix
+ * (tests/aibrix_vectors.h) and the faults fixed on purpose (tput 0,
  * uncoverable traffic, bounds, ties). Costs are compared exactly with the double AIBrix's
  * Python computes (0 + y_0 c_0 + y_1 c_1 ..., costs already divided by gpu_fraction).
  */
@@ -470,8 +470,10 @@ static void identical_gpu_types_solve_as_one(void **state) {
     x = x * 6364136223846793005ULL + 1442695040888963407ULL;
     rates[b] = 0.01 + (double)(x >> 40) / (double)(1 << 24) * 50;
   }
-  opt_ilp_deployment d[] = {{"a", NULL, 6.03, t, 0, 0}, {"b", NULL, 6.03, t, 0, 0},
-                            {"c", NULL, 6.03, t, 0, 0}, {"e", NULL, 6.03, t, 0, 0}};
+  opt_ilp_deployment d[] = {{"a", NULL, 6.03, t, 0, 0},
+                            {"b", NULL, 6.03, t, 0, 0},
+                            {"c", NULL, 6.03, t, 0, 0},
+                            {"e", NULL, 6.03, t, 0, 0}};
   opt_ilp_problem p = {.n_buckets = NB,
                        .rates = rates,
                        .n_deployments = 4,

@@ -96,8 +96,8 @@ static void replicas_bound_the_ilp(void **state) {
   opt_model_round r;
   feed(m, 1, 30, &r);
   assert_int_equal(r.action, OPT_ROUND_OPTIMIZE);
-  assert_true(opt_model_value(m, 0) <= 400);  /* max 4 pods of the cheap type */
-  assert_true(opt_model_value(m, 1) >= 100);  /* at least 1 pod of the dear type */
+  assert_true(opt_model_value(m, 0) <= 400); /* max 4 pods of the cheap type */
+  assert_true(opt_model_value(m, 1) >= 100); /* at least 1 pod of the dear type */
   assert_int_equal(opt_model_value(m, 0) + opt_model_value(m, 1), 1500); /* the rest on b */
   assert_float_equal(r.uncovered_rate, 0, 1e-9);
   /* the decision records the bounds, so that a replay solves the same problem */

@@ -1,6 +1,6 @@
 /*
- * The load monitor (optimizer/monitor.h) against aibrix-gpu-optimizer.md: the gateway trace-key
- * vectors of section 6.6 and the key quirk, GatewayLoadReader's own tests (section 6.1) and
+ * The load monitor (optimizer/monitor.h) against AIBrix's: the gateway trace-key vectors and
+ * the key quirk, GatewayLoadReader's own tests and
  * every meta_v version, the writer's bytes (Go's json.Marshal) and the round trip, the
  * Centeroid.get_signature vectors of section 6.4, DBSCAN on hand-made point sets, the moving
  * window at its sub-window boundaries, and the end-to-end monitor run of section 6.7.
@@ -963,8 +963,8 @@ static void monitor_record_of_100_cells_of_max_count_takes_a_moment(void **state
 static void assert_too_dense(int64_t precision, size_t n, void (*f)(size_t, int *, int *)) {
   size_t cap = n * 24 + 128, len = 0;
   char *json = malloc(cap);
-  len += (size_t)snprintf(json, cap, "{\"meta_v\": 4, \"meta_precision\": %lld",
-                          (long long)precision);
+  len +=
+      (size_t)snprintf(json, cap, "{\"meta_v\": 4, \"meta_precision\": %lld", (long long)precision);
   for (size_t i = 0; i < n; i++) {
     int in, out;
     f(i, &in, &out);

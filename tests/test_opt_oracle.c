@@ -112,9 +112,8 @@ static long leaves_of(const instance *in) {
 
 /* A random instance of one of the kinds above; false when the oracle cannot take it. */
 static bool draw(instance *in, int kind) {
-  *in = (instance){.n_dep = 1 + (int)(next() % MAX_DEP),
-                   .n_buckets = 1 + (int)(next() % MAX_LOADED),
-                   .f = 100};
+  *in = (instance){
+      .n_dep = 1 + (int)(next() % MAX_DEP), .n_buckets = 1 + (int)(next() % MAX_LOADED), .f = 100};
   static const int slice[] = {1, 2, 4};
   in->s = slice[next() % 3];
   for (int b = 0; b < in->n_buckets; b++)

@@ -1,6 +1,6 @@
 /*
- * GPU profiles (optimizer/profile.h): the profile-generation vectors of the AIBrix reference
- * (aibrix-gpu-optimizer.md section 6.2), which ran gen_profile.py on the benchmark files
+ * GPU profiles (optimizer/profile.h): the profile-generation vectors of AIBrix's
+ * gen_profile.py, which ran it on the benchmark files
  * shipped in tests/data/aibrix-profiles; the shipped profiles read and written back byte for
  * byte; grid checks; and the errors for bad profiles, benchmark lines and options.
  */
@@ -566,14 +566,22 @@ static void floats_are_written_as_python_repr(void **state) {
   static const struct {
     double x;
     const char *repr;
-  } cases[] = {{20.0, "20.0"},       {100.0, "100.0"},    {0.1, "0.1"},
-               {1e-05, "1e-05"},     {0.0001, "0.0001"},  {1e16, "1e+16"},
-               {-0.5, "-0.5"},       {0.0, "0.0"},        {15.895322308655688, "15.895322308655688"},
-               {123456789012345678.0, "1.2345678901234568e+17"}, {64.0, "64.0"}};
+  } cases[] = {{20.0, "20.0"},
+               {100.0, "100.0"},
+               {0.1, "0.1"},
+               {1e-05, "1e-05"},
+               {0.0001, "0.0001"},
+               {1e16, "1e+16"},
+               {-0.5, "-0.5"},
+               {0.0, "0.0"},
+               {15.895322308655688, "15.895322308655688"},
+               {123456789012345678.0, "1.2345678901234568e+17"},
+               {64.0, "64.0"}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char buf[40];
     opt_float_repr(cases[i].x, buf, sizeof buf);
-    if (strcmp(buf, cases[i].repr) != 0) fail_msg("%.17g: %s, expected %s", cases[i].x, buf, cases[i].repr);
+    if (strcmp(buf, cases[i].repr) != 0)
+      fail_msg("%.17g: %s, expected %s", cases[i].x, buf, cases[i].repr);
   }
 }
 

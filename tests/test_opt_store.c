@@ -141,7 +141,7 @@ static void traces_round_trip_through_redis(void **state) {
   assert_true(opt_store_trace_put(s, "m", 30, "{\"1:1\":3}", 600, &e));
   assert_true(opt_store_trace_put(s, "m", 10, "{\"1:1\":1}", 600, &e));
   assert_true(opt_store_trace_put(s, "m", 20, "{}", 0, &e));
-  assert_true(opt_store_trace_put(s, "m_x", 40, "{}", 600, &e)); /* another model */
+  assert_true(opt_store_trace_put(s, "m_x", 40, "{}", 600, &e));     /* another model */
   assert_true(opt_store_put(s, "m", "request_trace_abc", "{}", &e)); /* not a trace key */
   redisContext *c = redisConnect("127.0.0.1", port);
   freeReplyObject(redisCommand(c, "SET aibrix:m_request_trace_12x {}"));

@@ -3,7 +3,7 @@
  * metrics/client_test.go, context/context_test.go, algorithm/kpa_test.go, algorithm/apa_test.go,
  * autoscaler_test.go), each in a test named after the upstream test it reproduces, then the
  * window's edges, the annotations, the KPA's panic and tolerance rules, the cooldown history and
- * the controller's boundary checks (autoscaler-algorithms.md sections 1B, 5.2 and 7).
+ * the controller's boundary checks (upstream's kpa.go, apa.go and their tests).
  */
 #include <setjmp.h>
 #include <stdarg.h>

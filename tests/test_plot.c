@@ -567,11 +567,12 @@ static void write_measured_set(const fx_dir *f, char *set, size_t n) {
   assert_int_equal(mkdir(set, 0755), 0);
   tu_write(set, "runs.csv", "policy,sent,completed\nfast,4,3\ngone,1,0\n", path, sizeof path);
   const char *pods = "t_s,running,pending,init\n0,3,0,0\n12,3,1,1\n";
-  assert_int_equal(tu_write_measured_policy(set, "fast",
-                                            "batch,send_s,latency_s,output_tokens\n0,0,2,5\n1,1,0.5,"
-                                            "1\n2,2,1,3\n",
-                                            pods),
-                   0);
+  assert_int_equal(
+      tu_write_measured_policy(set, "fast",
+                               "batch,send_s,latency_s,output_tokens\n0,0,2,5\n1,1,0.5,"
+                               "1\n2,2,1,3\n",
+                               pods),
+      0);
   assert_int_equal(
       tu_write_measured_policy(set, "gone", "batch,send_s,latency_s,output_tokens\n", pods), 0);
 }

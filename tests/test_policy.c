@@ -1,9 +1,9 @@
 /*
  * policy: who each autoscaler generation scrapes and counts, how a tick's sample is aggregated,
- * the controllers' boundary checks and the units each kind sees (models/autoscalers/policy.h), checked
- * against autoscaler-algorithms.md sections 1A.2, 1A.4, 1A.5, 1B.1-1B.6, 3.2, 4.2 and 6, through
- * policy_tick on hand-built observations; then policies loaded from scenario files and run by the
- * cluster.
+ * the controllers' boundary checks and the units each kind sees (models/autoscalers/policy.h),
+ * checked against the upstream controllers (docs/autoscalers.md, "What they see"),
+ * through policy_tick on hand-built observations; then policies loaded from scenario files and run
+ * by the cluster.
  *
  * Pods that should not be scraped are given non-zero gauges on purpose, so that counting one of
  * them by mistake changes the result.
@@ -15,7 +15,9 @@
 
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "models/autoscalers/policy.h"
@@ -38,7 +40,7 @@
     }                                                                                              \
   } while (0)
 
-/* Every field of a logged decision. */
+/* Every field of a logged decision, in this order in the table below. */
 typedef struct want {
   int32_t desired, ready, recommendation;
   double value, stable, panic;
@@ -46,26 +48,62 @@ typedef struct want {
   const char *reason; /* NULL: not compared */
 } want;
 
-static void assert_decision(const policy_decision *d, want w) {
-  assert_true(d->logged);
-  assert_int_equal(d->desired, w.desired);
-  assert_int_equal(d->ready, w.ready);
-  assert_int_equal(d->recommendation, w.recommendation);
-  assert_double_same(d->value, w.value);
-  assert_double_same(d->stable, w.stable);
-  assert_double_same(d->panic, w.panic);
-  assert_int_equal(d->panic_mode, w.panic_mode);
-  if (w.reason) assert_string_equal(d->reason, w.reason);
+/* The fields of a decision a step compares: all of them (0: the decision is logged and every
+ * field of `want` matches, NaN matching NaN), or only the ones named. */
+enum {
+  CHK_DESIRED = 1 << 0,
+  CHK_READY = 1 << 1,
+  CHK_RECOMMENDATION = 1 << 2,
+  CHK_VALUE = 1 << 3,
+  CHK_STABLE = 1 << 4,
+  CHK_PANIC = 1 << 5,
+  CHK_PANIC_MODE = 1 << 6,
+  CHK_REASON = 1 << 7,
+};
+
+/* false if got is expected; else true, with what differs in why. */
+static bool int_differs(const char *field, int64_t got, int64_t expected, char *why, size_t n) {
+  if (got == expected) return false;
+  snprintf(why, n, "%s = %" PRId64 ", expected %" PRId64, field, got, expected);
+  return true;
 }
 
-static policy_pod pod(policy_pod_phase phase, double kv, int32_t running, int32_t waiting) {
-  return (policy_pod){.phase = phase, .running = running, .waiting = waiting, .kv_usage = kv};
+static bool double_differs(const char *field, double got, double expected, char *why, size_t n) {
+  if (isnan(expected) ? isnan(got) : got == expected) return false;
+  snprintf(why, n, "%s = %.17g, expected %.17g", field, got, expected);
+  return true;
 }
 
-static policy_pod kv_pod(policy_pod_phase phase, double kv) { return pod(phase, kv, 0, 0); }
-static policy_pod run_pod(policy_pod_phase phase, int32_t running) {
-  return pod(phase, 0, running, 0);
+/* A NULL expected reason is not compared. */
+static bool reason_differs(const char *got, const char *expected, char *why, size_t n) {
+  if (!expected || (got && strcmp(got, expected) == 0)) return false;
+  snprintf(why, n, "reason = \"%s\", expected \"%s\"", got ? got : "(null)", expected);
+  return true;
 }
+
+/* Whether decision d differs from w in the fields `only` names (all if 0); if so, how, in why. */
+static bool decision_differs(const policy_decision *d, want w, unsigned only, char *why, size_t n) {
+  unsigned f = only ? only : ~0u;
+  if (!only && !d->logged) {
+    snprintf(why, n, "the decision is not logged");
+    return true;
+  }
+  return ((f & CHK_DESIRED) && int_differs("desired", d->desired, w.desired, why, n)) ||
+         ((f & CHK_READY) && int_differs("ready", d->ready, w.ready, why, n)) ||
+         ((f & CHK_RECOMMENDATION) &&
+          int_differs("recommendation", d->recommendation, w.recommendation, why, n)) ||
+         ((f & CHK_VALUE) && double_differs("value", d->value, w.value, why, n)) ||
+         ((f & CHK_STABLE) && double_differs("stable", d->stable, w.stable, why, n)) ||
+         ((f & CHK_PANIC) && double_differs("panic", d->panic, w.panic, why, n)) ||
+         ((f & CHK_PANIC_MODE) && int_differs("panic_mode", d->panic_mode, w.panic_mode, why, n)) ||
+         ((f & CHK_REASON) && reason_differs(d->reason, w.reason, why, n));
+}
+
+/* A pod in phase POD_PHASE_<ph> with KV cache usage u, or with n requests running. */
+#define KV(ph, u)                                                                                  \
+  { .phase = POD_PHASE_##ph, .kv_usage = (u) }
+#define RUN(ph, n)                                                                                 \
+  { .phase = POD_PHASE_##ph, .running = (n) }
 
 /* A configuration as the scenario loader makes one: defaults, then the spec, then finish. */
 static void configure(policy_config *cfg, policy_kind kind, policy_variant variant, int32_t min,
@@ -79,383 +117,284 @@ static void configure(policy_config *cfg, policy_kind kind, policy_variant varia
   if (!policy_config_finish(cfg, &e)) fail_msg("policy_config_finish: %s", e.msg);
 }
 
-/* One tick at t_us with spec.replicas `current` and the given pods; returns the decision. */
+/* One tick at t_us with spec.replicas `current` and the given pods: the decision, and in *ret
+ * what policy_tick returned. */
 static policy_decision tick(policy_inst *p, int64_t t_us, int32_t current, const policy_pod *pods,
-                            uint32_t npods) {
+                            uint32_t npods, int32_t *ret) {
   policy_obs o = {
       .now_us = t_us, .deployment = 0, .current = current, .pods = pods, .npods = npods};
   policy_decision d;
-  int32_t got = policy_tick(p, &o, &d);
-  assert_int_equal(got, d.desired);
+  *ret = policy_tick(p, &o, &d);
   return d;
 }
 
-/* ---- AIBrix legacy KPA (1A.2, 1A.4, 1A.1 boundary checks) ---- */
+/* ---- policy_tick, case by case ---- */
 
-/* Only Ready pods are scraped; the sample is their sum and `ready` counts them (not the
- * terminating one). Created with 2 replicas, the scaler starts in panic (1A.4). */
-static void legacy_kpa_sums_the_metric_over_ready_pods_only(void **state) {
-  (void)state;
-  policy_config cfg;
-  configure(&cfg, POLICY_KPA, POLICY_AIBRIX_LEGACY, 1, 10, METRIC_GPU_CACHE_USAGE, 0.5);
-  policy_inst *p = policy_new(&cfg, 0);
-  const policy_pod pods[] = {
-      kv_pod(POD_PHASE_UNSCHEDULED, 0.5), kv_pod(POD_PHASE_INITIALIZING, 0.5),
-      kv_pod(POD_PHASE_LOADING, 0.5),     kv_pod(POD_PHASE_UNREADY, 0.5),
-      kv_pod(POD_PHASE_READY, 0.25),      kv_pod(POD_PHASE_READY, 0.5),
-      kv_pod(POD_PHASE_TERMINATING, 0.5),
-  };
-  /* S = P = 0.75: ceil(1.5) = 2 within [floor(2/2), ceil(2*2)]; 2/2 < 2 but the scaler was
-   * created in panic with max panic pods 2. Counting any other pod would make the sum >= 1.25. */
-  policy_decision d = tick(p, 0, 2, pods, N_OF(pods));
-  assert_decision(&d, (want){.desired = 2,
-                             .ready = 2,
-                             .recommendation = 2,
-                             .value = 0.75,
-                             .stable = 0.75,
-                             .panic = 0.75,
-                             .panic_mode = 1,
-                             .reason = "panic window"});
-  policy_free(p);
-}
+#define MAX_PODS 7
+#define MAX_STEPS 3
 
-/* No Ready pod: the KPA records nothing (1A.2), so a later tick's stable average holds only the
- * later sample (0.25, not (0 + 0.25) / 2). */
-static void legacy_kpa_records_nothing_without_a_ready_pod(void **state) {
-  (void)state;
-  policy_config cfg;
-  configure(&cfg, POLICY_KPA, POLICY_AIBRIX_LEGACY, 1, 10, METRIC_GPU_CACHE_USAGE, 0.5);
-  policy_inst *p = policy_new(&cfg, 0);
-  const policy_pod none_ready[] = {kv_pod(POD_PHASE_LOADING, 0.5),
-                                   kv_pod(POD_PHASE_TERMINATING, 0.5)};
-  policy_decision d = tick(p, 0, 1, none_ready, N_OF(none_ready));
-  assert_decision(&d, (want){.desired = 1,
-                             .ready = 0,
-                             .recommendation = -1,
-                             .value = NAN,
-                             .stable = NAN,
-                             .panic = NAN,
-                             .panic_mode = -1,
-                             .reason = "no metric data yet"});
-  const policy_pod one_ready[] = {kv_pod(POD_PHASE_READY, 0.25)};
-  d = tick(p, 10 * S, 1, one_ready, N_OF(one_ready));
-  assert_decision(&d, (want){.desired = 1,
-                             .ready = 1,
-                             .recommendation = 1,
-                             .value = 0.25,
-                             .stable = 0.25,
-                             .panic = 0.25,
-                             .panic_mode = 0,
-                             .reason = "stable window"});
-  policy_free(p);
-}
+/* One tick: at t_us, spec.replicas `current`, these pods; the decision expected. */
+typedef struct tick_step {
+  int64_t t_us;
+  int32_t current;
+  policy_pod pods[MAX_PODS];
+  uint32_t npods;
+  want expect;
+  unsigned only; /* the CHK_ fields compared; 0: all of them */
+} tick_step;
 
-/* The legacy controller records the tick's sample before its boundary checks (1A.1 step 2,
- * section 7): a tick short-cut by "current 0, min 1" still feeds the stable window. */
-static void legacy_kpa_records_the_sample_before_the_controller_gate(void **state) {
-  (void)state;
-  policy_config cfg;
-  configure(&cfg, POLICY_KPA, POLICY_AIBRIX_LEGACY, 1, 10, METRIC_GPU_CACHE_USAGE, 0.5);
-  policy_inst *p = policy_new(&cfg, 0);
-  const policy_pod hot[] = {kv_pod(POD_PHASE_READY, 0.75)};
-  policy_decision d = tick(p, 0, 0, hot, N_OF(hot));
-  assert_decision(&d, (want){.desired = 0,
-                             .ready = 1,
-                             .recommendation = -1,
-                             .value = 0.75,
-                             .stable = NAN,
-                             .panic = NAN,
-                             .panic_mode = -1,
-                             .reason = "scaled to zero: autoscaling off"});
-  /* Stable (60 s) = (0.75 + 0.25) / 2; the 10 s panic window keeps only the latest sample. */
-  const policy_pod cool[] = {kv_pod(POD_PHASE_READY, 0.25)};
-  d = tick(p, 10 * S, 1, cool, N_OF(cool));
-  assert_decision(&d, (want){.desired = 1,
-                             .ready = 1,
-                             .recommendation = 1,
-                             .value = 0.25,
-                             .stable = 0.5,
-                             .panic = 0.25,
-                             .panic_mode = 0,
-                             .reason = "stable window"});
-  policy_free(p);
-}
+/* A fresh policy configured as the scenario loader does, then its ticks in order. */
+typedef struct tick_case {
+  const char *name;
+  policy_kind kind;
+  policy_variant variant;
+  int32_t min, max;
+  policy_metric metric;
+  double target;
+  int64_t period_us; /* if not 0: the tick period the configuration must have */
+  tick_step steps[MAX_STEPS];
+  uint32_t nsteps;
+} tick_case;
 
-/* current 0 with min 1: nothing is written; above max: max; below min: min; the algorithm does
- * not run in any of them. */
-static void legacy_kpa_gate_holds_zero_and_bounds_current(void **state) {
-  (void)state;
+/* A step; its pods, and the steps of a case, each with its count. */
+#define STEP(t_us, current, pods, ...)                                                             \
+  { t_us, current, pods, __VA_ARGS__ }
+#define PODS(...) .pods = {__VA_ARGS__}, .npods = N_OF(((policy_pod[]){__VA_ARGS__}))
+#define STEPS(...) .steps = {__VA_ARGS__}, .nsteps = N_OF(((tick_step[]){__VA_ARGS__}))
+
+/* Steps: STEP(t_us, current, PODS(pods), want[, CHK_ fields]), where a full want is
+ * {desired, ready, recommendation, value, stable, panic, panic_mode, reason}. */
+static const tick_case tick_cases[] = {
+    /* -- AIBrix legacy KPA, and the boundary checks of its controller (reconcileCustomPA) -- */
+
+    /* Only Ready pods are scraped; the sample is their sum and `ready` counts them (not the
+     * terminating one). Created with 2 replicas, the scaler starts in panic.
+     * S = P = 0.75: ceil(1.5) = 2 within [floor(2/2), ceil(2*2)]; 2/2 < 2 but the scaler was
+     * created in panic with max panic pods 2. Counting any other pod would make the sum >= 1.25. */
+    {"legacy_kpa_sums_the_metric_over_ready_pods_only", POLICY_KPA, POLICY_AIBRIX_LEGACY, 1, 10,
+     METRIC_GPU_CACHE_USAGE, 0.5,
+     STEPS(STEP(0, 2,
+                PODS(KV(UNSCHEDULED, 0.5), KV(INITIALIZING, 0.5), KV(LOADING, 0.5),
+                     KV(UNREADY, 0.5), KV(READY, 0.25), KV(READY, 0.5), KV(TERMINATING, 0.5)),
+                {2, 2, 2, 0.75, 0.75, 0.75, 1, "panic window"}))},
+
+    /* No Ready pod: the KPA records nothing, so a later tick's stable average holds only the
+     * later sample (0.25, not (0 + 0.25) / 2). */
+    {"legacy_kpa_records_nothing_without_a_ready_pod", POLICY_KPA, POLICY_AIBRIX_LEGACY, 1, 10,
+     METRIC_GPU_CACHE_USAGE, 0.5,
+     STEPS(
+         STEP(0, 1, PODS(KV(LOADING, 0.5), KV(TERMINATING, 0.5)),
+              {1, 0, -1, NAN, NAN, NAN, -1, "no metric data yet"}),
+         STEP(10 * S, 1, PODS(KV(READY, 0.25)), {1, 1, 1, 0.25, 0.25, 0.25, 0, "stable window"}))},
+
+    /* The legacy controller records the tick's sample before its boundary checks
+     * (reconcileCustomPA): a tick short-cut by "current 0, min 1" still feeds the stable window.
+     * Second tick: stable (60 s) = (0.75 + 0.25) / 2; the 10 s panic window keeps only the latest
+     * sample. */
+    {"legacy_kpa_records_the_sample_before_the_controller_gate", POLICY_KPA, POLICY_AIBRIX_LEGACY,
+     1, 10, METRIC_GPU_CACHE_USAGE, 0.5,
+     STEPS(STEP(0, 0, PODS(KV(READY, 0.75)),
+                {0, 1, -1, 0.75, NAN, NAN, -1, "scaled to zero: autoscaling off"}),
+           STEP(10 * S, 1, PODS(KV(READY, 0.25)), {1, 1, 1, 0.25, 0.5, 0.25, 0, "stable window"}))},
+
+    /* The gate (min 2, max 3): current 0 with a min above 0: nothing is written; above max: max;
+     * below min: min; the algorithm does not run in any of them. */
+    {"legacy_kpa_gate_holds_zero", POLICY_KPA, POLICY_AIBRIX_LEGACY, 2, 3, METRIC_GPU_CACHE_USAGE,
+     0.5,
+     STEPS(STEP(0, 0, PODS(KV(READY, 0.9), KV(READY, 0.9)),
+                {0, 2, -1, 1.8, NAN, NAN, -1, "scaled to zero: autoscaling off"}))},
+    {"legacy_kpa_gate_bounds_current_above_max", POLICY_KPA, POLICY_AIBRIX_LEGACY, 2, 3,
+     METRIC_GPU_CACHE_USAGE, 0.5,
+     STEPS(STEP(0, 5, PODS(KV(READY, 0.9), KV(READY, 0.9)),
+                {3, 2, -1, 1.8, NAN, NAN, -1, "above max_replicas"}))},
+    {"legacy_kpa_gate_bounds_current_below_min", POLICY_KPA, POLICY_AIBRIX_LEGACY, 2, 3,
+     METRIC_GPU_CACHE_USAGE, 0.5,
+     STEPS(STEP(0, 1, PODS(KV(READY, 0.9), KV(READY, 0.9)),
+                {2, 2, -1, 1.8, NAN, NAN, -1, "below min_replicas"}))},
+
+    /* One Ready pod at 0.9 with target 0.7: dspc = dppc = ceil(0.9 / 0.7) = 2 within [0, 2];
+     * 2 / 1 >= 2 enters panic; desired max(2, 2) = 2. */
+    {"legacy_kpa_one_pod_at_0_9_of_0_7_panics_to_two", POLICY_KPA, POLICY_AIBRIX_LEGACY, 1, 10,
+     METRIC_GPU_CACHE_USAGE, 0.7,
+     STEPS(STEP(0, 1, PODS(KV(READY, 0.9)), {2, 1, 2, 0.9, 0.9, 0.9, 1, "panic window"}))},
+
+    /* -- AIBrix legacy APA -- */
+
+    /* No Ready pod: the APA records 0 and makes no decision (it divides by 0 ready pods). The 0
+     * stays in the 60 s window: next tick V = (0 + 1.8) / 2, u = 0.45, r = 0.6428... < 0.8 ->
+     * max(ceil(2 r), floor(2 / 2)) = 2, where without the 0 it would be 3. */
+    {"legacy_apa_records_zero_without_a_ready_pod_and_holds", POLICY_APA, POLICY_AIBRIX_LEGACY, 1,
+     10, METRIC_GPU_CACHE_USAGE, 0.7,
+     STEPS(STEP(0, 2, PODS(KV(LOADING, 0.9), KV(UNREADY, 0.9)),
+                {2, 0, -1, 0, NAN, NAN, -1, "no ready pod"}),
+           STEP(10 * S, 2, PODS(KV(READY, 0.9), KV(READY, 0.9)),
+                {2, 2, 2, 1.8, 0.9, NAN, -1, "below the down tolerance"}))},
+
+    /* 2 Ready pods at 0.9, target 0.7: r = (1.8 / 2) / 0.7 = 1.2857 > 1.1 ->
+     * min(ceil(2 r), ceil(2 * 2)) = min(3, 4) = 3. */
+    {"legacy_apa_two_pods_at_0_9_of_0_7_scale_to_three", POLICY_APA, POLICY_AIBRIX_LEGACY, 1, 10,
+     METRIC_GPU_CACHE_USAGE, 0.7,
+     STEPS(STEP(0, 2, PODS(KV(READY, 0.9), KV(TERMINATING, 0.9), KV(READY, 0.9)),
+                {3, 2, 3, 1.8, 1.8, NAN, -1, "above the up tolerance"}))},
+
+    /* The APA too records before the boundary checks: V = (1.8 + 0.7) / 2 = 1.25, u = 0.625,
+     * r = 0.893 within [0.8, 1.1] -> hold 2 (without the first sample: r = 0.5 -> 1). */
+    {"legacy_apa_records_the_sample_before_the_controller_gate", POLICY_APA, POLICY_AIBRIX_LEGACY,
+     1, 10, METRIC_GPU_CACHE_USAGE, 0.7,
+     STEPS(STEP(0, 0, PODS(KV(READY, 0.9), KV(READY, 0.9)),
+                {.desired = 0, .reason = "scaled to zero: autoscaling off"},
+                CHK_DESIRED | CHK_REASON),
+           STEP(10 * S, 2, PODS(KV(READY, 0.35), KV(READY, 0.35)),
+                {2, 2, 2, 0.7, 1.25, NAN, -1, "within tolerance"}))},
+
+    /* -- AIBrix v0.5+ -- */
+
+    /* Every pod with an IP: unscheduled skipped, initializing and loading read 0, the others their
+     * gauge; the sample is the mean (0 + 0 + 0.5 + 0.75 + 0.25) / 5 = 0.3. The algorithm gets
+     * spec.replicas 5: ceil(0.3 / 0.5) = 1 raised to floor(5 / 2) = 2. */
+    {"v05_kpa_means_over_every_pod_with_an_ip", POLICY_KPA, POLICY_AIBRIX_V05, 1, 10,
+     METRIC_GPU_CACHE_USAGE, 0.5,
+     STEPS(STEP(0, 5,
+                PODS(KV(UNSCHEDULED, 0.5), KV(INITIALIZING, 0.5), KV(LOADING, 0.5),
+                     KV(UNREADY, 0.5), KV(READY, 0.75), KV(TERMINATING, 0.25)),
+                {2, 1, 2, 1.5 / 5, 1.5 / 5, 1.5 / 5, 0, "stable window"}))},
+
+    /* The v0.5+ APA on the same per-pod mean with n = spec.replicas: 2 Ready at 0.9 and 2 loading
+     * (read as 0) give 0.45; r = 0.643 < 0.9 -> max(ceil(4 r), floor(4 / 2)) = 3. */
+    {"v05_apa_divides_the_mean_by_the_target_with_spec_replicas", POLICY_APA, POLICY_AIBRIX_V05, 1,
+     10, METRIC_GPU_CACHE_USAGE, 0.7,
+     STEPS(STEP(0, 4, PODS(KV(READY, 0.9), KV(READY, 0.9), KV(LOADING, 0.9), KV(LOADING, 0.9)),
+                {3, 2, 3, 1.8 / 4, 1.8 / 4, 1.8 / 4, -1, "stable window"}))},
+
+    /* v0.5+ short-cuts before collecting: the tick above max records nothing, so the next tick's
+     * windows hold only its own sample (0.25, not (0.75 + 0.25) / 2).
+     * Second tick: S = P = 0.25 < 0.45: ceil(0.5) = 1 within [floor(3/2), 6] -> 1; down at once
+     * (first rec). */
+    {"v05_gate_fires_before_the_scrape", POLICY_KPA, POLICY_AIBRIX_V05, 1, 3,
+     METRIC_GPU_CACHE_USAGE, 0.5,
+     STEPS(STEP(0, 5, PODS(KV(READY, 0.75), KV(READY, 0.75), KV(READY, 0.75)),
+                {3, 3, -1, NAN, NAN, NAN, -1, "above max_replicas"}),
+           STEP(10 * S, 3, PODS(KV(READY, 0.25), KV(READY, 0.25), KV(READY, 0.25)),
+                {1, 3, 1, 0.25, 0.25, 0.25, 0, "stable window"}))},
+
+    /* Pods without an IP only: nothing to scrape, no scaling. */
+    {"v05_with_only_unscheduled_pods_does_not_scale", POLICY_KPA, POLICY_AIBRIX_V05, 1, 10,
+     METRIC_GPU_CACHE_USAGE, 0.5,
+     STEPS(STEP(0, 2, PODS(KV(UNSCHEDULED, 0.9), KV(UNSCHEDULED, 0.9)),
+                {2, 0, -1, NAN, NAN, NAN, -1, "no pod to scrape"}))},
+
+    /* The cooldown's scale-down branch (stabilizeRecommendation) takes the MIN of the last 300 s:
+     * current 4: t0 rec 4 -> 4; t10 rec 6 -> 6 (S = P = (4 + 8) / 2 = 6); t20 (current 6) rec 5
+     * (S = P = (4 + 8 + 3) / 3 = 5) -> min{4, 6, 5} = 4. Metric: requests running, target 1, so
+     * each window average is the recommendation. */
+    {"v05_scale_down_goes_to_the_minimum_recommendation_of_300s", POLICY_KPA, POLICY_AIBRIX_V05, 1,
+     10, METRIC_RUNNING, 1,
+     STEPS(STEP(0, 4, PODS(RUN(READY, 4), RUN(READY, 4), RUN(READY, 4), RUN(READY, 4)),
+                {4, 4, 4, 4, 4, 4, 0, "stable window"}),
+           STEP(10 * S, 4, PODS(RUN(READY, 8), RUN(READY, 8), RUN(READY, 8), RUN(READY, 8)),
+                {6, 4, 6, 8, 6, 6, 0, "stable window"}),
+           STEP(20 * S, 6,
+                PODS(RUN(READY, 3), RUN(READY, 3), RUN(READY, 3), RUN(READY, 3), RUN(READY, 3),
+                     RUN(READY, 3)),
+                {4, 6, 5, 3, 5, 5, 0, "held by the cooldown window"}))},
+
+    /* -- Kubernetes HPA as AIBrix legacy writes it (target 70 %, synced every 15 s) -- */
+
+    /* Cache usage reaches the HPA in percent: 2 Ready pods at 0.9 read 90 each; usage 90 / 70 =
+     * 1.2857 is outside the 0.1 tolerance -> ceil(1.2857 * 2) = 3; the legacy limit max(2*2, 4). */
+    {"hpa_sees_cache_usage_in_percent_and_scales_by_the_usage_ratio", POLICY_HPA,
+     POLICY_AIBRIX_LEGACY, 1, 10, METRIC_GPU_CACHE_USAGE, 70, .period_us = 15 * S,
+     STEPS(STEP(0, 2, PODS(KV(READY, 0.9), KV(READY, 0.9)),
+                {.desired = 3, .ready = 2, .recommendation = 3, .value = 90},
+                CHK_DESIRED | CHK_READY | CHK_RECOMMENDATION | CHK_VALUE))},
+
+    /* groupPods, on one sync of a fresh HPA each: Pending (unscheduled, initializing) -> unready,
+     * Running without a sample (loading) -> missing, being deleted -> ignored, Running with a
+     * sample -> counted whatever its readiness. Each case is chosen so that another grouping gives
+     * another proposal. */
+
+    /* Unready on a scale-up count as 0: (90 + 90 + 0) / 3 / 70 = 0.857 flips below 1 -> keep
+     * current 4 (ignoring the pod would propose ceil(1.2857 * 2) = 3). */
+    {"hpa_counts_an_unscheduled_pod_as_unready", POLICY_HPA, POLICY_AIBRIX_LEGACY, 1, 10,
+     METRIC_GPU_CACHE_USAGE, 70,
+     STEPS(STEP(0, 4, PODS(KV(READY, 0.9), KV(READY, 0.9), KV(UNSCHEDULED, 0.9)),
+                {.desired = 4, .recommendation = 4, .value = 90},
+                CHK_DESIRED | CHK_RECOMMENDATION | CHK_VALUE))},
+    {"hpa_counts_an_initializing_pod_as_unready", POLICY_HPA, POLICY_AIBRIX_LEGACY, 1, 10,
+     METRIC_GPU_CACHE_USAGE, 70,
+     STEPS(STEP(0, 4, PODS(KV(READY, 0.9), KV(READY, 0.9), KV(INITIALIZING, 0.9)),
+                {.desired = 4, .recommendation = 4, .value = 90},
+                CHK_DESIRED | CHK_RECOMMENDATION | CHK_VALUE))},
+
+    /* Ignored: ceil(1.2857 * 2) = 3 (counting it would give ceil(1.2857 * 3) = 4, taking it as
+     * unready would flip and keep current 2). */
+    {"hpa_ignores_a_terminating_pod", POLICY_HPA, POLICY_AIBRIX_LEGACY, 1, 10,
+     METRIC_GPU_CACHE_USAGE, 70,
+     STEPS(STEP(0, 2, PODS(KV(READY, 0.9), KV(READY, 0.9), KV(TERMINATING, 0.9)),
+                {.desired = 3, .recommendation = 3}, CHK_DESIRED | CHK_RECOMMENDATION))},
+
+    /* Running and not Ready with a sample: counted, ceil(1.2857 * 2) = 3. */
+    {"hpa_counts_a_running_unready_pod_with_a_sample", POLICY_HPA, POLICY_AIBRIX_LEGACY, 1, 10,
+     METRIC_GPU_CACHE_USAGE, 70,
+     STEPS(STEP(0, 2, PODS(KV(READY, 0.9), KV(UNREADY, 0.9)),
+                {.desired = 3, .ready = 1, .recommendation = 3},
+                CHK_DESIRED | CHK_READY | CHK_RECOMMENDATION))},
+
+    /* Missing on a scale-down is taken at the target: r = 35 / 70 = 0.5, then
+     * (35000 + 35000 + 70000) / 3 = 46666 milli, r' = 0.66666 -> ceil(0.66666 * 3) = 2 (unready or
+     * ignored would give ceil(0.5 * 2) = 1). The legacy 5-minute stabilization, seeded with
+     * current 3 at the first sync, holds 3. */
+    {"hpa_takes_a_missing_pod_at_the_target_on_a_scale_down", POLICY_HPA, POLICY_AIBRIX_LEGACY, 1,
+     10, METRIC_GPU_CACHE_USAGE, 70,
+     STEPS(STEP(0, 3, PODS(KV(READY, 0.35), KV(READY, 0.35), KV(LOADING, 0.35)),
+                {.desired = 3, .recommendation = 2, .value = (0.35 * 100 + 0.35 * 100) / 2},
+                CHK_DESIRED | CHK_RECOMMENDATION | CHK_VALUE))},
+
+    /* The same pod pending instead is left out on a scale-down: ceil(0.5 * 2) = 1. */
+    {"hpa_leaves_a_pending_pod_out_on_a_scale_down", POLICY_HPA, POLICY_AIBRIX_LEGACY, 1, 10,
+     METRIC_GPU_CACHE_USAGE, 70,
+     STEPS(STEP(0, 3, PODS(KV(READY, 0.35), KV(READY, 0.35), KV(INITIALIZING, 0.35)),
+                {.desired = 3, .recommendation = 1}, CHK_DESIRED | CHK_RECOMMENDATION))},
+};
+
+/* Runs case c; false, after printing which step differs and how, if one does. */
+static bool run_tick_case(const tick_case *c) {
+  char why[256];
+  assert_true(c->nsteps <= MAX_STEPS);
   policy_config cfg;
-  configure(&cfg, POLICY_KPA, POLICY_AIBRIX_LEGACY, 2, 3, METRIC_GPU_CACHE_USAGE, 0.5);
-  const policy_pod pods[] = {kv_pod(POD_PHASE_READY, 0.9), kv_pod(POD_PHASE_READY, 0.9)};
-  const struct {
-    int32_t current, desired;
-    const char *reason;
-  } cases[] = {
-      {0, 0, "scaled to zero: autoscaling off"},
-      {5, 3, "above max_replicas"},
-      {1, 2, "below min_replicas"},
-  };
-  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    policy_inst *p = policy_new(&cfg, 0);
-    policy_decision d = tick(p, 0, cases[i].current, pods, N_OF(pods));
-    assert_decision(&d, (want){.desired = cases[i].desired,
-                               .ready = 2,
-                               .recommendation = -1,
-                               .value = 1.8,
-                               .stable = NAN,
-                               .panic = NAN,
-                               .panic_mode = -1,
-                               .reason = cases[i].reason});
-    policy_free(p);
+  configure(&cfg, c->kind, c->variant, c->min, c->max, c->metric, c->target);
+  if (c->period_us && int_differs("period_us", cfg.period_us, c->period_us, why, sizeof why)) {
+    print_error("%s: %s\n", c->name, why);
+    return false;
   }
-}
-
-/* One Ready pod at 0.9 with target 0.7: dspc = dppc = ceil(0.9 / 0.7) = 2 within [0, 2];
- * 2 / 1 >= 2 enters panic; desired max(2, 2) = 2 (1A.4). */
-static void legacy_kpa_one_pod_at_0_9_of_0_7_panics_to_two(void **state) {
-  (void)state;
-  policy_config cfg;
-  configure(&cfg, POLICY_KPA, POLICY_AIBRIX_LEGACY, 1, 10, METRIC_GPU_CACHE_USAGE, 0.7);
   policy_inst *p = policy_new(&cfg, 0);
-  const policy_pod pods[] = {kv_pod(POD_PHASE_READY, 0.9)};
-  policy_decision d = tick(p, 0, 1, pods, N_OF(pods));
-  assert_decision(&d, (want){.desired = 2,
-                             .ready = 1,
-                             .recommendation = 2,
-                             .value = 0.9,
-                             .stable = 0.9,
-                             .panic = 0.9,
-                             .panic_mode = 1,
-                             .reason = "panic window"});
+  bool ok = true;
+  for (uint32_t i = 0; ok && i < c->nsteps; i++) {
+    const tick_step *s = &c->steps[i];
+    assert_true(s->npods <= MAX_PODS);
+    int32_t ret;
+    policy_decision d = tick(p, s->t_us, s->current, s->pods, s->npods, &ret);
+    if (int_differs("policy_tick's result", ret, d.desired, why, sizeof why) ||
+        decision_differs(&d, s->expect, s->only, why, sizeof why)) {
+      print_error("%s, step %u of %u (t = %g s): %s\n", c->name, i + 1, c->nsteps,
+                  (double)s->t_us / S, why);
+      ok = false;
+    }
+  }
   policy_free(p);
+  return ok;
 }
 
-/* ---- AIBrix legacy APA (1A.2, 1A.5) ---- */
-
-/* No Ready pod: the APA records 0 and makes no decision (it divides by 0 ready pods). The 0
- * stays in the 60 s window: next tick V = (0 + 1.8) / 2, u = 0.45, r = 0.6428... < 0.8 ->
- * max(ceil(2 r), floor(2 / 2)) = 2, where without the 0 it would be 3. */
-static void legacy_apa_records_zero_without_a_ready_pod_and_holds(void **state) {
+/* Every case of the table, each on a fresh policy; all are run, and each failing one named. */
+static void policy_tick_decides_as_each_case_expects(void **state) {
   (void)state;
-  policy_config cfg;
-  configure(&cfg, POLICY_APA, POLICY_AIBRIX_LEGACY, 1, 10, METRIC_GPU_CACHE_USAGE, 0.7);
-  policy_inst *p = policy_new(&cfg, 0);
-  const policy_pod loading[] = {kv_pod(POD_PHASE_LOADING, 0.9), kv_pod(POD_PHASE_UNREADY, 0.9)};
-  policy_decision d = tick(p, 0, 2, loading, N_OF(loading));
-  assert_decision(&d, (want){.desired = 2,
-                             .ready = 0,
-                             .recommendation = -1,
-                             .value = 0,
-                             .stable = NAN,
-                             .panic = NAN,
-                             .panic_mode = -1,
-                             .reason = "no ready pod"});
-  const policy_pod ready[] = {kv_pod(POD_PHASE_READY, 0.9), kv_pod(POD_PHASE_READY, 0.9)};
-  d = tick(p, 10 * S, 2, ready, N_OF(ready));
-  assert_decision(&d, (want){.desired = 2,
-                             .ready = 2,
-                             .recommendation = 2,
-                             .value = 1.8,
-                             .stable = 0.9,
-                             .panic = NAN,
-                             .panic_mode = -1,
-                             .reason = "below the down tolerance"});
-  policy_free(p);
+  uint32_t failed = 0;
+  for (uint32_t i = 0; i < N_OF(tick_cases); i++)
+    failed += !run_tick_case(&tick_cases[i]);
+  if (failed) fail_msg("%u of %u tick cases failed", failed, N_OF(tick_cases));
 }
 
-/* 2 Ready pods at 0.9, target 0.7: r = (1.8 / 2) / 0.7 = 1.2857 > 1.1 ->
- * min(ceil(2 r), ceil(2 * 2)) = min(3, 4) = 3 (1A.5). */
-static void legacy_apa_two_pods_at_0_9_of_0_7_scale_to_three(void **state) {
-  (void)state;
-  policy_config cfg;
-  configure(&cfg, POLICY_APA, POLICY_AIBRIX_LEGACY, 1, 10, METRIC_GPU_CACHE_USAGE, 0.7);
-  policy_inst *p = policy_new(&cfg, 0);
-  const policy_pod pods[] = {kv_pod(POD_PHASE_READY, 0.9), kv_pod(POD_PHASE_TERMINATING, 0.9),
-                             kv_pod(POD_PHASE_READY, 0.9)};
-  policy_decision d = tick(p, 0, 2, pods, N_OF(pods));
-  assert_decision(&d, (want){.desired = 3,
-                             .ready = 2,
-                             .recommendation = 3,
-                             .value = 1.8,
-                             .stable = 1.8,
-                             .panic = NAN,
-                             .panic_mode = -1,
-                             .reason = "above the up tolerance"});
-  policy_free(p);
-}
-
-/* The APA too records before the boundary checks: V = (1.8 + 0.7) / 2 = 1.25, u = 0.625,
- * r = 0.893 within [0.8, 1.1] -> hold 2 (without the first sample: r = 0.5 -> 1). */
-static void legacy_apa_records_the_sample_before_the_controller_gate(void **state) {
-  (void)state;
-  policy_config cfg;
-  configure(&cfg, POLICY_APA, POLICY_AIBRIX_LEGACY, 1, 10, METRIC_GPU_CACHE_USAGE, 0.7);
-  policy_inst *p = policy_new(&cfg, 0);
-  const policy_pod hot[] = {kv_pod(POD_PHASE_READY, 0.9), kv_pod(POD_PHASE_READY, 0.9)};
-  policy_decision d = tick(p, 0, 0, hot, N_OF(hot));
-  assert_int_equal(d.desired, 0);
-  assert_string_equal(d.reason, "scaled to zero: autoscaling off");
-  const policy_pod cool[] = {kv_pod(POD_PHASE_READY, 0.35), kv_pod(POD_PHASE_READY, 0.35)};
-  d = tick(p, 10 * S, 2, cool, N_OF(cool));
-  assert_decision(&d, (want){.desired = 2,
-                             .ready = 2,
-                             .recommendation = 2,
-                             .value = 0.7,
-                             .stable = 1.25,
-                             .panic = NAN,
-                             .panic_mode = -1,
-                             .reason = "within tolerance"});
-  policy_free(p);
-}
-
-/* ---- AIBrix v0.5+ (1B.1, 1B.2, 1B.4-1B.6) ---- */
-
-/* Every pod with an IP: unscheduled skipped, initializing and loading read 0, the others their
- * gauge; the sample is the mean (0 + 0 + 0.5 + 0.75 + 0.25) / 5 = 0.3. The algorithm gets
- * spec.replicas 5: ceil(0.3 / 0.5) = 1 raised to floor(5 / 2) = 2. */
-static void v05_kpa_means_over_every_pod_with_an_ip(void **state) {
-  (void)state;
-  policy_config cfg;
-  configure(&cfg, POLICY_KPA, POLICY_AIBRIX_V05, 1, 10, METRIC_GPU_CACHE_USAGE, 0.5);
-  policy_inst *p = policy_new(&cfg, 0);
-  const policy_pod pods[] = {
-      kv_pod(POD_PHASE_UNSCHEDULED, 0.5), kv_pod(POD_PHASE_INITIALIZING, 0.5),
-      kv_pod(POD_PHASE_LOADING, 0.5),     kv_pod(POD_PHASE_UNREADY, 0.5),
-      kv_pod(POD_PHASE_READY, 0.75),      kv_pod(POD_PHASE_TERMINATING, 0.25),
-  };
-  policy_decision d = tick(p, 0, 5, pods, N_OF(pods));
-  assert_decision(&d, (want){.desired = 2,
-                             .ready = 1,
-                             .recommendation = 2,
-                             .value = 1.5 / 5,
-                             .stable = 1.5 / 5,
-                             .panic = 1.5 / 5,
-                             .panic_mode = 0,
-                             .reason = "stable window"});
-  policy_free(p);
-}
-
-/* The v0.5+ APA on the same per-pod mean with n = spec.replicas: 2 Ready at 0.9 and 2 loading
- * (read as 0) give 0.45; r = 0.643 < 0.9 -> max(ceil(4 r), floor(4 / 2)) = 3. */
-static void v05_apa_divides_the_mean_by_the_target_with_spec_replicas(void **state) {
-  (void)state;
-  policy_config cfg;
-  configure(&cfg, POLICY_APA, POLICY_AIBRIX_V05, 1, 10, METRIC_GPU_CACHE_USAGE, 0.7);
-  policy_inst *p = policy_new(&cfg, 0);
-  const policy_pod pods[] = {kv_pod(POD_PHASE_READY, 0.9), kv_pod(POD_PHASE_READY, 0.9),
-                             kv_pod(POD_PHASE_LOADING, 0.9), kv_pod(POD_PHASE_LOADING, 0.9)};
-  policy_decision d = tick(p, 0, 4, pods, N_OF(pods));
-  assert_decision(&d, (want){.desired = 3,
-                             .ready = 2,
-                             .recommendation = 3,
-                             .value = 1.8 / 4,
-                             .stable = 1.8 / 4,
-                             .panic = 1.8 / 4,
-                             .panic_mode = -1,
-                             .reason = "stable window"});
-  policy_free(p);
-}
-
-/* v0.5+ short-cuts before collecting (1B.1 step 3): the tick above max records nothing, so the
- * next tick's windows hold only its own sample (0.25, not (0.75 + 0.25) / 2). */
-static void v05_gate_fires_before_the_scrape(void **state) {
-  (void)state;
-  policy_config cfg;
-  configure(&cfg, POLICY_KPA, POLICY_AIBRIX_V05, 1, 3, METRIC_GPU_CACHE_USAGE, 0.5);
-  policy_inst *p = policy_new(&cfg, 0);
-  const policy_pod hot[] = {kv_pod(POD_PHASE_READY, 0.75), kv_pod(POD_PHASE_READY, 0.75),
-                            kv_pod(POD_PHASE_READY, 0.75)};
-  policy_decision d = tick(p, 0, 5, hot, N_OF(hot));
-  assert_decision(&d, (want){.desired = 3,
-                             .ready = 3,
-                             .recommendation = -1,
-                             .value = NAN,
-                             .stable = NAN,
-                             .panic = NAN,
-                             .panic_mode = -1,
-                             .reason = "above max_replicas"});
-  /* S = P = 0.25 < 0.45: ceil(0.5) = 1 within [floor(3/2), 6] -> 1; down at once (first rec). */
-  const policy_pod cool[] = {kv_pod(POD_PHASE_READY, 0.25), kv_pod(POD_PHASE_READY, 0.25),
-                             kv_pod(POD_PHASE_READY, 0.25)};
-  d = tick(p, 10 * S, 3, cool, N_OF(cool));
-  assert_decision(&d, (want){.desired = 1,
-                             .ready = 3,
-                             .recommendation = 1,
-                             .value = 0.25,
-                             .stable = 0.25,
-                             .panic = 0.25,
-                             .panic_mode = 0,
-                             .reason = "stable window"});
-  policy_free(p);
-}
-
-/* Pods without an IP only: nothing to scrape, no scaling. */
-static void v05_with_only_unscheduled_pods_does_not_scale(void **state) {
-  (void)state;
-  policy_config cfg;
-  configure(&cfg, POLICY_KPA, POLICY_AIBRIX_V05, 1, 10, METRIC_GPU_CACHE_USAGE, 0.5);
-  policy_inst *p = policy_new(&cfg, 0);
-  const policy_pod pods[] = {kv_pod(POD_PHASE_UNSCHEDULED, 0.9),
-                             kv_pod(POD_PHASE_UNSCHEDULED, 0.9)};
-  policy_decision d = tick(p, 0, 2, pods, N_OF(pods));
-  assert_decision(&d, (want){.desired = 2,
-                             .ready = 0,
-                             .recommendation = -1,
-                             .value = NAN,
-                             .stable = NAN,
-                             .panic = NAN,
-                             .panic_mode = -1,
-                             .reason = "no pod to scrape"});
-  policy_free(p);
-}
-
-/* The cooldown's scale-down branch takes the MIN of the last 300 s (1B.6's example): current 4:
- * t0 rec 4 -> 4; t10 rec 6 -> 6; t20 (current 6) rec 5 -> min{4, 6, 5} = 4. Metric: requests
- * running, target 1, so each window average is the recommendation. */
-static void v05_scale_down_goes_to_the_minimum_recommendation_of_300s(void **state) {
-  (void)state;
-  policy_config cfg;
-  configure(&cfg, POLICY_KPA, POLICY_AIBRIX_V05, 1, 10, METRIC_RUNNING, 1);
-  policy_inst *p = policy_new(&cfg, 0);
-  policy_pod pods[6];
-  for (int i = 0; i < 4; i++)
-    pods[i] = run_pod(POD_PHASE_READY, 4);
-  policy_decision d = tick(p, 0, 4, pods, 4);
-  assert_decision(&d, (want){.desired = 4,
-                             .ready = 4,
-                             .recommendation = 4,
-                             .value = 4,
-                             .stable = 4,
-                             .panic = 4,
-                             .panic_mode = 0,
-                             .reason = "stable window"});
-  for (int i = 0; i < 4; i++)
-    pods[i] = run_pod(POD_PHASE_READY, 8);
-  d = tick(p, 10 * S, 4, pods, 4); /* S = P = (4 + 8) / 2 = 6 */
-  assert_decision(&d, (want){.desired = 6,
-                             .ready = 4,
-                             .recommendation = 6,
-                             .value = 8,
-                             .stable = 6,
-                             .panic = 6,
-                             .panic_mode = 0,
-                             .reason = "stable window"});
-  for (int i = 0; i < 6; i++)
-    pods[i] = run_pod(POD_PHASE_READY, 3);
-  d = tick(p, 20 * S, 6, pods, 6); /* S = P = (4 + 8 + 3) / 3 = 5 */
-  assert_decision(&d, (want){.desired = 4,
-                             .ready = 6,
-                             .recommendation = 5,
-                             .value = 3,
-                             .stable = 5,
-                             .panic = 5,
-                             .panic_mode = 0,
-                             .reason = "held by the cooldown window"});
-  policy_free(p);
-}
-
-/* ---- Knative KPA (3.2, 3.3) ---- */
+/* ---- Knative KPA ---- */
 
 /* A scrape every second, a decision every 2 s; the sample is the sum over Ready pods (3).
  * Decision: ceil(3 / 2) = 2 for both windows, 2 / max(1, 1) >= 2 panics -> 2. */
@@ -465,10 +404,11 @@ static void knative_scrapes_every_second_and_decides_every_two(void **state) {
   configure(&cfg, POLICY_KPA, POLICY_KNATIVE, 1, 10, METRIC_RUNNING, 2);
   assert_int_equal(cfg.period_us, 1 * S);
   policy_inst *p = policy_new(&cfg, 0);
-  const policy_pod pods[] = {run_pod(POD_PHASE_READY, 3), run_pod(POD_PHASE_UNREADY, 5),
-                             run_pod(POD_PHASE_TERMINATING, 7), run_pod(POD_PHASE_LOADING, 11)};
+  const policy_pod pods[] = {RUN(READY, 3), RUN(UNREADY, 5), RUN(TERMINATING, 7), RUN(LOADING, 11)};
   for (int64_t t = 0; t <= 5; t++) {
-    policy_decision d = tick(p, t * S, t == 0 ? 1 : 2, pods, N_OF(pods));
+    int32_t ret;
+    policy_decision d = tick(p, t * S, t == 0 ? 1 : 2, pods, N_OF(pods), &ret);
+    assert_int_equal(ret, d.desired);
     assert_double_same(d.value, 3);
     assert_int_equal(d.ready, 1);
     if (t % 2) {
@@ -476,118 +416,51 @@ static void knative_scrapes_every_second_and_decides_every_two(void **state) {
       assert_int_equal(d.desired, 2); /* the current count, untouched */
       continue;
     }
-    assert_decision(&d, (want){.desired = 2,
-                               .ready = 1,
-                               .recommendation = 2,
-                               .value = 3,
-                               .stable = 3,
-                               .panic = 3,
-                               .panic_mode = 1,
-                               .reason = NULL});
+    char why[256];
+    if (decision_differs(&d,
+                         (want){.desired = 2,
+                                .ready = 1,
+                                .recommendation = 2,
+                                .value = 3,
+                                .stable = 3,
+                                .panic = 3,
+                                .panic_mode = 1,
+                                .reason = NULL},
+                         0, why, sizeof why))
+      fail_msg("t = %" PRId64 " s: %s", t, why);
   }
   policy_free(p);
 }
 
-/* ---- Kubernetes HPA as AIBrix legacy writes it (1A.6, 4.2, 4.4) ---- */
-
-/* Cache usage reaches the HPA in percent: 2 Ready pods at 0.9 read 90 each; usage 90 / 70 =
- * 1.2857 is outside the 0.1 tolerance -> ceil(1.2857 * 2) = 3; the legacy limit max(2*2, 4). */
-static void hpa_sees_cache_usage_in_percent_and_scales_by_the_usage_ratio(void **state) {
-  (void)state;
-  policy_config cfg;
-  configure(&cfg, POLICY_HPA, POLICY_AIBRIX_LEGACY, 1, 10, METRIC_GPU_CACHE_USAGE, 70);
-  assert_int_equal(cfg.period_us, 15 * S);
-  policy_inst *p = policy_new(&cfg, 0);
-  const policy_pod pods[] = {kv_pod(POD_PHASE_READY, 0.9), kv_pod(POD_PHASE_READY, 0.9)};
-  policy_decision d = tick(p, 0, 2, pods, N_OF(pods));
-  assert_int_equal(d.desired, 3);
-  assert_int_equal(d.recommendation, 3);
-  assert_double_same(d.value, 90);
-  assert_int_equal(d.ready, 2);
-  policy_free(p);
-}
-
-/* One sync of a fresh legacy HPA (target 70 %) with `current` and pods; the proposal. */
-static policy_decision hpa_once(int32_t current, const policy_pod *pods, uint32_t n) {
-  policy_config cfg;
-  configure(&cfg, POLICY_HPA, POLICY_AIBRIX_LEGACY, 1, 10, METRIC_GPU_CACHE_USAGE, 70);
-  policy_inst *p = policy_new(&cfg, 0);
-  policy_decision d = tick(p, 0, current, pods, n);
-  policy_free(p);
-  return d;
-}
-
-/* groupPods (4.2): Pending (unscheduled, initializing) -> unready, Running without a sample
- * (loading) -> missing, being deleted -> ignored, Running with a sample -> counted whatever its
- * readiness. Each case is chosen so that another grouping gives another proposal. */
-static void hpa_groups_pods_by_phase_as_the_replica_calculator_does(void **state) {
-  (void)state;
-  policy_pod pods[3];
-  /* Unready on a scale-up count as 0: (90 + 90 + 0) / 3 / 70 = 0.857 flips below 1 -> keep
-   * current 4 (ignoring the pod would propose ceil(1.2857 * 2) = 3). */
-  pods[0] = kv_pod(POD_PHASE_READY, 0.9);
-  pods[1] = kv_pod(POD_PHASE_READY, 0.9);
-  const policy_pod_phase pending[] = {POD_PHASE_UNSCHEDULED, POD_PHASE_INITIALIZING};
-  for (int i = 0; i < 2; i++) {
-    pods[2] = kv_pod(pending[i], 0.9);
-    policy_decision d = hpa_once(4, pods, 3);
-    assert_int_equal(d.recommendation, 4);
-    assert_int_equal(d.desired, 4);
-    assert_double_same(d.value, 90);
-  }
-  /* Ignored: ceil(1.2857 * 2) = 3 (counting it would give ceil(1.2857 * 3) = 4, taking it as
-   * unready would flip and keep current 2). */
-  pods[2] = kv_pod(POD_PHASE_TERMINATING, 0.9);
-  policy_decision d = hpa_once(2, pods, 3);
-  assert_int_equal(d.recommendation, 3);
-  assert_int_equal(d.desired, 3);
-  /* Running and not Ready with a sample: counted, ceil(1.2857 * 2) = 3. */
-  pods[1] = kv_pod(POD_PHASE_UNREADY, 0.9);
-  d = hpa_once(2, pods, 2);
-  assert_int_equal(d.recommendation, 3);
-  assert_int_equal(d.desired, 3);
-  assert_int_equal(d.ready, 1);
-  /* Missing on a scale-down is taken at the target: r = 35 / 70 = 0.5, then
-   * (35000 + 35000 + 70000) / 3 = 46666 milli, r' = 0.66666 -> ceil(0.66666 * 3) = 2 (unready or
-   * ignored would give ceil(0.5 * 2) = 1). The legacy 5-minute stabilization, seeded with
-   * current 3 at the first sync, holds 3. */
-  pods[0] = kv_pod(POD_PHASE_READY, 0.35);
-  pods[1] = kv_pod(POD_PHASE_READY, 0.35);
-  pods[2] = kv_pod(POD_PHASE_LOADING, 0.35);
-  d = hpa_once(3, pods, 3);
-  assert_int_equal(d.recommendation, 2);
-  assert_int_equal(d.desired, 3);
-  assert_double_same(d.value, (0.35 * 100 + 0.35 * 100) / 2);
-  /* The same pod pending instead is left out on a scale-down: ceil(0.5 * 2) = 1. */
-  pods[2] = kv_pod(POD_PHASE_INITIALIZING, 0.35);
-  d = hpa_once(3, pods, 3);
-  assert_int_equal(d.recommendation, 1);
-  assert_int_equal(d.desired, 3);
-}
+/* ---- Kubernetes HPA: configuration errors ---- */
 
 /* AIBrix writes int64(targetValue): "0.7" becomes AverageValue 0, which Kubernetes rejects. */
 static void hpa_target_below_one_is_rejected_with_a_hint_about_percent(void **state) {
   (void)state;
-  policy_config cfg;
-  policy_config_defaults(&cfg, POLICY_HPA, POLICY_AIBRIX_LEGACY);
-  cfg.max_replicas = 4;
-  cfg.target_value = 0.7;
-  ps_err e = {{0}};
-  assert_false(policy_config_finish(&cfg, &e));
-  assert_non_null(strstr(e.msg, "percent"));
-  assert_non_null(strstr(e.msg, "70"));
-  policy_config_defaults(&cfg, POLICY_HPA, POLICY_AIBRIX_V05);
-  cfg.max_replicas = 4;
-  cfg.target_value = 0.7;
-  assert_false(policy_config_finish(&cfg, &e));
-  assert_non_null(strstr(e.msg, "percent"));
+  const struct {
+    policy_variant variant;
+    const char *needles[2]; /* in the message; NULL: none */
+  } cases[] = {
+      {POLICY_AIBRIX_LEGACY, {"percent", "70"}},
+      {POLICY_AIBRIX_V05, {"percent", NULL}},
+  };
+  for (uint32_t i = 0; i < N_OF(cases); i++) {
+    policy_config cfg;
+    policy_config_defaults(&cfg, POLICY_HPA, cases[i].variant);
+    cfg.max_replicas = 4;
+    cfg.target_value = 0.7;
+    ps_err e = {{0}};
+    assert_false(policy_config_finish(&cfg, &e));
+    for (uint32_t j = 0; j < N_OF(cases[i].needles); j++)
+      if (cases[i].needles[j]) assert_non_null(strstr(e.msg, cases[i].needles[j]));
+  }
 }
 
-/* ---- units (6) ---- */
+/* ---- units ---- */
 
 static void metric_value_is_a_fraction_for_kpa_apa_and_percent_for_hpa(void **state) {
   (void)state;
-  const policy_pod p = pod(POD_PHASE_READY, 0.25, 3, 5);
+  const policy_pod p = {.phase = POD_PHASE_READY, .running = 3, .waiting = 5, .kv_usage = 0.25};
   assert_double_same(policy_metric_value(METRIC_GPU_CACHE_USAGE, POLICY_KPA, &p), 0.25);
   assert_double_same(policy_metric_value(METRIC_KV_CACHE_USAGE, POLICY_APA, &p), 0.25);
   assert_double_same(policy_metric_value(METRIC_GPU_CACHE_USAGE, POLICY_HPA, &p), 25);
@@ -596,7 +469,7 @@ static void metric_value_is_a_fraction_for_kpa_apa_and_percent_for_hpa(void **st
     assert_double_same(policy_metric_value(METRIC_RUNNING, k, &p), 3);
     assert_double_same(policy_metric_value(METRIC_WAITING, k, &p), 5);
   }
-  const policy_pod q = kv_pod(POD_PHASE_READY, 0.9);
+  const policy_pod q = KV(READY, 0.9);
   assert_double_same(policy_metric_value(METRIC_GPU_CACHE_USAGE, POLICY_HPA, &q), 90);
 }
 
@@ -763,62 +636,72 @@ static void assert_policy_rejected(const char *policy, const char *json_path, co
   "\"spec\": {" strategy_kv "\"minReplicas\": 1, \"maxReplicas\": 4, \"metricsSources\": "         \
   "[{\"targetMetric\": \"gpu_cache_usage_perc\", \"targetValue\": \"" target "\"}]}"
 
+/* A policy that loading rejects: the policy's JSON, the JSON path the message starts with and a
+ * text the message contains (if not NULL). */
+typedef struct rejection {
+  const char *policy, *json_path, *needle;
+} rejection;
+
+static void assert_policies_rejected(const rejection *r, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    assert_policy_rejected(r[i].policy, r[i].json_path, r[i].needle);
+}
+
 static void scenario_rejects_policy_keys_the_generation_does_not_read(void **state) {
   (void)state;
-  /* An annotation of another generation. */
-  assert_policy_rejected(
-      "{\"name\": \"x\", \"type\": \"kpa\", " SPEC_KV(
-          "", "0.7") ", \"annotations\": "
-                     "{\"autoscaling.aibrix.ai/scale-down-cooldown-window\": \"60s\"}}",
-      "policies[2].annotations.autoscaling.aibrix.ai/scale-down-cooldown-window", "is not read by");
-  assert_policy_rejected(
-      "{\"name\": \"x\", \"type\": \"kpa\", \"variant\": \"aibrix-v0.5\", " SPEC_KV(
-          "", "0.7") ", \"annotations\": {\"kpa.autoscaling.aibrix.ai/scale-down-delay\": \"3m\"}}",
-      "policies[2].annotations.kpa.autoscaling.aibrix.ai/scale-down-delay", "is not read by");
-  /* observeWindowSeconds is a v0.5+ KPA/APA field. */
-  assert_policy_rejected("{\"name\": \"x\", \"type\": \"kpa\", \"spec\": {\"minReplicas\": 1, "
-                         "\"maxReplicas\": 4, \"observeWindowSeconds\": 120, \"metricsSources\": "
-                         "[{\"targetMetric\": \"gpu_cache_usage_perc\", \"targetValue\": "
-                         "\"0.7\"}]}}",
-                         "policies[2].spec.observeWindowSeconds", "aibrix-v0.5");
-  /* Knative's periods are its own. */
-  assert_policy_rejected("{\"name\": \"x\", \"type\": \"kpa\", \"variant\": \"knative\", "
-                         "\"period_s\": 5, " SPEC_KV("", "0.7") "}",
-                         "policies[2].period_s", "Knative");
-  /* A fixed policy has no spec; an autoscaler has no replicas. */
-  assert_policy_rejected(
-      "{\"name\": \"x\", \"type\": \"fixed\", \"replicas\": 1, " SPEC_KV("", "0.7") "}",
-      "policies[2].spec", "not fixed");
-  assert_policy_rejected(
-      "{\"name\": \"x\", \"type\": \"kpa\", \"replicas\": 2, " SPEC_KV("", "0.7") "}",
-      "policies[2].replicas", "fixed");
+  static const rejection cases[] = {
+      /* An annotation of another generation. */
+      {"{\"name\": \"x\", \"type\": \"kpa\", " SPEC_KV(
+           "", "0.7") ", \"annotations\": "
+                      "{\"autoscaling.aibrix.ai/scale-down-cooldown-window\": \"60s\"}}",
+       "policies[2].annotations.autoscaling.aibrix.ai/scale-down-cooldown-window",
+       "is not read by"},
+      {"{\"name\": \"x\", \"type\": \"kpa\", \"variant\": \"aibrix-v0.5\", " SPEC_KV(
+           "", "0.7") ", \"annotations\": "
+                      "{\"kpa.autoscaling.aibrix.ai/scale-down-delay\": \"3m\"}}",
+       "policies[2].annotations.kpa.autoscaling.aibrix.ai/scale-down-delay", "is not read by"},
+      /* observeWindowSeconds is a v0.5+ KPA/APA field. */
+      {"{\"name\": \"x\", \"type\": \"kpa\", \"spec\": {\"minReplicas\": 1, \"maxReplicas\": 4, "
+       "\"observeWindowSeconds\": 120, \"metricsSources\": [{\"targetMetric\": "
+       "\"gpu_cache_usage_perc\", \"targetValue\": \"0.7\"}]}}",
+       "policies[2].spec.observeWindowSeconds", "aibrix-v0.5"},
+      /* Knative's periods are its own. */
+      {"{\"name\": \"x\", \"type\": \"kpa\", \"variant\": \"knative\", "
+       "\"period_s\": 5, " SPEC_KV("", "0.7") "}",
+       "policies[2].period_s", "Knative"},
+      /* A fixed policy has no spec; an autoscaler has no replicas. */
+      {"{\"name\": \"x\", \"type\": \"fixed\", \"replicas\": 1, " SPEC_KV("", "0.7") "}",
+       "policies[2].spec", "not fixed"},
+      {"{\"name\": \"x\", \"type\": \"kpa\", \"replicas\": 2, " SPEC_KV("", "0.7") "}",
+       "policies[2].replicas", "fixed"},
+  };
+  assert_policies_rejected(cases, N_OF(cases));
 }
 
 static void scenario_rejects_inconsistent_autoscaler_specs(void **state) {
   (void)state;
-  /* HPA target as a fraction: int64(0.7) = 0. */
-  assert_policy_rejected("{\"name\": \"x\", \"type\": \"hpa\", " SPEC_KV("", "0.7") "}",
-                         "policies[2]", "percent");
-  /* Exactly one metric source. */
-  assert_policy_rejected(
-      "{\"name\": \"x\", \"type\": \"kpa\", \"spec\": {\"minReplicas\": 1, \"maxReplicas\": 4, "
-      "\"metricsSources\": [{\"targetMetric\": \"gpu_cache_usage_perc\", \"targetValue\": "
-      "\"0.7\"}, {\"targetMetric\": \"num_requests_running\", \"targetValue\": \"2\"}]}}",
-      "policies[2].spec.metricsSources", "exactly one");
-  /* AIBrix v0.5+ finds metrics by registry key; a vllm: name would read 0 upstream. */
-  assert_policy_rejected("{\"name\": \"x\", \"type\": \"kpa\", \"variant\": \"aibrix-v0.5\", "
-                         "\"spec\": {\"maxReplicas\": 4, \"metricsSources\": [{\"targetMetric\": "
-                         "\"vllm:gpu_cache_usage_perc\", \"targetValue\": \"0.7\"}]}}",
-                         "policies[2].spec.metricsSources[0].targetMetric", "registry");
-  /* Knative's target and bounds come from the spec, not from annotations that would be lost. */
-  assert_policy_rejected(
-      "{\"name\": \"x\", \"type\": \"kpa\", \"variant\": \"knative\", " SPEC_KV(
-          "", "0.7") ", \"annotations\": {\"autoscaling.knative.dev/max-scale\": \"3\"}}",
-      "policies[2].annotations.autoscaling.knative.dev/max-scale", "from spec");
-  /* scalingStrategy must agree with type. */
-  assert_policy_rejected(
-      "{\"name\": \"x\", \"type\": \"kpa\", " SPEC_KV("\"scalingStrategy\": \"APA\", ", "0.7") "}",
-      "policies[2].spec.scalingStrategy", "expected KPA");
+  static const rejection cases[] = {
+      /* HPA target as a fraction: int64(0.7) = 0. */
+      {"{\"name\": \"x\", \"type\": \"hpa\", " SPEC_KV("", "0.7") "}", "policies[2]", "percent"},
+      /* Exactly one metric source. */
+      {"{\"name\": \"x\", \"type\": \"kpa\", \"spec\": {\"minReplicas\": 1, \"maxReplicas\": 4, "
+       "\"metricsSources\": [{\"targetMetric\": \"gpu_cache_usage_perc\", \"targetValue\": "
+       "\"0.7\"}, {\"targetMetric\": \"num_requests_running\", \"targetValue\": \"2\"}]}}",
+       "policies[2].spec.metricsSources", "exactly one"},
+      /* AIBrix v0.5+ finds metrics by registry key; a vllm: name would read 0 upstream. */
+      {"{\"name\": \"x\", \"type\": \"kpa\", \"variant\": \"aibrix-v0.5\", "
+       "\"spec\": {\"maxReplicas\": 4, \"metricsSources\": [{\"targetMetric\": "
+       "\"vllm:gpu_cache_usage_perc\", \"targetValue\": \"0.7\"}]}}",
+       "policies[2].spec.metricsSources[0].targetMetric", "registry"},
+      /* Knative's target and bounds come from the spec, not from annotations that would be lost. */
+      {"{\"name\": \"x\", \"type\": \"kpa\", \"variant\": \"knative\", " SPEC_KV(
+           "", "0.7") ", \"annotations\": {\"autoscaling.knative.dev/max-scale\": \"3\"}}",
+       "policies[2].annotations.autoscaling.knative.dev/max-scale", "from spec"},
+      /* scalingStrategy must agree with type. */
+      {"{\"name\": \"x\", \"type\": \"kpa\", " SPEC_KV("\"scalingStrategy\": \"APA\", ", "0.7") "}",
+       "policies[2].spec.scalingStrategy", "expected KPA"},
+  };
+  assert_policies_rejected(cases, N_OF(cases));
   /* The same strategy loads. */
   char dir[64], path[128];
   tu_tmpdir(dir);
@@ -837,22 +720,8 @@ static void scenario_rejects_inconsistent_autoscaler_specs(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(legacy_kpa_sums_the_metric_over_ready_pods_only),
-      cmocka_unit_test(legacy_kpa_records_nothing_without_a_ready_pod),
-      cmocka_unit_test(legacy_kpa_records_the_sample_before_the_controller_gate),
-      cmocka_unit_test(legacy_kpa_gate_holds_zero_and_bounds_current),
-      cmocka_unit_test(legacy_kpa_one_pod_at_0_9_of_0_7_panics_to_two),
-      cmocka_unit_test(legacy_apa_records_zero_without_a_ready_pod_and_holds),
-      cmocka_unit_test(legacy_apa_two_pods_at_0_9_of_0_7_scale_to_three),
-      cmocka_unit_test(legacy_apa_records_the_sample_before_the_controller_gate),
-      cmocka_unit_test(v05_kpa_means_over_every_pod_with_an_ip),
-      cmocka_unit_test(v05_apa_divides_the_mean_by_the_target_with_spec_replicas),
-      cmocka_unit_test(v05_gate_fires_before_the_scrape),
-      cmocka_unit_test(v05_with_only_unscheduled_pods_does_not_scale),
-      cmocka_unit_test(v05_scale_down_goes_to_the_minimum_recommendation_of_300s),
+      cmocka_unit_test(policy_tick_decides_as_each_case_expects),
       cmocka_unit_test(knative_scrapes_every_second_and_decides_every_two),
-      cmocka_unit_test(hpa_sees_cache_usage_in_percent_and_scales_by_the_usage_ratio),
-      cmocka_unit_test(hpa_groups_pods_by_phase_as_the_replica_calculator_does),
       cmocka_unit_test(hpa_target_below_one_is_rejected_with_a_hint_about_percent),
       cmocka_unit_test(metric_value_is_a_fraction_for_kpa_apa_and_percent_for_hpa),
       cmocka_unit_test(annotations_are_read_only_by_the_generation_that_reads_them),

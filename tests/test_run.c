@@ -13,9 +13,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/wait.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "analysis/csvw.h"
 #include "analysis/outfile.h"
@@ -347,8 +347,8 @@ static void output_files_take_plain_names_only(void **state) {
   assert_int_equal(mkdir(sub, 0755), 0);
   memset(overlong, 'x', sizeof overlong - 1);
   overlong[sizeof overlong - 1] = '\0';
-  const char *const bad[] = {"", ".", "..", "../escape.json", "a/b", "a\\b", "a\nb", "a\xff",
-                             overlong};
+  const char *const bad[] = {"",     ".",    "..",    "../escape.json", "a/b",
+                             "a\\b", "a\nb", "a\xff", overlong};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     outfile f;
     ps_err err;

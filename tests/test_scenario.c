@@ -352,7 +352,8 @@ static void zero_slots_is_out_of_range(void **state) {
   fx *f = *state;
   load_fails(f,
              variant(f, NULL, NULL,
-                     "\"deployments\": [{\"name\": \"d\", \"gpu\": \"A100\", \"startup_s\": 0, \"model\": {\"type\": "
+                     "\"deployments\": [{\"name\": \"d\", \"gpu\": \"A100\", \"startup_s\": 0, "
+                     "\"model\": {\"type\": "
                      "\"slots\", \"slots\": 0, \"service_s\": {\"dist\": \"constant\", \"value\": "
                      "1}}}]",
                      NULL),
@@ -372,7 +373,8 @@ static void deployment_naming_an_unknown_gpu_is_reported(void **state) {
   fx *f = *state;
   load_fails(f,
              variant(f, NULL, NULL,
-                     "\"deployments\": [{\"name\": \"d\", \"gpu\": \"H100\", \"startup_s\": 0, \"model\": {\"type\": "
+                     "\"deployments\": [{\"name\": \"d\", \"gpu\": \"H100\", \"startup_s\": 0, "
+                     "\"model\": {\"type\": "
                      "\"slots\", \"service_s\": {\"dist\": \"constant\", \"value\": 1}}}]",
                      NULL),
              at(f, "deployments[0].gpu"),
@@ -587,7 +589,6 @@ static void data_file_fails(fx *f, const char *wl, const char *name, const char 
   load_fails(f, variant(f, NULL, wl, NULL, NULL), f->want, (const char *[]){needle, NULL});
 }
 
-
 static const char *jsonl_workload(char *buf, size_t n, const char *file, const char *extra) {
   snprintf(buf, n,
            "\"workload\": {\"arrivals\": {\"type\": \"trace\", \"format\": \"aibrix-jsonl\", "
@@ -655,7 +656,8 @@ static void aibrix_jsonl_bad_line_names_file_and_line(void **state) {
        "requests[0].output_length: expected a whole number"},
       {"{\"timestamp\": 5, \"requests\": []}",
        "timestamp: expected timestamps in increasing order, found 5 after 10"},
-      {"{\"requests\": []}", "timestamp: expected milliseconds from 0 to 1000000000000, found none"},
+      {"{\"requests\": []}",
+       "timestamp: expected milliseconds from 0 to 1000000000000, found none"},
       {"{\"timestamp\": 20, \"requests\": {}}", "requests: expected an array, found"},
       {"[1, 2]", "expected an object {\"timestamp\": MS, \"requests\": [...]}, found"},
       {"{\"timestamp\": 20, \"requests\": [{\"prompt_length\": 1, \"Prompt Length\": 1, "
@@ -706,12 +708,13 @@ static void aibrix_jsonl_scales_exactly_as_an_azure_trace(void **state) {
              "2023-11-16 00:00:00,10,1\n2023-11-16 00:00:01,20,2\n2023-11-16 00:00:01,30,3\n"
              "2023-11-16 00:00:02.5,40,4\n",
              NULL, 0);
-  write_file(f, "w.jsonl",
-             "{\"timestamp\": 0, \"requests\": [{\"prompt_length\": 10, \"output_length\": 1}]}\n"
-             "{\"timestamp\": 1000, \"requests\": [{\"prompt_length\": 20, \"output_length\": 2}, "
-             "{\"prompt_length\": 30, \"output_length\": 3}]}\n"
-             "{\"timestamp\": 2500, \"requests\": [{\"prompt_length\": 40, \"output_length\": 4}]}\n",
-             NULL, 0);
+  write_file(
+      f, "w.jsonl",
+      "{\"timestamp\": 0, \"requests\": [{\"prompt_length\": 10, \"output_length\": 1}]}\n"
+      "{\"timestamp\": 1000, \"requests\": [{\"prompt_length\": 20, \"output_length\": 2}, "
+      "{\"prompt_length\": 30, \"output_length\": 3}]}\n"
+      "{\"timestamp\": 2500, \"requests\": [{\"prompt_length\": 40, \"output_length\": 4}]}\n",
+      NULL, 0);
   const char *scale = "\"rate_scale\": 2.5, \"time_scale\": 0.5";
   wl_request got[2][64];
   size_t n[2] = {0, 0};
@@ -841,8 +844,7 @@ static void a_podautoscaler_port_may_be_a_string(void **state) {
   snprintf(pol, sizeof pol, kpa, "8000");
   load_ok(f, variant(f, NULL, NULL, NULL, pol));
   snprintf(pol, sizeof pol, kpa, "\"80x\"");
-  load_fails(f, variant(f, NULL, NULL, NULL, pol),
-             at(f, "policies[0].spec.metricsSources[0].port"),
+  load_fails(f, variant(f, NULL, NULL, NULL, pol), at(f, "policies[0].spec.metricsSources[0].port"),
              (const char *[]){"expected a port from 1 to 65535, found \"80x\"", NULL});
 }
 
@@ -857,8 +859,9 @@ static void cluster_behaviour_keys_are_checked(void **state) {
              at(f, "router.route_terminating"), (const char *[]){"expected true or false", NULL});
   load_fails(f, variant(f, "\"warmup_s\": -1", NULL, NULL, NULL), at(f, "warmup_s"),
              (const char *[]){"found the number -1", NULL});
-  load_ok(f, variant(f, "\"warmup_s\": 145, \"client\": {\"error_rate\": 0.034, "
-                        "\"timeout_cancels\": false}, \"router\": {\"route_terminating\": true}",
+  load_ok(f, variant(f,
+                     "\"warmup_s\": 145, \"client\": {\"error_rate\": 0.034, "
+                     "\"timeout_cancels\": false}, \"router\": {\"route_terminating\": true}",
                      NULL, NULL, NULL));
   assert_int_equal(f->sc.warmup_us, 145000000);
   assert_false(f->sc.timeout_cancels);
@@ -920,10 +923,11 @@ static void a_nul_in_a_name_is_refused(void **state) {
 static void a_run_too_big_is_refused_at_load_with_its_estimate(void **state) {
   fx *f = *state;
   char wl[2048];
-  load_fails(f, variant(f, NULL, segments_workload(wl, sizeof wl,
-                                                   "{\"duration_s\": 1e9, \"rate\": 1e7}",
-                                                   CONST_TOKENS),
-                        NULL, NULL),
+  load_fails(f,
+             variant(f, NULL,
+                     segments_workload(wl, sizeof wl, "{\"duration_s\": 1e9, \"rate\": 1e7}",
+                                       CONST_TOKENS),
+                     NULL, NULL),
              at(f, "(top level)"),
              (const char *[]){"expected a workload of at most 100000000 requests per policy",
                               "found an estimated 1e+16 over 1e+09 s", NULL});
@@ -972,8 +976,8 @@ static void quantile_points_and_bins_out_of_order_are_reported_with_their_path(v
        "workload.output_tokens.column", "expected \"column\" only with \"file\""},
       {"{\"dist\": \"empirical\"}", "workload.output_tokens",
        "expected either \"file\" or \"values\", found neither"},
-      {"{\"dist\": \"empirical\", \"values\": [1], \"key\": \"b\"}",
-       "workload.output_tokens.key", "expected \"key\" only with \"file\""},
+      {"{\"dist\": \"empirical\", \"values\": [1], \"key\": \"b\"}", "workload.output_tokens.key",
+       "expected \"key\" only with \"file\""},
       {"{\"dist\": \"empirical\", \"file\": \"x.csv\", \"key\": \"b\"}",
        "workload.output_tokens.key", "expected \"key\" only with \"column\""},
       {"{\"dist\": \"histogram\", \"points\": [[0, 1], [1, 2]]}", "workload.output_tokens.bins",
@@ -985,8 +989,7 @@ static void quantile_points_and_bins_out_of_order_are_reported_with_their_path(v
                (const char *[]){bad[i].needle, NULL});
   }
   /* A good table of each kind. */
-  with_output(wl, sizeof wl,
-              "{\"dist\": \"histogram\", \"bins\": [[0, 10, 3], [2048, 2048, 1]]}");
+  with_output(wl, sizeof wl, "{\"dist\": \"histogram\", \"bins\": [[0, 10, 3], [2048, 2048, 1]]}");
   load_ok(f, variant(f, NULL, wl, NULL, NULL));
   assert_true(dist_quantile(&f->sc.workload.output_tokens, 0.8) == 2048);
 }

@@ -102,8 +102,8 @@ static void expect(int port, const char *method, const char *path, const char *r
   char *body;
   int st = fx_http(port, method, path, req, &body);
   if (st != status || (has && (!body || !strstr(body, has))))
-    fail_msg("%s %s: status %d (expected %d), body %s (expected to contain %s)", method, path,
-             st, status, body ? body : "(none)", has ? has : "-");
+    fail_msg("%s %s: status %d (expected %d), body %s (expected to contain %s)", method, path, st,
+             status, body ? body : "(none)", has ? has : "-");
   free(body);
 }
 
@@ -139,7 +139,7 @@ static void every_endpoint_and_bad_requests(void **state) {
   expect(p, "GET", "/metrics/../d", NULL, 404, NULL);
   expect(p, "GET", "/metrics/%2e%2e/d", NULL, 404, NULL);
   expect(p, "GET", "/metrics//d", NULL, 404, NULL);
-  expect(p, "GET", "/metrics/default/d%00x", NULL, 404, NULL);  /* not "d" */
+  expect(p, "GET", "/metrics/default/d%00x", NULL, 404, NULL); /* not "d" */
   {                                                            /* nor a raw NUL */
     static const char raw[] = "GET /metrics/default/d\0x HTTP/1.1\r\nHost: a\r\n\r\n";
     char *reply = fx_raw(p, raw, sizeof raw - 1);
@@ -327,7 +327,8 @@ static void the_service_holds_what_its_limits_allow(void **state) {
   assert_null(srv_new(&o, &e));
   assert_non_null(strstr(e.msg, "--replay: expected at most 1000000 rounds"));
   char text[8192];
-  size_t n = (size_t)snprintf(text, sizeof text, "{\"models\": [{\"name\": \"m\", \"deployments\": [");
+  size_t n =
+      (size_t)snprintf(text, sizeof text, "{\"models\": [{\"name\": \"m\", \"deployments\": [");
   for (int k = 0; k < 65; k++)
     n += (size_t)snprintf(text + n, sizeof text - n, "%s{\"name\": \"d%d\"}", k ? ", " : "", k);
   snprintf(text + n, sizeof text - n, "]}]}");
@@ -627,8 +628,8 @@ static void simulation_and_service_decide_alike(void **state) {
   assert_true(last > 0);
   assert_int_equal(served, (long)last);
   /* and the production log replays clean with the profiles archived beside it */
-  snprintf(cmd, sizeof cmd, "%s regress %s --profiles %s >/dev/null", fx_podscale(),
-           o.decision_log, path_in("live/profiles"));
+  snprintf(cmd, sizeof cmd, "%s regress %s --profiles %s >/dev/null", fx_podscale(), o.decision_log,
+           path_in("live/profiles"));
   assert_int_equal(fx_system(cmd), 0);
   fx_redis_stop(redis);
 }

@@ -149,8 +149,14 @@ static void linked_keys_take_one_element_each(void **state) {
       "targetValue=[\"50\",\"0.5\"],[\"80\",\"0.8\"]",
       &set, &e));
   static const char *const pols[] = {"hpa", "kpa", NULL};
-  sweep_options o = {.scenario = SCENARIO, .settings = &set, .n_settings = 1, .seeds = 1,
-                     .jobs = 2, .shards = 1, .policies = pols, .out_dir = dir("linked")};
+  sweep_options o = {.scenario = SCENARIO,
+                     .settings = &set,
+                     .n_settings = 1,
+                     .seeds = 1,
+                     .jobs = 2,
+                     .shards = 1,
+                     .policies = pols,
+                     .out_dir = dir("linked")};
   if (sweep_run(&o, &e)) fail_msg("%s", e.msg);
   sweep_setting_free(&set);
   char *sw = slurp(dir("linked"), "sweep.csv");
@@ -200,8 +206,13 @@ static void bad_settings_stop_before_running(void **state) {
   sweep_setting set;
   ps_err e;
   assert_true(sweep_setting_parse("policies[99].name=x", &set, &e));
-  sweep_options o = {.scenario = SCENARIO, .settings = &set, .n_settings = 1, .seeds = 1,
-                     .jobs = 1, .shards = 1, .out_dir = dir("bad")};
+  sweep_options o = {.scenario = SCENARIO,
+                     .settings = &set,
+                     .n_settings = 1,
+                     .seeds = 1,
+                     .jobs = 1,
+                     .shards = 1,
+                     .out_dir = dir("bad")};
   assert_int_equal(sweep_run(&o, &e), 2);
   assert_non_null(strstr(e.msg, "policies[99]: no such element"));
   sweep_setting_free(&set);

@@ -12,9 +12,10 @@
 #include "analysis/vllmlog.h"
 #include "testutil.h"
 
-#define V062 "INFO 02-08 14:48:43 metrics.py:351] Avg prompt throughput: 1006.2 tokens/s, " \
-             "Avg generation throughput: 545.1 tokens/s, Running: 32 reqs, Swapped: 1 reqs, " \
-             "Pending: 3 reqs, GPU KV cache usage: 94.0%, CPU KV cache usage: 0.0%."
+#define V062                                                                                       \
+  "INFO 02-08 14:48:43 metrics.py:351] Avg prompt throughput: 1006.2 tokens/s, "                   \
+  "Avg generation throughput: 545.1 tokens/s, Running: 32 reqs, Swapped: 1 reqs, "                 \
+  "Pending: 3 reqs, GPU KV cache usage: 94.0%, CPU KV cache usage: 0.0%."
 
 static void parses_a_vllm_0_6_line(void **state) {
   (void)state;

@@ -5,14 +5,15 @@
  * Upstream: vllm-project/aibrix at tag v0.4.1: pkg/controller/podautoscaler/scaler/apa.go
  * (ApaScalingContext, ApaAutoscaler.Scale), algorithm/apa.go (ComputeTargetReplicas, after Huo
  * et al., "High Concurrency Response Strategy based on Kubernetes Horizontal Pod Autoscaler",
- * 2023), common/context.go (rates, targetValue), metrics/client.go (APAMetricsClient). Summarised
- * in the project's autoscaler reference (autoscaler-algorithms.md, section 1A.5 and the vectors
- * of 5.1). AIBrix v0.5+ APA differs (0.1/0.1 tolerances, spec.replicas, stabilization).
+ * 2023), common/context.go (rates, targetValue), metrics/client.go (APAMetricsClient). What the
+ * simulation takes from it: docs/autoscalers.md. AIBrix v0.5+ APA differs (0.1/0.1 tolerances,
+ * spec.replicas, stabilization).
  *
  * Metric. Every reconcile (10 s) the controller records the SUM of the metric over the active
  * pods (Ready, with an IP, not terminating; pods whose scrape fails add nothing) into one window
- * (models/autoscalers/window.h, 1 s granularity, 60 s by default). Unlike the KPA, the APA records even when
- * there is no active pod: the empty sum, 0 (apa_record_pods does this; apa_record takes the sum).
+ * (models/autoscalers/window.h, 1 s granularity, 60 s by default). Unlike the KPA, the APA records
+ * even when there is no active pod: the empty sum, 0 (apa_record_pods does this; apa_record takes
+ * the sum).
  *
  * Decision (apa_scale, R = ready pods, Running and Ready): V = window average; with R == 0 there
  * is no decision (invalid, nothing is scaled). u = V / R, r = u / target (in this order: the
@@ -21,8 +22,8 @@
  *   r < 1 - down_tolerance:  max(ceil(R * r), floor(R / max_scale_down_rate))
  *   otherwise:               R
  * (both comparisons strict: a ratio exactly at 1 + up or 1 - down holds). The controller then
- * applies its boundary checks (aibrix_legacy_check / aibrix_legacy_bound in models/autoscalers/kpa.h). There
- * is no panic mode, stabilization or delay.
+ * applies its boundary checks (aibrix_legacy_check / aibrix_legacy_bound in
+ * models/autoscalers/kpa.h). There is no panic mode, stabilization or delay.
  *
  * Annotations. The rates use the base keys autoscaling.aibrix.ai/max-scale-{up,down}-rate; the
  * tolerances and window only the apa.-prefixed keys. The un-prefixed
@@ -30,9 +31,9 @@
  * TestApaScale2 use, is NOT read: upstream ignores it and the defaults 0.1 / 0.2 apply.
  *
  * Arithmetic follows the Go code (IEEE doubles, ceil/floor, int32 truncation, saturating here);
- * annotation values parse as Go parses them (models/autoscalers/gosem.h). Errors: apa_params_set and
- * apa_params_check report bad user input in a ps_err; broken invariants are assertions. The state
- * owns its window (apa_state_free); apa_scale reads the state only and does no I/O.
+ * annotation values parse as Go parses them (models/autoscalers/gosem.h). Errors: apa_params_set
+ * and apa_params_check report bad user input in a ps_err; broken invariants are assertions. The
+ * state owns its window (apa_state_free); apa_scale reads the state only and does no I/O.
  */
 #ifndef PODSCALE_APA_H
 #define PODSCALE_APA_H

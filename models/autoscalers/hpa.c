@@ -1,8 +1,8 @@
 #include "models/autoscalers/hpa.h"
 
-#include <stdlib.h>
 #include <assert.h>
 #include <math.h>
+#include <stdlib.h>
 #include <strings.h>
 
 #include "base/xalloc.h"

@@ -8,8 +8,8 @@
  * stabilizeRecommendation[WithBehaviors], convertDesiredReplicasWith{Rules,BehaviorRate},
  * storeScaleEvent), config/v1alpha1/defaults.go and pkg/apis/autoscaling/v2/defaults.go;
  * vllm-project/aibrix pkg/controller/podautoscaler/hpa_resources.go (v0.4.1: no behavior; HEAD:
- * buildHPABehavior). Summarised in the project's autoscaler reference (autoscaler-algorithms.md,
- * sections 1A.6, 1B.7 and 4).
+ * buildHPABehavior). What the simulation takes from it:
+ * docs/autoscalers.md.
  *
  * One sync (hpa_decide, every sync_period_us, 15 s by default):
  *  1. The first sync records (current, now) as a recommendation.

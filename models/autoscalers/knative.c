@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/autoscalers/gosem.h"
 #include "base/xalloc.h"
+#include "models/autoscalers/gosem.h"
 
 #define US_PER_S 1000000LL
 #define NS_PER_US 1000LL

@@ -3,8 +3,7 @@
  * (the 2 s tick of autoscaler.go) and the scaler stage of the PodAutoscaler reconciler (bounds,
  * initial scale and the scale-to-zero gate).
  *
- * Upstream: knative/serving at HEAD, summarised in the project's autoscaler reference
- * (autoscaler-algorithms.md, section 3 and the test vectors of 5.3):
+ * Upstream: knative/serving at HEAD (docs/autoscalers.md says what the simulation takes):
  * pkg/autoscaler/aggregation/bucketing.go (TimedFloat64Buckets, WeightedFloat64Buckets),
  * aggregation/max/{window,timewindow}.go (the scale-down delay window),
  * pkg/autoscaler/metrics/collector.go (what is recorded, "no data"), metrics/sample_size.go,

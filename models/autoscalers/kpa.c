@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/autoscalers/gosem.h"
 #include "base/xalloc.h"
+#include "models/autoscalers/gosem.h"
 
 /* --- Parameters --- */
 

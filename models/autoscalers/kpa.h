@@ -7,10 +7,10 @@
  * pkg/controller/podautoscaler/scaler/kpa.go (KpaScalingContext, NewKpaAutoscaler,
  * KpaAutoscaler.Scale), common/context.go (BaseScalingContext: rates, targetValue),
  * metrics/client.go (KPAMetricsClient: one sum per tick into both windows),
- * aggregation/window.go (models/autoscalers/window.h), podautoscaler_controller.go (reconcileCustomPA).
- * Summarised in the project's autoscaler reference (autoscaler-algorithms.md, sections 1A.1-1A.4,
- * 2.2 and the vectors of 5.1). AIBrix v0.5+ ("HEAD") is a different algorithm (per-pod means,
- * tolerances, no persisted panic state) and is not this module.
+ * aggregation/window.go (models/autoscalers/window.h), podautoscaler_controller.go
+ * (reconcileCustomPA). What the simulation takes from it:
+ * docs/autoscalers.md. AIBrix v0.5+ ("HEAD") is a different algorithm
+ * (per-pod means, tolerances, no persisted panic state) and is not this module.
  *
  * Metric. Every reconcile (10 s, KPA_TICK_US) the controller scrapes the metric from every active
  * pod and records the SUM of the tick's values once in both windows (kpa_record; kpa_record_pods
@@ -38,8 +38,8 @@
  * it says run, kpa_scale (an invalid result means no scaling this tick), then aibrix_legacy_bound;
  * write the result if it differs from current. minReplicas defaults to 1 when not given.
  *
- * Arithmetic follows the Go code (models/autoscalers/gosem.h): IEEE doubles, Go's math.Max/Min (a NaN
- * wins), ceil/floor, conversion to int32 by truncation (saturating here, NaN -> 0, where Go
+ * Arithmetic follows the Go code (models/autoscalers/gosem.h): IEEE doubles, Go's math.Max/Min (a
+ * NaN wins), ceil/floor, conversion to int32 by truncation (saturating here, NaN -> 0, where Go
  * leaves it to the platform). Times are int64 microseconds on the simulator clock; annotation
  * durations are parsed to Go's nanoseconds and rounded up to whole microseconds.
  *

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/autoscalers/gosem.h"
 #include "base/xalloc.h"
+#include "models/autoscalers/gosem.h"
 
 #define MAX_WINDOW_S 3600 /* spec.{observe,panic}WindowSeconds: 1..3600 */
 
@@ -169,8 +169,9 @@ static bool starts_with(const char *s, const char *prefix) {
   return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* The legacy keys (models/autoscalers/kpa.h, models/autoscalers/apa.h, and the un-prefixed fluctuation tolerances of the
- * legacy samples) get their own message: HEAD samples still carry them. */
+/* The legacy keys (models/autoscalers/kpa.h, models/autoscalers/apa.h, and the un-prefixed
+ * fluctuation tolerances of the legacy samples) get their own message: HEAD samples still carry
+ * them. */
 static bool unknown_key(const char *key, ps_err *e) {
   if (starts_with(key, "kpa.autoscaling.aibrix.ai/") ||
       starts_with(key, "apa.autoscaling.aibrix.ai/") || strstr(key, "fluctuation-tolerance"))

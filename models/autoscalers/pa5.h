@@ -2,10 +2,10 @@
  * pa5: the AIBrix v0.5+ ("HEAD") PodAutoscaler for the KPA and APA strategies: its metric window,
  * its metrics client, its scaling context (annotations), the KPA and APA algorithms, the
  * recommendation "cooldown" and the controller's boundary checks. It is a different algorithm
- * from the legacy v0.2 ... v0.4.1 autoscalers (models/autoscalers/kpa.h, models/autoscalers/apa.h): per-pod MEANS instead
- * of sums, one-second buckets, tolerances on the KPA too, no persisted panic state, and a
- * recommendation history that takes the MIN on the way down. On the same inputs they differ:
- * 4 pods each at 0.8 with target 0.5 ask legacy for 7 pods and HEAD for 2.
+ * from the legacy v0.2 ... v0.4.1 autoscalers (models/autoscalers/kpa.h, models/autoscalers/apa.h):
+ * per-pod MEANS instead of sums, one-second buckets, tolerances on the KPA too, no persisted panic
+ * state, and a recommendation history that takes the MIN on the way down. On the same inputs they
+ * differ: 4 pods each at 0.8 with target 0.5 ask legacy for 7 pods and HEAD for 2.
  *
  * Upstream: vllm-project/aibrix HEAD (e3e10f9e; the algorithms are those of v0.5.0 plus an APA
  * guard for target <= 0 and configurable windows): pkg/controller/podautoscaler/
@@ -13,8 +13,8 @@
  * types/annotations.go (NewBaseScalingContext, UpdateByPaTypes), algorithm/kpa.go,
  * algorithm/apa.go, algorithm/algorithm.go (applyConstraints), autoscaler.go
  * (ComputeDesiredReplicas: max over sources), podautoscaler_controller.go (computeScaleDecision,
- * stabilizeRecommendation). Summarised in the project's autoscaler reference
- * (autoscaler-algorithms.md, sections 1B, 5.2 and 7).
+ * stabilizeRecommendation). What the simulation takes from it:
+ * docs/autoscalers.md.
  *
  * Window (pa5_window). One bucket per granule: a value recorded at t goes to bucket
  * floor(t / g) and replaces what that bucket held (last write wins). After writing, every bucket
@@ -66,7 +66,8 @@
  * Arithmetic follows the Go code: IEEE doubles in Go's order, Go's math.Max/Min (a NaN wins),
  * ceil/floor, conversion to int32 by truncation (saturating here, NaN -> 0, where Go leaves it to
  * the platform). Times are int64 microseconds on the simulator clock; annotation durations are
- * parsed as Go does (go_parse_duration, models/autoscalers/gosem.h) and rounded up to whole microseconds.
+ * parsed as Go does (go_parse_duration, models/autoscalers/gosem.h) and rounded up to whole
+ * microseconds.
  *
  * Errors: pa5_parse_target, pa5_params_set and pa5_params_check put a message in a ps_err for bad
  * user input; broken invariants (a non-positive granularity or window) are assertions. Windows

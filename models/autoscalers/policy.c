@@ -1,9 +1,9 @@
 #include "models/autoscalers/policy.h"
 
-#include <stdlib.h>
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/xalloc.h"
@@ -315,7 +315,7 @@ static void tick_legacy_kpa(policy_inst *p, const policy_obs *o, policy_decision
   if (!p->started) kpa_state_init(&p->kpa, &c->kpa, o->current, o->now_us);
   p->started = true;
   if (c->metric == METRIC_OPTIMIZER) { /* one GET of the optimizer's endpoint */
-    assert(!isnan(o->optimizer)); /* the engine runs an optimizer for this policy */
+    assert(!isnan(o->optimizer));      /* the engine runs an optimizer for this policy */
     kpa_record(&p->kpa, o->now_us, o->optimizer);
     d->value = o->optimizer;
   } else {

@@ -7,10 +7,10 @@
  * instance (policy_new), which the engine calls every policy_period_us with what the pods of that
  * deployment show at that instant (policy_obs: every pod not yet stopped, its phase and its vLLM
  * gauges). The instance scrapes, aggregates and windows exactly as its upstream generation does,
- * runs the decision function of its module (models/autoscalers/kpa.h, apa.h, pa5.h, knative.h, hpa.h) and
- * returns the replica count to set. It never sees the event queue.
+ * runs the decision function of its module (models/autoscalers/kpa.h, apa.h, pa5.h, knative.h,
+ * hpa.h) and returns the replica count to set. It never sees the event queue.
  *
- * Who is scraped and counted (autoscaler-algorithms.md sections 1A.2, 1B.2, 3.2, 4.2 and 6):
+ * Who is scraped and counted (upstream's controllers; docs/autoscalers.md, "What they see"):
  *  - AIBrix legacy KPA/APA (v0.2-v0.4.1): Ready pods only; the tick's sample is the SUM of their
  *    values; rate limits and the APA's per-pod division use the Ready count. No Ready pod: the
  *    KPA records nothing, the APA records 0.
@@ -54,11 +54,11 @@ typedef enum policy_variant {
 
 /* The pod gauges an autoscaler can scale on (AIBrix's metric registry keys). */
 typedef enum policy_metric {
-  METRIC_GPU_CACHE_USAGE, /* gpu_cache_usage_perc -> vllm:gpu_cache_usage_perc, 0-1 */
-  METRIC_KV_CACHE_USAGE,  /* kv_cache_usage_perc -> vllm:kv_cache_usage_perc, 0-1 */
-  METRIC_RUNNING,         /* num_requests_running -> vllm:num_requests_running */
-  METRIC_WAITING,         /* num_requests_waiting -> vllm:num_requests_waiting */
-  METRIC_COUNT,           /* the pod gauges end here */
+  METRIC_GPU_CACHE_USAGE,          /* gpu_cache_usage_perc -> vllm:gpu_cache_usage_perc, 0-1 */
+  METRIC_KV_CACHE_USAGE,           /* kv_cache_usage_perc -> vllm:kv_cache_usage_perc, 0-1 */
+  METRIC_RUNNING,                  /* num_requests_running -> vllm:num_requests_running */
+  METRIC_WAITING,                  /* num_requests_waiting -> vllm:num_requests_waiting */
+  METRIC_COUNT,                    /* the pod gauges end here */
   METRIC_OPTIMIZER = METRIC_COUNT, /* vllm:deployment_replicas from the GPU optimizer (domain) */
 } policy_metric;
 
@@ -103,7 +103,7 @@ typedef struct policy_obs {
   int32_t current;        /* spec.replicas: the replicas the deployment asks for now */
   const policy_pod *pods; /* every pod of the deployment not yet stopped, oldest first */
   uint32_t npods;
-  double optimizer;       /* vllm:deployment_replicas the GPU optimizer serves for it, or NaN */
+  double optimizer; /* vllm:deployment_replicas the GPU optimizer serves for it, or NaN */
 } policy_obs;
 
 /* One evaluation, for decisions.csv. Fields that do not apply are NaN or -1. */

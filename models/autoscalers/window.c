@@ -1,10 +1,10 @@
 #include "models/autoscalers/window.h"
 
-#include <stdlib.h>
 #include <assert.h>
+#include <stdlib.h>
 
-#include "models/autoscalers/gosem.h"
 #include "base/xalloc.h"
+#include "models/autoscalers/gosem.h"
 
 void twin_init(twin *w, int64_t duration_us, int64_t granularity_us) {
   assert(duration_us >= 0);

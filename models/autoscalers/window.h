@@ -3,9 +3,9 @@
  * holds the KPA's stable and panic samples, the KPA's scale-down delay and the APA's samples.
  *
  * Upstream: vllm-project/aibrix pkg/controller/podautoscaler/aggregation/window.go (TimeWindow
- * over a ring `window`), summarised in the project's autoscaler reference
- * (autoscaler-algorithms.md, section 1A.3). It is not Knative's bucketed window (models/autoscalers/knative.h)
- * nor the HEAD AIBrix one (one bucket per second, last write wins): it keeps samples, not sums.
+ * over a ring `window`), docs/autoscalers.md. It is not Knative's bucketed window
+ * (models/autoscalers/knative.h) nor the HEAD AIBrix one (one bucket per second, last write wins):
+ * it keeps samples, not sums.
  *
  * A window of duration D and granularity g holds at most N = ceil(D / g) entries, each a value
  * and the index floor(t / g) of the time it was recorded at. Recording at t first drops, from the

@@ -52,7 +52,10 @@ double llm_kv_bytes_per_token(const llm_spec *m) {
 
 /* Calibrated pairs (docs/catalog.md, "Calibrated pairs"): `podscale calibrate --vllm-log`. */
 static const catalog_pod pods[] = {
-    {"V100-32GB", "deepseek-llm-7b-chat", {0.55, 0.8535, 0.004, 0.00001397}, 2083,
+    {"V100-32GB",
+     "deepseek-llm-7b-chat",
+     {0.55, 0.8535, 0.004, 0.00001397},
+     2083,
      "calibrate --vllm-log: AIBrix's V100 runs, set0 (2,167 stats lines of vLLM 0.6.2)"},
 };
 

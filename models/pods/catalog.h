@@ -2,8 +2,8 @@
  * catalog: built-in GPU types and LLMs, the inputs of the performance model.
  *
  * Every number is documented with its source in docs/catalog.md. Scenarios refer to entries
- * by name and may override any field or add entries of their own (sim/scenario/scenario.c). A third,
- * small table holds (GPU, LLM) pairs calibrated against real servers (docs/catalog.md,
+ * by name and may override any field or add entries of their own (sim/scenario/scenario.c). A
+ * third, small table holds (GPU, LLM) pairs calibrated against real servers (docs/catalog.md,
  * "Calibrated pairs").
  */
 #ifndef PODSCALE_CATALOG_H
@@ -28,7 +28,7 @@ typedef struct llm_spec {
   double params;           /* parameters */
   double bytes_per_weight; /* 2 for FP16/BF16 */
   int32_t max_model_len;   /* context window, tokens */
-  double kv_bytes;         /* bytes per cached K or V value: 2 (vLLM kv_cache_dtype auto), 1 for fp8 */
+  double kv_bytes; /* bytes per cached K or V value: 2 (vLLM kv_cache_dtype auto), 1 for fp8 */
 } llm_spec;
 
 /* The performance model's four factors (models/pods/perf.h). */

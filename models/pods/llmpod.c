@@ -1,8 +1,8 @@
 #include "models/pods/llmpod.h"
 
-#include <stdio.h>
 #include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/xalloc.h"
@@ -25,11 +25,11 @@ typedef struct llmpod {
   llmpod_config cfg;
   lseq *run; /* the batch, in admission order (newest last) */
   int32_t nrun;
-  int32_t bs_shift;  /* log2(block_size) when it is a power of two, else -1 */
-  rq_list waiting;      /* FCFS queue */
-  int64_t base_us;      /* pod clock origin */
-  int64_t now_ps;       /* last boundary processed, ps after base_us */
-  int kind;             /* IDLE, ITER or DECODE */
+  int32_t bs_shift; /* log2(block_size) when it is a power of two, else -1 */
+  rq_list waiting;  /* FCFS queue */
+  int64_t base_us;  /* pod clock origin */
+  int64_t now_ps;   /* last boundary processed, ps after base_us */
+  int kind;         /* IDLE, ITER or DECODE */
   /* DECODE segment: iteration j takes fixed + max(ca + cb j, ma + mb j) ps */
   int64_t seg_ps;    /* start of the segment */
   int32_t seg_iters; /* iterations planned */
@@ -59,7 +59,8 @@ static bool decoding(const lseq *s) { return s->ctx >= s->target; }
 
 static int32_t used_blocks(const llmpod *p) {
   int32_t n = 0;
-  for (int32_t i = 0; i < p->nrun; i++) n += held(p, &p->run[i]);
+  for (int32_t i = 0; i < p->nrun; i++)
+    n += held(p, &p->run[i]);
   return n;
 }
 
@@ -166,7 +167,8 @@ static bool plan_iteration(llmpod *p) {
   int32_t from = p->nrun;
   prefill_work |= admit(p, budget, c->total_blocks - committed) > 0;
   if (!prefill_work) {
-    for (int32_t i = 0; i < from; i++) p->run[i].step = 0;
+    for (int32_t i = 0; i < from; i++)
+      p->run[i].step = 0;
     return false;
   }
   for (int32_t i = 0; i < p->nrun; i++) {
@@ -323,7 +325,8 @@ static void finish_done(llmpod *p, pod_done_fn done, void *ctx) {
 
 /* Tell the observer which requests just got a token. */
 static void tokens_out(llmpod *p, request *const *rs, int32_t n) {
-  if (p->cfg.on_tokens && n > 0) p->cfg.on_tokens(p->cfg.tokens_ctx, rs, n, to_us_ceil(p, p->now_ps));
+  if (p->cfg.on_tokens && n > 0)
+    p->cfg.on_tokens(p->cfg.tokens_ctx, rs, n, to_us_ceil(p, p->now_ps));
 }
 
 /* The end of an ITER iteration: decodes get their token, chunks their KV, and a prompt whose
@@ -378,7 +381,8 @@ static void lp_advance(void *self, int64_t t_us, pod_done_fn done, void *ctx) {
       if (p->cfg.on_tokens) {
         request *got[4096];
         int32_t n = 0;
-        for (int32_t i = 0; i < p->nrun && n < 4096; i++) got[n++] = p->run[i].r;
+        for (int32_t i = 0; i < p->nrun && n < 4096; i++)
+          got[n++] = p->run[i].r;
         tokens_out(p, got, n);
       }
       finish_done(p, done, ctx);
@@ -496,8 +500,11 @@ pod_model llmpod_new(const llmpod_config *cfg) {
 }
 
 const llm_engine_args llm_engine_args_default = {
-  .max_num_seqs = 256, .block_size = 16, .gpu_memory_utilization = 0.9,
-  .activation_reserve_bytes = 1024.0 * 1024.0 * 1024.0, .perf = {0.55, 0.80, 0.004, 0.00002},
+    .max_num_seqs = 256,
+    .block_size = 16,
+    .gpu_memory_utilization = 0.9,
+    .activation_reserve_bytes = 1024.0 * 1024.0 * 1024.0,
+    .perf = {0.55, 0.80, 0.004, 0.00002},
 };
 
 llm_engine_args llm_engine_args_for(const gpu_spec *g, const llm_spec *m) {
@@ -520,38 +527,45 @@ bool llmpod_configure(const gpu_spec *g, const llm_spec *m, const llm_engine_arg
                                                   : (len > 2048 ? len : 2048);
   int64_t blocks = a->num_gpu_blocks;
   if (!a->enable_chunked_prefill && batched < len) {
-    snprintf(why, why_len, "max_num_batched_tokens (%lld) must be at least max_model_len (%lld) "
-             "without chunked prefill", (long long)batched, (long long)len);
+    snprintf(why, why_len,
+             "max_num_batched_tokens (%lld) must be at least max_model_len (%lld) "
+             "without chunked prefill",
+             (long long)batched, (long long)len);
     return false;
   }
   if (a->enable_chunked_prefill && batched < a->max_num_seqs) {
-    snprintf(why, why_len, "max_num_batched_tokens (%lld) must be at least max_num_seqs (%d) "
-             "with chunked prefill", (long long)batched, a->max_num_seqs);
+    snprintf(why, why_len,
+             "max_num_batched_tokens (%lld) must be at least max_num_seqs (%d) "
+             "with chunked prefill",
+             (long long)batched, a->max_num_seqs);
     return false;
   }
   if (blocks <= 0) {
     blocks = llmpod_kv_blocks(g, m, a->gpu_memory_utilization, a->activation_reserve_bytes,
                               a->block_size);
     if (blocks == 0) {
-      snprintf(why, why_len, "%s's weights (%.1f GiB) leave no room for a KV cache in %.0f%% of "
-               "%s's %.1f GiB with %.1f GiB reserved", m->name,
-               m->params * m->bytes_per_weight / gib, a->gpu_memory_utilization * 100, g->name,
-               g->memory / gib, a->activation_reserve_bytes / gib);
+      snprintf(why, why_len,
+               "%s's weights (%.1f GiB) leave no room for a KV cache in %.0f%% of "
+               "%s's %.1f GiB with %.1f GiB reserved",
+               m->name, m->params * m->bytes_per_weight / gib, a->gpu_memory_utilization * 100,
+               g->name, g->memory / gib, a->activation_reserve_bytes / gib);
       return false;
     }
   }
   if (blocks * a->block_size < len) {
-    snprintf(why, why_len, "the KV cache holds %lld tokens, less than max_model_len (%lld); "
-             "lower max_model_len", (long long)(blocks * a->block_size), (long long)len);
+    snprintf(why, why_len,
+             "the KV cache holds %lld tokens, less than max_model_len (%lld); "
+             "lower max_model_len",
+             (long long)(blocks * a->block_size), (long long)len);
     return false;
   }
   *out = (llmpod_config){
-    .perf = perf_model_make(g, m, &a->perf),
-    .block_size = a->block_size,
-    .max_num_seqs = a->max_num_seqs,
-    .max_num_batched_tokens = (int32_t)batched,
-    .max_model_len = (int32_t)len,
-    .chunked_prefill = a->enable_chunked_prefill,
+      .perf = perf_model_make(g, m, &a->perf),
+      .block_size = a->block_size,
+      .max_num_seqs = a->max_num_seqs,
+      .max_num_batched_tokens = (int32_t)batched,
+      .max_model_len = (int32_t)len,
+      .chunked_prefill = a->enable_chunked_prefill,
   };
   llmpod_set_kv_blocks(out, (int32_t)blocks);
   return true;

@@ -48,9 +48,9 @@ typedef struct llmpod_config {
   int32_t watermark_blocks;       /* kept free when admitting (vLLM: 1% of total) */
   int32_t max_num_seqs;           /* sequences in a batch (vLLM default 256) */
   int32_t max_num_batched_tokens; /* tokens in an iteration */
-  bool chunked_prefill;           /* vLLM enable_chunked_prefill: prompts in chunks, mixed with decodes */
-  int32_t max_model_len;          /* context window */
-  bool stepped;                   /* one engine event per iteration (tests, benchmark) */
+  bool chunked_prefill;  /* vLLM enable_chunked_prefill: prompts in chunks, mixed with decodes */
+  int32_t max_model_len; /* context window */
+  bool stepped;          /* one engine event per iteration (tests, benchmark) */
   /* Optional, stepped mode only: called at each iteration's end with the requests that just
    * got a token (the benchmark times every token gap with it). */
   void (*on_tokens)(void *ctx, request *const *rs, int32_t n, int64_t t_us);
@@ -59,13 +59,13 @@ typedef struct llmpod_config {
 
 /* vLLM engine arguments (0 where a default derives from the model or the GPU). */
 typedef struct llm_engine_args {
-  int32_t max_num_seqs;           /* 256 */
-  int32_t block_size;             /* 16 */
-  int32_t max_model_len;          /* 0: the model's context window */
-  int32_t max_num_batched_tokens; /* 0: 512 with chunked prefill, else max(max_model_len, 2048) */
-  bool enable_chunked_prefill;    /* false, as vLLM 0.6 for models up to 32k context */
-  int32_t num_gpu_blocks;         /* 0: from memory (num_gpu_blocks_override otherwise) */
-  double gpu_memory_utilization;  /* 0.9 */
+  int32_t max_num_seqs;            /* 256 */
+  int32_t block_size;              /* 16 */
+  int32_t max_model_len;           /* 0: the model's context window */
+  int32_t max_num_batched_tokens;  /* 0: 512 with chunked prefill, else max(max_model_len, 2048) */
+  bool enable_chunked_prefill;     /* false, as vLLM 0.6 for models up to 32k context */
+  int32_t num_gpu_blocks;          /* 0: from memory (num_gpu_blocks_override otherwise) */
+  double gpu_memory_utilization;   /* 0.9 */
   double activation_reserve_bytes; /* memory vLLM's profiling run takes, 1 GiB by default */
   perf_params perf;
 } llm_engine_args;

@@ -2,7 +2,6 @@
 
 #include <math.h>
 
-
 static int64_t ps(double seconds) { return (int64_t)llround(seconds * 1e12); }
 
 perf_model perf_model_make(const gpu_spec *g, const llm_spec *m, const perf_params *p) {

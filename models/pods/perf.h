@@ -25,7 +25,8 @@
 
 #include "models/pods/catalog.h"
 
-/* perf_params (e_c, e_m, o, o_s) is declared in models/pods/catalog.h, which holds calibrated values. */
+/* perf_params (e_c, e_m, o, o_s) is declared in models/pods/catalog.h, which holds calibrated
+ * values. */
 
 /* Integer coefficients, picoseconds. */
 typedef struct perf_model {

@@ -11,8 +11,8 @@
 #ifndef PODSCALE_SLOTPOD_H
 #define PODSCALE_SLOTPOD_H
 
-#include "models/workload/dist.h"
 #include "models/pods/pod.h"
+#include "models/workload/dist.h"
 
 typedef struct slotpod_config {
   int32_t slots;  /* parallel servers, >= 1 */

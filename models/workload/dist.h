@@ -56,8 +56,8 @@ typedef struct dist_table {
 
 typedef struct dist {
   dist_kind kind;
-  double a; /* constant: value; uniform: min; exponential: mean; lognormal: mu */
-  double b; /* uniform: max; lognormal: sigma */
+  double a;                /* constant: value; uniform: min; exponential: mean; lognormal: mu */
+  double b;                /* uniform: max; lognormal: sigma */
   const dist_table *table; /* table: borrowed, see Ownership above */
 } dist;
 

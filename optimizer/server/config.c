@@ -1,12 +1,11 @@
 #include "optimizer/server/config.h"
 
-#include "base/xalloc.h"
-
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/jsonv.h"
+#include "base/xalloc.h"
 
 static char *dup_or_null(const char *s) {
   if (!s) return NULL;
@@ -18,8 +17,8 @@ bool srv_name_ok(const char *s, size_t len) {
   if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.')) return false;
   for (size_t i = 0; i < len; i++) {
     char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '.' || c == '_' || c == '-'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '-'))
       return false;
   }
   return true;
@@ -31,8 +30,10 @@ static bool name_member(jv *v, const cJSON *obj, const char *key, bool required,
   if (!jv_string(v, obj, key, required, &s)) return false;
   if (!s) return true;
   if (!srv_name_ok(s, strlen(s)))
-    return jv_fail_at(v, key, "expected a name of 1 to %d letters, digits, '.', '_' or '-', found "
-                              "'%s'", SRV_NAME_MAX, s);
+    return jv_fail_at(v, key,
+                      "expected a name of 1 to %d letters, digits, '.', '_' or '-', found "
+                      "'%s'",
+                      SRV_NAME_MAX, s);
   *out = dup_or_null(s);
   return true;
 }
@@ -49,10 +50,12 @@ static char *beside(const char *config_path, const char *path) {
 }
 
 static bool read_dep(jv *v, const cJSON *o, const char *path, srv_dep_config *d) {
-  static const char *const keys[] = {"namespace", "name", "profile", "profile_file", "gpu_type",
-                                     "min_replicas", "max_replicas", "replicas", NULL};
+  static const char *const keys[] = {"namespace",    "name",     "profile",
+                                     "profile_file", "gpu_type", "min_replicas",
+                                     "max_replicas", "replicas", NULL};
   if (!jv_object(v, o, keys)) return false;
-  if (!name_member(v, o, "namespace", false, &d->ns) || !name_member(v, o, "name", true, &d->name) ||
+  if (!name_member(v, o, "namespace", false, &d->ns) ||
+      !name_member(v, o, "name", true, &d->name) ||
       !name_member(v, o, "profile", false, &d->profile) ||
       !name_member(v, o, "gpu_type", false, &d->gpu_type))
     return false;

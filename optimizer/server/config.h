@@ -25,7 +25,7 @@
 
 #include "optimizer/opt_err.h"
 
-#define SRV_NAME_MAX 253 /* a Kubernetes object name */
+#define SRV_NAME_MAX 253       /* a Kubernetes object name */
 #define SRV_MAX_MODELS 64      /* models (loop threads) the service runs at most */
 #define SRV_MAX_DEPLOYMENTS 64 /* monitored deployments of one model (the ILP's GPU types) */
 

@@ -8,15 +8,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "optimizer/server/serve_int.h"
-
 #include "base/prom.h"
 #include "base/xalloc.h"
+#include "optimizer/server/serve_int.h"
 
-#define BODY_LIMIT (64 * 1024)        /* PUT /scale, POST /monitor */
+#define BODY_LIMIT (64 * 1024)              /* PUT /scale, POST /monitor */
 #define TRACE_BODY_LIMIT OPT_TRACE_TEXT_MAX /* POST /trace: as a record read from Redis */
-#define DRAIN_WAIT_S 10                /* in-flight requests at shutdown */
-#define CONNECTION_MEMORY (128 * 1024) /* per connection, mapped as used */
+#define DRAIN_WAIT_S 10                     /* in-flight requests at shutdown */
+#define CONNECTION_MEMORY (128 * 1024)      /* per connection, mapped as used */
 
 /* One request, from its request line to its completion. */
 typedef struct req {
@@ -27,7 +26,6 @@ typedef struct req {
   size_t len, cap;
   bool too_big;
 } req;
-
 
 static enum MHD_Result reply(srv *s, struct MHD_Connection *c, unsigned status, const char *type,
                              const char *body, size_t len, const char *allow) {
@@ -109,8 +107,8 @@ static enum MHD_Result deployment_metric(srv *s, struct MHD_Connection *c, const
   pthread_mutex_unlock(&s->lock);
   if (!b.s)
     return fail(s, c, MHD_HTTP_NOT_FOUND, NULL,
-                "Failed to read metrics: deployment %.*s/%.*s is not monitored", (int)ns->n,
-                ns->p, (int)name->n, name->p);
+                "Failed to read metrics: deployment %.*s/%.*s is not monitored", (int)ns->n, ns->p,
+                (int)name->n, name->p);
   enum MHD_Result r = reply(s, c, MHD_HTTP_OK, "text/plain; charset=utf-8", b.s, b.len, NULL);
   free(b.s);
   return r;
@@ -158,10 +156,10 @@ static enum MHD_Result scale(srv *s, struct MHD_Connection *c, const req *r, con
   }
   pthread_mutex_unlock(&s->lock);
   if (!known)
-    return fail(s, c, MHD_HTTP_NOT_FOUND, NULL, "deployment %.*s/%.*s is not monitored",
-                (int)ns->n, ns->p, (int)name->n, name->p);
-  srv_log(s, SRV_INFO, "podscale.serve", "%.*s/%.*s: %s", (int)ns->n, ns->p, (int)name->n,
-          name->p, n >= 0 ? "override set" : "overrides of the model cleared");
+    return fail(s, c, MHD_HTTP_NOT_FOUND, NULL, "deployment %.*s/%.*s is not monitored", (int)ns->n,
+                ns->p, (int)name->n, name->p);
+  srv_log(s, SRV_INFO, "podscale.serve", "%.*s/%.*s: %s", (int)ns->n, ns->p, (int)name->n, name->p,
+          n >= 0 ? "override set" : "overrides of the model cleared");
   char msg[64];
   snprintf(msg, sizeof msg, "Scaled to %lld", (long long)n);
   return reply_json(s, c, MHD_HTTP_OK, "message", msg, NULL);
@@ -189,12 +187,12 @@ static bool int_field(const cJSON *o, const char *key, int64_t *out) {
 /* POST /monitor/{ns}/{deployment}: monitor again a deployment of the configuration, or a new
  * one described by the body {"model", "profile", "gpu_type", "min_replicas", "max_replicas",
  * "replicas"} (AIBrix reads the Deployment's labels instead). */
-static enum MHD_Result monitor_start(srv *s, struct MHD_Connection *c, const req *r,
-                                     const seg *ns, const seg *name) {
+static enum MHD_Result monitor_start(srv *s, struct MHD_Connection *c, const req *r, const seg *ns,
+                                     const seg *name) {
   enum MHD_Result res = MHD_NO;
   cJSON *o = body_object(s, c, r, true, &res);
   if (!o) return res;
-  static const char *const keys[] = {"model", "profile", "gpu_type", "min_replicas",
+  static const char *const keys[] = {"model",        "profile",  "gpu_type", "min_replicas",
                                      "max_replicas", "replicas", NULL};
   for (const cJSON *k = o->child; k; k = k->next) {
     bool known = false;
@@ -301,8 +299,8 @@ static enum MHD_Result monitor_stop(srv *s, struct MHD_Connection *c, const seg 
   }
   pthread_mutex_unlock(&s->lock);
   if (!known)
-    return fail(s, c, MHD_HTTP_NOT_FOUND, NULL, "deployment %.*s/%.*s is not monitored",
-                (int)ns->n, ns->p, (int)name->n, name->p);
+    return fail(s, c, MHD_HTTP_NOT_FOUND, NULL, "deployment %.*s/%.*s is not monitored", (int)ns->n,
+                ns->p, (int)name->n, name->p);
   srv_log(s, SRV_INFO, "podscale.serve", "%.*s/%.*s: Deployment optimization stopped", (int)ns->n,
           ns->p, (int)name->n, name->p);
   return reply_json(s, c, MHD_HTTP_OK, "message", "Deployment optimization stopped", NULL);
@@ -316,7 +314,8 @@ static enum MHD_Result update_profile(srv *s, struct MHD_Connection *c, const se
   smodel *m = srv_find_model(s, model->p, model->n);
   if (m) m->force_profiles = true;
   pthread_mutex_unlock(&s->lock);
-  if (!m) return fail(s, c, MHD_HTTP_NOT_FOUND, NULL, "%.*s not monitored", (int)model->n, model->p);
+  if (!m)
+    return fail(s, c, MHD_HTTP_NOT_FOUND, NULL, "%.*s not monitored", (int)model->n, model->p);
   char msg[SRV_NAME_MAX + 64];
   snprintf(msg, sizeof msg, "workload profile of %s updated", m->name);
   return reply_json(s, c, MHD_HTTP_OK, "message", msg, NULL);
@@ -390,8 +389,8 @@ static enum MHD_Result post_trace(srv *s, struct MHD_Connection *c, const req *r
   return res;
 }
 
-static enum MHD_Result route(srv *s, struct MHD_Connection *c, const char *url,
-                             const char *method, const req *r) {
+static enum MHD_Result route(srv *s, struct MHD_Connection *c, const char *url, const char *method,
+                             const req *r) {
   seg sg[4];
   int n = split(url, sg, 4);
   for (int i = 0; i < n; i++)
@@ -524,8 +523,8 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s) {
   char *w = s;
   for (const char *r = s; *r; r++) {
     int hi, lo;
-    if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 &&
-        hi * 16 + lo != 0 && hi * 16 + lo != '/') {
+    if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 && hi * 16 + lo != 0 &&
+        hi * 16 + lo != '/') {
       *w++ = (char)(hi * 16 + lo);
       r += 2;
     } else {
@@ -537,19 +536,17 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s) {
 }
 
 bool srv_http_start(srv *s, opt_err *e) {
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+  unsigned flags =
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
   s->mhd = MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-      MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
-      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads, MHD_OPTION_CONNECTION_LIMIT,
-      (unsigned)4096, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1024,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
+      MHD_OPTION_LISTEN_SOCKET, s->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+      (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
       /* a head's header records come from this memory; at the 32 KiB default a 4 KB request
        * line of many arguments exhausted it, and libmicrohttpd then sent no reply at all */
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-      MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-      MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-      MHD_OPTION_NOTIFY_COMPLETED,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_UNESCAPE_CALLBACK,
+      unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
       on_completed, s, MHD_OPTION_END);
   if (!s->mhd) return opt_fail(e, "cannot start the HTTP server on port %d", s->port);
   s->listen_fd = -1; /* the daemon's now */

@@ -1,14 +1,5 @@
 #include "optimizer/server/serve.h"
 
-#include "base/net.h"
-#include "base/prom.h"
-
-#include "base/strbuf.h"
-
-#include "base/clock.h"
-
-#include "base/xalloc.h"
-
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -25,21 +16,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/net.h"
+#include "base/prom.h"
+#include "base/strbuf.h"
+#include "base/xalloc.h"
 #include "optimizer/decision.h"
 #include "optimizer/server/serve_int.h"
 
 #define US 1000000LL
 #define BACKOFF_MAX_S 30.0
 
-const double srv_solve_bounds[SRV_SOLVE_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                     0.025,  0.05,  0.1,    0.25,  0.5,
-                                                     1,      2.5,   5,      10};
+const double srv_solve_bounds[SRV_SOLVE_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                    0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 
 static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
 
 srv_options srv_options_default(void) {
-  return (srv_options){.bind = "0.0.0.0", .port = 8080, .threads = 2, .interval_s = 10,
-                       .log_level = SRV_INFO};
+  return (srv_options){
+      .bind = "0.0.0.0", .port = 8080, .threads = 2, .interval_s = 10, .log_level = SRV_INFO};
 }
 
 double srv_now_unix(void) {
@@ -451,7 +446,8 @@ static bool refresh_profiles(loop *l, dep_snap *ds, size_t n, bool force) {
     opt_err e = {""};
     if (!opt_model_offer_profiles(l->model, names, offer, n, force, taken, &e)) {
       for (size_t i = 0; i < n; i++) /* name the deployments whose profile was refused */
-        if (offer[i] && !taken[i] && strstr(e.msg, ds[i].key)) profile_problem(l, &ds[i], SRV_WARNING, e.msg);
+        if (offer[i] && !taken[i] && strstr(e.msg, ds[i].key))
+          profile_problem(l, &ds[i], SRV_WARNING, e.msg);
     }
     for (size_t i = 0; i < n; i++) {
       if (!taken[i]) continue;
@@ -496,8 +492,7 @@ static void count_bad_trace(loop *l) {
 }
 
 /* Key times in (after, upto], ascending. */
-static bool list_traces(loop *l, int64_t after, int64_t upto, int64_t **ts, size_t *n,
-                        opt_err *e) {
+static bool list_traces(loop *l, int64_t after, int64_t upto, int64_t **ts, size_t *n, opt_err *e) {
   *n = 0;
   if (l->s->has_redis) {
     char **bad;
@@ -576,8 +571,7 @@ static bool read_traces(loop *l, int64_t now_us, opt_trace **out, size_t *n) {
     }
     if (!found) continue;
     char source[600];
-    snprintf(source, sizeof source, "aibrix:%s_request_trace_%lld", l->m->name,
-             (long long)ts[i]);
+    snprintf(source, sizeof source, "aibrix:%s_request_trace_%lld", l->m->name, (long long)ts[i]);
     opt_trace *t = &(*out)[*n];
     if (opt_trace_parse(json, source, ts[i], iv, t, &e)) {
       (*n)++;
@@ -637,8 +631,8 @@ static dep_snap *sync_deps(loop *l, size_t *n, bool *force) {
     bool changed = at >= 0 && l->versions[i] != ds[i].version;
     if ((ds[i].removed || changed) && at >= 0) opt_model_remove(l->model, ds[i].key);
     if (!ds[i].removed && (at < 0 || changed)) {
-      opt_model_deployment md = {ds[i].key, ds[i].gpu_type, ds[i].min_replicas,
-                                 ds[i].max_replicas, ds[i].replicas};
+      opt_model_deployment md = {ds[i].key, ds[i].gpu_type, ds[i].min_replicas, ds[i].max_replicas,
+                                 ds[i].replicas};
       opt_err e;
       if (!opt_model_add(l->model, &md, &e)) /* the settings were checked */
         srv_log(s, SRV_ERROR, "podscale.serve", "%s", e.msg);
@@ -822,7 +816,8 @@ char *srv_readiness(srv *s, unsigned *status) {
   cJSON_AddStringToObject(o, "status", state);
   if (s->has_redis) {
     cJSON_AddStringToObject(o, "redis", s->redis_up ? "connected" : "unreachable");
-    if (!s->redis_up && s->redis_error[0]) cJSON_AddStringToObject(o, "redis_error", s->redis_error);
+    if (!s->redis_up && s->redis_error[0])
+      cJSON_AddStringToObject(o, "redis_error", s->redis_error);
   } else {
     cJSON_AddStringToObject(o, "redis", "none (standalone)");
   }
@@ -882,7 +877,8 @@ char *srv_prometheus(srv *s) {
     for (size_t j = 0; j < s->models[i]->n_deps; j++) {
       sdep *d = s->models[i]->deps[j];
       if (d->removed) continue;
-      prom_label l[3] = {{"model", s->models[i]->name}, {"namespace", d->ns}, {"deployment", d->name}};
+      prom_label l[3] = {
+          {"model", s->models[i]->name}, {"namespace", d->ns}, {"deployment", d->name}};
       prom_sample(&b, name, l, 3, prom_int(v, srv_dep_units(d)));
     }
   name = "podscale_optimizer_rounds_total";
@@ -1142,7 +1138,8 @@ int srv_main(const srv_options *o) {
     srv_log(s, SRV_INFO, "podscale.serve", "SIGHUP: every model reads its profiles again");
     srv_reload_profiles(s);
   }
-  srv_log(s, SRV_INFO, "podscale.serve", "%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  srv_log(s, SRV_INFO, "podscale.serve", "%s: shutting down",
+          sig == SIGTERM ? "SIGTERM" : "SIGINT");
   srv_stop(s);
   srv_free(s);
   return 0;

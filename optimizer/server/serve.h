@@ -1,10 +1,9 @@
 /*
  * serve: `podscale serve`, the GPU optimizer service of a Kubernetes cluster, compatible with
- * AIBrix's (python/aibrix/aibrix/gpu_optimizer/app.py; the project's reference
- * aibrix-gpu-optimizer.md sections 4 and 5). It runs one optimizer loop per model
- * (optimizer/model.h: the same calls the simulator makes) over the gateway's request traces and
- * the GPU profiles in Redis, or without Redis over profile files and traces POSTed to it, and
- * serves the result over HTTP for the PodAutoscaler. docs/serve.md describes the endpoints,
+ * AIBrix's (python/aibrix/aibrix/gpu_optimizer/app.py; docs/serve.md). It runs one optimizer loop
+ * per model (optimizer/model.h: the same calls the simulator makes) over the gateway's request
+ * traces and the GPU profiles in Redis, or without Redis over profile files and traces POSTed to
+ * it, and serves the result over HTTP for the PodAutoscaler. docs/serve.md describes the endpoints,
  * the loop and the differences from AIBrix; docs/deploy.md how to run it in a cluster.
  *
  * Threads: libmicrohttpd's pool answers HTTP; one thread per model runs its loop; they share
@@ -33,8 +32,8 @@ typedef struct srv_options {
   bool replay;              /* run the loops over [replay_start_s, replay_end_s] of trace time
                                as fast as possible, then keep serving the result */
   int64_t replay_start_s, replay_end_s;
-  int log_level;            /* SRV_DEBUG .. SRV_ERROR */
-  FILE *log_stream;         /* NULL: stderr */
+  int log_level;    /* SRV_DEBUG .. SRV_ERROR */
+  FILE *log_stream; /* NULL: stderr */
 } srv_options;
 
 srv_options srv_options_default(void);

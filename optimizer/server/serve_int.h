@@ -12,9 +12,10 @@
 #include "optimizer/store.h"
 
 #define SRV_SOLVE_BUCKETS 14
-#define SRV_MAX_MEM_BYTES (64 * 1024 * 1024) /* POSTed records one model holds (a replay keeps
-                                                 them all; a gateway's are a few KiB each) */
-#define SRV_MAX_MEM_RECORDS 100000           /* and their number: 11 days at 10 s */
+#define SRV_MAX_MEM_BYTES                                                                          \
+  (64 * 1024 * 1024)                  /* POSTed records one model holds (a replay keeps            \
+                                          them all; a gateway's are a few KiB each) */
+#define SRV_MAX_MEM_RECORDS 100000    /* and their number: 11 days at 10 s */
 #define SRV_MAX_REPLAY_ROUNDS 1000000 /* --replay: 116 days at the 10 s interval */
 extern const double srv_solve_bounds[SRV_SOLVE_BUCKETS]; /* histogram upper bounds, s */
 
@@ -22,12 +23,12 @@ typedef struct sdep {
   char *ns, *name, *key; /* key: "ns/name", the ILP's and AIBrix's name */
   char *profile, *profile_file, *gpu_type;
   int64_t min_replicas, max_replicas, replicas;
-  int64_t value;    /* published: units */
-  int64_t override; /* PUT /scale: pods, -1 none */
-  bool removed;     /* DELETE /monitor */
-  bool gone;        /* moved to another model by POST /monitor: never found again */
-  uint64_t version; /* bumped when POST /monitor changes it: the loop adds it again */
-  bool has_profile; /* published: the loop holds a profile for it */
+  int64_t value;       /* published: units */
+  int64_t override;    /* PUT /scale: pods, -1 none */
+  bool removed;        /* DELETE /monitor */
+  bool gone;           /* moved to another model by POST /monitor: never found again */
+  uint64_t version;    /* bumped when POST /monitor changes it: the loop adds it again */
+  bool has_profile;    /* published: the loop holds a profile for it */
   char *profile_error; /* loop thread only: the last profile problem logged */
 } sdep;
 
@@ -44,17 +45,17 @@ typedef struct smodel {
   srv_limit_config *limits;
   size_t n_limits;
   bool charge_unservable; /* opt_model_charge_unservable */
-  bool force_profiles; /* GET /update_profile */
-  int64_t read_upto;   /* the newest trace key time the loop has read, -1 none */
-  strace *mem;         /* standalone: POSTed traces, ascending ts */
+  bool force_profiles;    /* GET /update_profile */
+  int64_t read_upto;      /* the newest trace key time the loop has read, -1 none */
+  strace *mem;            /* standalone: POSTed traces, ascending ts */
   size_t n_mem, cap_mem;
-  size_t mem_bytes;    /* their JSON, at most SRV_MAX_MEM_BYTES */
+  size_t mem_bytes; /* their JSON, at most SRV_MAX_MEM_BYTES */
   /* statistics (under the lock) */
   uint64_t rounds, by_action[OPT_ROUND_FAILED + 1];
-  uint64_t unproven;    /* decisions not proven optimal (a search budget stopped the solve) */
-  double last_gap;      /* the last decision's gap, relative; 0 when proven */
+  uint64_t unproven; /* decisions not proven optimal (a search budget stopped the solve) */
+  double last_gap;   /* the last decision's gap, relative; 0 when proven */
   uint64_t bad_traces, bad_profiles, redis_skips;
-  bool interval_warned; /* a record's meta_interval_sec differed from --interval (said once) */
+  bool interval_warned;      /* a record's meta_interval_sec differed from --interval (said once) */
   double last_decision_unix; /* 0: none yet */
   uint64_t solve_bucket[SRV_SOLVE_BUCKETS];
   uint64_t solve_count;
@@ -97,8 +98,8 @@ void srv_log(struct srv *s, int level, const char *logger, const char *fmt, ...)
 double srv_now_unix(void);
 /* Under the lock: the model or deployment, or NULL. */
 smodel *srv_find_model(struct srv *s, const char *name, size_t len);
-sdep *srv_find_dep(struct srv *s, const char *ns, size_t ns_len, const char *name,
-                   size_t name_len, smodel **model);
+sdep *srv_find_dep(struct srv *s, const char *ns, size_t ns_len, const char *name, size_t name_len,
+                   smodel **model);
 /* The units a deployment serves as vllm:deployment_replicas: its override in pods (times the
  * GPU fraction) when set, else the optimizer's value. */
 int64_t srv_dep_units(const sdep *d);

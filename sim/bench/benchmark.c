@@ -11,14 +11,22 @@
 #include "sim/engine/rng.h"
 
 const bench_grid bench_grid_default = {
-  .input_start = 4, .input_limit = 4096, .output_start = 4, .output_limit = 4096,
-  .rate_start = 1, .rate_limit = 64, .total = 100, .seed = 0, .temperature = 0.0,
-  .model = NULL,
+    .input_start = 4,
+    .input_limit = 4096,
+    .output_start = 4,
+    .output_limit = 4096,
+    .rate_start = 1,
+    .rate_limit = 64,
+    .total = 100,
+    .seed = 0,
+    .temperature = 0.0,
+    .model = NULL,
 };
 
 static int32_t doublings(int64_t start, int64_t limit) {
   int32_t n = 0;
-  for (int64_t v = start; v <= limit; v *= 2) n++;
+  for (int64_t v = start; v <= limit; v *= 2)
+    n++;
   return n;
 }
 
@@ -40,8 +48,8 @@ void bench_grid_at(const bench_grid *g, int32_t i, int32_t *input, int32_t *outp
 }
 
 typedef struct tracker {
-  int64_t *last;  /* last token time per request id */
-  sample gaps;    /* pooled token gaps, seconds */
+  int64_t *last; /* last token time per request id */
+  sample gaps;   /* pooled token gaps, seconds */
   int32_t done;
   int64_t end_us;
 } tracker;
@@ -96,9 +104,14 @@ bool bench_run_point(const llmpod_config *base, int32_t input, int32_t output, d
   int64_t *arrival_us = xmalloc((size_t)total * sizeof *arrival_us);
   bench_arrivals_us(total, rate, seed, arrival_us);
   for (int32_t i = 0; i < total; i++) {
-    rq[i] = (request){.id = (uint64_t)i, .arrival_us = arrival_us[i], .start_us = -1,
-                      .first_token_us = -1, .finish_us = -1, .input_tokens = input,
-                      .output_tokens = output, .pod = 0};
+    rq[i] = (request){.id = (uint64_t)i,
+                      .arrival_us = arrival_us[i],
+                      .start_us = -1,
+                      .first_token_us = -1,
+                      .finish_us = -1,
+                      .input_tokens = input,
+                      .output_tokens = output,
+                      .pod = 0};
     k.last[i] = -1;
   }
   free(arrival_us);
@@ -154,7 +167,8 @@ static void line(FILE *fp, const bench_grid *g, const bench_point *pt, const cha
           metric, mean);
   if (percentiles) {
     char p[3][32];
-    for (int i = 0; i < 3; i++) py_float(p[i], sizeof p[i], v[i + 1]);
+    for (int i = 0; i < 3; i++)
+      py_float(p[i], sizeof p[i], v[i + 1]);
     fprintf(fp, ", \"P50\": %s, \"P90\": %s, \"P99\": %s", p[0], p[1], p[2]);
   }
   fputs("}\n", fp);

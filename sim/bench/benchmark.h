@@ -30,8 +30,8 @@ typedef struct bench_grid {
   double rate_start, rate_limit;      /* requests per second, doubling */
   int32_t total;                      /* requests per run */
   uint64_t seed;
-  double temperature;                 /* sent to an endpoint; only recorded by the simulation */
-  const char *model;                  /* the "model" field written */
+  double temperature; /* sent to an endpoint; only recorded by the simulation */
+  const char *model;  /* the "model" field written */
 } bench_grid;
 
 extern const bench_grid bench_grid_default;
@@ -41,8 +41,8 @@ typedef struct bench_point {
   int32_t input, output;
   double rate;
   int32_t samples;
-  double tput, tt;      /* req/s, tokens/s */
-  double e2e[4];        /* mean, P50, P90, P99, seconds */
+  double tput, tt; /* req/s, tokens/s */
+  double e2e[4];   /* mean, P50, P90, P99, seconds */
   double ttft[4];
   double tpot[4];
 } bench_point;

@@ -1,7 +1,5 @@
 #include "sim/bench/calibrate.h"
 
-#include "analysis/textin.h"
-
 #include <cjson/cJSON.h>
 #include <gsl/gsl_multifit_nlinear.h>
 #include <gsl/gsl_sort.h>
@@ -289,8 +287,13 @@ typedef struct loop {
 
 static void renew(loop *l, request *r) {
   int32_t k = l->next++ % l->nreq;
-  *r = (request){.id = (uint64_t)l->next, .start_us = -1, .first_token_us = -1, .finish_us = -1,
-                 .input_tokens = l->in[k], .output_tokens = l->out[k], .slot = r->slot};
+  *r = (request){.id = (uint64_t)l->next,
+                 .start_us = -1,
+                 .first_token_us = -1,
+                 .finish_us = -1,
+                 .input_tokens = l->in[k],
+                 .output_tokens = l->out[k],
+                 .slot = r->slot};
 }
 
 static void on_leave(void *ctx, request *r, int64_t t_us, rq_status st) {
@@ -305,7 +308,8 @@ static void on_leave(void *ctx, request *r, int64_t t_us, rq_status st) {
 
 static double generated(const loop *l, int32_t n) {
   double g = 0;
-  for (int32_t i = 0; i < n; i++) g += l->slots[i].generated;
+  for (int32_t i = 0; i < n; i++)
+    g += l->slots[i].generated;
   return g;
 }
 
@@ -346,8 +350,7 @@ void vcal_closed_loop(const llmpod_config *cfg, const int32_t *input_tokens,
   l.measuring = true;
   double g0 = generated(&l, population), run = 0, wait = 0, kv = 0;
   int32_t samples = 0;
-  for (int64_t t = warm_us + step_us; t <= warm_us + (int64_t)(measure_s * 1e6);
-       t += step_us) {
+  for (int64_t t = warm_us + step_us; t <= warm_us + (int64_t)(measure_s * 1e6); t += step_us) {
     run_to(&pod, &l, t);
     pod_gauges gg;
     pod.ops->gauges(pod.self, &gg);
@@ -393,7 +396,8 @@ enum { NFIT = sizeof fit_bits / sizeof *fit_bits };
 
 static size_t nparams(const vfit *c) {
   size_t n = 0;
-  for (int i = 0; i < NFIT; i++) n += (c->in->fit & fit_bits[i]) != 0;
+  for (int i = 0; i < NFIT; i++)
+    n += (c->in->fit & fit_bits[i]) != 0;
   return n;
 }
 
@@ -459,8 +463,8 @@ static bool simulate_grid(vfit *c, const perf_params *p, int32_t blocks) {
   double measure = in->measure_s > 0 ? in->measure_s : VCAL_MEASURE_S;
   double warmup = in->measure_s > 0 ? in->measure_s / 3 : VCAL_WARMUP_S;
   for (int32_t i = 0; i < c->ngrid; i++)
-    vcal_closed_loop(&cfg, in->input_tokens, in->output_tokens, in->nrequests, c->grid[i],
-                     warmup, measure, &c->st[i]);
+    vcal_closed_loop(&cfg, in->input_tokens, in->output_tokens, in->nrequests, c->grid[i], warmup,
+                     measure, &c->st[i]);
   c->evaluations++;
   if (in->progress) in->progress(in->progress_ctx, c->evaluations);
   return true;
@@ -469,7 +473,8 @@ static bool simulate_grid(vfit *c, const perf_params *p, int32_t blocks) {
 /* The simulated state at population n, linear between grid points. */
 static vcal_state state_at(const vfit *c, int32_t n) {
   int32_t i = 0;
-  while (i + 1 < c->ngrid && c->grid[i + 1] <= n) i++;
+  while (i + 1 < c->ngrid && c->grid[i + 1] <= n)
+    i++;
   vcal_state s = c->st[i];
   if (i + 1 < c->ngrid && n > c->grid[i]) {
     const vcal_state *a = &c->st[i], *b = &c->st[i + 1];
@@ -498,7 +503,8 @@ static int vresiduals(const gsl_vector *x, void *data, gsl_vector *f) {
       r[1] = log((s.kv_usage + 0.01) / (l->kv_usage + 0.01));
       r[2] = log((s.running + 0.5) / (l->running + 0.5));
     }
-    for (size_t j = 0; j < 3; j++) gsl_vector_set(f, 3 * (size_t)k + j, robust(r[j]));
+    for (size_t j = 0; j < 3; j++)
+      gsl_vector_set(f, 3 * (size_t)k + j, robust(r[j]));
   }
   if (!c->last_x) {
     c->last_x = gsl_vector_alloc(x->size);
@@ -543,7 +549,8 @@ static void vreport(const vfit *c, bool ok, vcal_result *res, bool after) {
   double *e[3][VCAL_BANDS + 1];
   int32_t cnt[VCAL_BANDS + 1] = {0};
   for (int j = 0; j < 3; j++)
-    for (int b = 0; b <= VCAL_BANDS; b++) e[j][b] = xmalloc(((size_t)c->n + 1) * sizeof(double));
+    for (int b = 0; b <= VCAL_BANDS; b++)
+      e[j][b] = xmalloc(((size_t)c->n + 1) * sizeof(double));
   double gen = 0, prompt = 0, gen_meas = 0, prompt_meas = 0;
   for (int32_t k = 0; k < c->n; k++) {
     const vlog_line *l = &c->logs->lines[c->idx[k]];
@@ -552,7 +559,8 @@ static void vreport(const vfit *c, bool ok, vcal_result *res, bool after) {
                      fabs(s.running / l->running - 1)};
     int32_t bands[2] = {band_of(population(l)), VCAL_BANDS};
     for (int b = 0; b < 2; b++) {
-      for (int j = 0; j < 3; j++) e[j][bands[b]][cnt[bands[b]]] = isfinite(err[j]) ? err[j] : INFINITY;
+      for (int j = 0; j < 3; j++)
+        e[j][bands[b]][cnt[bands[b]]] = isfinite(err[j]) ? err[j] : INFINITY;
       cnt[bands[b]]++;
     }
     gen += s.gen_tps;
@@ -569,7 +577,8 @@ static void vreport(const vfit *c, bool ok, vcal_result *res, bool after) {
     if (b < VCAL_BANDS) res->bands[b].lines = cnt[b];
   }
   for (int j = 0; j < 3; j++)
-    for (int b = 0; b <= VCAL_BANDS; b++) free(e[j][b]);
+    for (int b = 0; b <= VCAL_BANDS; b++)
+      free(e[j][b]);
   res->gen_meas = gen_meas / c->n;
   res->prompt_meas = prompt_meas / c->n;
   *(after ? &res->gen_after : &res->gen_before) = gen / c->n;
@@ -584,8 +593,7 @@ static void band_limits(vcal_result *res) {
   }
 }
 
-bool calibrate_vllm_log(const vcal_input *in, const vlog_set *logs, vcal_result *res,
-                        ps_err *err) {
+bool calibrate_vllm_log(const vcal_input *in, const vlog_set *logs, vcal_result *res, ps_err *err) {
   vfit c = {.in = in, .logs = logs};
   c.idx = xmalloc(((size_t)logs->n + 1) * sizeof *c.idx);
   for (int32_t i = 0; i < logs->n; i++)
@@ -593,8 +601,10 @@ bool calibrate_vllm_log(const vcal_input *in, const vlog_set *logs, vcal_result 
   *res = (vcal_result){.lines = c.n, .blocks_start = in->base.total_blocks};
   if (c.n == 0 || nparams(&c) == 0 || (size_t)c.n * 3 < nparams(&c)) {
     free(c.idx);
-    return ps_fail(err, "expected stats lines with at least one running request and something "
-                        "to fit, found %d such lines", c.n);
+    return ps_fail(err,
+                   "expected stats lines with at least one running request and something "
+                   "to fit, found %d such lines",
+                   c.n);
   }
   make_grid(&c);
   res->populations = c.ngrid;
@@ -611,8 +621,8 @@ bool calibrate_vllm_log(const vcal_input *in, const vlog_set *logs, vcal_result 
 
   size_t np = nparams(&c), nres = 3 * (size_t)c.n;
   gsl_multifit_nlinear_parameters params = gsl_multifit_nlinear_default_parameters();
-  gsl_multifit_nlinear_fdf fdf = {.f = vresiduals, .df = vjacobian, .n = nres, .p = np,
-                                  .params = &c};
+  gsl_multifit_nlinear_fdf fdf = {
+      .f = vresiduals, .df = vjacobian, .n = nres, .p = np, .params = &c};
   gsl_multifit_nlinear_workspace *w =
       gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &params, nres, np);
   gsl_vector *x = x_of(&c);

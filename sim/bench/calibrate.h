@@ -36,9 +36,9 @@
 #include <stdint.h>
 
 #include "analysis/vllmlog.h"
-#include "models/workload/dist.h"
 #include "base/err.h"
 #include "models/pods/llmpod.h"
+#include "models/workload/dist.h"
 
 typedef struct bench_run {
   int32_t input, output;
@@ -95,14 +95,14 @@ enum {
 typedef struct vcal_input {
   const gpu_spec *g;
   const llm_spec *m;
-  llmpod_config base;        /* the engine's scheduler settings; perf and KV blocks are fitted */
-  perf_params start;         /* factors to start from; base.total_blocks is the blocks' start */
+  llmpod_config base;           /* the engine's scheduler settings; perf and KV blocks are fitted */
+  perf_params start;            /* factors to start from; base.total_blocks is the blocks' start */
   const int32_t *input_tokens;  /* request lengths, used in turn: prompt tokens */
   const int32_t *output_tokens; /* ... and output tokens */
   int32_t nrequests;
-  unsigned fit;              /* VCAL_FIT_* bits: what is fitted; the rest stays at start */
-  double measure_s;          /* simulated seconds measured per population, 0: VCAL_MEASURE_S
-                                (the warm-up is a third of it, 0: VCAL_WARMUP_S) */
+  unsigned fit;     /* VCAL_FIT_* bits: what is fitted; the rest stays at start */
+  double measure_s; /* simulated seconds measured per population, 0: VCAL_MEASURE_S
+                       (the warm-up is a third of it, 0: VCAL_WARMUP_S) */
   void (*progress)(void *ctx, int32_t evaluations); /* after each evaluation, or NULL */
   void *progress_ctx;
 } vcal_input;
@@ -148,7 +148,6 @@ void vcal_closed_loop(const llmpod_config *cfg, const int32_t *input_tokens,
                       double warmup_s, double measure_s, vcal_state *out);
 /* Fit in->start and in->base.total_blocks to the lines; false (with a message) when no line
  * has a running request or the engine cannot start. */
-bool calibrate_vllm_log(const vcal_input *in, const vlog_set *logs, vcal_result *res,
-                        ps_err *err);
+bool calibrate_vllm_log(const vcal_input *in, const vlog_set *logs, vcal_result *res, ps_err *err);
 
 #endif

@@ -1,5 +1,6 @@
 #include "sim/cli/cli.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
@@ -15,8 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "models/pods/llmpod.h"
+#include "analysis/compare.h"
 #include "base/xalloc.h"
+#include "models/pods/llmpod.h"
 #include "optimizer/store.h"
 #include "sim/run/run.h"
 #include "sim/scenario/scenario.h"
@@ -130,6 +132,29 @@ bool cli_opt_real(const char *cmd, const char *name, const char *arg, double lo,
   return false;
 }
 
+static const struct option ENGINE_OPTIONS[] = {
+    {"max-num-seqs", required_argument, NULL, CLI_O_SEQS},
+    {"max-model-len", required_argument, NULL, CLI_O_LEN},
+    {"enable-chunked-prefill", no_argument, NULL, CLI_O_CHUNKED},
+    {"max-num-batched-tokens", required_argument, NULL, CLI_O_BATCHED},
+    {"gpu-memory-utilization", required_argument, NULL, CLI_O_UTIL},
+    {"eff-compute", required_argument, NULL, CLI_O_EFF_C},
+    {"eff-memory", required_argument, NULL, CLI_O_EFF_M},
+    {"overhead", required_argument, NULL, CLI_O_OVH},
+    {"overhead-seq", required_argument, NULL, CLI_O_OVH_SEQ},
+};
+
+void cli_with_engine_options(const struct option *own, struct option *out, size_t cap) {
+  size_t n = 0, k = sizeof ENGINE_OPTIONS / sizeof ENGINE_OPTIONS[0];
+  for (; own[n].name; n++) {
+    assert(n < cap);
+    out[n] = own[n];
+  }
+  assert(n + k + 1 <= cap); /* a fixed table: a failure here is a programming error */
+  memcpy(out + n, ENGINE_OPTIONS, sizeof ENGINE_OPTIONS);
+  out[n + k] = (struct option){0};
+}
+
 int cli_engine_option(const char *cmd, int code, const char *name, const char *arg,
                       llm_engine_args *a) {
   int64_t n = 0;
@@ -198,41 +223,45 @@ static int cmd_version(void) {
   return EXIT_OK;
 }
 
+/* A summary figure as summary.csv writes it (6 decimals; counts whole), empty when absent. */
+static const char *figure(char buf[32], double v, bool count) {
+  if (isnan(v))
+    buf[0] = '\0';
+  else
+    snprintf(buf, 32, count ? "%.0f" : "%.6f", v);
+  return buf;
+}
+
+/* The run's summary.csv on the terminal, its columns read by name. */
 static void print_summary(const char *dir) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/summary.csv", dir);
-  FILE *fp = fopen(path, "r");
-  if (!fp) return;
-  char line[4096];
+  cmp_summary s;
+  if (!cmp_summary_load(dir, &s, NULL)) return;
   printf("%-20s %9s %9s %9s %12s %10s %10s\n", "policy", "requests", "ok", "failed", "cost",
          "e2e_mean", "e2e_p99");
-  bool header = true;
-  while (fgets(line, sizeof line, fp)) {
-    if (header) {
-      header = false;
-      continue;
-    }
-    char *f[32];
-    int n = 0;
-    line[strcspn(line, "\n")] = '\0';
-    for (char *s = line; n < 32; s++) {
-      f[n++] = s;
-      if (!(s = strchr(s, ','))) break;
-      *s = '\0';
-    }
-    if (n < 11) continue;
-    printf("%-20.20s %9s %9s %9lld %12s %10s %10s\n", f[0], f[1], f[2], atoll(f[3]) + atoll(f[4]),
-           f[5], f[7], f[10]);
+  static const char *const metrics[] = {"requests", "ok",         "timeout+failed",
+                                        "cost",     "e2e_mean_s", "e2e_p99_s"};
+  bool have = true;
+  for (size_t m = 0; m < sizeof metrics / sizeof metrics[0]; m++)
+    have = have && cmp_summary_has_metric(&s, metrics[m]);
+  for (size_t i = 0; have && i < s.npolicies; i++) {
+    char v[6][32];
+    for (size_t m = 0; m < 6; m++)
+      figure(v[m], cmp_summary_value(&s, i, metrics[m]), m < 3);
+    printf("%-20.20s %9s %9s %9s %12s %10s %10s\n", s.policies[i], v[0], v[1], v[2], v[3], v[4],
+           v[5]);
   }
-  fclose(fp);
+  cmp_summary_free(&s);
   printf("outputs in %s/\n", dir);
 }
 
 static int cmd_run(int argc, char **argv) {
   static const struct option longopts[] = {
-      {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 's'},
-      {"policy", required_argument, NULL, 'p'}, {"quiet", no_argument, NULL, 'q'},
-      {"help", no_argument, NULL, 'h'},         {"trace-redis", required_argument, NULL, 'T'},
+      {"output", required_argument, NULL, 'o'},
+      {"seed", required_argument, NULL, 's'},
+      {"policy", required_argument, NULL, 'p'},
+      {"quiet", no_argument, NULL, 'q'},
+      {"help", no_argument, NULL, 'h'},
+      {"trace-redis", required_argument, NULL, 'T'},
       {NULL, 0, NULL, 0},
   };
   const char *out = NULL, *trace_redis = NULL;

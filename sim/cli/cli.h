@@ -6,18 +6,20 @@
 #ifndef PODSCALE_CLI_H
 #define PODSCALE_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_BADINPUT = 2 };
 
 int podscale_main(int argc, char **argv);
 
-/* For the subcommands (sim/cli_*.c): "podscale: MESSAGE" and a hint on stderr; returns 2. */
+/* For the subcommands (sim/cli/cli_*.c): "podscale: MESSAGE" and a hint on stderr; returns 2. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 1, 2)))
 #endif
 int cli_usage_error(const char *fmt, ...);
 /* Whole numbers and reals from option text; false on junk, trailing text or out of range. */
-#include <stdbool.h>
-#include <stdint.h>
 bool cli_int(const char *s, int64_t min, int64_t max, int64_t *out);
 bool cli_real(const char *s, double min, double max, double *out);
 
@@ -29,8 +31,9 @@ bool cli_opt_real(const char *cmd, const char *name, const char *arg, double lo,
                   double *out);
 
 /* The vLLM engine options of the commands that run a simulated pod (benchmark --simulated,
- * mock-vllm): put CLI_ENGINE_LONGOPTS in the getopt_long table (with <getopt.h>) and hand every
- * option to cli_engine_option first. */
+ * calibrate, mock-vllm): cli_with_engine_options makes the command's getopt_long table (its own
+ * options, then these, then the terminator) into `out` of `cap` entries; hand every option to
+ * cli_engine_option first. */
 enum {
   CLI_O_SEQS = 1000,
   CLI_O_LEN,
@@ -42,7 +45,9 @@ enum {
   CLI_O_OVH,
   CLI_O_OVH_SEQ,
 };
-#define CLI_ENGINE_LONGOPTS                                                                          {"max-num-seqs", required_argument, NULL, CLI_O_SEQS},                                                 {"max-model-len", required_argument, NULL, CLI_O_LEN},                                             {"enable-chunked-prefill", no_argument, NULL, CLI_O_CHUNKED},                                      {"max-num-batched-tokens", required_argument, NULL, CLI_O_BATCHED},                                {"gpu-memory-utilization", required_argument, NULL, CLI_O_UTIL},                                   {"eff-compute", required_argument, NULL, CLI_O_EFF_C},                                             {"eff-memory", required_argument, NULL, CLI_O_EFF_M},                                              {"overhead", required_argument, NULL, CLI_O_OVH},                                                  {"overhead-seq", required_argument, NULL, CLI_O_OVH_SEQ}
+struct option;
+#define CLI_MAX_OPTIONS 64 /* entries of a table cli_with_engine_options makes */
+void cli_with_engine_options(const struct option *own, struct option *out, size_t cap);
 typedef struct llm_engine_args llm_engine_args;
 /* Apply engine option `code` (named `name`) with `arg`: -1 when code is not an engine option,
  * 0 when applied, 2 after a usage error. --gpu-memory-utilization sizes the KV cache from memory

@@ -85,7 +85,8 @@ enum {
   O_RETRIES,
 };
 
-static const struct option longopts[] = {
+static const struct option own_options[] = {
+    /* and the engine options */
     {"simulated", no_argument, NULL, O_SIMULATED},
     {"endpoint", required_argument, NULL, O_ENDPOINT},
     {"gpu", required_argument, NULL, O_GPU},
@@ -102,7 +103,6 @@ static const struct option longopts[] = {
     {"total", required_argument, NULL, O_TOTAL},
     {"seed", required_argument, NULL, O_SEED},
     {"temperature", required_argument, NULL, O_TEMP},
-    CLI_ENGINE_LONGOPTS,
     {"api-key", required_argument, NULL, O_API_KEY},
     {"aibrix-ttft", no_argument, NULL, O_AIBRIX_TTFT},
     {"request-timeout", required_argument, NULL, O_REQ_TIMEOUT},
@@ -469,6 +469,8 @@ int cmd_benchmark(int argc, char **argv) {
   optind = 1;
   opterr = 0;
   int idx = -1;
+  struct option longopts[CLI_MAX_OPTIONS];
+  cli_with_engine_options(own_options, longopts, CLI_MAX_OPTIONS);
   while ((c = getopt_long(argc, argv, "o:qh", longopts, &idx)) != -1) {
     if (c == 'h') {
       fputs(help_text, stdout);

@@ -6,10 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "models/pods/catalog.h"
-
 #include "base/clock.h"
 #include "base/xalloc.h"
+#include "models/pods/catalog.h"
 #include "sim/bench/calibrate.h"
 #include "sim/cli/cli.h"
 #include "sim/scenario/scenario.h"
@@ -24,7 +23,8 @@ static const char help_text[] =
     "print the fit and a \"perf\" object to paste into a scenario's llm model.\n"
     "\n"
     "With --vllm-log, fit the factors and the KV capacity (num_gpu_blocks) to the stats lines\n"
-    "vLLM logs every 10 s (\"Avg prompt throughput: ...\") in the server logs LOG...: a closed loop\n"
+    "vLLM logs every 10 s (\"Avg prompt throughput: ...\") in the server logs LOG...: a closed "
+    "loop\n"
     "of the simulated pod at every population the lines show is compared with them. The token\n"
     "lengths come from the scenario's workload (its input and output distributions), the GPU,\n"
     "the LLM and the engine from its deployment (the first llm deployment unless --deployment);\n"
@@ -36,7 +36,8 @@ static const char help_text[] =
     "  --model LLM              LLM from the catalog\n"
     "  --scenario FILE          (--vllm-log) GPU, LLM, engine and token lengths from a scenario\n"
     "  --deployment NAME        (--vllm-log) which deployment of the scenario\n"
-    "  --fit LIST               (--vllm-log) comma-separated: eff_compute, eff_memory, overhead_s,\n"
+    "  --fit LIST               (--vllm-log) comma-separated: eff_compute, eff_memory, "
+    "overhead_s,\n"
     "                           overhead_seq_s, num_gpu_blocks (eff_memory,overhead_seq_s,\n"
     "                           num_gpu_blocks); the others stay at their start\n"
     "Engine options of the measured server (the start of the fit):\n"
@@ -46,14 +47,14 @@ static const char help_text[] =
 
 enum { O_GPU = 1, O_MODEL, O_VLLM_LOG, O_SCENARIO, O_DEPLOYMENT, O_FIT, O_HELP };
 
-static const struct option longopts[] = {
+static const struct option own_options[] = {
+    /* and the engine options */
     {"gpu", required_argument, NULL, O_GPU},
     {"model", required_argument, NULL, O_MODEL},
     {"vllm-log", no_argument, NULL, O_VLLM_LOG},
     {"scenario", required_argument, NULL, O_SCENARIO},
     {"deployment", required_argument, NULL, O_DEPLOYMENT},
     {"fit", required_argument, NULL, O_FIT},
-    CLI_ENGINE_LONGOPTS,
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -68,8 +69,8 @@ typedef struct cal_opts {
 #define LENGTHS 8192 /* request lengths drawn for the closed loops */
 
 static bool parse_fit(const char *list, unsigned *fit) {
-  static const char *const names[] = {"eff_compute", "eff_memory", "overhead_s",
-                                      "overhead_seq_s", "num_gpu_blocks"};
+  static const char *const names[] = {"eff_compute", "eff_memory", "overhead_s", "overhead_seq_s",
+                                      "num_gpu_blocks"};
   static const unsigned bits[] = {VCAL_FIT_EFF_COMPUTE, VCAL_FIT_EFF_MEMORY, VCAL_FIT_OVERHEAD,
                                   VCAL_FIT_OVERHEAD_SEQ, VCAL_FIT_BLOCKS};
   *fit = 0;
@@ -88,8 +89,9 @@ static bool parse_fit(const char *list, unsigned *fit) {
 /* The model object for a scenario, with what was fitted. */
 static void print_model(const llm_spec *m, const llm_engine_args *a, const perf_params *f,
                         int32_t blocks) {
-  printf("\nfor a scenario's deployment model:\n  \"model\": {\"type\": \"llm\", \"llm\": \"%s\",%s",
-         m->name, a->enable_chunked_prefill ? " \"enable_chunked_prefill\": true," : "");
+  printf(
+      "\nfor a scenario's deployment model:\n  \"model\": {\"type\": \"llm\", \"llm\": \"%s\",%s",
+      m->name, a->enable_chunked_prefill ? " \"enable_chunked_prefill\": true," : "");
   if (blocks > 0) printf(" \"num_gpu_blocks_override\": %d,", blocks);
   printf(" \"perf\": {\"eff_compute\": %.4f, \"eff_memory\": %.4f, \"overhead_s\": %.6f, "
          "\"overhead_seq_s\": %.8f}}\n",
@@ -194,8 +196,7 @@ static int start_from_options(const cal_opts *o, vsetup *v) {
   }
   char why[512];
   if (changed && !llmpod_configure(v->g, v->m, &v->args, &v->cfg, why, sizeof why)) {
-    fprintf(stderr, "podscale: calibrate: vLLM would not start with this configuration: %s\n",
-            why);
+    fprintf(stderr, "podscale: calibrate: vLLM would not start with this configuration: %s\n", why);
     return EXIT_BADINPUT;
   }
   return EXIT_OK;
@@ -234,15 +235,13 @@ static int setup_from_scenario(const cal_opts *o, vsetup *v) {
   return start_from_options(o, v);
 }
 
-static int setup_from_options(const cal_opts *o, const gpu_spec *g, const llm_spec *m,
-                              vsetup *v) {
+static int setup_from_options(const cal_opts *o, const gpu_spec *g, const llm_spec *m, vsetup *v) {
   v->g = g;
   v->m = m;
   v->args = o->args;
   char why[512];
   if (!llmpod_configure(g, m, &v->args, &v->cfg, why, sizeof why)) {
-    fprintf(stderr, "podscale: calibrate: vLLM would not start with this configuration: %s\n",
-            why);
+    fprintf(stderr, "podscale: calibrate: vLLM would not start with this configuration: %s\n", why);
     return EXIT_BADINPUT;
   }
   dist_lognormal_mean_p99(310, 960, &v->input); /* scenarios/aibrix-v100.json's workload */
@@ -307,9 +306,16 @@ static int calibrate_logs(const cal_opts *o, const gpu_spec *g, const llm_spec *
     vcal_draw_lengths(&v.input, &v.output, v.max_output, v.seed, LENGTHS, ins, outs);
     progress p = {0};
     p.t0 = ps_mono_s();
-    vcal_input in = {.g = v.g, .m = v.m, .base = v.cfg, .start = v.args.perf,
-                     .input_tokens = ins, .output_tokens = outs, .nrequests = LENGTHS,
-                     .fit = o->fit, .progress = on_progress, .progress_ctx = &p};
+    vcal_input in = {.g = v.g,
+                     .m = v.m,
+                     .base = v.cfg,
+                     .start = v.args.perf,
+                     .input_tokens = ins,
+                     .output_tokens = outs,
+                     .nrequests = LENGTHS,
+                     .fit = o->fit,
+                     .progress = on_progress,
+                     .progress_ctx = &p};
     vcal_result r;
     bool ok = calibrate_vllm_log(&in, &logs, &r, &err);
     if (p.shown) fputc('\n', stderr);
@@ -355,6 +361,8 @@ int cmd_calibrate(int argc, char **argv) {
   int c, idx = -1;
   optind = 1;
   opterr = 0;
+  struct option longopts[CLI_MAX_OPTIONS];
+  cli_with_engine_options(own_options, longopts, CLI_MAX_OPTIONS);
   while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
     if (c == 'h' || c == O_HELP) {
       fputs(help_text, stdout);

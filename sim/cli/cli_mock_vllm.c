@@ -40,7 +40,8 @@ enum {
   O_SPEEDUP,
 };
 
-static const struct option longopts[] = {
+static const struct option own_options[] = {
+    /* and the engine options */
     {"gpu", required_argument, NULL, O_GPU},
     {"model", required_argument, NULL, O_MODEL},
     {"served-model-name", required_argument, NULL, O_NAME},
@@ -48,7 +49,6 @@ static const struct option longopts[] = {
     {"bind", required_argument, NULL, O_BIND},
     {"host", required_argument, NULL, O_BIND},
     {"speedup", required_argument, NULL, O_SPEEDUP},
-    CLI_ENGINE_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -95,6 +95,8 @@ int cmd_mock_vllm(int argc, char **argv) {
   optind = 1;
   opterr = 0;
   int c, idx = -1;
+  struct option longopts[CLI_MAX_OPTIONS];
+  cli_with_engine_options(own_options, longopts, CLI_MAX_OPTIONS);
   while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
     if (c == 'h') {
       fputs(help_text, stdout);

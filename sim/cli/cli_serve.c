@@ -43,13 +43,17 @@ static const char *redis_from_env(char *buf, size_t n) {
 }
 
 int cmd_serve(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"config", required_argument, NULL, 'c'},   {"redis", required_argument, NULL, 'r'},
-      {"port", required_argument, NULL, 'p'},     {"bind", required_argument, NULL, 'b'},
-      {"threads", required_argument, NULL, 't'},  {"decision-log", required_argument, NULL, 'd'},
-      {"interval", required_argument, NULL, 'i'}, {"replay", required_argument, NULL, 'R'},
-      {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                           {"redis", required_argument, NULL, 'r'},
+                                           {"port", required_argument, NULL, 'p'},
+                                           {"bind", required_argument, NULL, 'b'},
+                                           {"threads", required_argument, NULL, 't'},
+                                           {"decision-log", required_argument, NULL, 'd'},
+                                           {"interval", required_argument, NULL, 'i'},
+                                           {"replay", required_argument, NULL, 'R'},
+                                           {"log-level", required_argument, NULL, 'l'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
   srv_options o = srv_options_default();
   char env_url[1024];
   int64_t v;
@@ -74,8 +78,7 @@ int cmd_serve(int argc, char **argv) {
       break;
     case 'i':
       if (!cli_int(optarg, 1, 3600, &v))
-        return cli_usage_error("serve: --interval: expected 1 to 3600 seconds, found '%s'",
-                               optarg);
+        return cli_usage_error("serve: --interval: expected 1 to 3600 seconds, found '%s'", optarg);
       o.interval_s = v;
       break;
     case 'R': {
@@ -86,8 +89,7 @@ int cmd_serve(int argc, char **argv) {
       if (!colon || n >= sizeof start) goto bad_replay;
       memcpy(start, optarg, n);
       start[n] = '\0';
-      if (!cli_int(start, 0, 4102444800LL, &a) || !cli_int(colon + 1, 0, 4102444800LL, &b) ||
-          b < a)
+      if (!cli_int(start, 0, 4102444800LL, &a) || !cli_int(colon + 1, 0, 4102444800LL, &b) || b < a)
         goto bad_replay;
       o.replay = true;
       o.replay_start_s = a;

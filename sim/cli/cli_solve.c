@@ -304,7 +304,8 @@ int cmd_regress(int argc, char **argv) {
     char source[4200];
     snprintf(source, sizeof source, "%s:%ld", path, in.line);
     if (line[in.len - 1] != '\n') { /* a service killed mid-write leaves half a line */
-      fprintf(stderr, "podscale: %s: expected a line ending in a newline, found the log cut short\n",
+      fprintf(stderr,
+              "podscale: %s: expected a line ending in a newline, found the log cut short\n",
               source);
       rc = EXIT_BADINPUT;
       break;
@@ -358,8 +359,8 @@ int cmd_regress(int argc, char **argv) {
     return EXIT_BADINPUT;
   }
   if (unproven)
-    printf("%d not proven optimal (the search stopped at its budget), largest gap %.3g\n",
-           unproven, worst_gap);
+    printf("%d not proven optimal (the search stopped at its budget), largest gap %.3g\n", unproven,
+           worst_gap);
   printf("%d decisions solved again, %d changed\n", checked, changed);
   return changed ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -114,7 +114,10 @@ int cmd_sweep(int argc, char **argv) {
       }
       o.out_dir = optarg;
       break;
-    case 'H': fputs(sweep_help, stdout); rc = EXIT_OK; goto done;
+    case 'H':
+      fputs(sweep_help, stdout);
+      rc = EXIT_OK;
+      goto done;
     default:
       rc = cli_usage_error("sweep: unknown or incomplete option '%s'", argv[optind - 1]);
       goto done;

@@ -1,9 +1,7 @@
 #include "sim/engine/rng.h"
 
 #include "base/hash.h"
-
 #include "base/xalloc.h"
-
 
 static uint64_t splitmix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;

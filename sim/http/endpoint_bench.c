@@ -1,7 +1,5 @@
 #include "sim/http/endpoint_bench.h"
 
-#include "base/clock.h"
-
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <stdarg.h>
@@ -10,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/xalloc.h"
 
 enum {

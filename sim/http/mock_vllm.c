@@ -1,13 +1,6 @@
 /* The mock vLLM server (mock_vllm.h): the engine thread, the OpenAI routes, the metrics. */
 #include "sim/http/mock_vllm.h"
 
-#include "base/clock.h"
-
-#include "base/net.h"
-#include "base/prom.h"
-
-#include "base/strbuf.h"
-
 #include <arpa/inet.h>
 #include <assert.h>
 #include <cjson/cJSON.h>
@@ -24,6 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/net.h"
+#include "base/prom.h"
+#include "base/strbuf.h"
 #include "base/xalloc.h"
 
 #define BODY_LIMIT (4 * 1024 * 1024) /* a 128k-token prompt of short words fits */
@@ -31,7 +28,7 @@
 #define DEFAULT_MAX_TOKENS 16        /* OpenAI's and vLLM's completions default */
 #define TOKEN_TEXT "tok "            /* the text of every generated token */
 #define TOKEN_LEN 4
-#define CONN_LIMIT 4096 /* connections, one thread each */
+#define CONN_LIMIT 4096          /* connections, one thread each */
 #define STREAM_CHUNK (64 * 1024) /* stream bytes formatted at a time */
 
 /* ---- metrics: vLLM 0.6's histograms (vllm/engine/metrics.py), seconds ---- */
@@ -144,8 +141,8 @@ static void hist_add(mv_hist *h, double v) {
 
 /* One sample of a family of its own, labelled with the model (and `extra`, if any), as vLLM
  * writes it (prometheus_client's number format, base/prom.h). */
-static void metric(strbuf *b, const char *model, const char *name, const char *type, const char *help,
-                   const prom_label *extra, double v) {
+static void metric(strbuf *b, const char *model, const char *name, const char *type,
+                   const char *help, const prom_label *extra, double v) {
   prom_label l[2] = {{"model_name", model}};
   size_t n = 1;
   if (extra) l[0] = *extra, l[1] = (prom_label){"model_name", model}, n = 2;
@@ -160,7 +157,8 @@ static void histogram(strbuf *b, const char *model, const char *name, const char
   prom_family(b, name, "histogram", help);
   snprintf(sample, sizeof sample, "%s_bucket", name);
   for (int i = 0; i <= h->n; i++) {
-    prom_label l[2] = {{"model_name", model}, {"le", prom_float(le, i < h->n ? h->le[i] : INFINITY)}};
+    prom_label l[2] = {{"model_name", model},
+                       {"le", prom_float(le, i < h->n ? h->le[i] : INFINITY)}};
     prom_sample(b, sample, l, 2, prom_float(num, (double)(i < h->n ? h->cum[i] : h->count)));
   }
   prom_label l = {"model_name", model};
@@ -1009,7 +1007,9 @@ int mv_main(const mv_options *o) {
   int sig = 0;
   sigwait(&set, &sig);
   fprintf(m->log, "podscale mock-vllm: %s: shutting down\n",
-          sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP");
+          sig == SIGTERM  ? "SIGTERM"
+          : sig == SIGINT ? "SIGINT"
+                          : "SIGHUP");
   mv_free(m);
   return 0;
 }

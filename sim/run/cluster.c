@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/xalloc.h"
 #include "models/pods/llmpod.h"
 #include "models/pods/slotpod.h"
-#include "base/xalloc.h"
 #include "sim/engine/evq.h"
-#include "sim/run/optsim.h"
 #include "sim/engine/rng.h"
+#include "sim/run/optsim.h"
 
 enum {
   EV_POLICY,    /* evaluate the policy for every deployment */

@@ -53,9 +53,9 @@ typedef struct cluster_sample {
 typedef struct cluster_decision {
   int64_t time_us;
   uint32_t deployment;
-  int32_t current, desired;  /* spec.replicas before and after */
-  const policy_decision *d;  /* the evaluation's inputs and reason */
-  bool optimizer;            /* a GPU optimizer round: d->value is what it serves */
+  int32_t current, desired; /* spec.replicas before and after */
+  const policy_decision *d; /* the evaluation's inputs and reason */
+  bool optimizer;           /* a GPU optimizer round: d->value is what it serves */
 } cluster_decision;
 
 typedef struct cluster_hooks {

@@ -23,10 +23,10 @@ struct optsim {
   bool cur_used; /* something arrived or completed in it */
   written *log;  /* records written and not yet read (oldest first) */
   size_t nlog, caplog;
-  opt_model *model;   /* the optimizer: monitor, profiles, ILP */
-  int64_t next_us;    /* the next monitor loop */
-  int64_t in_flight;  /* for the record being closed */
-  optsim_sink sink;   /* also hand each record written to it (NULL: none) */
+  opt_model *model;  /* the optimizer: monitor, profiles, ILP */
+  int64_t next_us;   /* the next monitor loop */
+  int64_t in_flight; /* for the record being closed */
+  optsim_sink sink;  /* also hand each record written to it (NULL: none) */
   void *sink_ctx;
 };
 
@@ -66,8 +66,8 @@ optsim *optsim_new(const scenario *sc, const int32_t *initial) {
                                .gpu_type = sc->gpus[sc->deployments[d].gpu].name,
                                .replicas = initial[d]};
     bool taken, ok = opt_model_add(o->model, &md, NULL) &&
-                     opt_model_offer_profile(o->model, md.name, &sc->optimizer.profiles[d],
-                                             true, &taken, NULL);
+                     opt_model_offer_profile(o->model, md.name, &sc->optimizer.profiles[d], true,
+                                             &taken, NULL);
     assert(ok); /* the scenario loader checked names and grids */
     (void)ok;
   }

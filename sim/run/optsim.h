@@ -30,8 +30,8 @@ typedef struct optsim_round {
   const char *action; /* "optimize", "minimize", "skip", "no record yet" */
   double total_rate;  /* req/s the ILP sized for (optimize) */
   double coverage_pct;
-  double cost;         /* ILP cost, per hour, of the fractional allocation */
-  double uncovered;    /* req/s no deployment can serve */
+  double cost;          /* ILP cost, per hour, of the fractional allocation */
+  double uncovered;     /* req/s no deployment can serve */
   const char *decision; /* an "optimize" round as a decision-log line (no solve time, which is
                           wall time), or NULL; owned by the optimizer until its next round */
 } optsim_round;

@@ -1,7 +1,5 @@
 #include "sim/run/run.h"
 
-#include "base/clock.h"
-
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +11,7 @@
 #include "analysis/csvw.h"
 #include "analysis/outfile.h"
 #include "analysis/stats.h"
+#include "base/clock.h"
 #include "base/xalloc.h"
 #include "optimizer/monitor.h"
 #include "optimizer/profile.h"
@@ -64,7 +63,6 @@ typedef struct acc {
   bool trace_failed;
   opt_err trace_err;
 } acc;
-
 
 static const char *dep_name(const scenario *sc, uint32_t dep) {
   return dep < sc->ndeployments ? sc->deployments[dep].name : "";
@@ -259,16 +257,17 @@ static bool selected(const scenario *sc, uint32_t i, const char *const *names) {
 }
 
 /* --trace-redis: a connection, when exactly one optimizer policy runs. */
-static bool open_traces(const scenario *sc, const run_options *opt, opt_store **out,
-                        ps_err *err) {
+static bool open_traces(const scenario *sc, const run_options *opt, opt_store **out, ps_err *err) {
   *out = NULL;
   if (!opt->trace_redis) return true;
   uint32_t n = 0;
   for (uint32_t i = 0; i < sc->npolicies; i++)
     n += selected(sc, i, opt->policies) && sc->policies[i].cfg.metric == METRIC_OPTIMIZER;
   if (n != 1)
-    return ps_fail(err, "--trace-redis: expected one optimizer-based policy to run (choose it "
-                        "with --policy), found %u", n);
+    return ps_fail(err,
+                   "--trace-redis: expected one optimizer-based policy to run (choose it "
+                   "with --policy), found %u",
+                   n);
   opt_redis_url url;
   if (!opt_redis_url_parse_any(opt->trace_redis, &url, err)) return false;
   *out = opt_store_open(&url, err);

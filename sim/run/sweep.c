@@ -1,9 +1,5 @@
 #include "sim/run/sweep.h"
 
-#include "base/clock.h"
-
-#include "base/hash.h"
-
 #include <cjson/cJSON.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_statistics_double.h>
@@ -19,14 +15,16 @@
 #include "analysis/csvr.h"
 #include "analysis/csvw.h"
 #include "analysis/outfile.h"
-#include "base/xalloc.h"
+#include "base/clock.h"
+#include "base/hash.h"
 #include "base/jsonv.h"
+#include "base/xalloc.h"
 #include "sim/run/run.h"
 #include "sim/scenario/scenario.h"
 
-const char *const sweep_metrics[] = {"cost",       "gpu_hours",  "e2e_mean_s",     "e2e_p99_s",
-                                     "ttft_p99_s", "failed",     "slo_attainment", "peak_pods",
-                                     NULL};
+const char *const sweep_metrics[] = {"cost",           "gpu_hours",  "e2e_mean_s",
+                                     "e2e_p99_s",      "ttft_p99_s", "failed",
+                                     "slo_attainment", "peak_pods",  NULL};
 
 /* --- settings --- */
 
@@ -78,7 +76,8 @@ bool sweep_setting_parse(const char *arg, sweep_setting *out, ps_err *err) {
     bool ok = cJSON_IsArray(a) && cJSON_GetArraySize(a) == out->n_paths;
     cJSON_Delete(a);
     if (!ok) {
-      ps_fail(err, "--set %s: expected each value to be an array of %d values, one per key, found %s",
+      ps_fail(err,
+              "--set %s: expected each value to be an array of %d values, one per key, found %s",
               out->key, out->n_paths, out->values[i]);
       sweep_setting_free(out);
       return false;
@@ -372,8 +371,8 @@ static void show_progress(int done, int total, double t0) {
 
 /* --- sweep.json --- */
 
-static cJSON *describe_sweep(const sweep_options *o, const char *digest, uint64_t seed,
-                             int points, int runs) {
+static cJSON *describe_sweep(const sweep_options *o, const char *digest, uint64_t seed, int points,
+                             int runs) {
   cJSON *j = cJSON_CreateObject();
   cJSON_AddStringToObject(j, "scenario", o->scenario);
   cJSON_AddStringToObject(j, "scenario_digest", digest);
@@ -824,8 +823,9 @@ int sweep_merge(const char *const *dirs, int n, const char *out_dir, ps_err *err
       bool same = strcmp(ident, id) == 0;
       free(id);
       if (!same) {
-        ps_fail(err, "%s: not a shard of the same sweep as %s/sweep.json (scenario, settings, "
-                     "seeds or shards differ)",
+        ps_fail(err,
+                "%s: not a shard of the same sweep as %s/sweep.json (scenario, settings, "
+                "seeds or shards differ)",
                 path, dirs[0]);
         cJSON_Delete(j);
         status = 2;

@@ -32,17 +32,17 @@ typedef struct sweep_setting {
 } sweep_setting;
 
 typedef struct sweep_options {
-  const char *scenario;           /* scenario file */
+  const char *scenario; /* scenario file */
   sweep_setting *settings;
   int n_settings;
-  int seeds;                      /* seeds per point (>= 1) */
-  bool has_seed;                  /* base seed given (else the scenario's) */
+  int seeds;     /* seeds per point (>= 1) */
+  bool has_seed; /* base seed given (else the scenario's) */
   uint64_t seed;
-  int jobs;                       /* threads */
-  int shard, shards;              /* this shard (0-based) of `shards` (1: all) */
-  const char *const *policies;    /* NULL-terminated names, or NULL for all */
+  int jobs;                    /* threads */
+  int shard, shards;           /* this shard (0-based) of `shards` (1: all) */
+  const char *const *policies; /* NULL-terminated names, or NULL for all */
   const char *out_dir;
-  bool progress;                  /* progress bar on stderr */
+  bool progress; /* progress bar on stderr */
 } sweep_options;
 
 /* Parse "KEY=V1,V2,..." (commas inside [], {} or "" do not split), or "K1,K2=[a1,a2],[b1,b2]"

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "analysis/textin.h"
-#include "base/xalloc.h"
 #include "base/jsonv.h"
+#include "base/xalloc.h"
 
 #define MAX_TIMESTAMP_MS 1e12 /* 1e9 s, the scenario's longest duration */
 
@@ -60,7 +60,8 @@ static const char *nan_to_null(awl_reader *r, size_t len, size_t *out_len) {
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static bool fail(awl_reader *r, const char *fmt, ...) {
+static bool
+fail(awl_reader *r, const char *fmt, ...) {
   char msg[400];
   va_list ap;
   va_start(ap, fmt);
@@ -162,9 +163,7 @@ static bool parse_line(awl_reader *r, size_t len) {
   return ok;
 }
 
-static bool blank(const char *s) {
-  return s[strspn(s, " \t\r")] == '\0';
-}
+static bool blank(const char *s) { return s[strspn(s, " \t\r")] == '\0'; }
 
 bool awl_read(const char *path, awl_needs needs, wl_trace_rec **recs, size_t *n, ps_err *err) {
   textin in;

@@ -21,8 +21,8 @@
 #define RUN_MAX_BYTES_DEFAULT 1e10 /* 10 GB */
 
 typedef struct run_size {
-  double requests;   /* expected arrivals of one policy */
-  double pods;       /* the most pods one policy's cluster can have */
+  double requests;      /* expected arrivals of one policy */
+  double pods;          /* the most pods one policy's cluster can have */
   double file_bytes[4]; /* requests.csv, timeseries.csv, decisions.csv, optimizer.jsonl */
   double bytes;         /* their sum (summary.csv, run.json and profiles are small) */
 } run_size;

@@ -1,8 +1,5 @@
 #include "sim/scenario/scenario.h"
 
-#include "base/hash.h"
-#include "sim/scenario/run_size.h"
-
 #include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,12 +7,14 @@
 
 #include "analysis/csvr.h"
 #include "analysis/outfile.h"
+#include "base/hash.h"
+#include "base/jsonv.h"
+#include "base/xalloc.h"
 #include "models/autoscalers/gosem.h"
 #include "models/autoscalers/kpa.h"
-#include "base/xalloc.h"
-#include "sim/scenario/awl.h"
 #include "sim/bench/benchmark.h"
-#include "base/jsonv.h"
+#include "sim/scenario/awl.h"
+#include "sim/scenario/run_size.h"
 
 #define MAX_SECONDS 1e9 /* about 31 years: any longer is a typo */
 #define MAX_RATE 1e7    /* requests per second */
@@ -178,8 +177,10 @@ static bool number_tuple(jv *v, const cJSON *e, int i, size_t width, const char 
                          double *out) {
   size_t k = 0;
   for (const cJSON *c = cJSON_IsArray(e) ? e->child : NULL; c && k <= width; c = c->next, k++)
-    if (!cJSON_IsNumber(c) || k == width) break;
-    else out[k] = c->valuedouble;
+    if (!cJSON_IsNumber(c) || k == width)
+      break;
+    else
+      out[k] = c->valuedouble;
   if (cJSON_IsArray(e) && k == width && cJSON_GetArraySize(e) == (int)width) return true;
   char found[96];
   jv_describe(e, found, sizeof found);
@@ -367,7 +368,8 @@ static dist_table *load_samples(jv *v, scenario *sc, const cJSON *node, double h
   samples_ctx c = {.hi = hi};
   bool ok = true;
   if (!file == !values)
-    return jv_fail(v, "expected either \"file\" or \"values\", found %s", file ? "both" : "neither"),
+    return jv_fail(v, "expected either \"file\" or \"values\", found %s",
+                   file ? "both" : "neither"),
            NULL;
   if (values) {
     ok = jv_array(v, node, "values", true, 1, &values);
@@ -388,9 +390,9 @@ static dist_table *load_samples(jv *v, scenario *sc, const cJSON *node, double h
       if (cJSON_GetObjectItemCaseSensitive(node, *k))
         ok = jv_fail_at(v, *k, "expected \"%s\" only with \"file\"", *k);
   } else {
-    ok = jv_string(v, node, "column", false, &c.column) &&
-         jv_string(v, node, "key", false, &c.key);
-    if (ok && c.key && !c.column) ok = jv_fail_at(v, "key", "expected \"key\" only with \"column\"");
+    ok = jv_string(v, node, "column", false, &c.column) && jv_string(v, node, "key", false, &c.key);
+    if (ok && c.key && !c.column)
+      ok = jv_fail_at(v, "key", "expected \"key\" only with \"column\"");
     size_t mark = jv_enter(v, "file");
     int i = 0;
     if (ok && cJSON_IsArray(file) && !file->child) ok = jv_fail(v, "expected file names, found []");
@@ -413,7 +415,7 @@ static dist_table *load_samples(jv *v, scenario *sc, const cJSON *node, double h
 
 /* The three tabulated kinds of the scenario ("empirical", "histogram", "quantiles"). */
 static bool load_table(jv *v, scenario *sc, const cJSON *node, int kind, double hi, dist *out) {
-  dist_table *t = kind == 6 ? load_samples(v, sc, node, hi)
+  dist_table *t = kind == 6   ? load_samples(v, sc, node, hi)
                   : kind == 7 ? load_bins(v, node, hi)
                               : load_points(v, node, hi);
   if (t) *out = dist_tabulated(keep_table(sc, t));
@@ -436,11 +438,11 @@ static bool load_dist(jv *v, scenario *sc, const cJSON *obj, const char *key, bo
                : !(node = cJSON_GetObjectItemCaseSensitive(obj, key)))
     return !required;
   size_t mark = jv_enter(v, key);
-  static const char *const keys[] = {"dist", "value",  "min",  "max",    "mean", "p99",
-                                     "file", "column", "key",  "values", "bins",   "points", NULL};
-  static const char *const kinds[] = {"constant",  "deterministic", "uniform",
-                                      "exponential", "lognormal",   "trace",
-                                      "empirical", "histogram",     "quantiles", NULL};
+  static const char *const keys[] = {"dist",   "value", "min",    "max",  "mean",   "p99", "file",
+                                     "column", "key",   "values", "bins", "points", NULL};
+  static const char *const kinds[] = {
+      "constant", "deterministic", "uniform",   "exponential", "lognormal",
+      "trace",    "empirical",     "histogram", "quantiles",   NULL};
   int kind = 0;
   bool ok = jv_object(v, node, keys) && jv_choice(v, node, "dist", true, kinds, &kind);
   double a = NAN, b = NAN, hi = strcmp(unit, "tokens") ? MAX_SECONDS : MAX_TOKENS;
@@ -480,9 +482,15 @@ static bool load_dist(jv *v, scenario *sc, const cJSON *obj, const char *key, bo
     default: ok = load_table(v, sc, node, kind, hi, out); break;
     }
   /* Each kind takes only its own parameters: a stray one is a mistake, not a no-op. */
-  static const char *const params[9][4] = {
-      {"value"}, {"value"}, {"min", "max"},                {"mean"},  {"mean", "p99"},
-      {NULL},    {"file", "column", "key", "values"},      {"bins"},  {"points"}};
+  static const char *const params[9][4] = {{"value"},
+                                           {"value"},
+                                           {"min", "max"},
+                                           {"mean"},
+                                           {"mean", "p99"},
+                                           {NULL},
+                                           {"file", "column", "key", "values"},
+                                           {"bins"},
+                                           {"points"}};
   for (const cJSON *m = ok ? node->child : NULL; m && ok; m = m->next) {
     bool known = !strcmp(m->string, "dist");
     for (int k = 0; k < 4 && params[kind][k] && !known; k++)
@@ -886,8 +894,9 @@ static bool load_startup(jv *v, scenario *sc, const cJSON *dn, lifecycle_config 
 }
 
 static bool load_deployments(jv *v, scenario *sc, const cJSON *arr) {
-  static const char *const keys[] = {
-      "name", "gpu", "model", "startup_s", "startup", "termination_grace_s", "prestop_poll_s", NULL};
+  static const char *const keys[] = {"name",           "gpu",     "model",
+                                     "startup_s",      "startup", "termination_grace_s",
+                                     "prestop_poll_s", NULL};
   sc->ndeployments = (uint32_t)cJSON_GetArraySize(arr);
   sc->deployments = xcalloc(sc->ndeployments, sizeof *sc->deployments);
   int i = 0;
@@ -1001,8 +1010,7 @@ static bool load_metric_source(jv *v, policy_config *cfg, const cJSON *arr) {
   bool ok = jv_object(v, src, keys) &&
             jv_choice(v, src, "metricSourceType", false, source_types, &type) &&
             jv_choice(v, src, "protocolType", false, protocols, &proto) &&
-            jv_string(v, src, "endpoint", false, &endpoint) &&
-            load_port(v, src) &&
+            jv_string(v, src, "endpoint", false, &endpoint) && load_port(v, src) &&
             jv_string(v, src, "path", false, &path) &&
             load_target_value(v, src, &cfg->target_value);
   if (ok && type == 1) { /* domain: the GPU optimizer's endpoint */
@@ -1444,9 +1452,8 @@ static bool size_ok(jv *v, const scenario *sc) {
 
 static bool load_top(jv *v, scenario *sc, const cJSON *root) {
   static const char *const keys[] = {
-      "name",        "description", "seed",   "duration_s", "drain_s",  "warmup_s",
-      "workload",    "gpus",        "llms",   "deployments", "router",  "client",
-      "policies",    "output",      "optimizer", NULL};
+      "name", "description", "seed",   "duration_s", "drain_s",  "warmup_s", "workload",  "gpus",
+      "llms", "deployments", "router", "client",     "policies", "output",   "optimizer", NULL};
   const char *name = NULL, *desc = NULL;
   int64_t seed = 1;
   sc->drain_us = 600 * INT64_C(1000000);

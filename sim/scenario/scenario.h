@@ -18,9 +18,9 @@
 
 #include "base/err.h"
 #include "models/autoscalers/policy.h"
-#include "models/pods/router.h"
 #include "models/pods/lifecycle.h"
 #include "models/pods/llmpod.h"
+#include "models/pods/router.h"
 #include "models/pods/slotpod.h"
 #include "models/workload/workload.h"
 #include "optimizer/profile.h"
@@ -44,13 +44,13 @@ typedef struct sc_deployment {
   char *name;
   uint32_t gpu; /* index into gpus */
   sc_model_kind model;
-  slotpod_config slots; /* model "slots" */
-  llmpod_config llm;    /* model "llm" */
+  slotpod_config slots;     /* model "slots" */
+  llmpod_config llm;        /* model "llm" */
   llm_engine_args llm_args; /* model "llm": the engine arguments llm was configured from */
-  uint32_t llm_index;   /* model "llm": index into llms */
+  uint32_t llm_index;       /* model "llm": index into llms */
   lifecycle_config startup; /* from getting a GPU to Ready */
-  int64_t grace_us;     /* terminationGracePeriodSeconds: drain time on scale-down */
-  int64_t prestop_poll_us; /* preStop hook polls for an idle pod this often; 0: stops when idle */
+  int64_t grace_us;         /* terminationGracePeriodSeconds: drain time on scale-down */
+  int64_t prestop_poll_us;  /* preStop hook polls for an idle pod this often; 0: stops when idle */
 } sc_deployment;
 
 typedef struct sc_policy {
@@ -71,12 +71,12 @@ typedef struct sc_output {
 /* The simulated GPU optimizer: one profile per deployment (from a file, or made at load from the
  * simulated benchmark of the deployment's GPU and model with the SLOs given). */
 typedef struct sc_optimizer {
-  bool enabled;          /* the scenario has an "optimizer" section */
-  opt_slos slos;         /* for generated profiles (gen_profile's --e2e, --percentile, ...) */
-  char **profile_files;  /* per deployment: a profile file, or NULL to generate one */
-  opt_profile *profiles; /* per deployment, ready once the scenario is loaded */
-  int64_t interval_us;   /* how often the optimizer solves: 10 s */
-  bool gpu_limits;       /* the ILP may not use more GPUs of a type than gpus[].count */
+  bool enabled;           /* the scenario has an "optimizer" section */
+  opt_slos slos;          /* for generated profiles (gen_profile's --e2e, --percentile, ...) */
+  char **profile_files;   /* per deployment: a profile file, or NULL to generate one */
+  opt_profile *profiles;  /* per deployment, ready once the scenario is loaded */
+  int64_t interval_us;    /* how often the optimizer solves: 10 s */
+  bool gpu_limits;        /* the ILP may not use more GPUs of a type than gpus[].count */
   bool charge_unservable; /* traffic no profile can serve is charged as AIBrix does */
 } sc_optimizer;
 
@@ -102,9 +102,9 @@ typedef struct scenario {
   uint32_t ndeployments;
   router_kind router;
   bool route_terminating; /* the gateway keeps routing to a pod being deleted until it stops */
-  int64_t timeout_us; /* client timeout, 0 for none */
-  double error_rate;  /* fraction of requests the client loses to connection errors, 0-1 */
-  bool timeout_cancels; /* a timed-out request is removed from its pod (else served unseen) */
+  int64_t timeout_us;     /* client timeout, 0 for none */
+  double error_rate;      /* fraction of requests the client loses to connection errors, 0-1 */
+  bool timeout_cancels;   /* a timed-out request is removed from its pod (else served unseen) */
   sc_policy *policies;
   uint32_t npolicies;
   sc_output output;

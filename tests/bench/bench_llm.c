@@ -25,7 +25,8 @@ int main(int argc, char **argv) {
            "[{\"duration_s\": 3600, \"rate\": %g}]}, \"input_tokens\": {\"dist\": \"lognormal\", "
            "\"mean\": 310, \"p99\": 960}, \"output_tokens\": {\"dist\": \"lognormal\", \"mean\": "
            "150, \"p99\": 1000}}, \"gpus\": [{\"name\": \"V100-32GB\"}], \"deployments\": "
-           "[{\"name\": \"d\", \"gpu\": \"V100-32GB\", \"startup_s\": 0, \"model\": {\"type\": \"llm\", \"llm\": "
+           "[{\"name\": \"d\", \"gpu\": \"V100-32GB\", \"startup_s\": 0, \"model\": {\"type\": "
+           "\"llm\", \"llm\": "
            "\"deepseek-llm-7b-chat\"}}], \"router\": {\"policy\": \"least-request\"}, "
            "\"policies\": [{\"name\": \"eight\", \"type\": \"fixed\", \"replicas\": 8}], "
            "\"output\": {\"interval_s\": 10, \"requests\": false}}",

@@ -24,7 +24,8 @@ int main(int argc, char **argv) {
       "[{\"duration_s\": %.0f, \"rate\": 0.9}]}, \"input_tokens\": {\"dist\": \"constant\", "
       "\"value\": 1}, \"output_tokens\": {\"dist\": \"constant\", \"value\": 1}}, \"gpus\": "
       "[{\"name\": \"G\", \"price_per_hour\": 1}], \"deployments\": [{\"name\": \"d\", \"gpu\": "
-      "\"G\", \"startup_s\": 0, \"model\": {\"type\": \"slots\", \"slots\": 1, \"service_s\": {\"dist\": "
+      "\"G\", \"startup_s\": 0, \"model\": {\"type\": \"slots\", \"slots\": 1, \"service_s\": "
+      "{\"dist\": "
       "\"exponential\", \"mean\": 1}}}], \"policies\": [{\"name\": \"one\", \"type\": "
       "\"fixed\", \"replicas\": 1}], \"output\": {\"interval_s\": 3600}}",
       customers / 0.9);

@@ -32,9 +32,9 @@
  * formulation in PuLP and CBC and prints both side by side (tests/bench/solve_vs_cbc.sh).
  */
 #include <math.h>
-#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +48,8 @@ typedef struct gpu {
   double max_tokens; /* input + output tokens it can hold for one request */
 } gpu;
 
-#define A100_INIT {"default/a100", 3.67, 1.0, 12000, 40000}
+#define A100_INIT                                                                                  \
+  { "default/a100", 3.67, 1.0, 12000, 40000 }
 static const gpu A100 = A100_INIT;
 
 /* One KV size for all: the cost ranking per request is the same wherever a GPU fits. */
@@ -189,8 +190,10 @@ static void dump_array(FILE *f, const double *v, int n) {
 
 static void dump(FILE *f, const char *set, const instance *in, const opt_ilp_result *r) {
   int nb = in->n_out * in->n_in;
-  fprintf(f, "{\"set\":\"%s\",\"n_out\":%d,\"n_in\":%d,\"slice_factor\":%d,\"gpu_fraction\":%g,"
-             "\"rates\":", set, in->n_out, in->n_in, OPT_ILP_SLICE_FACTOR, OPT_ILP_GPU_FRACTION);
+  fprintf(f,
+          "{\"set\":\"%s\",\"n_out\":%d,\"n_in\":%d,\"slice_factor\":%d,\"gpu_fraction\":%g,"
+          "\"rates\":",
+          set, in->n_out, in->n_in, OPT_ILP_SLICE_FACTOR, OPT_ILP_GPU_FRACTION);
   dump_array(f, in->rates, nb);
   fputs(",\"cost\":", f);
   dump_array(f, in->cost, in->n_types);
@@ -280,10 +283,10 @@ int main(int argc, char **argv) {
   const config sets[] = {
       {"small", "1 GPU type, 8 x 5 grid", 1, &A100, 8, 5, 128, 0},
       {"tiered", "4 GPU types, 11 x 11 grid, same ranking everywhere", 4, TIERED, 11, 11, 16, 0},
-      {"clustered", "4 GPU types, 11 x 11 grid, crossovers, 6 buckets loaded", 4, CROSSOVER, 11,
-       11, 16, 6},
-      {"crossover", "4 GPU types, 11 x 11 grid, crossovers, every bucket loaded", 4, CROSSOVER,
-       11, 11, 16, 0},
+      {"clustered", "4 GPU types, 11 x 11 grid, crossovers, 6 buckets loaded", 4, CROSSOVER, 11, 11,
+       16, 6},
+      {"crossover", "4 GPU types, 11 x 11 grid, crossovers, every bucket loaded", 4, CROSSOVER, 11,
+       11, 16, 0},
   };
   bool any = false;
   for (size_t c = 0; c < sizeof sets / sizeof *sets; c++) {
@@ -303,7 +306,8 @@ int main(int argc, char **argv) {
   }
   if (!only || !strcmp(only, "random")) { /* two tallies: asymmetric and symmetric instances */
     int n = 10 * decisions;
-    tally t[2] = {{.ms = calloc((size_t)n, sizeof(double))}, {.ms = calloc((size_t)n, sizeof(double))}};
+    tally t[2] = {{.ms = calloc((size_t)n, sizeof(double))},
+                  {.ms = calloc((size_t)n, sizeof(double))}};
     if (!t[0].ms || !t[1].ms) abort();
     uint64_t x = 0x9E3779B97F4A7C15ULL;
     for (int k = 0; k < n; k++) {

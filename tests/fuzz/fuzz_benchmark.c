@@ -1,8 +1,8 @@
 /*
  * libFuzzer target: a benchmark file in aibrix_benchmark's JSON lines must never crash either
  * reader of it: the profile generator's (optimizer/profile.h opt_bench_parse, `podscale
- * profile`) and the calibrator's (sim/bench/calibrate.h bench_file_read, `podscale calibrate`). Records
- * that parse are made into a profile under an E2E SLO at P99, as `podscale profile --e2e 1
+ * profile`) and the calibrator's (sim/bench/calibrate.h bench_file_read, `podscale calibrate`).
+ * Records that parse are made into a profile under an E2E SLO at P99, as `podscale profile --e2e 1
  * --percentile 99` does, and the profile is written out.
  */
 #include "fuzz_util.h"

@@ -1,9 +1,9 @@
 /*
- * libFuzzer target: the scenario loader (sim/scenario/scenario.h scenario_load) and the data files it
- * reads must never crash on any input. The input is split at the first NUL byte: the part
- * before is the scenario JSON, the part after is written as data.csv beside it, which a
- * scenario may name as a count file, a trace (Azure or AIBrix JSONL) or a file of samples. A
- * scenario that loads is also run for a short simulated time.
+ * libFuzzer target: the scenario loader (sim/scenario/scenario.h scenario_load) and the data files
+ * it reads must never crash on any input. The input is split at the first NUL byte: the part before
+ * is the scenario JSON, the part after is written as data.csv beside it, which a scenario may name
+ * as a count file, a trace (Azure or AIBrix JSONL) or a file of samples. A scenario that loads is
+ * also run for a short simulated time.
  */
 #include "fuzz_run.h"
 #include "fuzz_util.h"

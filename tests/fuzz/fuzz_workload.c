@@ -1,8 +1,8 @@
 /*
  * libFuzzer target: the workload files a scenario reads must never crash their readers: count
  * files (requests per second, exact or as a rate), Azure LLM inference traces, AIBrix JSONL
- * workloads (sim/scenario/awl.h awl_read, with and without lengths taken from the file) and files of
- * samples for an empirical distribution (one number a line, or a column with a key column). The
+ * workloads (sim/scenario/awl.h awl_read, with and without lengths taken from the file) and files
+ * of samples for an empirical distribution (one number a line, or a column with a key column). The
  * first byte chooses the kind of file, the rest is the file; a fixed scenario of 8-slot pods
  * names it, and a scenario that loads is run.
  */
