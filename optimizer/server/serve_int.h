@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "base/xalloc.h"
 #include "optimizer/model.h"
 #include "optimizer/server/config.h"
 #include "optimizer/server/serve.h"
@@ -103,6 +104,11 @@ sdep *srv_find_dep(struct srv *s, const char *ns, size_t ns_len, const char *nam
 /* The units a deployment serves as vllm:deployment_replicas: its override in pods (times the
  * GPU fraction) when set, else the optimizer's value. */
 int64_t srv_dep_units(const sdep *d);
+/* A model's loop (the thread srv_add_model and srv_start start) and a model's memory. */
+void *srv_loop_main(void *arg);
+void srv_model_free(smodel *m);
+/* A copy of s, or NULL for NULL. */
+static inline char *srv_strdup(const char *s) { return s ? xstrdup(s) : NULL; }
 /* Under the lock: add a model and start its loop when the service runs. */
 smodel *srv_add_model(struct srv *s, const char *name, opt_err *e);
 /* Under the lock: add a deployment to a model (or revive a removed one, taking the new
