@@ -66,7 +66,7 @@ echo "validation_report: test vectors" >&2
            "test_opt_monitor|gateway keys (§6.6), centre → bucket (§6.4), DBSCAN, the §6.7 rounds" \
            "test_kpa|AIBrix legacy KPA: TestKpaScale, TestKpaScale2, TestKpaUpdateContext" \
            "test_apa|AIBrix legacy APA: TestApaScale2, TestApaUpdateContext" \
-           "test_pa5|AIBrix v0.5+: time windows, KPA/APA tables, TestComputeDesiredReplicas" \
+           "test_aibrix5|AIBrix v0.5+: time windows, KPA/APA tables, TestComputeDesiredReplicas" \
            "test_hpa|Kubernetes HPA replica calculator and behavior" \
            "test_knative|Knative KPA windows, panic mode, rate limits"; do
     name=${t%%|*} what=${t#*|}

@@ -484,7 +484,7 @@ static void annotations_are_read_only_by_the_generation_that_reads_them(void **s
   assert_non_null(strstr(e.msg, "kpa.autoscaling.aibrix.ai/scale-down-delay"));
   assert_true(
       policy_annotation_set(&cfg, "autoscaling.aibrix.ai/scale-down-cooldown-window", "60s", &e));
-  assert_int_equal(cfg.pa5.scale_down_cooldown_us, 60 * S);
+  assert_int_equal(cfg.aibrix5.scale_down_cooldown_us, 60 * S);
 
   policy_config_defaults(&cfg, POLICY_KPA, POLICY_AIBRIX_LEGACY);
   assert_false(policy_annotation_set(&cfg, "apa.autoscaling.aibrix.ai/window", "30s", &e));

@@ -14,14 +14,14 @@
 struct policy_inst {
   const policy_config *cfg;
   uint32_t deployment;
-  bool started;       /* the per-deployment state exists (created at the first tick) */
-  kpa_state kpa;      /* KPA, AIBrix legacy */
-  apa_state apa;      /* APA, AIBrix legacy */
-  kn_state kn;        /* KPA, Knative */
-  hpa_state hpa;      /* HPA */
-  pa5_client client;  /* AIBrix v0.5+: the metric windows */
-  pa5_history recent; /* AIBrix v0.5+: the cooldown history */
-  double *values;     /* scratch: one tick's scraped values */
+  bool started;           /* the per-deployment state exists (created at the first tick) */
+  kpa_state kpa;          /* KPA, AIBrix legacy */
+  apa_state apa;          /* APA, AIBrix legacy */
+  kn_state kn;            /* KPA, Knative */
+  hpa_state hpa;          /* HPA */
+  aibrix5_client client;  /* AIBrix v0.5+: the metric windows */
+  aibrix5_history recent; /* AIBrix v0.5+: the cooldown history */
+  double *values;         /* scratch: one tick's scraped values */
   hpa_pod_sample *samples;
   uint32_t cap;
 };
@@ -70,7 +70,7 @@ void policy_config_defaults(policy_config *cfg, policy_kind kind, policy_variant
   cfg->target_value = NAN;
   cfg->kpa = kpa_params_default(1);
   cfg->apa = apa_params_default(1);
-  cfg->pa5 = pa5_params_default(1);
+  cfg->aibrix5 = aibrix5_params_default(1);
   cfg->kn = kn_params_default();
   cfg->hpa = hpa_params_default();
   switch (kind) {
@@ -107,8 +107,8 @@ bool policy_annotation_set(policy_config *cfg, const char *key, const char *valu
     break;
   case POLICY_AIBRIX_V05:
     who = "AIBrix v0.5+";
-    known = pa5_annotation_known(key);
-    if (known) return pa5_params_set(&cfg->pa5, key, value, e);
+    known = aibrix5_annotation_known(key);
+    if (known) return aibrix5_params_set(&cfg->aibrix5, key, value, e);
     break;
   case POLICY_KNATIVE: {
     /* These three come from the PodAutoscaler spec (targetValue, minReplicas, maxReplicas). */
@@ -143,7 +143,7 @@ static bool finish_hpa(policy_config *cfg, ps_err *e) {
   if (cfg->variant == POLICY_KUBERNETES) /* a Pods metric AverageValue as written (milli) */
     h->metrics[0] = (hpa_metric_spec){HPA_PODS_AVERAGE_VALUE, llround(cfg->target_value * 1e3)};
   if (cfg->variant == POLICY_AIBRIX_V05) {
-    const pa5_params *p = &cfg->pa5;
+    const aibrix5_params *p = &cfg->aibrix5;
     h->has_behavior = true;
     h->behavior = hpa_behavior_aibrix(p->max_scale_up_rate, p->max_scale_down_rate,
                                       (double)p->scale_up_cooldown_us * 1e-6,
@@ -186,8 +186,8 @@ bool policy_config_finish(policy_config *cfg, ps_err *e) {
     return cfg->kind == POLICY_KPA ? kpa_params_check(&cfg->kpa, e)
                                    : apa_params_check(&cfg->apa, e);
   case POLICY_AIBRIX_V05:
-    cfg->pa5.target = cfg->target_value;
-    return pa5_params_check(&cfg->pa5, e);
+    cfg->aibrix5.target = cfg->target_value;
+    return aibrix5_params_check(&cfg->aibrix5, e);
   case POLICY_KUBERNETES: break; /* rejected above */
   case POLICY_KNATIVE: {
     char buf[64];
@@ -224,8 +224,8 @@ void policy_free(policy_inst *p) {
     else if (c->variant == POLICY_KNATIVE)
       kn_state_free(&p->kn);
     else if (c->variant == POLICY_AIBRIX_V05) {
-      pa5_client_free(&p->client);
-      pa5_history_free(&p->recent);
+      aibrix5_client_free(&p->client);
+      aibrix5_history_free(&p->recent);
     } else if (c->kind == POLICY_KPA)
       kpa_state_free(&p->kpa);
     else if (c->kind == POLICY_APA)
@@ -385,43 +385,43 @@ static void tick_knative(policy_inst *p, const policy_obs *o, policy_decision *d
 static void tick_v05(policy_inst *p, const policy_obs *o, policy_decision *d) {
   const policy_config *c = p->cfg;
   if (!p->started) {
-    pa5_client_init(&p->client, &c->pa5);
-    pa5_history_init(&p->recent);
+    aibrix5_client_init(&p->client, &c->aibrix5);
+    aibrix5_history_init(&p->recent);
   }
   p->started = true;
-  pa5_bounds b = {c->min_replicas, c->max_replicas};
+  aibrix5_bounds b = {c->min_replicas, c->max_replicas};
   int32_t gated;
-  pa5_gate gate = pa5_check(o->current, b, &gated);
-  if (gate != PA5_RUN) { /* the short-cuts come before the scrape: nothing is recorded */
+  aibrix5_gate gate = aibrix5_check(o->current, b, &gated);
+  if (gate != AIBRIX5_RUN) { /* the short-cuts come before the scrape: nothing is recorded */
     d->desired = gated;
-    d->reason = gate == PA5_DISABLED ? "scaled to zero: autoscaling off"
-                : gate == PA5_TO_MAX ? "above max_replicas"
-                                     : "below min_replicas";
+    d->reason = gate == AIBRIX5_DISABLED ? "scaled to zero: autoscaling off"
+                : gate == AIBRIX5_TO_MAX ? "above max_replicas"
+                                         : "below min_replicas";
     return;
   }
   uint32_t n = scrape_all(p, o);
-  if (!pa5_client_update(&p->client, o->now_us, p->values, n)) {
+  if (!aibrix5_client_update(&p->client, o->now_us, p->values, n)) {
     d->reason = "no pod to scrape";
     return;
   }
   d->value = sum_of(p->values, n) / n;
-  d->stable = pa5_client_stable(&p->client);
-  d->panic = pa5_client_panic(&p->client);
+  d->stable = aibrix5_client_stable(&p->client);
+  d->panic = aibrix5_client_panic(&p->client);
   int32_t rec;
   if (c->kind == POLICY_KPA) {
-    pa5_kpa_result r;
-    pa5_kpa_compute(&c->pa5, o->current, d->stable, d->panic, NULL, &r);
+    aibrix5_kpa_result r;
+    aibrix5_kpa_compute(&c->aibrix5, o->current, d->stable, d->panic, NULL, &r);
     d->panic_mode = r.in_panic;
     rec = r.desired;
   } else {
-    pa5_apa_result r;
-    pa5_apa_compute(&c->pa5, o->current, d->stable, &r);
+    aibrix5_apa_result r;
+    aibrix5_apa_compute(&c->aibrix5, o->current, d->stable, &r);
     rec = r.desired;
   }
-  rec = pa5_clamp(rec, b);
+  rec = aibrix5_clamp(rec, b);
   d->recommendation = rec;
-  int32_t stabilized = pa5_stabilize(&p->recent, &c->pa5, rec, o->current, o->now_us);
-  d->desired = pa5_bound(stabilized, b); /* the controller's final clamp */
+  int32_t stabilized = aibrix5_stabilize(&p->recent, &c->aibrix5, rec, o->current, o->now_us);
+  d->desired = aibrix5_bound(stabilized, b); /* the controller's final clamp */
   d->reason = stabilized != rec    ? "held by the cooldown window"
               : d->panic_mode == 1 ? "panic window"
                                    : "stable window";

@@ -7,7 +7,7 @@
  * instance (policy_new), which the engine calls every policy_period_us with what the pods of that
  * deployment show at that instant (policy_obs: every pod not yet stopped, its phase and its vLLM
  * gauges). The instance scrapes, aggregates and windows exactly as its upstream generation does,
- * runs the decision function of its module (models/autoscalers/kpa.h, apa.h, pa5.h, knative.h,
+ * runs the decision function of its module (models/autoscalers/kpa.h, apa.h, aibrix5.h, knative.h,
  * hpa.h) and returns the replica count to set. It never sees the event queue.
  *
  * Who is scraped and counted (upstream's controllers; docs/autoscalers.md, "What they see"):
@@ -37,11 +37,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "models/autoscalers/aibrix5.h"
 #include "models/autoscalers/apa.h"
 #include "models/autoscalers/hpa.h"
 #include "models/autoscalers/knative.h"
 #include "models/autoscalers/kpa.h"
-#include "models/autoscalers/pa5.h"
 
 typedef enum policy_kind { POLICY_FIXED, POLICY_HPA, POLICY_KPA, POLICY_APA } policy_kind;
 
@@ -69,15 +69,15 @@ typedef struct policy_config {
   const int32_t *replicas;  /* fixed: replicas per deployment */
   int32_t initial_replicas; /* autoscalers: spec.replicas of each deployment at time 0 */
   /* Autoscalers (the PodAutoscaler spec). */
-  int32_t min_replicas; /* minReplicas (controller default 1) */
-  int32_t max_replicas; /* maxReplicas */
-  policy_metric metric; /* targetMetric */
-  double target_value;  /* targetValue, as parsed */
-  kpa_params kpa;       /* kind KPA, AIBrix legacy */
-  apa_params apa;       /* kind APA, AIBrix legacy */
-  pa5_params pa5;       /* KPA/APA/HPA, AIBrix v0.5+ */
-  kn_params kn;         /* kind KPA, Knative */
-  hpa_params hpa;       /* kind HPA (every variant) */
+  int32_t min_replicas;   /* minReplicas (controller default 1) */
+  int32_t max_replicas;   /* maxReplicas */
+  policy_metric metric;   /* targetMetric */
+  double target_value;    /* targetValue, as parsed */
+  kpa_params kpa;         /* kind KPA, AIBrix legacy */
+  apa_params apa;         /* kind APA, AIBrix legacy */
+  aibrix5_params aibrix5; /* KPA/APA/HPA, AIBrix v0.5+ */
+  kn_params kn;           /* kind KPA, Knative */
+  hpa_params hpa;         /* kind HPA (every variant) */
 } policy_config;
 
 /* Pod phases as the autoscalers can tell them apart. */

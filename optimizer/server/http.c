@@ -96,8 +96,8 @@ static enum MHD_Result deployment_metric(srv *s, struct MHD_Connection *c, const
                                          const seg *name) {
   strbuf b = {0};
   pthread_mutex_lock(&s->lock);
-  smodel *m;
-  sdep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, &m);
+  srv_model *m;
+  srv_dep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, &m);
   if (d && !d->removed) {
     char v[PROM_NUM];
     prom_label l = {"model_name", m->name};
@@ -144,8 +144,8 @@ static enum MHD_Result scale(srv *s, struct MHD_Connection *c, const req *r, con
                 "clear the overrides");
   int64_t n = x <= -1 ? -1 : (int64_t)x;
   pthread_mutex_lock(&s->lock);
-  smodel *m;
-  sdep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, &m);
+  srv_model *m;
+  srv_dep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, &m);
   bool known = d && !d->removed;
   if (known) {
     if (n >= 0)
@@ -232,8 +232,8 @@ static enum MHD_Result monitor_start(srv *s, struct MHD_Connection *c, const req
   unsigned status = MHD_HTTP_OK;
   opt_err e = {""};
   pthread_mutex_lock(&s->lock);
-  smodel *m = NULL;
-  sdep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, &m);
+  srv_model *m = NULL;
+  srv_dep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, &m);
   if (d && !d->removed && model && strcmp(model, m->name) != 0) {
     status = MHD_HTTP_CONFLICT;
     snprintf(e.msg, sizeof e.msg, "deployment %s belongs to model %s: DELETE it first", d->key,
@@ -291,7 +291,7 @@ static enum MHD_Result monitor_start(srv *s, struct MHD_Connection *c, const req
 static enum MHD_Result monitor_stop(srv *s, struct MHD_Connection *c, const seg *ns,
                                     const seg *name) {
   pthread_mutex_lock(&s->lock);
-  sdep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, NULL);
+  srv_dep *d = srv_find_dep(s, ns->p, ns->n, name->p, name->n, NULL);
   bool known = d && !d->removed;
   if (known) {
     d->removed = true;
@@ -311,7 +311,7 @@ static enum MHD_Result monitor_stop(srv *s, struct MHD_Connection *c, const seg 
  * and a profile that cannot be used is logged and counted by the loop). */
 static enum MHD_Result update_profile(srv *s, struct MHD_Connection *c, const seg *model) {
   pthread_mutex_lock(&s->lock);
-  smodel *m = srv_find_model(s, model->p, model->n);
+  srv_model *m = srv_find_model(s, model->p, model->n);
   if (m) m->force_profiles = true;
   pthread_mutex_unlock(&s->lock);
   if (!m)
@@ -359,7 +359,7 @@ static enum MHD_Result post_trace(srv *s, struct MHD_Connection *c, const req *r
     res = fail(s, c, MHD_HTTP_BAD_REQUEST, NULL, "the body holds a NUL byte");
   } else {
     pthread_mutex_lock(&s->lock);
-    smodel *m = srv_find_model(s, model->p, model->n);
+    srv_model *m = srv_find_model(s, model->p, model->n);
     if (m && !given && m->read_upto >= ts) ts = m->read_upto + iv;
     bool late = m && m->read_upto >= ts;
     pthread_mutex_unlock(&s->lock);

@@ -20,7 +20,7 @@ const double srv_solve_bounds[SRV_SOLVE_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005
 
 typedef struct loop {
   srv *s;
-  smodel *m;
+  srv_model *m;
   opt_model *model;
   opt_store *store;
   double next_attempt; /* Redis reconnect: not before (monotonic s) */
@@ -122,7 +122,7 @@ typedef struct dep_snap {
   int64_t min_replicas, max_replicas, replicas;
   bool removed;
   uint64_t version;
-  sdep *d;
+  srv_dep *d;
 } dep_snap;
 
 /* Save a profile that was taken beside the decision log, so that regress finds it. */
@@ -371,13 +371,13 @@ static bool read_traces(loop *l, int64_t now_us, opt_trace **out, size_t *n) {
 static dep_snap *sync_deps(loop *l, size_t *n, bool *force) {
   srv *s = l->s;
   pthread_mutex_lock(&s->lock);
-  smodel *m = l->m;
+  srv_model *m = l->m;
   *n = m->n_deps;
   *force = m->force_profiles;
   m->force_profiles = false;
   dep_snap *ds = xcalloc(*n + 1, sizeof *ds);
   for (size_t i = 0; i < *n; i++) {
-    sdep *d = m->deps[i];
+    srv_dep *d = m->deps[i];
     ds[i] = (dep_snap){.key = xstrdup(d->key),
                        .profile = xstrdup(d->profile),
                        .profile_file = srv_strdup(d->profile_file),
@@ -424,7 +424,7 @@ static void snaps_free(dep_snap *ds, size_t n) {
 
 static void publish(loop *l, const opt_model_round *r, double now_unix) {
   srv *s = l->s;
-  smodel *m = l->m;
+  srv_model *m = l->m;
   pthread_mutex_lock(&s->lock);
   for (size_t i = 0; i < m->n_deps; i++) {
     long at = opt_model_find(l->model, m->deps[i]->key);
@@ -531,7 +531,7 @@ static void round_at(loop *l, int64_t now_us) {
 }
 
 void *srv_loop_main(void *arg) {
-  smodel *m = arg;
+  srv_model *m = arg;
   srv *s = m->srv;
   opt_err e;
   loop l = {.s = s, .m = m, .last_ts = -1};

@@ -7,19 +7,19 @@
 
 /* --- models and deployments (under the lock) --- */
 
-smodel *srv_find_model(srv *s, const char *name, size_t len) {
+srv_model *srv_find_model(srv *s, const char *name, size_t len) {
   for (size_t i = 0; i < s->n_models; i++)
     if (strlen(s->models[i]->name) == len && memcmp(s->models[i]->name, name, len) == 0)
       return s->models[i];
   return NULL;
 }
 
-sdep *srv_find_dep(srv *s, const char *ns, size_t ns_len, const char *name, size_t name_len,
-                   smodel **model) {
+srv_dep *srv_find_dep(srv *s, const char *ns, size_t ns_len, const char *name, size_t name_len,
+                      srv_model **model) {
   for (size_t i = 0; i < s->n_models; i++) {
-    smodel *m = s->models[i];
+    srv_model *m = s->models[i];
     for (size_t j = 0; j < m->n_deps; j++) {
-      sdep *d = m->deps[j];
+      srv_dep *d = m->deps[j];
       if (!d->gone && strlen(d->ns) == ns_len && memcmp(d->ns, ns, ns_len) == 0 &&
           strlen(d->name) == name_len && memcmp(d->name, name, name_len) == 0) {
         if (model) *model = m;
@@ -30,7 +30,7 @@ sdep *srv_find_dep(srv *s, const char *ns, size_t ns_len, const char *name, size
   return NULL;
 }
 
-smodel *srv_add_model(srv *s, const char *name, opt_err *e) {
+srv_model *srv_add_model(srv *s, const char *name, opt_err *e) {
   if (s->stopping) {
     opt_fail(e, "the service is shutting down");
     return NULL;
@@ -39,7 +39,7 @@ smodel *srv_add_model(srv *s, const char *name, opt_err *e) {
     opt_fail(e, "the service runs %d models, its most", SRV_MAX_MODELS);
     return NULL;
   }
-  smodel *m = xcalloc(1, sizeof *m);
+  srv_model *m = xcalloc(1, sizeof *m);
   m->srv = s;
   m->read_upto = -1;
   m->name = xstrdup(name);
@@ -61,16 +61,16 @@ smodel *srv_add_model(srv *s, const char *name, opt_err *e) {
   return m;
 }
 
-bool srv_dep_room(const smodel *m) {
+bool srv_dep_room(const srv_model *m) {
   size_t live = 0;
   for (size_t j = 0; j < m->n_deps; j++)
     live += !m->deps[j]->gone;
   return live < SRV_MAX_DEPLOYMENTS && m->n_deps < 4 * SRV_MAX_DEPLOYMENTS;
 }
 
-sdep *srv_add_dep(smodel *m, const srv_dep_config *c) {
+srv_dep *srv_add_dep(srv_model *m, const srv_dep_config *c) {
   for (size_t j = 0; j < m->n_deps; j++) {
-    sdep *d = m->deps[j];
+    srv_dep *d = m->deps[j];
     if (!d->gone && strcmp(d->ns, c->ns) == 0 && strcmp(d->name, c->name) == 0) {
       if (d->removed) { /* monitored again, with the settings given */
         d->removed = false;
@@ -90,7 +90,7 @@ sdep *srv_add_dep(smodel *m, const srv_dep_config *c) {
       return d;
     }
   }
-  sdep *d = xcalloc(1, sizeof *d);
+  srv_dep *d = xcalloc(1, sizeof *d);
   d->ns = xstrdup(c->ns);
   d->name = xstrdup(c->name);
   size_t n = strlen(c->ns) + strlen(c->name) + 2;
@@ -112,9 +112,9 @@ sdep *srv_add_dep(smodel *m, const srv_dep_config *c) {
   return d;
 }
 
-void srv_model_free(smodel *m) {
+void srv_model_free(srv_model *m) {
   for (size_t j = 0; j < m->n_deps; j++) {
-    sdep *d = m->deps[j];
+    srv_dep *d = m->deps[j];
     free(d->ns);
     free(d->name);
     free(d->key);
@@ -137,7 +137,7 @@ void srv_model_free(smodel *m) {
 
 /* --- traces --- */
 
-bool srv_put_trace(srv *s, smodel *m, int64_t ts_s, const char *json) {
+bool srv_put_trace(srv *s, srv_model *m, int64_t ts_s, const char *json) {
   /* the gateway's keys expire after 10 min (in a replay, kept: their times are the trace's) */
   if (!s->o.replay) {
     int64_t oldest = (int64_t)srv_now_unix() - OPT_TRACE_EXPIRY_S;

@@ -104,7 +104,7 @@ srv *srv_new(const srv_options *o, opt_err *e) {
     srv_config c;
     if (!srv_config_read(o->config_path, &c, e)) goto fail;
     for (size_t i = 0; i < c.n_models; i++) {
-      smodel *m = srv_add_model(s, c.models[i].name, e);
+      srv_model *m = srv_add_model(s, c.models[i].name, e);
       for (size_t j = 0; j < c.models[i].n_deps; j++)
         srv_add_dep(m, &c.models[i].deps[j]);
       m->limits = c.models[i].limits; /* taken over */
@@ -144,7 +144,7 @@ bool srv_start(srv *s, opt_err *e) {
   size_t n = s->n_models;
   bool ok = true;
   for (size_t i = 0; i < n && ok; i++) {
-    smodel *m = s->models[i];
+    srv_model *m = s->models[i];
     if (m->started) continue;
     ok = pthread_create(&m->thread, NULL, srv_loop_main, m) == 0;
     if (ok)

@@ -20,7 +20,7 @@
 #define SRV_MAX_REPLAY_ROUNDS 1000000 /* --replay: 116 days at the 10 s interval */
 extern const double srv_solve_bounds[SRV_SOLVE_BUCKETS]; /* histogram upper bounds, s */
 
-typedef struct sdep {
+typedef struct srv_dep {
   char *ns, *name, *key; /* key: "ns/name", the ILP's and AIBrix's name */
   char *profile, *profile_file, *gpu_type;
   int64_t min_replicas, max_replicas, replicas;
@@ -31,17 +31,17 @@ typedef struct sdep {
   uint64_t version;    /* bumped when POST /monitor changes it: the loop adds it again */
   bool has_profile;    /* published: the loop holds a profile for it */
   char *profile_error; /* loop thread only: the last profile problem logged */
-} sdep;
+} srv_dep;
 
 typedef struct strace {
   int64_t ts_s;
   char *json;
 } strace;
 
-typedef struct smodel {
+typedef struct srv_model {
   struct srv *srv;
   char *name;
-  sdep **deps; /* stable addresses: deployments are marked removed, never freed */
+  srv_dep **deps; /* stable addresses: deployments are marked removed, never freed */
   size_t n_deps, cap_deps;
   srv_limit_config *limits;
   size_t n_limits;
@@ -64,7 +64,7 @@ typedef struct smodel {
   bool replay_done;
   pthread_t thread;
   bool started;
-} smodel;
+} srv_model;
 
 struct srv {
   srv_options o;
@@ -72,7 +72,7 @@ struct srv {
   opt_redis_url redis;
   pthread_mutex_t lock; /* everything below that changes, and the models' shared fields */
   pthread_cond_t wake;
-  smodel **models;
+  srv_model **models;
   size_t n_models, cap_models;
   bool stopping;
   bool redis_up;            /* the last Redis operation of any loop succeeded */
@@ -98,29 +98,29 @@ void srv_log(struct srv *s, int level, const char *logger, const char *fmt, ...)
 
 double srv_now_unix(void);
 /* Under the lock: the model or deployment, or NULL. */
-smodel *srv_find_model(struct srv *s, const char *name, size_t len);
-sdep *srv_find_dep(struct srv *s, const char *ns, size_t ns_len, const char *name, size_t name_len,
-                   smodel **model);
+srv_model *srv_find_model(struct srv *s, const char *name, size_t len);
+srv_dep *srv_find_dep(struct srv *s, const char *ns, size_t ns_len, const char *name,
+                      size_t name_len, srv_model **model);
 /* The units a deployment serves as vllm:deployment_replicas: its override in pods (times the
  * GPU fraction) when set, else the optimizer's value. */
-int64_t srv_dep_units(const sdep *d);
+int64_t srv_dep_units(const srv_dep *d);
 /* A model's loop (the thread srv_add_model and srv_start start) and a model's memory. */
 void *srv_loop_main(void *arg);
-void srv_model_free(smodel *m);
+void srv_model_free(srv_model *m);
 /* A copy of s, or NULL for NULL. */
 static inline char *srv_strdup(const char *s) { return s ? xstrdup(s) : NULL; }
 /* Under the lock: add a model and start its loop when the service runs. */
-smodel *srv_add_model(struct srv *s, const char *name, opt_err *e);
+srv_model *srv_add_model(struct srv *s, const char *name, opt_err *e);
 /* Under the lock: add a deployment to a model (or revive a removed one, taking the new
  * settings). */
-sdep *srv_add_dep(smodel *m, const srv_dep_config *d);
+srv_dep *srv_add_dep(srv_model *m, const srv_dep_config *d);
 /* Whether m can take one more deployment: fewer than SRV_MAX_DEPLOYMENTS monitored, and fewer
  * than 4 x that entries with the ones moved to other models (kept for the loops' snapshots). */
-bool srv_dep_room(const smodel *m);
+bool srv_dep_room(const srv_model *m);
 /* Under the lock: store a POSTed trace record (standalone mode) under key time ts_s; false
  * (nothing stored) when the model's records would pass SRV_MAX_MEM_BYTES or
  * SRV_MAX_MEM_RECORDS. */
-bool srv_put_trace(struct srv *s, smodel *m, int64_t ts_s, const char *json);
+bool srv_put_trace(struct srv *s, srv_model *m, int64_t ts_s, const char *json);
 /* The service's own Prometheus metrics; malloc'd text. */
 char *srv_prometheus(struct srv *s);
 /* GET /readyz: status code and malloc'd JSON. */

@@ -25,7 +25,7 @@ char *srv_readiness(srv *s, unsigned *status) {
   double now = srv_now_unix();
   cJSON *ms = cJSON_AddArrayToObject(o, "models");
   for (size_t i = 0; i < s->n_models; i++) {
-    smodel *m = s->models[i];
+    srv_model *m = s->models[i];
     cJSON *mo = cJSON_CreateObject();
     cJSON_AddStringToObject(mo, "name", m->name);
     cJSON_AddNumberToObject(mo, "rounds", (double)m->rounds);
@@ -45,11 +45,11 @@ char *srv_readiness(srv *s, unsigned *status) {
   return text;
 }
 
-int64_t srv_dep_units(const sdep *d) {
+int64_t srv_dep_units(const srv_dep *d) {
   return d->override >= 0 ? d->override * (int64_t)OPT_ILP_GPU_FRACTION : d->value;
 }
 
-/* A family with one sample per model, of the uint64_t at `field` (offsetof) in each smodel. */
+/* A family with one sample per model, of the uint64_t at `field` (offsetof) in each srv_model. */
 static void model_counter(strbuf *b, srv *s, const char *name, const char *help, size_t field) {
   char v[PROM_NUM];
   prom_family(b, name, "counter", help);
@@ -76,7 +76,7 @@ char *srv_prometheus(srv *s) {
   prom_family(&b, name, "gauge", "The value served as vllm:deployment_replicas, 1/100 GPU.");
   for (size_t i = 0; i < s->n_models; i++)
     for (size_t j = 0; j < s->models[i]->n_deps; j++) {
-      sdep *d = s->models[i]->deps[j];
+      srv_dep *d = s->models[i]->deps[j];
       if (d->removed) continue;
       prom_label l[3] = {
           {"model", s->models[i]->name}, {"namespace", d->ns}, {"deployment", d->name}};
@@ -91,10 +91,10 @@ char *srv_prometheus(srv *s) {
       prom_sample(&b, name, l, 2, prom_uint(v, s->models[i]->by_action[a]));
     }
   model_counter(&b, s, "podscale_optimizer_decisions_total", "Decisions made (ILP solves).",
-                offsetof(smodel, by_action[OPT_ROUND_OPTIMIZE]));
+                offsetof(srv_model, by_action[OPT_ROUND_OPTIMIZE]));
   model_counter(&b, s, "podscale_optimizer_decisions_unproven_total",
                 "Decisions a search budget stopped before the optimum was proven.",
-                offsetof(smodel, unproven));
+                offsetof(srv_model, unproven));
   name = "podscale_optimizer_decision_gap";
   prom_family(&b, name, "gauge",
               "How far above the least cost the last decision may be (relative; 0 when proven "
@@ -114,7 +114,7 @@ char *srv_prometheus(srv *s) {
   name = "podscale_optimizer_solve_duration_seconds";
   prom_family(&b, name, "histogram", "Wall time of the ILP solves.");
   for (size_t i = 0; i < s->n_models; i++) {
-    smodel *m = s->models[i];
+    srv_model *m = s->models[i];
     for (int k = 0; k <= SRV_SOLVE_BUCKETS; k++) {
       double bound = k < SRV_SOLVE_BUCKETS ? srv_solve_bounds[k] : INFINITY;
       prom_label l[2] = {{"model", m->name}, {"le", prom_float(le, bound)}};
@@ -138,7 +138,7 @@ char *srv_prometheus(srv *s) {
   }
   model_counter(&b, s, "podscale_optimizer_rounds_unread_total",
                 "Rounds skipped because Redis could not be read (the last decisions stay).",
-                offsetof(smodel, redis_skips));
+                offsetof(srv_model, redis_skips));
   single(&b, "podscale_optimizer_redis_errors_total", "counter",
          "Failed Redis connections and commands.", prom_uint(v, s->redis_errors));
   single(&b, "podscale_optimizer_redis_up", "gauge",

@@ -33,7 +33,7 @@ typedef enum pod_state {
   POD_STOPPED
 } pod_state;
 
-typedef struct cpod {
+typedef struct cluster_pod {
   pod_model m;
   uint32_t dep; /* deployment index */
   pod_state state;
@@ -45,17 +45,17 @@ typedef struct cpod {
   uint32_t ordinal;   /* pods of its deployment created before it */
   int64_t running_us; /* container running (starting pods; from its lifecycle) */
   int64_t serving_us; /* vLLM serving, not yet Ready */
-} cpod;
+} cluster_pod;
 
 #define POOL_CHUNK 4096
 
-typedef struct cl {
+typedef struct cluster_state {
   const scenario *sc;
   const sc_policy *pol;
   const cluster_hooks *h;
   cluster_result *res;
   evq q;
-  cpod **pods;
+  cluster_pod **pods;
   uint32_t npods, cappods;
   uint32_t *routable; /* indices of the pods in routing, ascending (creation order) */
   uint32_t nroutable;
@@ -82,13 +82,13 @@ typedef struct cl {
   int64_t last_sample_us;
   int32_t alive;
   bool ended;
-} cl;
+} cluster_state;
 
-static int64_t now(const cl *c) { return evq_now(&c->q); }
+static int64_t now(const cluster_state *c) { return evq_now(&c->q); }
 
 /* ---- request pool ---- */
 
-static request *pool_get(cl *c) {
+static request *pool_get(cluster_state *c) {
   if (!c->free) {
     request *chunk = xcalloc(POOL_CHUNK, sizeof *chunk);
     c->chunks = xrealloc(c->chunks, (c->nchunks + 1) * sizeof *c->chunks);
@@ -106,12 +106,12 @@ static request *pool_get(cl *c) {
   return r;
 }
 
-static request *pool_at(cl *c, uint32_t slot) {
+static request *pool_at(cluster_state *c, uint32_t slot) {
   return &c->chunks[slot / POOL_CHUNK][slot % POOL_CHUNK];
 }
 
 /* The request's final status goes out (requests.csv, the optimizer's traces, the counts). */
-static void report(cl *c, request *r, rq_status status, int64_t t_us) {
+static void report(cluster_state *c, request *r, rq_status status, int64_t t_us) {
   r->status = status;
   if (status != RQ_OK) {
     r->finish_us = t_us;
@@ -125,7 +125,7 @@ static void report(cl *c, request *r, rq_status status, int64_t t_us) {
 }
 
 /* The request leaves the run: reported (unless its client gave up earlier), back to the pool. */
-static void finish(cl *c, request *r, rq_status status, int64_t t_us) {
+static void finish(cluster_state *c, request *r, rq_status status, int64_t t_us) {
   if (!r->abandoned) report(c, r, status, t_us);
   r->prev = NULL;
   r->next = c->free;
@@ -135,10 +135,10 @@ static void finish(cl *c, request *r, rq_status status, int64_t t_us) {
 
 /* ---- pods ---- */
 
-static void stop_pod(cl *c, uint32_t i);
+static void stop_pod(cluster_state *c, uint32_t i);
 
-static void pod_touch(cl *c, uint32_t i) {
-  cpod *p = c->pods[i];
+static void pod_touch(cluster_state *c, uint32_t i) {
+  cluster_pod *p = c->pods[i];
   int64_t t = p->m.ops->next_us(p->m.self);
   if (t == p->wake_us) return;
   p->wake_us = t;
@@ -147,31 +147,31 @@ static void pod_touch(cl *c, uint32_t i) {
 }
 
 static void on_done(void *ctx, request *r, int64_t t_us, rq_status status) {
-  cl *c = ctx;
+  cluster_state *c = ctx;
   c->pods[r->pod]->inflight--;
   finish(c, r, status, t_us);
 }
 
 /* A terminating pod without a polling preStop hook stops as soon as it has no request left. */
-static bool drained(const cl *c, const cpod *p) {
+static bool drained(const cluster_state *c, const cluster_pod *p) {
   return p->state == POD_TERMINATING && p->inflight == 0 &&
          c->sc->deployments[p->dep].prestop_poll_us == 0;
 }
 
 /* Whether the gateway may route to the pod. */
-static bool in_routing(const cl *c, const cpod *p) {
+static bool in_routing(const cluster_state *c, const cluster_pod *p) {
   return p->state == POD_READY || (p->state == POD_TERMINATING && c->sc->route_terminating);
 }
 
 /* Bring pod i up to the current time. */
-static void pod_sync(cl *c, uint32_t i) {
-  cpod *p = c->pods[i];
+static void pod_sync(cluster_state *c, uint32_t i) {
+  cluster_pod *p = c->pods[i];
   p->m.ops->advance(p->m.self, now(c), on_done, c);
   pod_touch(c, i);
   if (drained(c, p)) stop_pod(c, i);
 }
 
-static void routable_add(cl *c, uint32_t i) {
+static void routable_add(cluster_state *c, uint32_t i) {
   uint32_t k = c->nroutable++;
   while (k > 0 && c->routable[k - 1] > i) {
     c->routable[k] = c->routable[k - 1];
@@ -180,7 +180,7 @@ static void routable_add(cl *c, uint32_t i) {
   c->routable[k] = i;
 }
 
-static void routable_remove(cl *c, uint32_t i) {
+static void routable_remove(cluster_state *c, uint32_t i) {
   uint32_t k = 0;
   while (k < c->nroutable && c->routable[k] != i)
     k++;
@@ -190,7 +190,7 @@ static void routable_remove(cl *c, uint32_t i) {
   c->nroutable--;
 }
 
-static void route(cl *c, request *r) {
+static void route(cluster_state *c, request *r) {
   if (c->nroutable == 0) {
     rq_push(&c->gateway, r);
     return;
@@ -199,7 +199,7 @@ static void route(cl *c, request *r) {
     for (uint32_t k = 0; k < c->nroutable; k++)
       c->load[k] = c->pods[c->routable[k]]->inflight;
   uint32_t i = c->routable[router_pick(&c->rt, c->load, c->nroutable)];
-  cpod *p = c->pods[i];
+  cluster_pod *p = c->pods[i];
   pod_sync(c, i);
   r->pod = (int32_t)i;
   p->inflight++;
@@ -209,10 +209,10 @@ static void route(cl *c, request *r) {
 
 /* The pod got its GPU: it turns Ready after the deployment's lifecycle, whose delays depend
  * only on which pod of its deployment it is (common random numbers across policies). */
-static void on_ready(cl *c, uint32_t i);
+static void on_ready(cluster_state *c, uint32_t i);
 
-static void start_pod(cl *c, uint32_t i) {
-  cpod *p = c->pods[i];
+static void start_pod(cluster_state *c, uint32_t i) {
+  cluster_pod *p = c->pods[i];
   const sc_deployment *d = &c->sc->deployments[p->dep];
   c->gpu_used[d->gpu]++;
   p->state = POD_STARTING;
@@ -226,8 +226,8 @@ static void start_pod(cl *c, uint32_t i) {
 
 /* A pod of the deployment the run starts with, given its GPU: it (re)starts at the beginning of
  * the warm-up and turns Ready at time 0, when the client starts. */
-static void start_initial(cl *c, uint32_t i) {
-  cpod *p = c->pods[i];
+static void start_initial(cluster_state *c, uint32_t i) {
+  cluster_pod *p = c->pods[i];
   c->gpu_used[c->sc->deployments[p->dep].gpu]++;
   p->state = POD_STARTING;
   p->running_us = now(c);
@@ -240,7 +240,7 @@ static void start_initial(cl *c, uint32_t i) {
 
 /* A new pod of deployment dep; `initial`: one the run starts with (a pod that finds no free GPU
  * starts like any other when one frees up). */
-static uint32_t create_pod(cl *c, uint32_t dep, bool initial) {
+static uint32_t create_pod(cluster_state *c, uint32_t dep, bool initial) {
   const sc_deployment *d = &c->sc->deployments[dep];
   if (c->npods == c->cappods) {
     c->cappods = c->cappods ? 2 * c->cappods : 16;
@@ -250,7 +250,7 @@ static uint32_t create_pod(cl *c, uint32_t dep, bool initial) {
     c->view = xrealloc(c->view, c->cappods * sizeof *c->view);
   }
   uint32_t i = c->npods++;
-  cpod *p = c->pods[i] = xcalloc(1, sizeof *p);
+  cluster_pod *p = c->pods[i] = xcalloc(1, sizeof *p);
   p->m = d->model == SC_MODEL_LLM ? llmpod_new(&d->llm) : slotpod_new(&d->slots);
   p->dep = dep;
   p->ordinal = c->created[dep]++;
@@ -269,7 +269,7 @@ static uint32_t create_pod(cl *c, uint32_t dep, bool initial) {
 }
 
 /* Billed from creation (or from time 0, for pods of the warm-up) to stop. */
-static double pod_cost(const cl *c, const cpod *p, int64_t t_us, double *hours) {
+static double pod_cost(const cluster_state *c, const cluster_pod *p, int64_t t_us, double *hours) {
   int64_t end = p->stopped_us >= 0 ? p->stopped_us : t_us;
   int64_t start = p->created_us > 0 ? p->created_us : 0;
   double h = end > start ? (double)(end - start) / 3.6e9 : 0;
@@ -277,8 +277,8 @@ static double pod_cost(const cl *c, const cpod *p, int64_t t_us, double *hours) 
   return h * c->sc->gpus[c->sc->deployments[p->dep].gpu].price_per_hour;
 }
 
-static void stop_pod(cl *c, uint32_t i) {
-  cpod *p = c->pods[i];
+static void stop_pod(cluster_state *c, uint32_t i) {
+  cluster_pod *p = c->pods[i];
   assert(p->state != POD_STOPPED);
   bool held_gpu = p->state != POD_PENDING;
   if (in_routing(c, p)) routable_remove(c, i);
@@ -292,7 +292,7 @@ static void stop_pod(cl *c, uint32_t i) {
   uint32_t gpu = c->sc->deployments[p->dep].gpu;
   c->gpu_used[gpu]--;
   for (uint32_t k = 0; k < c->npods; k++) { /* the oldest pending pod of this GPU type */
-    cpod *q = c->pods[k];
+    cluster_pod *q = c->pods[k];
     if (q->state == POD_PENDING && c->sc->deployments[q->dep].gpu == gpu) {
       start_pod(c, k);
       return;
@@ -300,8 +300,8 @@ static void stop_pod(cl *c, uint32_t i) {
   }
 }
 
-static void terminate_pod(cl *c, uint32_t i) {
-  cpod *p = c->pods[i];
+static void terminate_pod(cluster_state *c, uint32_t i) {
+  cluster_pod *p = c->pods[i];
   if (p->state != POD_READY) {
     stop_pod(c, i);
     return;
@@ -320,8 +320,8 @@ static void terminate_pod(cl *c, uint32_t i) {
 
 /* The preStop hook (AIBrix's sample: read vLLM's running and waiting gauges every 5 s, exit when
  * both are 0) lets the pod stop at the first look that finds it idle. */
-static void on_prestop(cl *c, uint32_t i) {
-  cpod *p = c->pods[i];
+static void on_prestop(cluster_state *c, uint32_t i) {
+  cluster_pod *p = c->pods[i];
   if (p->state != POD_TERMINATING) return;
   pod_sync(c, i);
   if (p->inflight == 0) {
@@ -332,21 +332,21 @@ static void on_prestop(cl *c, uint32_t i) {
 }
 
 /* ReplicaSet deletion order: pending, then starting, then ready; newest first within each. */
-static int32_t pick_victim(const cl *c, uint32_t dep) {
+static int32_t pick_victim(const cluster_state *c, uint32_t dep) {
   for (int s = POD_PENDING; s <= POD_READY; s++)
     for (uint32_t k = c->npods; k-- > 0;)
       if (c->pods[k]->dep == dep && (int)c->pods[k]->state == s) return (int32_t)k;
   return -1;
 }
 
-static int32_t live_replicas(const cl *c, uint32_t dep) {
+static int32_t live_replicas(const cluster_state *c, uint32_t dep) {
   int32_t n = 0;
   for (uint32_t k = 0; k < c->npods; k++)
     n += c->pods[k]->dep == dep && c->pods[k]->state <= POD_READY;
   return n;
 }
 
-static void scale(cl *c, uint32_t dep, int32_t desired) {
+static void scale(cluster_state *c, uint32_t dep, int32_t desired) {
   int32_t current = live_replicas(c, dep);
   if (desired > current) c->res->scale_ups++;
   if (desired < current) c->res->scale_downs++;
@@ -366,10 +366,10 @@ typedef struct dep_view {
   double cost;
 } dep_view;
 
-static void observe(cl *c, uint32_t dep, dep_view *v) {
+static void observe(cluster_state *c, uint32_t dep, dep_view *v) {
   *v = (dep_view){0};
   for (uint32_t k = 0; k < c->npods; k++) {
-    cpod *p = c->pods[k];
+    cluster_pod *p = c->pods[k];
     if (p->dep != dep) continue;
     v->cost += pod_cost(c, p, now(c), NULL);
     if (p->state == POD_STOPPED) continue;
@@ -384,7 +384,7 @@ static void observe(cl *c, uint32_t dep, dep_view *v) {
   }
 }
 
-static policy_pod_phase phase_of(const cl *c, const cpod *p) {
+static policy_pod_phase phase_of(const cluster_state *c, const cluster_pod *p) {
   switch (p->state) {
   case POD_PENDING: return POD_PHASE_UNSCHEDULED;
   case POD_STARTING:
@@ -400,10 +400,10 @@ static policy_pod_phase phase_of(const cl *c, const cpod *p) {
 }
 
 /* The pods of deployment dep, not yet stopped, as a policy sees them. */
-static uint32_t policy_view(cl *c, uint32_t dep) {
+static uint32_t policy_view(cluster_state *c, uint32_t dep) {
   uint32_t n = 0;
   for (uint32_t k = 0; k < c->npods; k++) {
-    cpod *p = c->pods[k];
+    cluster_pod *p = c->pods[k];
     if (p->dep != dep || p->state == POD_STOPPED) continue;
     policy_pod *v = &c->view[n++];
     *v = (policy_pod){.phase = phase_of(c, p)};
@@ -422,7 +422,7 @@ static uint32_t policy_view(cl *c, uint32_t dep) {
   return n;
 }
 
-static void evaluate_policy(cl *c) {
+static void evaluate_policy(cluster_state *c) {
   for (uint32_t d = 0; d < c->sc->ndeployments; d++) {
     policy_obs obs = {.now_us = now(c),
                       .deployment = d,
@@ -446,7 +446,7 @@ static void evaluate_policy(cl *c) {
 }
 
 /* Time 0: the deployments the run starts with, serving already. */
-static void initial_pods(cl *c) {
+static void initial_pods(cluster_state *c) {
   for (uint32_t d = 0; d < c->sc->ndeployments; d++) {
     const policy_config *cfg = &c->pol->cfg;
     int32_t n = cfg->initial_replicas;
@@ -457,7 +457,7 @@ static void initial_pods(cl *c) {
   }
 }
 
-static void take_sample(cl *c) {
+static void take_sample(cluster_state *c) {
   double span_s = (double)(now(c) - c->last_sample_us) * 1e-6;
   for (uint32_t d = 0; d < c->sc->ndeployments; d++) {
     dep_view v;
@@ -488,12 +488,12 @@ static void take_sample(cl *c) {
 
 /* ---- events ---- */
 
-static void next_arrival(cl *c) {
+static void next_arrival(cluster_state *c) {
   c->has_next = wl_gen_next(c->gen, &c->next);
   if (c->has_next) evq_push(&c->q, c->next.arrival_us, EV_ARRIVAL, 0, 0);
 }
 
-static void on_arrival(cl *c) {
+static void on_arrival(cluster_state *c) {
   request *r = pool_get(c);
   *r = (request){
       .id = c->next.id,
@@ -527,14 +527,14 @@ static void on_arrival(cl *c) {
   next_arrival(c);
 }
 
-static void on_timeout(cl *c, uint32_t slot, uint64_t id) {
+static void on_timeout(cluster_state *c, uint32_t slot, uint64_t id) {
   request *r = pool_at(c, slot);
   if (r->id != id || r->status != RQ_PENDING) return;
   if (r->pod < 0) {
     rq_unlink(&c->gateway, r);
   } else {
     uint32_t i = (uint32_t)r->pod;
-    cpod *p = c->pods[i];
+    cluster_pod *p = c->pods[i];
     pod_sync(c, i);
     if (r->status != RQ_PENDING || r->id != id) return; /* it finished exactly now */
     if (!c->sc->timeout_cancels) { /* the engine never hears of it and serves it to the end */
@@ -550,8 +550,8 @@ static void on_timeout(cl *c, uint32_t slot, uint64_t id) {
   finish(c, r, RQ_TIMEOUT, now(c));
 }
 
-static void on_ready(cl *c, uint32_t i) {
-  cpod *p = c->pods[i];
+static void on_ready(cluster_state *c, uint32_t i) {
+  cluster_pod *p = c->pods[i];
   if (p->state != POD_STARTING) return;
   p->state = POD_READY;
   routable_add(c, i);
@@ -560,8 +560,8 @@ static void on_ready(cl *c, uint32_t i) {
     route(c, r);
 }
 
-static void on_grace(cl *c, uint32_t i) {
-  cpod *p = c->pods[i];
+static void on_grace(cluster_state *c, uint32_t i) {
+  cluster_pod *p = c->pods[i];
   if (p->state != POD_TERMINATING) return;
   pod_sync(c, i);
   if (p->state != POD_TERMINATING) return;
@@ -569,7 +569,7 @@ static void on_grace(cl *c, uint32_t i) {
   stop_pod(c, i);
 }
 
-static void end_run(cl *c) {
+static void end_run(cluster_state *c) {
   c->ended = true;
   c->res->end_us = now(c);
   if (c->last_sample_us != now(c)) take_sample(c); /* unless a sample was just taken */
@@ -577,7 +577,7 @@ static void end_run(cl *c) {
   while ((r = rq_pop(&c->gateway)))
     finish(c, r, RQ_FAILED, now(c));
   for (uint32_t i = 0; i < c->npods; i++) {
-    cpod *p = c->pods[i];
+    cluster_pod *p = c->pods[i];
     if (p->state == POD_STOPPED) continue;
     if (p->state >= POD_READY) {
       pod_sync(c, i);
@@ -590,7 +590,7 @@ static void end_run(cl *c) {
 }
 
 /* The GPU optimizer's loop: what it now serves for each deployment is a row of decisions.csv. */
-static void run_optimizer(cl *c) {
+static void run_optimizer(cluster_state *c) {
   optsim_round r;
   optsim_tick(c->opt, now(c), (int64_t)c->inflight, &r);
   if (r.decision && c->h->optimizer) c->h->optimizer(c->h->ctx, r.decision);
@@ -619,12 +619,12 @@ static void run_optimizer(cl *c) {
   evq_push(&c->q, optsim_next_us(c->opt), EV_OPTIMIZER, 0, 0);
 }
 
-static void dispatch(cl *c, const evq_event *ev) {
+static void dispatch(cluster_state *c, const evq_event *ev) {
   switch (ev->kind) {
   case EV_POLICY: evaluate_policy(c); break;
   case EV_ARRIVAL: on_arrival(c); break;
   case EV_WAKE: {
-    cpod *p = c->pods[ev->target];
+    cluster_pod *p = c->pods[ev->target];
     if (ev->arg == p->gen) pod_sync(c, ev->target);
     break;
   }
@@ -646,7 +646,7 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
                  cluster_result *res) {
   assert(policy < sc->npolicies);
   *res = (cluster_result){0};
-  cl c = {.sc = sc, .pol = &sc->policies[policy], .h = hooks, .res = res};
+  cluster_state c = {.sc = sc, .pol = &sc->policies[policy], .h = hooks, .res = res};
   evq_init(&c.q);
   evq_start_at(&c.q, -sc->warmup_us);
   c.r_arr = rng_stream(seed, "arrivals");
