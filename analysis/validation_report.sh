@@ -61,13 +61,16 @@ echo "validation_report: test vectors" >&2
   echo
   echo "| test | what it checks | cases | result |"
   echo "|---|---|---|---|"
-  for t in "test_opt_profile|aibrix_gen_profile's rules, §6.2 vectors, the shipped A100 profile byte for byte" \
-           "test_opt_ilp|the Mélange ILP, §6.3 V-S1/V-S2 and §6.5 A–D, the node limit" \
-           "test_opt_monitor|gateway keys (§6.6), centre → bucket (§6.4), DBSCAN, the §6.7 rounds" \
+  for t in "test_opt_profile|aibrix_gen_profile's rules and vectors, the shipped A100 profile byte for byte" \
+           "test_opt_ilp|the Mélange ILP, AIBrix's solver and optimizer vectors, the budgets" \
+           "test_opt_monitor|gateway keys, centre → bucket, DBSCAN, AIBrix's monitor rounds" \
+           "test_opt_oracle|the ILP against an exhaustive solver in exact fractions, 4,540 instances" \
            "test_kpa|AIBrix legacy KPA: TestKpaScale, TestKpaScale2, TestKpaUpdateContext" \
            "test_apa|AIBrix legacy APA: TestApaScale2, TestApaUpdateContext" \
            "test_aibrix5|AIBrix v0.5+: time windows, KPA/APA tables, TestComputeDesiredReplicas" \
            "test_hpa|Kubernetes HPA replica calculator and behavior" \
+           "test_gosem|Go's ParseFloat, ParseInt, ParseBool, ParseDuration: upstream's own tables" \
+           "test_base|Python's float repr against CPython (7,611 doubles), FNV-1a vectors, Prometheus numbers" \
            "test_knative|Knative KPA windows, panic mode, rate limits"; do
     name=${t%%|*} what=${t#*|}
     out=$("$build/tests/$name" 2>&1 || true)
