@@ -174,6 +174,24 @@ static void line(FILE *fp, const bench_grid *g, const bench_point *pt, const cha
   fputs("}\n", fp);
 }
 
+void bench_point_records(const bench_point *pt, int32_t first_line, opt_bench_record out[5]) {
+  const opt_metric metric[5] = {OPT_METRIC_TPUT, OPT_METRIC_TT, OPT_METRIC_E2E, OPT_METRIC_TTFT,
+                                OPT_METRIC_TPOT};
+  const double *v[5] = {&pt->tput, &pt->tt, pt->e2e, pt->ttft, pt->tpot};
+  for (int i = 0; i < 5; i++) {
+    bool percentiles = i >= 2;
+    out[i] = (opt_bench_record){.input_tokens = pt->input,
+                                .output_tokens = pt->output,
+                                .request_rate = pt->rate,
+                                .metric = metric[i],
+                                .mean = v[i][0],
+                                .p50 = percentiles ? v[i][1] : NAN,
+                                .p90 = percentiles ? v[i][2] : NAN,
+                                .p99 = percentiles ? v[i][3] : NAN,
+                                .line = first_line + i};
+  }
+}
+
 void bench_write_point(FILE *fp, const bench_grid *g, const bench_point *pt) {
   line(fp, g, pt, "TPUT", &pt->tput, false);
   line(fp, g, pt, "TT", &pt->tt, false);

@@ -23,6 +23,7 @@
 
 #include "analysis/stats.h"
 #include "models/pods/llmpod.h"
+#include "optimizer/profile.h"
 
 typedef struct bench_grid {
   int32_t input_start, input_limit;   /* prompt tokens, doubling */
@@ -59,6 +60,9 @@ bool bench_run_point(const llmpod_config *cfg, int32_t input, int32_t output, do
                      int32_t total, uint64_t seed, bench_point *out);
 /* The five JSON lines of one run. */
 void bench_write_point(FILE *fp, const bench_grid *g, const bench_point *pt);
+/* The same five records as the optimizer library reads them from those lines (TPUT, TT, E2E,
+ * TTFT, TPOT; TPUT and TT without percentiles), numbered as lines first_line.. of a file. */
+void bench_point_records(const bench_point *pt, int32_t first_line, opt_bench_record out[5]);
 /* Number of runs in the grid. */
 int32_t bench_grid_runs(const bench_grid *g);
 /* The i-th run's (input, output, rate), in aibrix_benchmark's loop order. */

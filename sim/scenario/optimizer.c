@@ -2,9 +2,6 @@
  * its deployments, read from files or generated from the simulated benchmark. */
 #include "sim/scenario/load.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "base/xalloc.h"
 #include "sim/bench/benchmark.h"
 
@@ -63,34 +60,32 @@ bool scl_load_optimizer(jv *v, scenario *sc, const cJSON *node) {
 /* aibrix_benchmark's default grid against deployment d's simulated pod, then gen_profile. */
 static bool generate_profile(const scenario *sc, uint32_t d, opt_profile *out, ps_err *err) {
   const sc_deployment *dep = &sc->deployments[d];
-  char *text = NULL;
-  size_t len = 0;
-  FILE *fp = open_memstream(&text, &len);
-  if (!fp) abort();
   bench_grid g = bench_grid_default;
   g.model = sc->llms[dep->llm_index].name;
-  for (int32_t i = 0; i < bench_grid_runs(&g); i++) {
+  int32_t runs = bench_grid_runs(&g);
+  char source[300];
+  snprintf(source, sizeof source, "simulated benchmark of %s", dep->name);
+  opt_bench bench = {.source = xstrdup(source),
+                     .recs = xcalloc((size_t)runs * 5, sizeof *bench.recs)};
+  for (int32_t i = 0; i < runs; i++) {
     int32_t in, outl;
     double rate;
     bench_grid_at(&g, i, &in, &outl, &rate);
     bench_point pt;
-    if (bench_run_point(&dep->llm, in, outl, rate, g.total, g.seed, &pt))
-      bench_write_point(fp, &g, &pt);
+    if (bench_run_point(&dep->llm, in, outl, rate, g.total, g.seed, &pt)) {
+      bench_point_records(&pt, bench.n + 1, bench.recs + bench.n);
+      bench.n += 5;
+    }
   }
-  fclose(fp);
-  char source[300];
-  snprintf(source, sizeof source, "simulated benchmark of %s", dep->name);
   opt_err e;
-  opt_bench bench;
-  bool ok = opt_bench_parse(text, source, &bench, &e);
-  free(text);
+  bool ok = bench.n > 0 || ps_fail(&e, "%s: expected benchmark lines, found none", source);
   if (ok) {
     opt_gen_options o = opt_gen_options_default(dep->name, 0);
     o.cost = sc->gpus[dep->gpu].price_per_hour;
     o.slos = sc->optimizer.slos;
     ok = opt_profile_generate(&bench, &o, out, &e);
-    opt_bench_free(&bench);
   }
+  opt_bench_free(&bench);
   if (!ok) return ps_fail(err, "%s: optimizer: %s", sc->path, e.msg);
   return true;
 }
