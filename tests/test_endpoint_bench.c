@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <strings.h>
 
+#include "base/clock.h"
 #include "fixtures.h"
 #include "sim/bench/benchmark.h"
 #include "testutil.h"
@@ -53,12 +54,6 @@ typedef struct server {
   char path[256];            /* its path */
   char body[4096];           /* its body */
 } server;
-
-static int64_t now_us(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
 
 static void sleep_until_us(int64_t t_us) {
   struct timespec t = {(time_t)(t_us / 1000000), (long)(t_us % 1000000) * 1000};
@@ -181,7 +176,7 @@ static void *serve_conn(void *arg) {
            (r = read(c->fd, buf + len, sizeof buf - 1 - len)) > 0)
       len += (size_t)r;
     buf[len] = '\0';
-    int64_t t = now_us();
+    int64_t t = ps_mono_ns() / 1000;
     *end = '\0';
     char auth[256];
     header(buf, "Authorization", auth, sizeof auth);

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "models/pods/catalog.h"
 #include "models/pods/llmpod.h"
 #include "sim/http/mock_vllm.h"
@@ -46,12 +47,6 @@ static pid_t server = -1;
 static int port;
 
 /* ---- helpers ---- */
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static void sleep_ms(long ms) {
   struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
@@ -123,7 +118,7 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *ud) {
   memcpy(r->body + r->len, p, n);
   r->len += n;
   r->body[r->len] = '\0';
-  double t = now_s() - r->t0;
+  double t = ps_mono_s() - r->t0;
   size_t i = r->scan;
   for (; i + 1 < r->len; i++)
     if (r->body[i] == '\n' && r->body[i + 1] == '\n') {
@@ -152,9 +147,9 @@ static long http(const char *method, const char *path, const char *body, resp *r
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-  r->t0 = now_s();
+  r->t0 = ps_mono_s();
   CURLcode rc = curl_easy_perform(c);
-  r->t_end = now_s() - r->t0;
+  r->t_end = ps_mono_s() - r->t0;
   r->status = -1;
   if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
   curl_slist_free_all(h);

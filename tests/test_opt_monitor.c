@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "aibrix_vectors.h"
+#include "base/clock.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -917,18 +918,12 @@ static void monitor_end_to_end_run_of_6_7(void **state) {
  * expanded-points oracle
  * ------------------------------------------------------------------------------------------ */
 
-static double seconds_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* One step at 12 s on the A100 grid, which must take under 5 s (loose, so that a busy or
  * sanitized build does not fail it); its result. */
 static bool quick_step(opt_monitor *m, const opt_trace *tr, opt_monitor_out *o, opt_err *e) {
-  double t0 = seconds_now();
+  double t0 = ps_mono_s();
   bool ok = opt_monitor_step(m, 12 * S, tr, 1, &A100_GRID, o, e);
-  double took = seconds_now() - t0;
+  double took = ps_mono_s() - t0;
   if (took >= 5.0) {
     print_error("one step took %.3f s\n", took);
     fail();

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "base/strbuf.h"
 #include "base/xalloc.h"
 
 enum {
@@ -212,19 +213,11 @@ void eb_client_free(eb_client *c) {
 
 /* ---- GET /v1/models ---- */
 
-typedef struct buffer {
-  char *p;
-  size_t len;
-} buffer;
-
 static size_t on_probe_body(char *p, size_t size, size_t n, void *ud) {
-  buffer *b = ud;
+  strbuf *b = ud;
   size_t len = size * n;
   if (b->len + len > (size_t)1 << 24) return 0; /* not a model list */
-  b->p = xrealloc(b->p, b->len + len + 1);
-  memcpy(b->p + b->len, p, len);
-  b->len += len;
-  b->p[b->len] = '\0';
+  sb_put(b, p, len);
   return len;
 }
 
@@ -262,7 +255,7 @@ eb_probe_result eb_probe(eb_client *c, int32_t *max_model_len, char *why, size_t
   size_t n = strlen(c->cfg->url) + sizeof "/v1/models";
   char *url = xmalloc(n);
   snprintf(url, n, "%s/v1/models", c->cfg->url);
-  buffer body = {0};
+  strbuf body = {0};
   char err[CURL_ERROR_SIZE] = "";
   CURL *e = curl_easy_init();
   curl_easy_setopt(e, CURLOPT_URL, url);
@@ -287,12 +280,12 @@ eb_probe_result eb_probe(eb_client *c, int32_t *max_model_len, char *why, size_t
   } else if (status == 401 || status == 403) {
     set_text(why, why_len, "HTTP %ld", status);
     res = EB_PROBE_REFUSED;
-  } else if (status == 200 && body.p &&
-             find_model(body.p, c->cfg->model, &found, max_model_len, why, why_len)) {
+  } else if (status == 200 && body.s &&
+             find_model(body.s, c->cfg->model, &found, max_model_len, why, why_len)) {
     res = found ? EB_PROBE_SERVED : EB_PROBE_NOT_SERVED;
     if (found) why[0] = '\0';
   }
-  free(body.p);
+  free(body.s);
   return res;
 }
 

@@ -31,7 +31,7 @@ static double one_rep(uint64_t events, uint64_t seed, double *mean_len) {
   double area = 0;
   int64_t last = 0;
   evq_event ev;
-  double t0 = bench_now_s();
+  double t0 = ps_mono_s();
   while (q.popped < events && evq_pop(&q, &ev)) {
     area += (double)in_system * (double)(ev.time_us - last);
     last = ev.time_us;
@@ -42,7 +42,7 @@ static double one_rep(uint64_t events, uint64_t seed, double *mean_len) {
       evq_push(&q, ev.time_us + exp_us(rs, 1.0), DEPARTURE, 0, 0);
     }
   }
-  double dt = bench_now_s() - t0;
+  double dt = ps_mono_s() - t0;
   *mean_len = area / (double)last;
   gsl_rng_free(ra);
   gsl_rng_free(rs);

@@ -35,9 +35,9 @@ int main(int argc, char **argv) {
   for (int i = 0; i < reps; i++) {
     cluster_hooks h = {0};
     cluster_result res;
-    double t0 = bench_now_s();
+    double t0 = ps_mono_s();
     cluster_run(&sc, 0, (uint64_t)i + 1, &h, &res);
-    double dt = bench_now_s() - t0;
+    double dt = ps_mono_s() - t0;
     rq[i] = (double)res.requests / dt;
     ev[i] = (double)res.events / dt;
     printf("rep %d: %llu requests, %llu events in %.3f s: %.2f M requests/s, %.2f M events/s\n",

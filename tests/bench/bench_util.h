@@ -1,4 +1,4 @@
-/* Shared by the benchmarks: a monotonic clock and the median of repetitions. */
+/* Shared by the benchmarks: the median of repetitions (the clock is base/clock.h's). */
 #ifndef PODSCALE_BENCH_UTIL_H
 #define PODSCALE_BENCH_UTIL_H
 
@@ -7,13 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "sim/scenario/scenario.h"
-
-static inline double bench_now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static inline int bench_cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
