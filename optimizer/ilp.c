@@ -897,7 +897,7 @@ static ilp_search_status search(ilp_model *m, solution *sol, double *room) {
                            .tie_units = TIE_UNITS,
                            .step_budget = SEARCH_STEPS};
   ilp_search_stats st;
-  ilp_search_status status = ilp_search(&sp, sol->count, sol->units, &st);
+  ilp_search_status status = opt_ilp_search(&sp, sol->count, sol->units, &st);
   /* the slack of the tie rule, and 1e-9 relative for the nano rounding of the loads */
   *room = st.cost - st.base + slack + (TIE_TOL + 1e-9) * (1 + st.cost);
   free(dep);

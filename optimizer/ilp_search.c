@@ -268,8 +268,8 @@ static bool choose(search *s, double room) {
   return true;
 }
 
-ilp_search_status ilp_search(const ilp_search_problem *p, int32_t *counts, int64_t *units,
-                             ilp_search_stats *stats) {
+ilp_search_status opt_ilp_search(const ilp_search_problem *p, int32_t *counts, int64_t *units,
+                                 ilp_search_stats *stats) {
   int na = p->first[p->n_active];
   size_t nd = (size_t)p->n_dep, nbk = (size_t)p->n_active + 1;
   search s = {.p = p, .n_assign = na};

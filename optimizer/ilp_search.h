@@ -65,7 +65,7 @@ typedef struct ilp_search_stats {
 } ilp_search_stats;
 
 /* counts: [n_assign] slices per assign; units: [n_dep]. */
-ilp_search_status ilp_search(const ilp_search_problem *p, int32_t *counts, int64_t *units,
-                             ilp_search_stats *stats);
+ilp_search_status opt_ilp_search(const ilp_search_problem *p, int32_t *counts, int64_t *units,
+                                 ilp_search_stats *stats);
 
 #endif
