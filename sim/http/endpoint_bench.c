@@ -375,11 +375,8 @@ static CURL *new_easy(eb_client *c, eb_request *r, const char *body) {
 static void send_attempt(eb_request *r) {
   reset_attempt(r);
   r->attempts++;
-  CURLMcode mc = curl_multi_add_handle(r->run->c->multi, r->easy);
-  if (mc != CURLM_OK) {
-    fprintf(stderr, "podscale: libcurl: %s\n", curl_multi_strerror(mc));
-    exit(1);
-  }
+  /* It fails only for want of memory (the handles are valid and not yet added). */
+  if (curl_multi_add_handle(r->run->c->multi, r->easy) != CURLM_OK) xcheck(NULL, 0);
 }
 
 static void send_request(eb_run *run) {

@@ -666,14 +666,21 @@ int sweep_run(const sweep_options *o, ps_err *err) {
   if (jobs > w.ntodo) jobs = w.ntodo ? w.ntodo : 1;
   pthread_t *th = xcalloc((size_t)jobs, sizeof *th);
   double t0 = ps_mono_s();
-  for (int i = 0; i < jobs; i++)
-    if (pthread_create(&th[i], NULL, worker, &w) != 0) abort();
+  int started = 0; /* fewer threads than asked when the system refuses more; none is an error */
+  while (started < jobs && pthread_create(&th[started], NULL, worker, &w) == 0)
+    started++;
+  if (started == 0) {
+    ps_fail(err, "%s: cannot start a thread for the runs", o->scenario);
+    free(th);
+    status = 1;
+    goto done;
+  }
   while (atomic_load(&w.done) < w.ntodo && !atomic_load(&w.stop)) {
     if (o->progress) show_progress(atomic_load(&w.done), w.ntodo, t0);
     struct timespec t = {0, 100 * 1000 * 1000};
     nanosleep(&t, NULL);
   }
-  for (int i = 0; i < jobs; i++)
+  for (int i = 0; i < started; i++)
     pthread_join(th[i], NULL);
   free(th);
   if (o->progress) {
