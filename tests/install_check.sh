@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The optimizer library as another program uses it: install the build into a temporary prefix,
-# then compile and run a program that includes only <optimizer/optimizer.h> and links with what
+# move the installed tree elsewhere (the pkg-config file must find it from where it lies), then
+# compile and run a program that includes only <optimizer/optimizer.h> and links with what
 # `pkg-config podscale-optimizer` says, against the static and the shared library.
 #   install_check.sh BUILD_DIR [EXTRA_CFLAGS]   (the sanitizer flags of a sanitized build)
 set -euo pipefail
@@ -8,10 +9,15 @@ build=$1
 extra=${2:-}
 tmp=$(mktemp -d /tmp/podscale-install-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
-pc=$(dirname "$(find "$tmp/prefix" -name podscale-optimizer.pc)")
+cmake --install "$build" --prefix "$tmp/installed" >/dev/null
+mv "$tmp/installed" "$tmp/moved"
+pc=$(dirname "$(find "$tmp/moved" -name podscale-optimizer.pc)")
 export PKG_CONFIG_PATH=$pc
-pkgconf() { pkg-config --define-variable=prefix="$tmp/prefix" "$@" podscale-optimizer; }
+pkgconf() { pkg-config "$@" podscale-optimizer; }
+case $(pkgconf --cflags) in *"$tmp/moved/"*) ;; *)
+  echo "install_check.sh: the pkg-config file does not follow its tree: $(pkgconf --cflags)" >&2
+  exit 1 ;;
+esac
 cat > "$tmp/use.c" <<'C'
 #include <optimizer/optimizer.h>
 #include <stdio.h>
