@@ -32,6 +32,8 @@ static void *check(void *p, size_t n) {
   return p;
 }
 
+char *xstrdup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
+
 void *xcheck(void *p, size_t bytes) {
   if (!p) {
     oom(bytes);

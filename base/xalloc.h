@@ -26,6 +26,7 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t k, size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+char *xstrdup_or_null(const char *s); /* a copy of s, or NULL for NULL */
 /* p itself, or the handler's call when p is NULL: for what other allocators return (cJSON,
  * strdup). `bytes` is the size asked for, 0 when unknown. */
 void *xcheck(void *p, size_t bytes);

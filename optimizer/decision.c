@@ -10,8 +10,6 @@
 #include "base/hash.h"
 #include "base/xalloc.h"
 
-static char *dup_str(const char *s) { return s ? xstrdup(s) : NULL; }
-
 void opt_profile_digest(const opt_profile *p, char out[OPT_DIGEST_LEN]) {
   char *json = opt_profile_to_json(p);
   uint64_t h = ps_fnv1a64(json);
@@ -26,7 +24,7 @@ void opt_decision_make(opt_decision *d, double time_s, const char *model,
   memset(d, 0, sizeof *d);
   const opt_profile *g = profiles[0];
   d->time_s = time_s;
-  d->model = dup_str(model);
+  d->model = xstrdup_or_null(model);
   d->n_out = g->n_out;
   d->n_in = g->n_in;
   d->out_ticks = xmalloc((size_t)g->n_out * sizeof *d->out_ticks);
@@ -47,8 +45,8 @@ void opt_decision_make(opt_decision *d, double time_s, const char *model,
   d->n_deps = p->n_deployments;
   d->deps = xcalloc((size_t)p->n_deployments + 1, sizeof *d->deps);
   for (int i = 0; i < p->n_deployments; i++) {
-    d->deps[i].name = dup_str(p->deployments[i].name);
-    d->deps[i].gpu_type = dup_str(p->deployments[i].gpu_type);
+    d->deps[i].name = xstrdup_or_null(p->deployments[i].name);
+    d->deps[i].gpu_type = xstrdup_or_null(p->deployments[i].gpu_type);
     d->deps[i].min_units = p->deployments[i].min_units;
     d->deps[i].max_units = p->deployments[i].max_units;
     opt_profile_digest(profiles[i], d->deps[i].profile);
@@ -58,7 +56,8 @@ void opt_decision_make(opt_decision *d, double time_s, const char *model,
   d->n_limits = p->n_limits;
   d->limits = xcalloc((size_t)p->n_limits + 1, sizeof *d->limits);
   for (int i = 0; i < p->n_limits; i++)
-    d->limits[i] = (opt_decision_limit){dup_str(p->limits[i].gpu_type), p->limits[i].max_units};
+    d->limits[i] =
+        (opt_decision_limit){xstrdup_or_null(p->limits[i].gpu_type), p->limits[i].max_units};
   d->cost = r->cost;
   d->uncovered_rate = r->uncovered_rate;
   d->optimal = r->optimal;
@@ -69,7 +68,7 @@ void opt_decision_make(opt_decision *d, double time_s, const char *model,
   opt_ilp_result timed = *r; /* without the solve time, the line says "took 0.0 ms" */
   if (!with_solve_time) timed.solve_ms = 0;
   opt_ilp_log_line(p, &timed, model, coverage_pct, line, sizeof line);
-  d->log = dup_str(line);
+  d->log = xstrdup_or_null(line);
 }
 
 void opt_decision_free(opt_decision *d) {
@@ -233,7 +232,7 @@ static bool parse_into(rd *r, const cJSON *o, opt_decision *d) {
   double sf = 0;
   if (!cJSON_IsObject(o)) return opt_fail(r->e, "%s: expected a JSON object", r->source);
   if (!cJSON_IsString(model)) return opt_fail(r->e, "%s: \"model\": expected a string", r->source);
-  d->model = dup_str(model->valuestring);
+  d->model = xstrdup_or_null(model->valuestring);
   if (!get_num(r, o, "time_s", &d->time_s) || !cJSON_IsObject(grid) ||
       !get_ticks(r, grid, "out", &d->out_ticks, &d->n_out) ||
       !get_ticks(r, grid, "in", &d->in_ticks, &d->n_in) || !cJSON_IsObject(opts) ||
@@ -261,7 +260,7 @@ static bool parse_into(rd *r, const cJSON *o, opt_decision *d) {
   const cJSON *ms = cJSON_GetObjectItemCaseSensitive(o, "solve_ms");
   if (cJSON_IsNumber(ms) && isfinite(ms->valuedouble)) d->solve_ms = ms->valuedouble;
   const cJSON *log = cJSON_GetObjectItemCaseSensitive(o, "log");
-  if (cJSON_IsString(log)) d->log = dup_str(log->valuestring);
+  if (cJSON_IsString(log)) d->log = xstrdup_or_null(log->valuestring);
   const cJSON *cl = cJSON_GetObjectItemCaseSensitive(o, "clusters");
   d->n_clusters = cJSON_IsArray(cl) ? cJSON_GetArraySize(cl) : 0;
   d->clusters = xcalloc((size_t)d->n_clusters + 1, sizeof *d->clusters);
@@ -299,7 +298,7 @@ static bool parse_into(rd *r, const cJSON *o, opt_decision *d) {
         strlen(prof->valuestring) != OPT_DIGEST_LEN - 1)
       return opt_fail(r->e, "%s: \"deployments[%d]\": expected a name and a profile digest",
                       r->source, i);
-    d->deps[i].name = dup_str(name->valuestring);
+    d->deps[i].name = xstrdup_or_null(name->valuestring);
     memcpy(d->deps[i].profile, prof->valuestring, OPT_DIGEST_LEN);
     if (!get_units(r, e, "units", true, &d->deps[i].units) ||
         !get_num(r, e, "cost", &d->deps[i].cost))
@@ -307,7 +306,7 @@ static bool parse_into(rd *r, const cJSON *o, opt_decision *d) {
     const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(e, "gpu_type");
     if (gpu && !cJSON_IsString(gpu))
       return opt_fail(r->e, "%s: \"deployments[%d].gpu_type\": expected a string", r->source, i);
-    d->deps[i].gpu_type = gpu ? dup_str(gpu->valuestring) : NULL;
+    d->deps[i].gpu_type = gpu ? xstrdup_or_null(gpu->valuestring) : NULL;
     if (!get_units(r, e, "min_units", false, &d->deps[i].min_units) ||
         !get_units(r, e, "max_units", false, &d->deps[i].max_units))
       return false;
@@ -324,7 +323,7 @@ static bool parse_into(rd *r, const cJSON *o, opt_decision *d) {
     const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(e, "gpu_type");
     if (!cJSON_IsString(gpu))
       return opt_fail(r->e, "%s: \"limits[%d].gpu_type\": expected a string", r->source, i);
-    d->limits[i].gpu_type = dup_str(gpu->valuestring);
+    d->limits[i].gpu_type = xstrdup_or_null(gpu->valuestring);
     if (!get_units(r, e, "max_units", true, &d->limits[i].max_units)) return false;
   }
   return true;

@@ -7,11 +7,6 @@
 #include "base/jsonv.h"
 #include "base/xalloc.h"
 
-static char *dup_or_null(const char *s) {
-  if (!s) return NULL;
-  return xstrdup(s);
-}
-
 bool srv_name_ok(const char *s, size_t len) {
   if (len == 0 || len > SRV_NAME_MAX) return false;
   if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.')) return false;
@@ -34,14 +29,14 @@ static bool name_member(jv *v, const cJSON *obj, const char *key, bool required,
                       "expected a name of 1 to %d letters, digits, '.', '_' or '-', found "
                       "'%s'",
                       SRV_NAME_MAX, s);
-  *out = dup_or_null(s);
+  *out = xstrdup_or_null(s);
   return true;
 }
 
 /* path relative to the configuration file's directory. */
 static char *beside(const char *config_path, const char *path) {
   const char *slash = strrchr(config_path, '/');
-  if (path[0] == '/' || !slash) return dup_or_null(path);
+  if (path[0] == '/' || !slash) return xstrdup_or_null(path);
   size_t dir = (size_t)(slash - config_path) + 1, n = strlen(path);
   char *s = xmalloc(dir + n + 1);
   memcpy(s, config_path, dir);
@@ -59,8 +54,8 @@ static bool read_dep(jv *v, const cJSON *o, const char *path, srv_dep_config *d)
       !name_member(v, o, "profile", false, &d->profile) ||
       !name_member(v, o, "gpu_type", false, &d->gpu_type))
     return false;
-  if (!d->ns) d->ns = dup_or_null("default");
-  if (!d->profile) d->profile = dup_or_null(d->name);
+  if (!d->ns) d->ns = xstrdup_or_null("default");
+  if (!d->profile) d->profile = xstrdup_or_null(d->name);
   const char *file = NULL;
   if (!jv_string(v, o, "profile_file", false, &file)) return false;
   if (file) d->profile_file = beside(path, file);
@@ -116,7 +111,7 @@ static bool read_model(jv *v, const cJSON *o, const char *path, srv_config *c,
     if (!srv_name_ok(l->string, strlen(l->string)))
       return jv_fail(v, "expected GPU type names of letters, digits, '.', '_' or '-', found '%s'",
                      l->string);
-    lc->gpu_type = dup_or_null(l->string);
+    lc->gpu_type = xstrdup_or_null(l->string);
     if (!jv_int(v, lim, l->string, true, 1, 1000000, &lc->pods)) return false;
   }
   jv_leave(v, mark);

@@ -380,8 +380,8 @@ static dep_snap *sync_deps(loop *l, size_t *n, bool *force) {
     srv_dep *d = m->deps[i];
     ds[i] = (dep_snap){.key = xstrdup(d->key),
                        .profile = xstrdup(d->profile),
-                       .profile_file = srv_strdup(d->profile_file),
-                       .gpu_type = srv_strdup(d->gpu_type),
+                       .profile_file = xstrdup_or_null(d->profile_file),
+                       .gpu_type = xstrdup_or_null(d->gpu_type),
                        .min_replicas = d->min_replicas,
                        .max_replicas = d->max_replicas,
                        .replicas = d->replicas,

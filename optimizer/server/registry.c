@@ -97,8 +97,8 @@ srv_dep *srv_add_dep(srv_model *m, const srv_dep_config *c) {
   d->key = xmalloc(n);
   snprintf(d->key, n, "%s/%s", c->ns, c->name);
   d->profile = xstrdup(c->profile ? c->profile : c->name);
-  d->profile_file = srv_strdup(c->profile_file);
-  d->gpu_type = srv_strdup(c->gpu_type);
+  d->profile_file = xstrdup_or_null(c->profile_file);
+  d->gpu_type = xstrdup_or_null(c->gpu_type);
   d->min_replicas = c->min_replicas;
   d->max_replicas = c->max_replicas;
   d->replicas = c->replicas;

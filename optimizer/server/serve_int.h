@@ -107,8 +107,7 @@ int64_t srv_dep_units(const srv_dep *d);
 /* A model's loop (the thread srv_add_model and srv_start start) and a model's memory. */
 void *srv_loop_main(void *arg);
 void srv_model_free(srv_model *m);
-/* A copy of s, or NULL for NULL. */
-static inline char *srv_strdup(const char *s) { return s ? xstrdup(s) : NULL; }
+
 /* Under the lock: add a model and start its loop when the service runs. */
 srv_model *srv_add_model(struct srv *s, const char *name, opt_err *e);
 /* Under the lock: add a deployment to a model (or revive a removed one, taking the new
