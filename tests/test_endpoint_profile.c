@@ -25,7 +25,9 @@
 #include "optimizer/profile.h"
 #include "testutil.h"
 
-#define SPEEDUP 10
+/* Low enough that the wall-clock overheads (HTTP, a sanitized build, a slow phase of a shared
+ * machine) stay small against the SLO: at 10, one slow CI run halved a bucket's rate. */
+#define SPEEDUP 4
 #define GPU "A100-80GB"
 #define LLM "llama-2-7b"
 
@@ -120,7 +122,7 @@ static void mock_endpoint_profiles_like_the_simulated_pod(void **state) {
   int status;
   waitpid(mock, &status, 0);
   assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  /* SLO: E2E P99 under 2 s of simulated time (0.2 s of the mock's wall time). */
+  /* SLO: E2E P99 under 2 s of simulated time (0.5 s of the mock's wall time). */
   const char *const sim_gen[] = {"profile", "gen",          "d",  "--benchmark", sim_jsonl, "--e2e",
                                  "2",       "--percentile", "99", "-o",          sim_json,  NULL};
   const char *const ep_gen[] = {"profile", "gen",          "d",  "--benchmark", ep_jsonl, "--e2e",
