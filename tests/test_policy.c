@@ -456,6 +456,49 @@ static void hpa_target_below_one_is_rejected_with_a_hint_about_percent(void **st
   }
 }
 
+/* Cache usage is a fraction for the KPA and APA and a percentage for the HPA: a target outside
+ * that range is refused for every autoscaler and generation, and the bounds themselves pass. */
+static void cache_targets_outside_the_metrics_range_are_refused(void **state) {
+  (void)state;
+  const struct {
+    policy_kind kind;
+    policy_variant variant;
+    policy_metric metric;
+    double target;
+    const char *needle; /* in the message; NULL: accepted */
+  } cases[] = {
+      {POLICY_KPA, POLICY_AIBRIX_LEGACY, METRIC_GPU_CACHE_USAGE, 70, "write 0.7"},
+      {POLICY_APA, POLICY_AIBRIX_LEGACY, METRIC_GPU_CACHE_USAGE, 50, "write 0.5"},
+      {POLICY_KPA, POLICY_AIBRIX_V05, METRIC_KV_CACHE_USAGE, 80, "fraction (0 to 1)"},
+      {POLICY_APA, POLICY_AIBRIX_V05, METRIC_GPU_CACHE_USAGE, 1.5, "never scales up"},
+      {POLICY_KPA, POLICY_KNATIVE, METRIC_GPU_CACHE_USAGE, 70, "write 0.7"},
+      {POLICY_KPA, POLICY_AIBRIX_LEGACY, METRIC_GPU_CACHE_USAGE, 700, "never scales up"},
+      {POLICY_HPA, POLICY_AIBRIX_LEGACY, METRIC_GPU_CACHE_USAGE, 150, "percent (0 to 100)"},
+      {POLICY_HPA, POLICY_AIBRIX_V05, METRIC_KV_CACHE_USAGE, 101, "only scales down"},
+      {POLICY_HPA, POLICY_KUBERNETES, METRIC_GPU_CACHE_USAGE, 0.5, "write 50"},
+      {POLICY_KPA, POLICY_AIBRIX_LEGACY, METRIC_GPU_CACHE_USAGE, 1, NULL},
+      {POLICY_APA, POLICY_AIBRIX_V05, METRIC_GPU_CACHE_USAGE, 0.05, NULL},
+      {POLICY_HPA, POLICY_AIBRIX_LEGACY, METRIC_GPU_CACHE_USAGE, 100, NULL},
+      {POLICY_HPA, POLICY_KUBERNETES, METRIC_GPU_CACHE_USAGE, 1, NULL},
+      {POLICY_KPA, POLICY_AIBRIX_LEGACY, METRIC_RUNNING, 70, NULL},
+      {POLICY_HPA, POLICY_KUBERNETES, METRIC_WAITING, 0.5, NULL},
+  };
+  for (uint32_t i = 0; i < N_OF(cases); i++) {
+    policy_config cfg;
+    policy_config_defaults(&cfg, cases[i].kind, cases[i].variant);
+    cfg.max_replicas = 4;
+    cfg.metric = cases[i].metric;
+    cfg.target_value = cases[i].target;
+    ps_err e = {{0}};
+    bool ok = policy_config_finish(&cfg, &e);
+    if (ok != (cases[i].needle == NULL) ||
+        (cases[i].needle && !strstr(e.msg, cases[i].needle)))
+      fail_msg("case %u (%s/%s %s %g): %s", i, policy_kind_name(cases[i].kind),
+               policy_variant_name(cases[i].variant), policy_metric_name(cases[i].metric),
+               cases[i].target, ok ? "accepted" : e.msg);
+  }
+}
+
 /* ---- units ---- */
 
 static void metric_value_is_a_fraction_for_kpa_apa_and_percent_for_hpa(void **state) {
@@ -723,6 +766,7 @@ int main(void) {
       cmocka_unit_test(policy_tick_decides_as_each_case_expects),
       cmocka_unit_test(knative_scrapes_every_second_and_decides_every_two),
       cmocka_unit_test(hpa_target_below_one_is_rejected_with_a_hint_about_percent),
+      cmocka_unit_test(cache_targets_outside_the_metrics_range_are_refused),
       cmocka_unit_test(metric_value_is_a_fraction_for_kpa_apa_and_percent_for_hpa),
       cmocka_unit_test(annotations_are_read_only_by_the_generation_that_reads_them),
       cmocka_unit_test(scenario_legacy_kpa_scales_up_on_a_step_and_fixed_does_not),

@@ -75,7 +75,7 @@ static void settings_split_on_top_level_commas(void **state) {
 static int sweep_into(const char *out, int jobs, int shard, int shards) {
   sweep_setting set[2];
   ps_err e;
-  assert_true(sweep_setting_parse("policies[1].spec.metricsSources[0].targetValue=\"50\",\"80\"",
+  assert_true(sweep_setting_parse("policies[1].spec.metricsSources[0].targetValue=\"0.5\",\"0.8\"",
                                   &set[0], &e));
   assert_true(sweep_setting_parse("workload.rate_scale=1,1.5", &set[1], &e));
   static const char *const pols[] = {"kpa", "apa", NULL};
@@ -190,10 +190,10 @@ static void statistics_are_student_t_over_seeds(void **state) {
   char *sw = slurp(dir("st"), "sweep.csv");
   assert_non_null(strstr(sw, "point,policies[1].spec.metricsSources[0].targetValue,"
                              "workload.rate_scale,policy,runs,cost_mean,cost_ci95,"));
-  char *row = strstr(sw, "\n3,80,1.5,apa,3,");
+  char *row = strstr(sw, "\n3,0.8,1.5,apa,3,");
   assert_non_null(row);
   double m2, c2;
-  assert_int_equal(sscanf(row, "\n3,80,1.5,apa,3,%lf,%lf", &m2, &c2), 2);
+  assert_int_equal(sscanf(row, "\n3,0.8,1.5,apa,3,%lf,%lf", &m2, &c2), 2);
   assert_float_equal(m2, mean, 1e-6);
   assert_float_equal(c2, ci, 1e-6);
   assert_true(c2 > 0); /* the seeds do differ */

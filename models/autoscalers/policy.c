@@ -158,6 +158,40 @@ static bool finish_hpa(policy_config *cfg, ps_err *e) {
   return hpa_params_check(h, e);
 }
 
+/* A target the metric can reach: cache usage is a fraction (0 to 1) for the KPA and APA and a
+ * percentage (0 to 100) for the HPA, which reads it through the custom-metrics adapter. A target
+ * outside that range is never reached, so the autoscaler never scales up (a KPA at "70"). */
+static bool target_in_range(const policy_config *cfg, ps_err *e) {
+  if (cfg->metric != METRIC_GPU_CACHE_USAGE && cfg->metric != METRIC_KV_CACHE_USAGE) return true;
+  double t = cfg->target_value;
+  const char *m = policy_metric_name(cfg->metric);
+  static const char *const strategy[] = {"", "HPA", "KPA", "APA"}; /* spec.scalingStrategy */
+  const char *who = strategy[cfg->kind];
+  if (cfg->kind == POLICY_HPA) {
+    if (t >= 1 && t <= 100) return true;
+    if (t > 100)
+      return ps_fail(e,
+                     "targetValue %g is outside %s's range for the HPA, which reads cache usage "
+                     "in percent (0 to 100): it is never reached, so the HPA only scales down",
+                     t, m);
+    return ps_fail(e,
+                   "targetValue %g is below 1 on %s, which the HPA reads in percent (0 to 100): "
+                   "%g means %g %%; write %g for %g %%",
+                   t, m, t, t, t * 100, t * 100);
+  }
+  if (t <= 1) return true;
+  if (t <= 100)
+    return ps_fail(e,
+                   "targetValue %g is outside %s's range for the %s, which reads cache usage as a "
+                   "fraction (0 to 1): it is never reached, so the %s never scales up; write %g "
+                   "for %g %%",
+                   t, m, who, who, t / 100, t);
+  return ps_fail(e,
+                 "targetValue %g is outside %s's range for the %s, which reads cache usage as a "
+                 "fraction (0 to 1): it is never reached, so the %s never scales up",
+                 t, m, who, who);
+}
+
 bool policy_config_finish(policy_config *cfg, ps_err *e) {
   if (cfg->kind == POLICY_FIXED) return true;
   if (cfg->variant == POLICY_KNATIVE && cfg->kind != POLICY_KPA)
@@ -178,6 +212,7 @@ bool policy_config_finish(policy_config *cfg, ps_err *e) {
                    cfg->min_replicas);
   if (!(cfg->target_value > 0) || !isfinite(cfg->target_value))
     return ps_fail(e, "target_value must be a number greater than 0, got %g", cfg->target_value);
+  if (!target_in_range(cfg, e)) return false;
   if (cfg->kind == POLICY_HPA) return finish_hpa(cfg, e);
   switch (cfg->variant) {
   case POLICY_AIBRIX_LEGACY:
