@@ -101,7 +101,10 @@ void jv_leave(jv *v, size_t mark) {
 static bool vfail(jv *v, const char *fmt, va_list ap) {
   char msg[768];
   vsnprintf(msg, sizeof msg, fmt, ap);
-  return ps_fail(v->err, "%s: %s: %s", v->file, v->len ? v->path : "(top level)", msg);
+  const char *where = v->len ? v->path : "(top level)";
+  long line = v->line_of ? v->line_of(v->line_ctx, v->path) : 0;
+  if (line > 0) return ps_fail(v->err, "%s:%ld: %s: %s", v->file, line, where, msg);
+  return ps_fail(v->err, "%s: %s: %s", v->file, where, msg);
 }
 
 bool jv_fail(jv *v, const char *fmt, ...) {

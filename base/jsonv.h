@@ -23,6 +23,10 @@ typedef struct jv {
   char path[512];   /* current JSON path */
   size_t len;       /* strlen(path) */
   ps_err *err;
+  /* Optional: the line of the value at a path in the file (0: unknown); messages then read
+   * "FILE:LINE: PATH: ...". A YAML document gives one (yamlv.h's yv_doc_line). */
+  long (*line_of)(const void *ctx, const char *path);
+  const void *line_ctx; /* its first argument */
 } jv;
 
 /* Parse a whole file; a syntax error is reported as FILE:LINE:COL. Free with cJSON_Delete. */
@@ -32,7 +36,8 @@ cJSON *jv_parse_file(const char *path, char **text_out, ps_err *err);
 size_t jv_enter(jv *v, const char *key);
 size_t jv_enter_index(jv *v, int index);
 void jv_leave(jv *v, size_t mark);
-/* "FILE: PATH: MESSAGE" (PATH is "(top level)" at the root); returns false. */
+/* "FILE: PATH: MESSAGE" (PATH is "(top level)" at the root; FILE:LINE with line_of); returns
+ * false. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif

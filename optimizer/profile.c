@@ -403,6 +403,13 @@ void opt_profile_copy(opt_profile *dst, const opt_profile *src) {
 
 /* --- Grids --- */
 
+/* Whether ticks double from the first to the last (a benchmark.sh grid). */
+static bool doubling(const int32_t *t, int32_t n) {
+  for (int32_t i = 1; i < n; i++)
+    if ((int64_t)t[i] != 2 * (int64_t)t[i - 1]) return false;
+  return n > 0;
+}
+
 static bool same_ticks(const opt_profile *a, const opt_profile *b, int k, opt_err *err) {
   const int32_t *ta = k ? a->in_tokens : a->out_tokens, *tb = k ? b->in_tokens : b->out_tokens;
   int32_t na = k ? a->n_in : a->n_out, nb = k ? b->n_in : b->n_out;
@@ -411,10 +418,17 @@ static bool same_ticks(const opt_profile *a, const opt_profile *b, int k, opt_er
     char va[16] = "absent", vb[16] = "absent";
     if (i < na) snprintf(va, sizeof va, "%d", ta[i]);
     if (i < nb) snprintf(vb, sizeof vb, "%d", tb[i]);
+    char how[200] = "";
+    if (doubling(a->in_tokens, a->n_in) && doubling(a->out_tokens, a->n_out))
+      snprintf(how, sizeof how,
+               "; to solve them together, benchmark \"%s\" on \"%s\"'s grid: --input-start %d "
+               "--input-limit %d --output-start %d --output-limit %d",
+               b->gpu, a->gpu, a->in_tokens[0], a->in_tokens[a->n_in - 1], a->out_tokens[0],
+               a->out_tokens[a->n_out - 1]);
     return opt_fail(err,
                     "profiles \"%s\" and \"%s\" have different grids: $.indexes[%d][%d] (%s "
-                    "tokens) is %s in \"%s\" but %s in \"%s\"",
-                    a->gpu, b->gpu, k, i, k ? "input" : "output", va, a->gpu, vb, b->gpu);
+                    "tokens) is %s in \"%s\" but %s in \"%s\"%s",
+                    a->gpu, b->gpu, k, i, k ? "input" : "output", va, a->gpu, vb, b->gpu, how);
   }
   return true;
 }
@@ -623,8 +637,104 @@ static const opt_bench_record *first_line(const bucket *b, opt_metric m, double 
   return NULL;
 }
 
-static bool fill_bucket(const bucket *b, const opt_bench *bench, const opt_slos *s, opt_profile *p,
-                        int32_t i, int32_t j, opt_err *err) {
+/* --- gen_profile's verbose lines --- */
+
+/* numpy's str of a float array: each value's shortest digits, integer parts aligned right,
+ * fractions left ("[ 1.  2.  4.]", "[0.5 1.  2. ]"). */
+static void numpy_floats(strbuf *sb, const double *v, int32_t n) {
+  char rep[64][40];
+  size_t int_w = 0, frac_w = 0;
+  n = n > 64 ? 64 : n;
+  for (int32_t k = 0; k < n; k++) {
+    ps_float_repr(v[k], rep[k], sizeof rep[k]);
+    size_t len = strlen(rep[k]);
+    if (len >= 2 && !strcmp(rep[k] + len - 2, ".0")) rep[k][len - 1] = '\0'; /* "1." */
+    const char *dot = strchr(rep[k], '.');
+    size_t ip = dot ? (size_t)(dot - rep[k]) : strlen(rep[k]);
+    size_t fp = dot ? strlen(dot + 1) : 0;
+    if (ip > int_w) int_w = ip;
+    if (fp > frac_w) frac_w = fp;
+  }
+  sb_puts(sb, "[");
+  for (int32_t k = 0; k < n; k++) {
+    const char *dot = strchr(rep[k], '.');
+    size_t ip = dot ? (size_t)(dot - rep[k]) : strlen(rep[k]);
+    size_t fp = dot ? strlen(dot + 1) : 0;
+    sb_printf(sb, "%s%*s%s%*s", k ? " " : "", (int)(int_w - ip), "", rep[k], (int)(frac_w - fp),
+              "");
+  }
+  sb_puts(sb, "]");
+}
+
+/* pandas' form of a float column value: six decimals, trailing zeros cut to one. */
+static void pandas_float(double x, char *buf, size_t n) {
+  snprintf(buf, n, "%.6f", x);
+  size_t len = strlen(buf);
+  while (len > 2 && buf[len - 1] == '0' && buf[len - 2] != '.')
+    buf[--len] = '\0';
+}
+
+/* The three DEBUG lines gen_profile -v logs for a bucket with qualifying rates. */
+static void explain_bucket(const bucket *b, const opt_bench *bench, const opt_slos *s,
+                           double chosen, const opt_gen_options *o) {
+  double rates[64], kept[64];
+  int32_t nr = 0, nk = 0;
+  strbuf tputs = {0}, line = {0};
+  for (int32_t k = 0; k < b->n; k++) {
+    const opt_bench_record *r = b->recs[k];
+    if (!rate_qualifies(b, r->request_rate, s)) continue;
+    bool seen = false;
+    for (int32_t q = 0; q < nr; q++)
+      seen = seen || rates[q] == r->request_rate;
+    if (!seen && nr < 64) rates[nr++] = r->request_rate;
+    if (r->metric != OPT_METRIC_TPUT) continue;
+    sb_puts(&tputs, tputs.s ? ", " : "[");
+    sb_pyfloat(&tputs, r->mean);
+    seen = false;
+    for (int32_t q = 0; q < nk; q++)
+      seen = seen || kept[q] == r->request_rate;
+    if (!seen && nk < 64 && r->mean >= r->request_rate * OPT_PROFILE_TPUT_TOLERANCE)
+      kept[nk++] = r->request_rate;
+  }
+  sb_puts(&tputs, tputs.s ? "]" : "[]");
+  int32_t in = b->recs[0]->input_tokens, out = b->recs[0]->output_tokens;
+  sb_printf(&line, "Candidate request rates for %d:%d:\n", in, out);
+  numpy_floats(&line, rates, nr);
+  sb_printf(&line, ", %s", tputs.s);
+  o->debug(o->debug_ctx, line.s);
+  line.len = 0;
+  sb_printf(&line, "Candidate request rates for %d:%d:\n", in, out);
+  numpy_floats(&line, kept, nk);
+  o->debug(o->debug_ctx, line.s);
+  /* The TPUT lines at the chosen rate, as a DataFrame: index (the line's position among the
+   * file's records), request_rate, mean; columns right-aligned, two spaces apart. */
+  line.len = 0;
+  char cell[16][3][40];
+  int32_t nrows = 0;
+  size_t w[3] = {0, strlen("request_rate"), strlen("mean")};
+  for (int32_t k = 0; k < b->n && nrows < 16; k++) {
+    const opt_bench_record *r = b->recs[k];
+    if (r->metric != OPT_METRIC_TPUT || r->request_rate != chosen) continue;
+    snprintf(cell[nrows][0], sizeof cell[nrows][0], "%td", r - bench->recs);
+    pandas_float(r->request_rate, cell[nrows][1], sizeof cell[nrows][1]);
+    pandas_float(r->mean, cell[nrows][2], sizeof cell[nrows][2]);
+    for (int c = 0; c < 3; c++)
+      if (strlen(cell[nrows][c]) > w[c]) w[c] = strlen(cell[nrows][c]);
+    nrows++;
+  }
+  sb_printf(&line, "Candidate for %d:%d tputs:\n%*s  %*s  %*s", in, out, (int)w[0], "", (int)w[1],
+            "request_rate", (int)w[2], "mean");
+  for (int32_t k = 0; k < nrows; k++)
+    sb_printf(&line, "\n%-*s  %*s  %*s", (int)w[0], cell[k][0], (int)w[1], cell[k][1], (int)w[2],
+              cell[k][2]);
+  o->debug(o->debug_ctx, line.s);
+  free(line.s);
+  free(tputs.s);
+}
+
+static bool fill_bucket(const bucket *b, const opt_bench *bench, const opt_gen_options *o,
+                        opt_profile *p, int32_t i, int32_t j, opt_err *err) {
+  const opt_slos *s = &o->slos;
   double lowest = NAN, highest_kept_up = NAN; /* NaN: no such rate */
   for (int32_t k = 0; k < b->n; k++) {        /* a rate on several lines is checked again */
     double rate = b->recs[k]->request_rate;
@@ -634,6 +744,7 @@ static bool fill_bucket(const bucket *b, const opt_bench *bench, const opt_slos 
       highest_kept_up = rate;
   }
   double chosen = isnan(highest_kept_up) ? lowest : highest_kept_up;
+  if (o->debug && !isnan(chosen)) explain_bucket(b, bench, s, chosen, o);
   int32_t at = opt_profile_at(p, i, j);
   if (!isnan(chosen)) p->tputs[at] = first_line(b, OPT_METRIC_TPUT, chosen)->mean;
   /* With no qualifying rate, gen_profile reports the bucket's first lines of any rate. */
@@ -675,7 +786,7 @@ bool opt_profile_generate(const opt_bench *b, const opt_gen_options *o, opt_prof
         if (r->output_tokens == p->out_tokens[i] && r->input_tokens == p->in_tokens[j])
           bk.recs[bk.n++] = r;
       }
-      ok = fill_bucket(&bk, b, &o->slos, p, i, j, err);
+      ok = fill_bucket(&bk, b, o, p, i, j, err);
     }
   }
   free(bk.recs);

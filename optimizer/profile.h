@@ -146,6 +146,11 @@ typedef struct opt_gen_options {
   double cost;     /* --cost, default 1.0 */
   opt_slos slos;   /* --percentile and the SLO limits */
   double created;  /* Unix seconds to stamp; gen_profile uses the current time */
+  /* gen_profile's verbose mode (-v): called with each line it logs at DEBUG level, for every
+   * bucket with a rate meeting the SLOs (the candidate rates and their TPUT, the rates that
+   * keep up, the line chosen), in its order and layout; NULL for none. */
+  void (*debug)(void *ctx, const char *line);
+  void *debug_ctx;
 } opt_gen_options;
 
 /* gen_profile's defaults: cost 1.0, percentile 0, no SLO set. */

@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/hash.h"
+#include "base/names.h"
 #include "base/prom.h"
 #include "base/pyfloat.h"
 #include "base/readfile.h"
@@ -196,6 +197,43 @@ static void read_text_names_the_file(void **state) {
   tu_rmrf(dir);
 }
 
+static void names_hint_names_the_closest(void **state) {
+  (void)state;
+  static const char *const gpus[] = {"V100-32GB", "A10-24GB",  "L20-48GB",
+                                     "A40-48GB",  "A100-80GB", "H100-80GB"};
+  static const char *const llms[] = {"llama-2-7b", "deepseek-llm-7b-chat", "llama-3-8b"};
+  char b[256];
+  const struct {
+    const char *name;
+    const char *const *cands;
+    size_t n;
+    const char *want;
+  } cases[] = {
+      {"A100", gpus, 6, "did you mean \"A100-80GB\"?"},
+      {"a10", gpus, 6, "did you mean \"A10-24GB\" or \"A100-80GB\"?"},
+      {"H100-80G", gpus, 6, "did you mean \"H100-80GB\"?"},
+      {"llama3-8b", llms, 3, "did you mean \"llama-3-8b\"?"},
+      {"deepseek-llm-7b-caht", llms, 3, "did you mean \"deepseek-llm-7b-chat\"?"},
+      {"Z9", gpus, 6, "known: V100-32GB, A10-24GB, L20-48GB, A40-48GB, A100-80GB, H100-80GB"},
+      {"", gpus, 6, "known: V100-32GB, A10-24GB, L20-48GB, A40-48GB, A100-80GB, H100-80GB"},
+      {"x", gpus, 0, ""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    names_hint(cases[i].name, cases[i].cands, sizeof(char *), cases[i].n, b, sizeof b);
+    if (strcmp(b, cases[i].want) != 0)
+      fail_msg("names_hint(\"%s\"): \"%s\", expected \"%s\"", cases[i].name, b, cases[i].want);
+  }
+  /* A small buffer is cut, never overrun; a long name is compared on its first bytes. */
+  char small[8];
+  names_hint("A100", gpus, sizeof(char *), 6, small, sizeof small);
+  assert_int_equal(strlen(small), 7);
+  char longname[300];
+  memset(longname, 'a', sizeof longname - 1);
+  longname[sizeof longname - 1] = '\0';
+  names_hint(longname, llms, sizeof(char *), 3, b, sizeof b);
+  assert_non_null(strstr(b, "known: "));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(float_repr_matches_cpython),
@@ -207,6 +245,7 @@ int main(void) {
       cmocka_unit_test(read_text_names_the_file),
       cmocka_unit_test(prom_float_is_prometheus_clients),
       cmocka_unit_test(prom_writes_families_and_escapes_labels),
+      cmocka_unit_test(names_hint_names_the_closest),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,7 +29,13 @@ static llmpod_config a100_llama(bool chunked) {
 
 static void grid_follows_aibrix_benchmark_loop_order(void **state) {
   (void)state;
-  bench_grid g = bench_grid_default;
+  /* benchmark.sh's defaults: prompts 4..2048, outputs 4..512, rates 1..64 */
+  bench_grid a = bench_grid_aibrix;
+  assert_int_equal(bench_grid_runs(&a), 10 * 8 * 7);
+  assert_int_equal(a.input_limit, 2048);
+  assert_int_equal(a.output_limit, 512);
+  assert_int_equal(a.total, 100);
+  bench_grid g = bench_grid_wide;
   assert_int_equal(bench_grid_runs(&g), 11 * 11 * 7);
   int32_t in, out;
   double rate;
@@ -53,7 +59,7 @@ static void grid_follows_aibrix_benchmark_loop_order(void **state) {
 static void lines_have_aibrix_keys_in_order(void **state) {
   (void)state;
   llmpod_config c = a100_llama(false);
-  bench_grid g = bench_grid_default;
+  bench_grid g = bench_grid_aibrix;
   g.model = "llama2-7b";
   bench_point pt;
   assert_true(bench_run_point(&c, 128, 8, 2.0, 100, 0, &pt));
@@ -110,6 +116,13 @@ static void runs_too_long_for_the_context_are_skipped(void **state) {
 /* The acceptance check of calibration: fitted to AIBrix's published llama-2-7b A100 benchmark
  * file, the simulated benchmark reproduces its TPUT within 10% and its E2E mean within 20%
  * (median relative error over the runs where the server kept up). */
+/* A progress callback: the last iteration count it was given. */
+static void count_iterations(void *ctx, int32_t iterations) {
+  int32_t *last = ctx;
+  assert_true(iterations == *last + 1);
+  *last = iterations;
+}
+
 static void calibration_reproduces_the_published_a100_benchmark(void **state) {
   (void)state;
   bench_file bf;
@@ -120,7 +133,10 @@ static void calibration_reproduces_the_published_a100_benchmark(void **state) {
   assert_int_equal(bf.n, 280);
   calib_result r;
   llm_engine_args a = llm_engine_args_default;
-  assert_true(calibrate(catalog_gpu("A100-80GB"), catalog_llm("llama-2-7b"), &a, &bf, &r, &err));
+  int32_t last = -1; /* called at the start (0), then after each iteration */
+  assert_true(calibrate(catalog_gpu("A100-80GB"), catalog_llm("llama-2-7b"), &a, &bf,
+                        count_iterations, &last, &r, &err));
+  assert_int_equal(last, r.iterations); /* progress saw every iteration */
   print_message("fitted eff_compute %.4f eff_memory %.4f overhead %.6f s overhead/seq %.8f s; "
                 "median |error| TPUT %.1f%% E2E %.1f%% over %d runs\n",
                 r.fitted.eff_compute, r.fitted.eff_memory, r.fitted.overhead_s,

@@ -293,7 +293,8 @@ static void benchmark_with_no_run_that_fits_exits_2_and_writes_nothing(void **st
   char out[256];
   snprintf(out, sizeof out, "%s/b.jsonl", f->dir);
   assert_exit(f, 2, "benchmark", "--simulated", "--gpu", "A100-80GB", "--model", "llama-2-7b",
-              "--input-start", "4096", "--output-start", "4096", "-o", out, "--quiet");
+              "--input-start", "4096", "--input-limit", "4096", "--output-start", "4096",
+              "--output-limit", "4096", "-o", out, "--quiet");
   assert_contains(f->stderr_text, "found none");
   assert_false(exists(out));
 }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "analysis/compare.h"
+#include "analysis/rundigest.h"
 #include "fixtures.h"
 #include "testutil.h"
 
@@ -68,6 +69,33 @@ static void load_fails(const char *dir, const char *sub, const char *text, ps_er
 }
 
 /* ---- differences ---- */
+
+/* Per-file digests tell which outputs of two runs differ; a file a run did not write is 0. */
+static void run_digests_name_the_files_that_differ(void **state) {
+  const char *dir = *state;
+  char a[128], b[128], path[256];
+  snprintf(a, sizeof a, "%s/a", dir);
+  snprintf(b, sizeof b, "%s/b", dir);
+  mkdir(a, 0755);
+  mkdir(b, 0755);
+  tu_write(a, "summary.csv", "policy,cost\nkpa,1\n", path, sizeof path);
+  tu_write(b, "summary.csv", "policy,cost\nkpa,1\n", path, sizeof path);
+  tu_write(a, "decisions.csv", "x\n1\n", path, sizeof path);
+  tu_write(b, "decisions.csv", "x\n2\n", path, sizeof path);
+  tu_write(a, "optimizer.jsonl", "", path, sizeof path); /* empty: written, not absent */
+  run_digest da = run_digest_of(a), db = run_digest_of(b);
+  assert_true(da.file[0] != 0 && da.file[0] == db.file[0]);
+  assert_true(da.file[1] == 0 && db.file[1] == 0); /* requests.csv: absent in both */
+  assert_true(da.file[4] != 0 && db.file[4] == 0);
+  unsigned diff = run_digest_diff(&da, &db);
+  assert_int_equal(diff, (1u << 3) | (1u << 4));
+  char buf[160];
+  assert_string_equal(run_digest_list(diff, buf, sizeof buf), "decisions.csv and optimizer.jsonl");
+  assert_string_equal(
+      run_digest_list(0x1f, buf, sizeof buf),
+      "summary.csv, requests.csv, timeseries.csv, decisions.csv and optimizer.jsonl");
+  assert_int_equal(run_digest_diff(&da, &da), 0);
+}
 
 static void relative_difference_of_zero_and_zero_is_zero(void **state) {
   (void)state;
@@ -343,7 +371,10 @@ static void compare_checks_real_runs_end_to_end(void **state) {
   assert_contains(p.out, "timeout+failed");
   assert_contains(p.out, "(=)");
   assert_contains(p.out, "no difference beyond relative tolerance 1e-09");
-  assert_string_equal(p.err, "");
+  /* and the note that the two runs' outputs are the same, byte for byte */
+  assert_contains(p.err, "podscale: note: compare: ");
+  assert_contains(p.err, "has the same outputs as");
+  assert_contains(p.err, "byte for byte");
   proc_free(&p);
 
   /* Another seed: other arrivals, so the costs and latencies drift. */
@@ -354,6 +385,7 @@ static void compare_checks_real_runs_end_to_end(void **state) {
   assert_contains(p.err, want);
   assert_contains(p.err, " -> ");
   assert_contains(p.err, "podscale: compare: ");
+  assert_null(strstr(p.err, "note: compare")); /* they differ: no note */
   assert_contains(p.out, "%)");
   proc_free(&p);
 
@@ -550,6 +582,7 @@ static void compare_measured_aibrix_set0_with_a_real_run(void **state) {
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(run_digests_name_the_files_that_differ, setup, teardown),
       cmocka_unit_test(relative_difference_of_zero_and_zero_is_zero),
       cmocka_unit_test(relative_difference_is_of_the_baseline),
       cmocka_unit_test(drift_is_relative_to_the_larger_magnitude_and_strict),

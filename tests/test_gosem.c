@@ -84,12 +84,37 @@ static void parse_duration_follows_parseDurationTests(void **state) {
   assert_int_equal(wrong, 0);
 }
 
+/* resource.ParseQuantity's forms (quantity_test.go's TestQuantityParse, as doubles). */
+static void parse_quantity_reads_kubernetes_quantities(void **state) {
+  (void)state;
+  static const struct {
+    const char *s;
+    double want;
+  } ok[] = {{"0", 0},           {"50", 50},      {"500m", 0.5},  {"1.5", 1.5},  {".5", 0.5},
+            {"2.", 2},          {"+3", 3},       {"-1", -1},     {"2k", 2000},  {"1M", 1e6},
+            {"1G", 1e9},        {"1E", 1e18},    {"100u", 1e-4}, {"5n", 5e-9},  {"1Ki", 1024},
+            {"1.5Mi", 1572864}, {"1Ei", 0x1p60}, {"1e3", 1000},  {"1E3", 1000}, {"5e-3", 0.005},
+            {"100m", 0.1},      {"1500m", 1.5},  {"0.1", 0.1}};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    double x = NAN;
+    if (!go_parse_quantity(ok[i].s, &x) || x != ok[i].want)
+      fail_msg("\"%s\": got %.17g, want %.17g", ok[i].s, x, ok[i].want);
+  }
+  static const char *const bad[] = {"",      "m",   "1 m", " 1", "1x", "1ki",  "1e",     "1e+",
+                                    "1.2.3", "--1", "1mi", "e3", ".",  "1Kii", "1e99999"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    double x;
+    if (go_parse_quantity(bad[i], &x)) fail_msg("\"%s\" accepted", bad[i]);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(parse_float_follows_atoftests),
       cmocka_unit_test(parse_int32_follows_parseInt32Tests),
       cmocka_unit_test(parse_bool_follows_atobtests),
       cmocka_unit_test(parse_duration_follows_parseDurationTests),
+      cmocka_unit_test(parse_quantity_reads_kubernetes_quantities),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

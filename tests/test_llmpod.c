@@ -209,14 +209,14 @@ static void write_engine_scenario(const char *dir, bool stepped, bool chunked, c
   tu_write(dir, stepped ? "stepped.json" : "fast.json", text, path, n);
 }
 
-/* Rows of requests.csv text whose last field (preemptions) is not 0. */
+/* Rows of requests.csv text whose preemptions field (next to last) is not 0. */
 static int preempted_rows(const char *csv) {
   int n = 0;
   for (const char *l = strchr(csv, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
     const char *end = strchr(l + 1, '\n'), *c = end;
-    while (c > l && c[-1] != ',')
-      c--;
-    n += atoi(c) > 0;
+    for (int commas = 0; c > l && commas < 2; c--) /* preemptions is next to last (reason) */
+      commas += c[-1] == ',';
+    n += atoi(c + 1) > 0;
   }
   return n;
 }

@@ -434,15 +434,18 @@ static void grid_mismatch_names_both_profiles_and_the_first_differing_tick(void 
       {GRID_PROFILE("a", "[[0.0, 0.0]]", "[[4], [128, 256]]"),
        GRID_PROFILE("b", "[[0.0, 0.0]]", "[[4], [128, 512]]"),
        "profiles \"a\" and \"b\" have different grids: $.indexes[1][1] (input tokens) is 256 in "
-       "\"a\" but 512 in \"b\""},
+       "\"a\" but 512 in \"b\"; to solve them together, benchmark \"b\" on \"a\"'s grid: "
+       "--input-start 128 --input-limit 256 --output-start 4 --output-limit 4"},
       {GRID_PROFILE("a", "[[0.0], [0.0], [0.0]]", "[[4, 8, 16], [128]]"),
        GRID_PROFILE("b", "[[0.0], [0.0]]", "[[4, 8], [128]]"),
        "profiles \"a\" and \"b\" have different grids: $.indexes[0][2] (output tokens) is 16 in "
-       "\"a\" but absent in \"b\""},
+       "\"a\" but absent in \"b\"; to solve them together, benchmark \"b\" on \"a\"'s grid: "
+       "--input-start 128 --input-limit 128 --output-start 4 --output-limit 16"},
       {GRID_PROFILE("a", "[[0.0]]", "[[4], [128]]"),
        GRID_PROFILE("b", "[[0.0], [0.0]]", "[[2, 4], [128]]"),
        "profiles \"a\" and \"b\" have different grids: $.indexes[0][0] (output tokens) is 4 in "
-       "\"a\" but 2 in \"b\""},
+       "\"a\" but 2 in \"b\"; to solve them together, benchmark \"b\" on \"a\"'s grid: "
+       "--input-start 128 --input-limit 128 --output-start 4 --output-limit 4"},
   };
   for (size_t r = 0; r < sizeof ROWS / sizeof ROWS[0]; r++) {
     opt_profile a, b;

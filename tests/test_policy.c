@@ -491,8 +491,7 @@ static void cache_targets_outside_the_metrics_range_are_refused(void **state) {
     cfg.target_value = cases[i].target;
     ps_err e = {{0}};
     bool ok = policy_config_finish(&cfg, &e);
-    if (ok != (cases[i].needle == NULL) ||
-        (cases[i].needle && !strstr(e.msg, cases[i].needle)))
+    if (ok != (cases[i].needle == NULL) || (cases[i].needle && !strstr(e.msg, cases[i].needle)))
       fail_msg("case %u (%s/%s %s %g): %s", i, policy_kind_name(cases[i].kind),
                policy_variant_name(cases[i].variant), policy_metric_name(cases[i].metric),
                cases[i].target, ok ? "accepted" : e.msg);

@@ -149,7 +149,7 @@ static void output_columns_are_pinned(void **state) {
   assert_header(
       d, "requests.csv",
       "policy,id,arrival_s,input_tokens,output_tokens,deployment,pod,start_s,first_token_s,"
-      "finish_s,ttft_s,tpot_s,e2e_s,status,preemptions");
+      "finish_s,ttft_s,tpot_s,e2e_s,status,preemptions,reason");
   assert_header(d, "timeseries.csv",
                 "policy,time_s,deployment,offered_rps,completed_rps,desired,pending,starting,ready,"
                 "terminating,running,waiting,gateway_queue,kv_usage_mean,cost");
@@ -160,7 +160,7 @@ static void output_columns_are_pinned(void **state) {
                 "policy,requests,ok,timeout,failed,cost,gpu_hours,e2e_mean_s,e2e_p50_s,e2e_p90_s,"
                 "e2e_p99_s,ttft_mean_s,ttft_p99_s,tpot_mean_s,slo_attainment,scale_ups,scale_downs,"
                 "peak_pods");
-  assert_int_equal(csvw_columns(run_requests_columns), 15);
+  assert_int_equal(csvw_columns(run_requests_columns), 16);
   /* Every data row has as many fields as the header. */
   for (int i = 0; i < 4; i++) {
     char p[256];
@@ -288,16 +288,19 @@ static void ended_requests_have_consistent_times_and_samples_are_unique(void **s
   int timeouts = 0;
   strtok(s, "\n");
   for (char *l = strtok(NULL, "\n"); l; l = strtok(NULL, "\n")) {
-    char *f[16] = {0};
+    char *f[17] = {0};
     int n = 0;
-    for (char *c = l; n < 16; c++) {
+    for (char *c = l; n < 17; c++) {
       f[n++] = c;
       if (!(c = strchr(c, ','))) break;
       *c = '\0';
     }
-    assert_int_equal(n, 15);
+    assert_int_equal(n, 16);
     if (*f[8]) assert_true(atof(f[8]) <= atof(f[9])); /* first_token_s <= finish_s */
     timeouts += !strcmp(f[13], "timeout");
+    /* every request that did not end ok says why, and only those */
+    assert_int_equal(strcmp(f[13], "ok") == 0, *f[15] == '\0');
+    if (!strcmp(f[13], "timeout")) assert_string_equal(f[15], "client_timeout");
   }
   assert_true(timeouts > 100);
   free(s);

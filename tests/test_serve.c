@@ -460,6 +460,15 @@ static void serve_equals_solve_and_skips_bad_input(void **state) {
          "podscale_optimizer_skipped_inputs_total{model=\"m\",kind=\"profile\"} 1");
   expect(r.port, "GET", "/readyz", NULL, 200, "\"redis\":\"connected\"");
   expect(r.port, "GET", "/readyz", NULL, 200, "\"deployments\":2,\"with_profile\":1");
+  { /* the age of the last decision is wall time since it was made, not since the trace's time */
+    char *body = NULL;
+    assert_int_equal(fx_http(r.port, "GET", "/readyz", NULL, &body), 200);
+    const char *age = body ? strstr(body, "\"last_decision_age_s\":") : NULL;
+    assert_non_null(age);
+    double s_age = atof(age + strlen("\"last_decision_age_s\":"));
+    assert_true(s_age >= 0 && s_age < 60);
+    free(body);
+  }
   expect(r.port, "POST", "/trace/m", "{}", 409, "standalone");
   assert_int_equal(metric(r.port, "default", "e"), 0); /* no profile: 0 after a decision */
   stop(&r);

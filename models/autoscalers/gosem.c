@@ -231,6 +231,46 @@ bool go_parse_bool(const char *s, bool *out) {
   return false;
 }
 
+/* Quantity suffixes (quantity.go's suffixer): decimal SI as a power of ten, binary SI as a power
+ * of two. */
+static bool quantity_scale(const char *suffix, int *exp10, int *exp2) {
+  static const struct {
+    const char *s;
+    int e10, e2;
+  } suffixes[] = {{"n", -9, 0},  {"u", -6, 0},  {"m", -3, 0},  {"", 0, 0},
+                  {"k", 3, 0},   {"M", 6, 0},   {"G", 9, 0},   {"T", 12, 0},
+                  {"P", 15, 0},  {"E", 18, 0},  {"Ki", 0, 10}, {"Mi", 0, 20},
+                  {"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50}, {"Ei", 0, 60}};
+  for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+    if (!strcmp(suffix, suffixes[i].s)) {
+      *exp10 = suffixes[i].e10, *exp2 = suffixes[i].e2;
+      return true;
+    }
+  if (suffix[0] != 'e' && suffix[0] != 'E') return false;
+  const char *d = suffix + 1 + (suffix[1] == '+' || suffix[1] == '-');
+  if (!*d || strspn(d, "0123456789") != strlen(d) || strlen(d) > 4) return false;
+  *exp10 = atoi(suffix + 1), *exp2 = 0;
+  return true;
+}
+
+bool go_parse_quantity(const char *s, double *out) {
+  const char *p = s + (*s == '+' || *s == '-');
+  size_t whole = strspn(p, "0123456789"), frac = 0;
+  p += whole;
+  if (*p == '.') frac = strspn(++p, "0123456789"), p += frac;
+  int exp10, exp2;
+  if (whole + frac == 0 || !quantity_scale(p, &exp10, &exp2)) return false;
+  size_t n = (size_t)(p - s);
+  char *num = xmalloc(n + 16); /* the number with its power of ten, read by strtod at once */
+  snprintf(num, n + 16, "%.*se%d", (int)n, s, exp10);
+  double v = strtod(num, NULL);
+  free(num);
+  v = ldexp(v, exp2);
+  if (!isfinite(v)) return false;
+  *out = v;
+  return true;
+}
+
 /* --- Annotations --- */
 
 const go_field *go_field_find(const go_field *fields, size_t n, const char *key) {

@@ -3,8 +3,8 @@
  * depend on them: math.Max / math.Min with their NaN and signed-zero rules, int32(x)
  * conversions, integer floor division for bucket indices, and the parsers behind PodAutoscaler
  * annotations and targetValue (strconv.ParseFloat, strconv.ParseInt(s, 10, 32),
- * strconv.ParseBool, time.ParseDuration), plus a table-driven setter that parses an annotation
- * into a field of a parameter struct.
+ * strconv.ParseBool, time.ParseDuration), Kubernetes' resource quantities (an HPA's targets),
+ * plus a table-driven setter that parses an annotation into a field of a parameter struct.
  *
  * No globals, no I/O; the parsers never accept what Go rejects (tests/test_kpa.c pins them).
  */
@@ -58,6 +58,13 @@ bool go_parse_int32(const char *s, int32_t *out);
 bool go_parse_duration(const char *s, int64_t *out_ns);
 /* strconv.ParseBool: 1 t T TRUE true True, 0 f F FALSE false False. */
 bool go_parse_bool(const char *s, bool *out);
+/* Kubernetes' resource.ParseQuantity (k8s.io/apimachinery/pkg/api/resource/quantity.go) as a
+ * double: an optionally signed decimal number ("1", "1.5", ".5", "2.") and a suffix: none,
+ * decimal SI (n u m k M G T P E), binary SI (Ki Mi Gi Ti Pi Ei) or a power of ten (e3, E-3):
+ * "500m" is 0.5, "2k" 2000, "1Ki" 1024, "1e3" 1000. No spaces; false on anything else or on a
+ * value beyond a double. (Kubernetes keeps it exact and rounds milli-values up; a double holds
+ * every target written with at most 15 digits.) */
+bool go_parse_quantity(const char *s, double *out);
 
 /* --- Annotations into parameter structs --- */
 

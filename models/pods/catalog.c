@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "base/names.h"
+
 #define TFLOPS 1e12
 #define GBPS 1e9
 #define GIB (1024.0 * 1024.0 * 1024.0)
@@ -35,6 +37,14 @@ const llm_spec *catalog_llm(const char *name) {
   for (size_t i = 0; i < sizeof llms / sizeof *llms; i++)
     if (!strcmp(llms[i].name, name)) return &llms[i];
   return NULL;
+}
+
+const char *catalog_gpu_hint(const char *name, char *buf, size_t n) {
+  return names_hint(name, gpus, sizeof *gpus, sizeof gpus / sizeof *gpus, buf, n);
+}
+
+const char *catalog_llm_hint(const char *name, char *buf, size_t n) {
+  return names_hint(name, llms, sizeof *llms, sizeof llms / sizeof *llms, buf, n);
 }
 
 const gpu_spec *catalog_gpu_at(int i) {

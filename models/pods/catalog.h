@@ -9,6 +9,7 @@
 #ifndef PODSCALE_CATALOG_H
 #define PODSCALE_CATALOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct gpu_spec {
@@ -50,6 +51,10 @@ typedef struct catalog_pod {
 
 const gpu_spec *catalog_gpu(const char *name);
 const llm_spec *catalog_llm(const char *name);
+/* For a name the catalog does not have: `did you mean "A100-80GB"?` or the catalog's names, in
+ * buf (names.h's names_hint); returns buf. */
+const char *catalog_gpu_hint(const char *name, char *buf, size_t n);
+const char *catalog_llm_hint(const char *name, char *buf, size_t n);
 /* Entry i of the built-in tables, NULL past the end (for listings and docs). */
 const gpu_spec *catalog_gpu_at(int i);
 const llm_spec *catalog_llm_at(int i);

@@ -404,8 +404,9 @@ static void lp_submit(void *self, request *r, int64_t now_us, pod_done_fn done, 
   const llmpod_config *c = &p->cfg;
   int64_t total = (int64_t)r->input_tokens + r->output_tokens;
   int64_t asked = (int64_t)r->input_tokens + r->max_tokens; /* vLLM checks what the client asks */
-  if (total > c->max_model_len || asked > c->max_model_len ||
-      blocks_for(p, total) > c->total_blocks - c->watermark_blocks) {
+  bool too_long = total > c->max_model_len || asked > c->max_model_len;
+  if (too_long || blocks_for(p, total) > c->total_blocks - c->watermark_blocks) {
+    r->reason = too_long ? RQ_TOO_LONG : RQ_KV_CACHE_TOO_SMALL;
     r->finish_us = now_us;
     done(ctx, r, now_us, RQ_FAILED);
     return;

@@ -19,6 +19,18 @@ typedef enum rq_status {
   RQ_FAILED,  /* lost: its pod stopped, or the run ended before it finished */
 } rq_status;
 
+/* Why a request did not end ok (requests.csv's `reason`); RQ_NO_REASON while pending and when
+ * ok. Whoever ends it sets it: the pod for what it refuses, the run for the rest. */
+typedef enum rq_reason {
+  RQ_NO_REASON,
+  RQ_CLIENT_TIMEOUT,     /* client.timeout_s passed first */
+  RQ_CLIENT_ERROR,       /* lost to a connection error before the gateway (client.error_rate) */
+  RQ_TOO_LONG,           /* prompt + output, or prompt + max_tokens, exceeds max_model_len */
+  RQ_KV_CACHE_TOO_SMALL, /* needs more KV cache blocks than the pod has */
+  RQ_POD_STOPPED,        /* its pod stopped (the grace period ended) before it finished */
+  RQ_RUN_ENDED,          /* the run's drain time ended before it finished */
+} rq_reason;
+
 typedef struct request request;
 struct request {
   uint64_t id;            /* arrival order, from 0 */
@@ -35,6 +47,7 @@ struct request {
   int32_t generated;      /* output tokens produced so far (kept by the serving pod) */
   uint32_t slot;          /* index of this record in the run's pool */
   rq_status status;
+  rq_reason reason;
   bool abandoned; /* the client gave up (its final status is out) but its pod still serves it */
   request *prev, *next; /* links in the one queue that holds it */
 };

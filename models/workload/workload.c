@@ -181,11 +181,16 @@ static bool trace_refill(wl_gen *g) {
   return false;
 }
 
-static int32_t draw_tokens(const dist *d, gsl_rng *r, int32_t traced) {
-  double u = gsl_rng_uniform_pos(r);
+/* A token length: the traced one, or the distribution's quantile at u, at least 1. */
+static int32_t tokens_at(const dist *d, double u, int32_t traced) {
   if (d->kind == DIST_TRACE) return traced < 1 ? 1 : traced;
   double x = round(dist_quantile(d, u));
   return x < 1 ? 1 : x > INT32_MAX ? INT32_MAX : (int32_t)x;
+}
+
+static int32_t draw_tokens(const dist *d, gsl_rng *r, int32_t traced) {
+  double u = gsl_rng_uniform_pos(r); /* drawn for a trace too: the stream's position is kept */
+  return tokens_at(d, u, traced);
 }
 
 bool wl_gen_next(wl_gen *g, wl_request *out) {
@@ -216,4 +221,67 @@ bool wl_gen_next(wl_gen *g, wl_request *out) {
     out->output_tokens = sp->max_output_tokens;
   out->service_u = gsl_rng_uniform_pos(g->r_svc);
   return true;
+}
+
+/* ---- lengths against a context window ---- */
+
+#define SHARE_GRID 1024 /* quantiles per length distribution */
+
+static int cmp_i32(const void *a, const void *b) {
+  int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The lengths one side gives, equally likely: one per trace record, or one per grid quantile;
+ * sorted. */
+static int32_t *lengths(const wl_spec *sp, const dist *d, bool input, size_t *n) {
+  bool traced = d->kind == DIST_TRACE;
+  *n = traced ? sp->ntrace : SHARE_GRID;
+  int32_t *v = xcalloc(*n ? *n : 1, sizeof *v);
+  for (size_t k = 0; k < *n; k++) {
+    const wl_trace_rec *rec = traced ? &sp->trace[k] : NULL;
+    int32_t t = rec ? (input ? rec->input_tokens : rec->output_tokens) : 0;
+    v[k] = tokens_at(d, ((double)k + 0.5) / SHARE_GRID, t);
+  }
+  qsort(v, *n, sizeof *v, cmp_i32);
+  return v;
+}
+
+/* How many of the sorted v[0..n) are greater than x. */
+static size_t count_above(const int32_t *v, size_t n, int64_t x) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (v[mid] > x)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return n - lo;
+}
+
+double wl_spec_share_over(const wl_spec *sp, int32_t len) {
+  const dist *in = &sp->input_tokens, *out = &sp->output_tokens;
+  int64_t cap = sp->max_output_tokens;
+  if (cap == 0 && in->kind == DIST_TRACE && out->kind == DIST_TRACE) { /* pairs, as recorded */
+    size_t over = 0;
+    for (size_t k = 0; k < sp->ntrace; k++)
+      over += (int64_t)tokens_at(in, 0, sp->trace[k].input_tokens) +
+                  tokens_at(out, 0, sp->trace[k].output_tokens) >
+              len;
+    return sp->ntrace ? (double)over / (double)sp->ntrace : 0;
+  }
+  size_t ni, no = 1;
+  int32_t *iv = lengths(sp, in, true, &ni);
+  /* With max_tokens the prompt alone decides: vLLM checks prompt + max_tokens. */
+  int32_t *ov = cap > 0 ? NULL : lengths(sp, out, false, &no);
+  double share = 0;
+  if (cap > 0)
+    share = (double)count_above(iv, ni, len - cap) / (double)(ni ? ni : 1);
+  else
+    for (size_t i = 0; i < ni; i++)
+      share += (double)count_above(ov, no, (int64_t)len - iv[i]) / ((double)ni * (double)no);
+  free(iv);
+  free(ov);
+  return share;
 }

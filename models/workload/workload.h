@@ -85,5 +85,10 @@ void wl_gen_free(wl_gen *g);
 int64_t wl_spec_span_us(const wl_spec *spec);
 /* Expected number of arrivals before duration_us (for progress reports and tests). */
 double wl_spec_expected_count(const wl_spec *spec);
+/* The share (0 to 1) of requests that a context window of len tokens cannot hold: prompt plus
+ * max_output_tokens above len when there is a cap (vLLM checks prompt + max_tokens), else prompt
+ * plus output. Exact over a trace's records; otherwise the two independent length distributions
+ * are taken at 1,024 quantiles each. */
+double wl_spec_share_over(const wl_spec *spec, int32_t len);
 
 #endif

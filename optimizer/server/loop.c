@@ -422,7 +422,7 @@ static void snaps_free(dep_snap *ds, size_t n) {
   free(ds);
 }
 
-static void publish(loop *l, const opt_model_round *r, double now_unix) {
+static void publish(loop *l, const opt_model_round *r) {
   srv *s = l->s;
   srv_model *m = l->m;
   pthread_mutex_lock(&s->lock);
@@ -435,7 +435,7 @@ static void publish(loop *l, const opt_model_round *r, double now_unix) {
   m->rounds++;
   m->by_action[r->action]++;
   if (r->action == OPT_ROUND_OPTIMIZE || r->action == OPT_ROUND_MINIMIZE)
-    m->last_decision_unix = now_unix;
+    m->last_decision_unix = srv_now_unix(); /* the wall clock: a replay's rounds are not on it */
   if (r->action == OPT_ROUND_OPTIMIZE) {
     double sec = r->solve_ms * 1e-3;
     for (int b = 0; b < SRV_SOLVE_BUCKETS; b++)
@@ -496,7 +496,7 @@ static void round_at(loop *l, int64_t now_us) {
     srv_log(s, SRV_ERROR, "podscale.serve", "model %s: round skipped: %s", l->m->name, e.msg);
     return;
   }
-  publish(l, &r, (double)now_us * 1e-6);
+  publish(l, &r);
   const char *name = l->m->name;
   switch (r.action) {
   case OPT_ROUND_OPTIMIZE:

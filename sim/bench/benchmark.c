@@ -10,18 +10,15 @@
 #include "optimizer/profile.h"
 #include "sim/engine/rng.h"
 
-const bench_grid bench_grid_default = {
-    .input_start = 4,
-    .input_limit = 4096,
-    .output_start = 4,
-    .output_limit = 4096,
-    .rate_start = 1,
-    .rate_limit = 64,
-    .total = 100,
-    .seed = 0,
-    .temperature = 0.0,
-    .model = NULL,
-};
+/* benchmark.sh's loops from 4 tokens to the limits, rates 1 to 64 req/s, 100 requests a run. */
+#define GRID(in_limit, out_limit)                                                                  \
+  {                                                                                                \
+    .input_start = 4, .input_limit = (in_limit), .output_start = 4, .output_limit = (out_limit),   \
+    .rate_start = 1, .rate_limit = 64, .total = 100, .seed = 0, .temperature = 0.0, .model = NULL  \
+  }
+const bench_grid bench_grid_aibrix = GRID(2048, 512);
+const bench_grid bench_grid_wide = GRID(4096, 4096);
+#undef GRID
 
 static int32_t doublings(int64_t start, int64_t limit) {
   int32_t n = 0;

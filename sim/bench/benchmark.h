@@ -35,7 +35,12 @@ typedef struct bench_grid {
   const char *model;  /* the "model" field written */
 } bench_grid;
 
-extern const bench_grid bench_grid_default;
+/* AIBrix benchmark.sh's defaults: prompts 4 to 2048 and outputs 4 to 512 tokens, rates 1 to 64
+ * req/s, 100 requests a run (10 x 8 x 7 = 560 runs); `podscale benchmark`'s default. */
+extern const bench_grid bench_grid_aibrix;
+/* Prompts and outputs 4 to 4096 tokens (11 x 11 x 7 = 847 runs): the grid of a scenario's
+ * generated profiles, so that outputs past 512 tokens have buckets of their own. */
+extern const bench_grid bench_grid_wide;
 
 /* One run's results. */
 typedef struct bench_point {

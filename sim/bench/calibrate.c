@@ -217,8 +217,20 @@ static void ctx_init(fit_ctx *c, const gpu_spec *g, const llm_spec *m, const llm
       c->idx[c->n++] = i;
 }
 
+typedef struct fit_progress {
+  void (*fn)(void *ctx, int32_t iterations);
+  void *ctx;
+} fit_progress;
+
+static void on_iteration(const size_t iter, void *params, const gsl_multifit_nlinear_workspace *w) {
+  (void)w;
+  const fit_progress *p = params;
+  if (p->fn) p->fn(p->ctx, (int32_t)iter); /* 0 at the start, then after each */
+}
+
 bool calibrate(const gpu_spec *g, const llm_spec *m, const llm_engine_args *args,
-               const bench_file *bf, calib_result *res, ps_err *err) {
+               const bench_file *bf, void (*progress)(void *ctx, int32_t iterations),
+               void *progress_ctx, calib_result *res, ps_err *err) {
   llmpod_config probe;
   char why[256];
   if (!llmpod_configure(g, m, args, &probe, why, sizeof why))
@@ -248,7 +260,8 @@ bool calibrate(const gpu_spec *g, const llm_spec *m, const llm_engine_args *args
   gsl_vector_set(x, 3, log(fmax(s->overhead_seq_s, 1e-8)));
   gsl_multifit_nlinear_init(x, &fdf, w);
   int info = 0;
-  gsl_multifit_nlinear_driver(30, 1e-4, 1e-6, 1e-6, NULL, NULL, &info, w);
+  fit_progress fp = {progress, progress_ctx};
+  gsl_multifit_nlinear_driver(30, 1e-4, 1e-6, 1e-6, on_iteration, &fp, &info, w);
   res->fitted = from_x(gsl_multifit_nlinear_position(w));
   res->iterations = (int32_t)gsl_multifit_nlinear_niter(w);
   errors(&c, &res->fitted, &res->tput_median_err, &res->e2e_median_err);

@@ -69,9 +69,11 @@ typedef struct calib_result {
   double e2e_median_err0;
 } calib_result;
 
-/* Fit from `start` (engine configuration of the GPU and LLM in `args`). */
+/* Fit from `start` (engine configuration of the GPU and LLM in `args`). progress, when not NULL,
+ * is called at the start (0) and after each solver iteration with the iterations so far. */
 bool calibrate(const gpu_spec *g, const llm_spec *m, const llm_engine_args *args,
-               const bench_file *bf, calib_result *res, ps_err *err);
+               const bench_file *bf, void (*progress)(void *ctx, int32_t iterations),
+               void *progress_ctx, calib_result *res, ps_err *err);
 
 /* ---- from vLLM's stats lines ---- */
 

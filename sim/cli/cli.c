@@ -75,6 +75,33 @@ static const char usage_text[] =
     "exit status: 0 ok, 1 runtime failure, 2 bad input (usage, scenario or data file)\n"
     "docs: docs/cli.md, docs/scenarios.md, docs/outputs.md\n";
 
+const gpu_spec *cli_catalog_gpu(const char *cmd, const char *name) {
+  const gpu_spec *g = name ? catalog_gpu(name) : NULL;
+  char hint[512];
+  if (!g)
+    cli_usage_error("%s: --gpu: expected a GPU of the catalog, found '%s' (%s)", cmd,
+                    name ? name : "", catalog_gpu_hint(name ? name : "", hint, sizeof hint));
+  return g;
+}
+
+const llm_spec *cli_catalog_llm(const char *cmd, const char *name) {
+  const llm_spec *m = name ? catalog_llm(name) : NULL;
+  char hint[512];
+  if (!m)
+    cli_usage_error("%s: --model: expected an LLM of the catalog, found '%s' (%s)", cmd,
+                    name ? name : "", catalog_llm_hint(name ? name : "", hint, sizeof hint));
+  return m;
+}
+
+void cli_print_warnings(const char *prefix, const char *warnings) {
+  for (const char *l = warnings; l && *l;) {
+    const char *end = strchr(l, '\n');
+    int n = end ? (int)(end - l) : (int)strlen(l);
+    fprintf(stderr, "podscale: warning: %s%.*s\n", prefix, n, l);
+    l += n + (end != NULL);
+  }
+}
+
 int cli_usage_error(const char *fmt, ...) {
   char msg[2048];
   va_list ap;
@@ -328,6 +355,7 @@ static int cmd_run(int argc, char **argv) {
     free(policies);
     return EXIT_BADINPUT;
   }
+  cli_print_warnings("", sc.warnings);
   for (int i = 0; i < npolicies; i++) {
     if (scenario_policy_index(&sc, policies[i]) < 0) {
       fprintf(stderr, "podscale: %s: policies: expected the name of a policy, found '%s'\n",
@@ -343,7 +371,7 @@ static int cmd_run(int argc, char **argv) {
       bool chosen = npolicies == 0;
       for (int k = 0; k < npolicies; k++)
         chosen = chosen || strcmp(policies[k], sc.policies[i].name) == 0;
-      n += chosen && sc.policies[i].cfg.metric == METRIC_OPTIMIZER;
+      n += chosen && scenario_policy_reads_optimizer(&sc, &sc.policies[i]);
     }
     if (n != 1) {
       fprintf(stderr,

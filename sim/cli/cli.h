@@ -12,6 +12,9 @@
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_BADINPUT = 2 };
 
+typedef struct gpu_spec gpu_spec;
+typedef struct llm_spec llm_spec;
+
 int podscale_main(int argc, char **argv);
 
 /* For the subcommands (sim/cli/cli_*.c): "podscale: MESSAGE" and a hint on stderr; returns 2. */
@@ -19,6 +22,13 @@ int podscale_main(int argc, char **argv);
 __attribute__((format(printf, 1, 2)))
 #endif
 int cli_usage_error(const char *fmt, ...);
+/* The catalog's GPU or LLM named by option --gpu or --model of command cmd; NULL after the usage
+ * error "podscale: CMD: --gpu: expected a GPU of the catalog, found 'A100' (did you mean ...)". */
+const gpu_spec *cli_catalog_gpu(const char *cmd, const char *name);
+const llm_spec *cli_catalog_llm(const char *cmd, const char *name);
+/* A loaded scenario's warnings (scenario.warnings: lines), each as "podscale: warning: LINE" on
+ * stderr, after `prefix` ("" for none). */
+void cli_print_warnings(const char *prefix, const char *warnings);
 /* Whole numbers and reals from option text; false on junk, trailing text or out of range. */
 bool cli_int(const char *s, int64_t min, int64_t max, int64_t *out);
 bool cli_real(const char *s, double min, double max, double *out);
@@ -58,8 +68,6 @@ int cli_engine_option(const char *cmd, int code, const char *name, const char *a
  * num_gpu_blocks unset, so that cli_engine_resolve, once they are, takes the pair's defaults
  * (llm_engine_args_for: a calibrated catalog entry) for what no option set. */
 llm_engine_args cli_engine_unset(void);
-typedef struct gpu_spec gpu_spec;
-typedef struct llm_spec llm_spec;
 void cli_engine_resolve(llm_engine_args *a, const gpu_spec *g, const llm_spec *m);
 
 int cmd_benchmark(int argc, char **argv);

@@ -27,12 +27,12 @@ static const char help_text[] =
     "  --model LLM|MODEL        with --simulated, an LLM from the catalog; with --endpoint,\n"
     "                           the model name the server serves\n"
     "  -o, --output FILE        JSON-lines file to write ('-' for standard output)\n"
-    "  --append                 append to FILE, as aibrix_benchmark does, instead of replacing it\n"
+    "  --append                 append to FILE instead of replacing it, as benchmark.sh does\n"
     "  --model-name NAME        the \"model\" field written (default: the --model)\n"
     "  --input-start N          first prompt length (4), doubling up to\n"
-    "  --input-limit N          the last prompt length (4096)\n"
+    "  --input-limit N          the last prompt length (2048, as AIBrix's benchmark.sh)\n"
     "  --output-start N         first output length (4), doubling up to\n"
-    "  --output-limit N         the last output length (4096)\n"
+    "  --output-limit N         the last output length (512, as AIBrix's benchmark.sh)\n"
     "  --rate-start R           first request rate, req/s (1), doubling up to\n"
     "  --rate-limit R           the last rate (64)\n"
     "  --total N                requests per run (100)\n"
@@ -282,13 +282,10 @@ static bool grid_ordered(const bench_grid *g) {
 }
 
 static int run_simulated(bench_opts *o) {
-  const gpu_spec *g = catalog_gpu(o->gpu);
-  const llm_spec *m = catalog_llm(o->model);
-  if (!g)
-    return cli_usage_error("benchmark: --gpu: expected a GPU of the catalog, found '%s'", o->gpu);
-  if (!m)
-    return cli_usage_error("benchmark: --model: expected an LLM of the catalog, found '%s'",
-                           o->model);
+  const gpu_spec *g = cli_catalog_gpu("benchmark", o->gpu);
+  if (!g) return EXIT_BADINPUT;
+  const llm_spec *m = cli_catalog_llm("benchmark", o->model);
+  if (!m) return EXIT_BADINPUT;
   bench_grid *grid = &o->grid;
   if (!grid_ordered(grid))
     return cli_usage_error("benchmark: expected each --*-start at most its --*-limit");
@@ -462,7 +459,7 @@ static int run_endpoint(bench_opts *o) {
 }
 
 int cmd_benchmark(int argc, char **argv) {
-  bench_opts o = {.grid = bench_grid_default,
+  bench_opts o = {.grid = bench_grid_aibrix,
                   .args = cli_engine_unset(),
                   .endpoint = {.request_timeout_s = 600, .retries = 0}};
   int c;

@@ -111,6 +111,21 @@ static void print_factors(const perf_params *s, const perf_params *f, unsigned f
          fit & VCAL_FIT_OVERHEAD_SEQ ? "" : fixed);
 }
 
+/* A fit's progress on stderr, at a terminal and once it has taken a second. */
+typedef struct progress {
+  double t0;        /* ps_mono_s at the start */
+  const char *unit; /* what is counted: "simulations", "iterations" */
+  bool shown;
+} progress;
+
+static void on_progress(void *ctx, int32_t count) {
+  progress *p = ctx;
+  double s = ps_mono_s() - p->t0;
+  if (s < 1.0 || !isatty(STDERR_FILENO)) return; /* only a fit that takes a while */
+  fprintf(stderr, "\rpodscale: calibrate: %d %s, %.0f s", count, p->unit, s);
+  p->shown = true;
+}
+
 static int calibrate_benchmark(const cal_opts *o, const gpu_spec *g, const llm_spec *m,
                                const char *path) {
   bench_file bf;
@@ -120,7 +135,9 @@ static int calibrate_benchmark(const cal_opts *o, const gpu_spec *g, const llm_s
     return EXIT_BADINPUT;
   }
   calib_result r;
-  bool ok = calibrate(g, m, &o->args, &bf, &r, &err);
+  progress p = {.t0 = ps_mono_s(), .unit = "iterations"};
+  bool ok = calibrate(g, m, &o->args, &bf, on_progress, &p, &r, &err);
+  if (p.shown) fputc('\n', stderr);
   bench_file_free(&bf);
   if (!ok) {
     fprintf(stderr, "podscale: calibrate: %s: %s\n", path, err.msg);
@@ -139,19 +156,6 @@ static int calibrate_benchmark(const cal_opts *o, const gpu_spec *g, const llm_s
 }
 
 /* ---- --vllm-log ---- */
-
-typedef struct progress {
-  double t0; /* ps_mono_s at the start */
-  bool shown;
-} progress;
-
-static void on_progress(void *ctx, int32_t evaluations) {
-  progress *p = ctx;
-  double s = ps_mono_s() - p->t0;
-  if (s < 1.0 || !isatty(STDERR_FILENO)) return; /* only a fit that takes a while */
-  fprintf(stderr, "\rpodscale: calibrate: %d simulations, %.0f s", evaluations, s);
-  p->shown = true;
-}
 
 /* The engine and the token lengths: from the scenario's deployment, or from the options. */
 typedef struct vsetup {
@@ -208,6 +212,7 @@ static int setup_from_scenario(const cal_opts *o, vsetup *v) {
     fprintf(stderr, "podscale: %s\n", err.msg);
     return EXIT_BADINPUT;
   }
+  cli_print_warnings("", v->sc.warnings);
   v->has_sc = true;
   const sc_deployment *d = NULL;
   for (uint32_t i = 0; i < v->sc.ndeployments && !d; i++) {
@@ -304,8 +309,7 @@ static int calibrate_logs(const cal_opts *o, const gpu_spec *g, const llm_spec *
   int32_t *ins = xmalloc(LENGTHS * sizeof *ins), *outs = xmalloc(LENGTHS * sizeof *outs);
   if (rc == EXIT_OK) {
     vcal_draw_lengths(&v.input, &v.output, v.max_output, v.seed, LENGTHS, ins, outs);
-    progress p = {0};
-    p.t0 = ps_mono_s();
+    progress p = {.t0 = ps_mono_s(), .unit = "simulations"};
     vcal_input in = {.g = v.g,
                      .m = v.m,
                      .base = v.cfg,
@@ -382,12 +386,10 @@ int cmd_calibrate(int argc, char **argv) {
   if (o.scenario && (o.gpu || o.model))
     return cli_usage_error("calibrate: expected --scenario or --gpu and --model, found both");
   if (o.scenario) return calibrate_logs(&o, NULL, NULL, nfiles, argv + optind);
-  const gpu_spec *g = o.gpu ? catalog_gpu(o.gpu) : NULL;
-  const llm_spec *m = o.model ? catalog_llm(o.model) : NULL;
-  if (!g || !m)
-    return cli_usage_error(
-        "calibrate: expected --gpu and --model from the catalog, found '%s' and '%s'",
-        o.gpu ? o.gpu : "", o.model ? o.model : "");
+  const gpu_spec *g = cli_catalog_gpu("calibrate", o.gpu);
+  if (!g) return EXIT_BADINPUT;
+  const llm_spec *m = cli_catalog_llm("calibrate", o.model);
+  if (!m) return EXIT_BADINPUT;
   cli_engine_resolve(&o.args, g, m);
   if (o.vllm_log) return calibrate_logs(&o, g, m, nfiles, argv + optind);
   return calibrate_benchmark(&o, g, m, argv[optind]);

@@ -12,6 +12,7 @@
 
 #include "analysis/compare.h"
 #include "analysis/measured.h"
+#include "analysis/rundigest.h"
 #include "base/xalloc.h"
 #include "sim/cli/cli.h"
 
@@ -242,6 +243,26 @@ static void print_table(const cmp_table *t, const layout *l, char *const *dirs) 
     print_line(line, at);
   }
   free(line);
+}
+
+/* Directories whose outputs are those of the baseline, byte for byte or in every figure of
+ * summary.csv: whatever made them differ changed nothing (said on stderr). */
+static void note_unchanged(char *const *dirs, int n) {
+  run_digest base = run_digest_of(dirs[0]);
+  for (int i = 1; i < n; i++) {
+    run_digest d = run_digest_of(dirs[i]);
+    unsigned diff = run_digest_diff(&base, &d);
+    char files[160];
+    if (diff == 0)
+      fprintf(stderr,
+              "podscale: note: compare: %s has the same outputs as %s, byte for byte (%s): "
+              "whatever differs between the two runs changed nothing\n",
+              dirs[i], dirs[0], run_digest_list((1u << RUN_DIGEST_FILES) - 1, files, sizeof files));
+    else if (!(diff & 1u))
+      fprintf(stderr, "podscale: note: compare: %s has the same summary.csv as %s; only %s %s\n",
+              dirs[i], dirs[0], run_digest_list(diff, files, sizeof files),
+              (diff & (diff - 1)) ? "differ" : "differs");
+  }
 }
 
 /* `DIR: policy: metric: a -> b (+x%)` for every drift; returns how many. */
@@ -614,6 +635,7 @@ static int compare_main(int argc, char **argv) {
   layout_make(&t, &l);
   print_table(&t, &l, argv + optind);
   layout_free(&l);
+  note_unchanged(argv + optind, loaded);
   if (check) {
     fflush(stdout);
     char what[64];

@@ -110,13 +110,10 @@ int cmd_mock_vllm(int argc, char **argv) {
   }
   if (optind < argc) return cli_usage_error("mock-vllm: unexpected argument '%s'", argv[optind]);
   if (!o.gpu || !o.model) return cli_usage_error("mock-vllm: expected --gpu and --model");
-  const gpu_spec *g = catalog_gpu(o.gpu);
-  const llm_spec *m = catalog_llm(o.model);
-  if (!g)
-    return cli_usage_error("mock-vllm: --gpu: expected a GPU of the catalog, found '%s'", o.gpu);
-  if (!m)
-    return cli_usage_error("mock-vllm: --model: expected an LLM of the catalog, found '%s'",
-                           o.model);
+  const gpu_spec *g = cli_catalog_gpu("mock-vllm", o.gpu);
+  if (!g) return EXIT_BADINPUT;
+  const llm_spec *m = cli_catalog_llm("mock-vllm", o.model);
+  if (!m) return EXIT_BADINPUT;
   cli_engine_resolve(&o.args, g, m);
   if (o.args.max_model_len > m->max_model_len)
     return cli_usage_error("mock-vllm: --max-model-len: expected at most %s's context window "

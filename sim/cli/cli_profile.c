@@ -28,7 +28,11 @@ static const char help_text[] =
     "  --tpot S           time per output token below S seconds\n"
     "  --percentile P     0 (the mean, default), 50, 90 or 99: for the latency SLOs\n"
     "  --cost C           cost of one GPU of this deployment, e.g. $ per hour (1.0)\n"
-    "  -o DEST            a file, or Redis (?model= is required); default: standard output\n";
+    "  -o DEST            a file, or Redis (?model= is required); default or '-': standard\n"
+    "                     output\n"
+    "  -v, --verbose      as aibrix_gen_profile -v: log each bucket's candidate rates, the\n"
+    "                     rates that keep up and the line chosen on stderr, and indent the JSON\n"
+    "                     written to standard output\n";
 
 /* The value of an SLO option: a non-negative finite number. */
 static bool slo_value(const char *name, const char *s, double *out) {
@@ -37,11 +41,60 @@ static bool slo_value(const char *name, const char *s, double *out) {
   return false;
 }
 
-static int write_profile(const opt_profile *p, const char *dest) {
+/* gen_profile's logging at DEBUG level: "DEBUG:LOGGER:MESSAGE" on stderr. */
+static void debug_line(void *ctx, const char *line) {
+  (void)ctx;
+  fprintf(stderr, "DEBUG:aibrix.gpu_optimizer.profiling:%s\n", line);
+}
+
+/* Compact JSON as Python writes it (", " and ": ") put out as json.dumps(indent=2) does: every
+ * element of a non-empty array or object on its own line. */
+static void put_indented(const char *json, FILE *fp) {
+  int depth = 0;
+  bool in_string = false;
+  for (const char *c = json; *c; c++) {
+    if (in_string) {
+      fputc(*c, fp);
+      if (*c == '\\' && c[1])
+        fputc(*++c, fp);
+      else if (*c == '"')
+        in_string = false;
+      continue;
+    }
+    switch (*c) {
+    case '"':
+      in_string = true;
+      fputc(*c, fp);
+      break;
+    case '[':
+    case '{':
+      fputc(*c, fp);
+      if (c[1] == ']' || c[1] == '}') {
+        fputc(*++c, fp);
+        break;
+      }
+      fprintf(fp, "\n%*s", 2 * ++depth, "");
+      break;
+    case ']':
+    case '}': fprintf(fp, "\n%*s%c", 2 * --depth, "", *c); break;
+    case ',':
+      fprintf(fp, ",\n%*s", 2 * depth, "");
+      if (c[1] == ' ') c++;
+      break;
+    default: fputc(*c, fp);
+    }
+  }
+  fputc('\n', fp);
+}
+
+static int write_profile(const opt_profile *p, const char *dest, bool verbose) {
   opt_err e = {{0}};
-  if (!dest) {
+  if (!dest || !strcmp(dest, "-")) {
     char *json = opt_profile_to_json(p);
-    puts(json);
+    if (verbose)
+      put_indented(json, stdout);
+    else
+      puts(json);
     free(json);
     return EXIT_OK;
   }
@@ -81,6 +134,7 @@ static int profile_gen(int argc, char **argv) {
       {"percentile", required_argument, NULL, 'P'},
       {"cost", required_argument, NULL, 'c'},
       {"output", required_argument, NULL, 'o'},
+      {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -89,11 +143,16 @@ static int profile_gen(int argc, char **argv) {
   int c;
   optind = 1;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+  bool verbose = false;
+  while ((c = getopt_long(argc, argv, "ho:v", longopts, NULL)) != -1) {
     double *slo = NULL;
     switch (c) {
     case 'b': bench_path = optarg; continue;
     case 'o': dest = optarg; continue;
+    case 'v':
+      verbose = true;
+      o.debug = debug_line;
+      continue;
     case 'h': fputs(help_text, stdout); return EXIT_OK;
     case 'T': slo = &o.slos.limit[OPT_METRIC_TPUT]; break;
     case 'k': slo = &o.slos.limit[OPT_METRIC_TT]; break;
@@ -140,7 +199,7 @@ static int profile_gen(int argc, char **argv) {
     fprintf(stderr, "podscale: %s\n", e.msg);
     return EXIT_BADINPUT;
   }
-  int rc = write_profile(&p, dest);
+  int rc = write_profile(&p, dest, verbose);
   opt_profile_free(&p);
   return rc;
 }

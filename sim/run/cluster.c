@@ -13,7 +13,7 @@
 #include "sim/run/optsim.h"
 
 enum {
-  EV_POLICY,    /* evaluate the policy for every deployment */
+  EV_POLICY,    /* evaluate the autoscalers of a period; target = the first deployment's index */
   EV_ARRIVAL,   /* the next workload request arrives */
   EV_WAKE,      /* target pod changes by itself; arg = its wake generation */
   EV_READY,     /* target pod passes its startup */
@@ -70,12 +70,13 @@ typedef struct cluster_state {
   wl_request next;
   bool has_next;
   router rt;
-  int32_t *gpu_used;   /* per GPU type */
-  int32_t *desired;    /* per deployment */
-  policy_inst **auto_; /* per deployment: the policy's instance */
-  policy_pod *view;    /* scratch: the pods of one deployment as the policy sees them */
-  optsim *opt;         /* the GPU optimizer, when the policy reads it */
-  uint32_t *created;   /* per deployment, pods created so far */
+  int32_t *gpu_used;         /* per GPU type */
+  int32_t *desired;          /* per deployment */
+  policy_inst **auto_;       /* per deployment: the policy's instance */
+  const policy_config **cfg; /* per deployment: its autoscaler's configuration */
+  policy_pod *view;          /* scratch: the pods of one deployment as the policy sees them */
+  optsim *opt;               /* the GPU optimizer, when the policy reads it */
+  uint32_t *created;         /* per deployment, pods created so far */
   uint64_t seed;
   uint64_t *completed; /* per deployment, ok completions in the current sample interval */
   uint64_t arrivals;   /* gateway arrivals in the current sample interval */
@@ -148,6 +149,9 @@ static void pod_touch(cluster_state *c, uint32_t i) {
 
 static void on_done(void *ctx, request *r, int64_t t_us, rq_status status) {
   cluster_state *c = ctx;
+  /* A pod names what it refuses; what it drops is its stop's doing, or the run's end. */
+  if (status == RQ_FAILED && r->reason == RQ_NO_REASON)
+    r->reason = c->ended ? RQ_RUN_ENDED : RQ_POD_STOPPED;
   c->pods[r->pod]->inflight--;
   finish(c, r, status, t_us);
 }
@@ -422,8 +426,13 @@ static uint32_t policy_view(cluster_state *c, uint32_t dep) {
   return n;
 }
 
-static void evaluate_policy(cluster_state *c) {
-  for (uint32_t d = 0; d < c->sc->ndeployments; d++) {
+/* The deployments whose autoscalers share deployment first's period, in deployment order, then
+ * the next tick of that period. With one period for all (every policy but one of manifests of
+ * several periods) this is one event for every deployment. */
+static void evaluate_policy(cluster_state *c, uint32_t first) {
+  int64_t period_us = c->cfg[first]->period_us;
+  for (uint32_t d = first; d < c->sc->ndeployments; d++) {
+    if (c->cfg[d]->period_us != period_us) continue;
     policy_obs obs = {.now_us = now(c),
                       .deployment = d,
                       .current = c->desired[d],
@@ -442,13 +451,23 @@ static void evaluate_policy(cluster_state *c) {
     }
     if (desired != c->desired[d]) scale(c, d, desired);
   }
-  evq_push(&c->q, now(c) + c->pol->cfg.period_us, EV_POLICY, 0, 0);
+  evq_push(&c->q, now(c) + period_us, EV_POLICY, first, 0);
+}
+
+/* One EV_POLICY per distinct period, at the start, targeting the first deployment with it. */
+static void schedule_policies(cluster_state *c, int64_t t_us) {
+  for (uint32_t d = 0; d < c->sc->ndeployments; d++) {
+    uint32_t e = 0;
+    while (e < d && c->cfg[e]->period_us != c->cfg[d]->period_us)
+      e++;
+    if (e == d) evq_push(&c->q, t_us, EV_POLICY, d, 0);
+  }
 }
 
 /* Time 0: the deployments the run starts with, serving already. */
 static void initial_pods(cluster_state *c) {
   for (uint32_t d = 0; d < c->sc->ndeployments; d++) {
-    const policy_config *cfg = &c->pol->cfg;
+    const policy_config *cfg = c->cfg[d];
     int32_t n = cfg->initial_replicas;
     if (cfg->kind == POLICY_FIXED && n < 0) n = cfg->replicas[d]; /* default: all serving */
     for (int32_t k = 0; k < n; k++)
@@ -516,6 +535,7 @@ static void on_arrival(cluster_state *c) {
    * depends only on their identity, so every policy loses the same ones. */
   if (c->sc->error_rate > 0 &&
       rng_uniform_at(c->seed, "client_error", r->id, 0) < c->sc->error_rate) {
+    r->reason = RQ_CLIENT_ERROR;
     finish(c, r, RQ_FAILED, now(c));
     next_arrival(c);
     return;
@@ -532,11 +552,13 @@ static void on_timeout(cluster_state *c, uint32_t slot, uint64_t id) {
   if (r->id != id || r->status != RQ_PENDING) return;
   if (r->pod < 0) {
     rq_unlink(&c->gateway, r);
+    r->reason = RQ_CLIENT_TIMEOUT;
   } else {
     uint32_t i = (uint32_t)r->pod;
     cluster_pod *p = c->pods[i];
     pod_sync(c, i);
     if (r->status != RQ_PENDING || r->id != id) return; /* it finished exactly now */
+    r->reason = RQ_CLIENT_TIMEOUT;
     if (!c->sc->timeout_cancels) { /* the engine never hears of it and serves it to the end */
       report(c, r, RQ_TIMEOUT, now(c));
       r->abandoned = true;
@@ -574,8 +596,10 @@ static void end_run(cluster_state *c) {
   c->res->end_us = now(c);
   if (c->last_sample_us != now(c)) take_sample(c); /* unless a sample was just taken */
   request *r;
-  while ((r = rq_pop(&c->gateway)))
+  while ((r = rq_pop(&c->gateway))) {
+    r->reason = RQ_RUN_ENDED;
     finish(c, r, RQ_FAILED, now(c));
+  }
   for (uint32_t i = 0; i < c->npods; i++) {
     cluster_pod *p = c->pods[i];
     if (p->state == POD_STOPPED) continue;
@@ -621,7 +645,7 @@ static void run_optimizer(cluster_state *c) {
 
 static void dispatch(cluster_state *c, const evq_event *ev) {
   switch (ev->kind) {
-  case EV_POLICY: evaluate_policy(c); break;
+  case EV_POLICY: evaluate_policy(c, ev->target); break;
   case EV_ARRIVAL: on_arrival(c); break;
   case EV_WAKE: {
     cluster_pod *p = c->pods[ev->target];
@@ -662,10 +686,13 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
   c.seed = seed;
   c.completed = xcalloc(sc->ndeployments + 1, sizeof *c.completed);
   c.auto_ = xcalloc(sc->ndeployments, sizeof *c.auto_);
-  for (uint32_t d = 0; d < sc->ndeployments; d++)
-    c.auto_[d] = policy_new(&c.pol->cfg, d);
+  c.cfg = xcalloc(sc->ndeployments, sizeof *c.cfg);
+  for (uint32_t d = 0; d < sc->ndeployments; d++) {
+    c.cfg[d] = sc_policy_config(c.pol, d);
+    c.auto_[d] = policy_new(c.cfg[d], d);
+  }
   initial_pods(&c);
-  if (c.pol->cfg.metric == METRIC_OPTIMIZER) {
+  if (scenario_policy_reads_optimizer(sc, c.pol)) {
     c.opt = optsim_new(sc, c.desired);
     if (hooks->trace) optsim_set_sink(c.opt, hooks->trace, hooks->ctx);
     evq_push(&c.q, optsim_next_us(c.opt), EV_OPTIMIZER, 0, 0);
@@ -673,7 +700,7 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
 
   /* Order at time 0: the policy looks before the first arrival is seen. It starts with the
    * warm-up. */
-  evq_push(&c.q, -sc->warmup_us, EV_POLICY, 0, 0);
+  schedule_policies(&c, -sc->warmup_us);
   evq_push(&c.q, 0, EV_SAMPLE, 0, 0);
   evq_push(&c.q, sc->duration_us, EV_END, 0, 0);
   evq_push(&c.q, sc->duration_us + sc->drain_us, EV_END, 0, 1);
@@ -704,6 +731,7 @@ void cluster_run(const scenario *sc, uint32_t policy, uint64_t seed, const clust
   for (uint32_t d = 0; d < sc->ndeployments; d++)
     policy_free(c.auto_[d]);
   free(c.auto_);
+  free(c.cfg);
   for (uint32_t i = 0; i < c.nchunks; i++)
     free(c.chunks[i]);
   free(c.chunks);

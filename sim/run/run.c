@@ -23,10 +23,10 @@
 #endif
 
 const char *const run_requests_columns[] = {
-    "policy",        "id",         "arrival_s",   "input_tokens",
-    "output_tokens", "deployment", "pod",         "start_s",
-    "first_token_s", "finish_s",   "ttft_s",      "tpot_s",
-    "e2e_s",         "status",     "preemptions", NULL};
+    "policy",     "id",     "arrival_s", "input_tokens",  "output_tokens",
+    "deployment", "pod",    "start_s",   "first_token_s", "finish_s",
+    "ttft_s",     "tpot_s", "e2e_s",     "status",        "preemptions",
+    "reason",     NULL};
 const char *const run_timeseries_columns[] = {
     "policy",        "time_s",        "deployment", "offered_rps", "completed_rps", "desired",
     "pending",       "starting",      "ready",      "terminating", "running",       "waiting",
@@ -78,6 +78,13 @@ static void on_request(void *ctx, const request *r, uint32_t dep) {
                     ? (double)(r->finish_us - r->first_token_us) * 1e-6 / (r->output_tokens - 1)
                     : NAN;
   static const char *const status[] = {"pending", "ok", "timeout", "failed"};
+  static const char *const reason[] = {"",
+                                       "client_timeout",
+                                       "client_error",
+                                       "exceeds_max_model_len",
+                                       "exceeds_kv_cache",
+                                       "pod_stopped",
+                                       "run_ended"};
   if (r->status == RQ_OK) {
     a->ok++;
     sample_add(&a->e2e, (double)e2e * 1e-6);
@@ -111,6 +118,7 @@ static void on_request(void *ctx, const request *r, uint32_t dep) {
   csvw_time(w, e2e);
   csvw_str(w, status[r->status]);
   csvw_int(w, r->preemptions);
+  csvw_str(w, reason[r->reason]);
   csvw_end(w);
 }
 
@@ -153,7 +161,7 @@ static void on_decision(void *ctx, const cluster_decision *d) {
   csvw_str(w, a->pol->name);
   csvw_clock(w, d->time_us);
   csvw_str(w, dep_name(a->sc, d->deployment));
-  const policy_config *cfg = &a->pol->cfg;
+  const policy_config *cfg = sc_policy_config(a->pol, d->deployment); /* this deployment's */
   const policy_decision *e = d->d;
   bool fixed = cfg->kind == POLICY_FIXED;
   char who[48];
@@ -262,7 +270,7 @@ static bool open_traces(const scenario *sc, const run_options *opt, opt_store **
   if (!opt->trace_redis) return true;
   uint32_t n = 0;
   for (uint32_t i = 0; i < sc->npolicies; i++)
-    n += selected(sc, i, opt->policies) && sc->policies[i].cfg.metric == METRIC_OPTIMIZER;
+    n += selected(sc, i, opt->policies) && scenario_policy_reads_optimizer(sc, &sc->policies[i]);
   if (n != 1)
     return ps_fail(err,
                    "--trace-redis: expected one optimizer-based policy to run (choose it "

@@ -15,9 +15,11 @@
 #include "analysis/csvr.h"
 #include "analysis/csvw.h"
 #include "analysis/outfile.h"
+#include "analysis/rundigest.h"
 #include "base/clock.h"
 #include "base/hash.h"
 #include "base/jsonv.h"
+#include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "sim/run/run.h"
 #include "sim/scenario/scenario.h"
@@ -207,6 +209,8 @@ typedef struct job {
   char **rows; /* summary.csv rows of the run (without the header), malloc'd */
   int nrows;
   bool failed;
+  bool done;         /* ran, and its outputs are digested */
+  run_digest digest; /* of its output files */
 } job;
 
 typedef struct sweep {
@@ -222,6 +226,7 @@ typedef struct sweep {
   int status; /* first failure's status */
   ps_err err;
   char *summary_header;
+  strbuf warned; /* the scenario warnings printed so far: each is printed once */
 } sweep;
 
 static void fail_once(sweep *w, int status, const ps_err *e) {
@@ -232,6 +237,28 @@ static void fail_once(sweep *w, int status, const ps_err *e) {
   }
   pthread_mutex_unlock(&w->err_lock);
   atomic_store(&w->stop, true);
+}
+
+/* Point p's scenario warnings on stderr, those not printed for an earlier point. */
+static void warn_point(sweep *w, int p) {
+  const char *l = w->pts[p].sc.warnings;
+  pthread_mutex_lock(&w->err_lock);
+  while (l && *l) {
+    const char *end = strchr(l, '\n');
+    size_t n = end ? (size_t)(end - l) : strlen(l);
+    strbuf one = {0};
+    sb_put(&one, l, n);
+    const char *line = one.s ? one.s : "";
+    if (!w->warned.s || !strstr(w->warned.s, line)) {
+      char where[1024];
+      describe_point(&w->g, p, where, sizeof where);
+      fprintf(stderr, "podscale: warning: sweep point %d (%.200s): %s\n", p, where, line);
+      sb_printf(&w->warned, "%s\n", line);
+    }
+    free(one.s);
+    l += n + (end != NULL);
+  }
+  pthread_mutex_unlock(&w->err_lock);
 }
 
 /* The scenario of point p, loaded on first use. */
@@ -251,6 +278,7 @@ static const scenario *load_point(sweep *w, int p) {
     if (ok) {
       pt->loaded = true;
       pt->seed = pt->sc.seed;
+      warn_point(w, p);
     } else {
       pt->failed = true;
       char where[1024];
@@ -348,6 +376,10 @@ static void *worker(void *arg) {
         free(header);
       pthread_mutex_unlock(&w->err_lock);
     }
+    if (ok) {
+      w->jobs[r].digest = run_digest_of(dir);
+      w->jobs[r].done = true;
+    }
     if (!ok) {
       w->jobs[r].failed = true;
       ps_err e2;
@@ -367,6 +399,40 @@ static void show_progress(int done, int total, double t0) {
     fputc(i < fill ? '=' : ' ', stderr);
   fprintf(stderr, "] %d/%d runs, %.1f s", done, total, ps_mono_s() - t0);
   fflush(stderr);
+}
+
+/* Each setting with several values whose values changed nothing, or no result: compared run by
+ * run against the run with the setting's first value and everything else the same (point and
+ * seed), over the runs of this shard. Said on stderr; nothing is refused. */
+static void report_unchanged(const sweep *w) {
+  const sweep_options *o = w->g.o;
+  for (int t = 0; t < o->n_settings; t++) {
+    if (o->settings[t].n < 2) continue;
+    int stride = 1;
+    for (int k = o->n_settings - 1; k > t; k--)
+      stride *= o->settings[k].n;
+    unsigned changed = 0;
+    int pairs = 0;
+    for (int r = 0; r < w->g.runs; r++) {
+      int p = r / o->seeds, v = value_at(&w->g, p, t);
+      int r0 = (p - v * stride) * o->seeds + r % o->seeds;
+      if (v == 0 || !w->jobs[r].done || !w->jobs[r0].done) continue;
+      changed |= run_digest_diff(&w->jobs[r].digest, &w->jobs[r0].digest);
+      pairs++;
+    }
+    if (pairs == 0) continue;
+    char files[160];
+    if (changed == 0)
+      fprintf(stderr,
+              "podscale: warning: sweep: --set %s changed nothing in any output (%d runs compared "
+              "with the first value's): is it a setting the runs read?\n",
+              o->settings[t].key, pairs);
+    else if (!(changed & 1u))
+      fprintf(stderr,
+              "podscale: note: sweep: --set %s changed %s, but no figure of summary.csv (%d runs "
+              "compared with the first value's)\n",
+              o->settings[t].key, run_digest_list(changed, files, sizeof files), pairs);
+  }
 }
 
 /* --- sweep.json --- */
@@ -692,6 +758,7 @@ int sweep_run(const sweep_options *o, ps_err *err) {
     *err = w.err;
     goto done;
   }
+  report_unchanged(&w);
   outfile rf;
   if (!outfile_open(&rf, o->out_dir, "runs.csv", err)) {
     status = 1;
@@ -731,6 +798,7 @@ done:
   free(w.todo);
   free(w.pts);
   free(w.summary_header);
+  free(w.warned.s);
   pthread_mutex_destroy(&w.err_lock);
   cJSON_Delete(root);
   free(text);

@@ -57,10 +57,10 @@ bool scl_load_optimizer(jv *v, scenario *sc, const cJSON *node) {
   return ok;
 }
 
-/* aibrix_benchmark's default grid against deployment d's simulated pod, then gen_profile. */
+/* The wide grid (bench_grid_wide) against deployment d's simulated pod, then gen_profile. */
 static bool generate_profile(const scenario *sc, uint32_t d, opt_profile *out, ps_err *err) {
   const sc_deployment *dep = &sc->deployments[d];
-  bench_grid g = bench_grid_default;
+  bench_grid g = bench_grid_wide;
   g.model = sc->llms[dep->llm_index].name;
   int32_t runs = bench_grid_runs(&g);
   char source[300];

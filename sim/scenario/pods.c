@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/names.h"
 #include "base/xalloc.h"
 
 #define GIB_BYTES (1024.0 * 1024.0 * 1024.0)
@@ -26,6 +27,13 @@ bool scl_load_gpus(jv *v, scenario *sc, const cJSON *arr) {
     sc_gpu *gpu = &sc->gpus[i];
     if (!jv_object(v, g, keys) || !jv_string(v, g, "name", true, &name)) return false;
     const gpu_spec *cat = catalog_gpu(name);
+    char hint[512];
+    if (!cat && !cJSON_GetObjectItemCaseSensitive(g, "price_per_hour"))
+      return jv_fail_at(
+          v, "name",
+          "\"%s\" is not a GPU of the catalog (%s); a GPU type of your own needs "
+          "price_per_hour, and tflops, bandwidth_gbps and memory_gib for the llm model",
+          name, catalog_gpu_hint(name, hint, sizeof hint));
     double tflops = cat ? cat->flops / 1e12 : NAN, gbps = cat ? cat->bandwidth / 1e9 : NAN,
            gib = cat ? cat->memory / GIB_BYTES : NAN;
     gpu->price_per_hour = cat ? cat->price_per_hour : NAN;
@@ -131,9 +139,12 @@ static bool load_llm_model(jv *v, scenario *sc, sc_deployment *d, const cJSON *m
   uint32_t k = 0;
   while (k < sc->nllms && strcmp(sc->llms[k].name, name))
     k++;
-  if (k == sc->nllms)
-    return jv_fail_at(v, "llm", "expected an LLM of the catalog or of \"llms\", found \"%s\"",
-                      name);
+  if (k == sc->nllms) {
+    char hint[512];
+    return jv_fail_at(v, "llm", "expected an LLM of the catalog or of \"llms\", found \"%s\" (%s)",
+                      name,
+                      names_hint(name, sc->llms, sizeof *sc->llms, sc->nllms, hint, sizeof hint));
+  }
   const llm_spec *spec = &sc->llms[k].spec;
   const sc_gpu *gpu = &sc->gpus[d->gpu];
   if (!gpu->has_spec)
@@ -252,8 +263,11 @@ bool scl_load_deployments(jv *v, scenario *sc, const cJSON *arr) {
                         "expected a name not used by another deployment, found \"%s\" again", name);
     d->name = xstrdup(name);
     int g = scl_find_name(gpu, sc->gpus, sizeof *sc->gpus, sc->ngpus);
+    char hint[512];
     if (g < 0)
-      return jv_fail_at(v, "gpu", "expected the name of a GPU type in \"gpus\", found \"%s\"", gpu);
+      return jv_fail_at(v, "gpu", "expected the name of a GPU type in \"gpus\", found \"%s\" (%s)",
+                        gpu,
+                        names_hint(gpu, sc->gpus, sizeof *sc->gpus, sc->ngpus, hint, sizeof hint));
     d->gpu = (uint32_t)g;
     size_t m2 = jv_enter(v, "model");
     bool ok = load_model(v, sc, d, model);

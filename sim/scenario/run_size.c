@@ -20,11 +20,13 @@ run_size run_size_estimate(const scenario *sc) {
   z.file_bytes[1] =
       (span_s / ((double)sc->output.interval_us * 1e-6) + 1) * pols * deps * TIMESERIES_ROW;
   for (uint32_t i = 0; i < sc->npolicies; i++)
-    z.file_bytes[2] +=
-        (span_s / ((double)sc->policies[i].cfg.period_us * 1e-6) + 1) * deps * DECISION_ROW;
+    for (uint32_t d = 0; d < sc->ndeployments; d++)
+      z.file_bytes[2] +=
+          (span_s / ((double)sc_policy_config(&sc->policies[i], d)->period_us * 1e-6) + 1) *
+          DECISION_ROW;
   double solvers = 0; /* policies that scale on the optimizer, one log line per round each */
   for (uint32_t i = 0; i < sc->npolicies; i++)
-    solvers += sc->policies[i].cfg.metric == METRIC_OPTIMIZER;
+    solvers += scenario_policy_reads_optimizer(sc, &sc->policies[i]);
   if (sc->optimizer.enabled)
     z.file_bytes[3] =
         (span_s / ((double)sc->optimizer.interval_us * 1e-6) + 1) * solvers * OPTIMIZER_LINE;
@@ -33,10 +35,12 @@ run_size run_size_estimate(const scenario *sc) {
   for (uint32_t i = 0; i < sc->npolicies; i++) {
     const sc_policy *p = &sc->policies[i];
     double pods = 0;
-    for (uint32_t d = 0; d < sc->ndeployments; d++)
-      pods += p->cfg.kind == POLICY_FIXED
+    for (uint32_t d = 0; d < sc->ndeployments; d++) {
+      const policy_config *cfg = sc_policy_config(p, d);
+      pods += cfg->kind == POLICY_FIXED
                   ? p->replicas[d]
-                  : fmax(p->cfg.max_replicas, fmax(p->cfg.initial_replicas, p->cfg.min_replicas));
+                  : fmax(cfg->max_replicas, fmax(cfg->initial_replicas, cfg->min_replicas));
+    }
     z.pods = fmax(z.pods, pods);
   }
   return z;

@@ -10,6 +10,7 @@
 #include "analysis/outfile.h"
 #include "base/hash.h"
 #include "base/jsonv.h"
+#include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "sim/scenario/load.h"
 #include "sim/scenario/run_size.h"
@@ -153,6 +154,29 @@ static bool load_top(jv *v, scenario *sc, const cJSON *root) {
   return size_ok(v, sc);
 }
 
+/* Requests that a deployment's max_model_len cannot hold: vLLM refuses them at once. */
+static void warn_context_windows(scenario *sc) {
+  strbuf w = {0};
+  double n = wl_spec_expected_count(&sc->workload);
+  for (uint32_t d = 0; d < sc->ndeployments; d++) {
+    const sc_deployment *dep = &sc->deployments[d];
+    if (dep->model != SC_MODEL_LLM) continue;
+    int32_t len = dep->llm.max_model_len;
+    double share = wl_spec_share_over(&sc->workload, len);
+    if (share <= 0) continue;
+    char what[96] = "prompt + output";
+    if (sc->workload.max_output_tokens > 0)
+      snprintf(what, sizeof what, "prompt + max_output_tokens (%d)",
+               sc->workload.max_output_tokens);
+    sb_printf(&w,
+              "%s: workload: about %.3g%% of requests (%.0f of %.0f) have %s above "
+              "deployments[%u] (%s)'s max_model_len %d; vLLM refuses them at once (status "
+              "failed, reason exceeds_max_model_len in requests.csv)\n",
+              sc->path, share * 100, share * n, n, what, d, dep->name, len);
+  }
+  sc->warnings = w.s ? sb_take(&w) : NULL;
+}
+
 bool scenario_load(const char *path, scenario *sc, ps_err *err) {
   char *text = NULL;
   cJSON *root = jv_parse_file(path, &text, err);
@@ -175,12 +199,13 @@ bool scenario_load_tree(const char *path, const cJSON *root, const char *text, s
   scl_catalog_llms(sc);
   bool ok = load_top(&v, sc, root);
   for (uint32_t i = 0; ok && i < sc->npolicies; i++)
-    if (sc->policies[i].cfg.metric == METRIC_OPTIMIZER && !sc->optimizer.enabled)
+    if (scenario_policy_reads_optimizer(sc, &sc->policies[i]) && !sc->optimizer.enabled)
       ok = ps_fail(err,
                    "%s: policies[%u] reads the GPU optimizer (vllm:deployment_replicas): add an "
                    "\"optimizer\" section (its SLOs, or profile files)",
                    path, i);
   if (ok && sc->optimizer.enabled) ok = scl_optimizer_profiles(sc, err);
+  if (ok) warn_context_windows(sc);
   if (!ok) scenario_free(sc);
   return ok;
 }
@@ -206,6 +231,7 @@ void scenario_free(scenario *sc) {
   for (uint32_t i = 0; i < sc->npolicies; i++) {
     free(sc->policies[i].name);
     free(sc->policies[i].replicas);
+    free(sc->policies[i].per_deployment);
   }
   free(sc->policies);
   free(sc->output.dir);
@@ -215,6 +241,7 @@ void scenario_free(scenario *sc) {
   for (uint32_t d = 0; sc->optimizer.profiles && d < sc->ndeployments; d++)
     opt_profile_free(&sc->optimizer.profiles[d]);
   free(sc->optimizer.profiles);
+  free(sc->warnings);
   *sc = (scenario){0};
 }
 

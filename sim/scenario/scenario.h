@@ -53,11 +53,19 @@ typedef struct sc_deployment {
   int64_t prestop_poll_us;  /* preStop hook polls for an idle pod this often; 0: stops when idle */
 } sc_deployment;
 
+/* A policy: one configuration for every deployment (fixed, or a spec written in the scenario),
+ * or one per deployment (manifests, each bound to its deployment by spec.scaleTargetRef). */
 typedef struct sc_policy {
   char *name;
-  policy_config cfg;
-  int32_t *replicas; /* fixed: per deployment */
+  policy_config cfg;             /* every deployment's; with manifests, deployment 0's */
+  int32_t *replicas;             /* fixed: per deployment */
+  policy_config *per_deployment; /* manifests: each deployment's (ndeployments); else NULL */
 } sc_policy;
+
+/* The configuration of deployment d's autoscaler under policy p. */
+static inline const policy_config *sc_policy_config(const sc_policy *p, uint32_t d) {
+  return p->per_deployment ? &p->per_deployment[d] : &p->cfg;
+}
 
 typedef struct sc_output {
   char *dir;           /* default output directory, NULL for out/<name> */
@@ -109,6 +117,7 @@ typedef struct scenario {
   uint32_t npolicies;
   sc_output output;
   sc_optimizer optimizer;
+  char *warnings; /* what loads but is likely a mistake: lines "FILE: PLACE: ...\n"; NULL if none */
 } scenario;
 
 bool scenario_load(const char *path, scenario *out, ps_err *err);
@@ -120,5 +129,7 @@ bool scenario_load_tree(const char *path, const cJSON *root, const char *text, s
 void scenario_free(scenario *sc);
 /* Index of the policy named `name`, -1 if none. */
 int scenario_policy_index(const scenario *sc, const char *name);
+/* Whether policy p scales some deployment on the GPU optimizer's vllm:deployment_replicas. */
+bool scenario_policy_reads_optimizer(const scenario *sc, const sc_policy *p);
 
 #endif
