@@ -112,7 +112,7 @@ for doc in "$@"; do
     fi
     {
       [ "$kind" = script ] && echo "set -e"
-      to_run <"$k.sh" | sed 's/^@@doc-test-command \(.*\)$/echo "@@doc-test-command \1"/'
+      to_run <"$k.sh" | sed 's/^@@doc-test-command \(.*\)$/__rc=$?; echo "@@doc-test-command \1"; (exit $__rc)/'
     } >"$k.run"
     start=$(date +%s.%N)
     (cd "$scratch/work" && exec timeout -k 5 "$limit" bash "$k.run" </dev/null >"$k.out" 2>&1) &
