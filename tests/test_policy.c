@@ -742,6 +742,10 @@ static void scenario_rejects_inconsistent_autoscaler_specs(void **state) {
       /* scalingStrategy must agree with type. */
       {"{\"name\": \"x\", \"type\": \"kpa\", " SPEC_KV("\"scalingStrategy\": \"APA\", ", "0.7") "}",
        "policies[2].spec.scalingStrategy", "expected KPA"},
+      /* A running-requests target above what a pod can run (4 slots) is never reached. */
+      {"{\"name\": \"x\", \"type\": \"hpa\", \"spec\": {\"maxReplicas\": 4, \"metricsSources\": "
+       "[{\"targetMetric\": \"num_requests_running\", \"targetValue\": \"5\"}]}}",
+       "policies[2]", "at most 4 requests at once (slots)"},
   };
   assert_policies_rejected(cases, N_OF(cases));
   /* The same strategy loads. */

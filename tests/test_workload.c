@@ -203,6 +203,49 @@ static void lognormal_tokens_match_mean_and_p99(void **state) {
   gen_free(g, &st);
 }
 
+/* The share of requests a context window cannot hold: exact over a trace (within the run's
+ * duration), and from the length distributions within sampling error of the generator itself. */
+static void share_over_a_context_window_matches_the_requests_drawn(void **state) {
+  (void)state;
+  wl_trace_rec t[] = {
+      {0, 4000, 200}, {1000000, 100, 100}, {2000000, 3000, 2000}, {9000000, 9000, 1}};
+  wl_spec tr = {.source = WL_TRACE,
+                .trace = t,
+                .ntrace = 4,
+                .rate_scale = 1,
+                .time_scale = 1,
+                .input_tokens = {.kind = DIST_TRACE},
+                .output_tokens = {.kind = DIST_TRACE}};
+  tr.duration_us = wl_spec_span_us(&tr);
+  assert_true(wl_spec_share_over(&tr, 4096) == 0.75); /* prompt + output: 4200, 5000, 9001 */
+  tr.duration_us = 5000000;                           /* the last record is not in the run */
+  assert_true(wl_spec_share_over(&tr, 4096) == 2.0 / 3);
+  tr.max_output_tokens = 100; /* then vLLM checks prompt + max_tokens: 4100, 3100 */
+  assert_true(wl_spec_share_over(&tr, 4096) == 1.0 / 3);
+
+  wl_segment seg[] = {{20000, 10, 10}};
+  wl_spec sp = segments_spec(seg, 1);
+  assert_true(dist_lognormal_mean_p99(310, 960, &sp.input_tokens));
+  assert_true(dist_lognormal_mean_p99(200, 1500, &sp.output_tokens));
+  for (int cap = 0; cap <= 1; cap++) {
+    sp.max_output_tokens = cap ? 1024 : 0;
+    double want = wl_spec_share_over(&sp, 1500);
+    streams st;
+    wl_gen *g = gen_new(&sp, 5, &st);
+    wl_request r;
+    double n = 0, over = 0;
+    while (wl_gen_next(g, &r)) {
+      n++;
+      int64_t asked = (int64_t)r.input_tokens + (cap ? sp.max_output_tokens : r.output_tokens);
+      over += asked > 1500;
+    }
+    gen_free(g, &st);
+    double got = over / n, sd = sqrt(want * (1 - want) / n);
+    print_message("cap %d: share %.5f predicted, %.5f of %.0f drawn\n", cap, want, got, n);
+    assert_true(want > 0.001 && fabs(got - want) < 4 * sd + 1e-3);
+  }
+}
+
 static void same_seed_gives_identical_requests(void **state) {
   (void)state;
   wl_segment seg[] = {{100, 3, 3}};
@@ -272,6 +315,7 @@ int main(void) {
       cmocka_unit_test(count_file_gives_exact_counts_per_second),
       cmocka_unit_test(trace_replays_times_and_tokens),
       cmocka_unit_test(lognormal_tokens_match_mean_and_p99),
+      cmocka_unit_test(share_over_a_context_window_matches_the_requests_drawn),
       cmocka_unit_test(same_seed_gives_identical_requests),
       cmocka_unit_test(lognormal_fit_rejects_impossible_tails),
       cmocka_unit_test(output_cap_puts_longer_draws_exactly_at_the_cap),

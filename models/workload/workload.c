@@ -232,11 +232,21 @@ static int cmp_i32(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* The lengths one side gives, equally likely: one per trace record, or one per grid quantile;
- * sorted. */
+/* The trace records that arrive before duration_us (all when it is not set): they are sorted. */
+static size_t records_in_run(const wl_spec *sp) {
+  size_t n = 0;
+  double end_s = (double)sp->duration_us * 1e-6;
+  while (n < sp->ntrace &&
+         (sp->duration_us <= 0 || (double)sp->trace[n].t_us * 1e-6 * sp->time_scale < end_s))
+    n++;
+  return n;
+}
+
+/* The lengths one side gives, equally likely: one per trace record of the run, or one per grid
+ * quantile; sorted. */
 static int32_t *lengths(const wl_spec *sp, const dist *d, bool input, size_t *n) {
   bool traced = d->kind == DIST_TRACE;
-  *n = traced ? sp->ntrace : SHARE_GRID;
+  *n = traced ? records_in_run(sp) : SHARE_GRID;
   int32_t *v = xcalloc(*n ? *n : 1, sizeof *v);
   for (size_t k = 0; k < *n; k++) {
     const wl_trace_rec *rec = traced ? &sp->trace[k] : NULL;
@@ -264,12 +274,12 @@ double wl_spec_share_over(const wl_spec *sp, int32_t len) {
   const dist *in = &sp->input_tokens, *out = &sp->output_tokens;
   int64_t cap = sp->max_output_tokens;
   if (cap == 0 && in->kind == DIST_TRACE && out->kind == DIST_TRACE) { /* pairs, as recorded */
-    size_t over = 0;
-    for (size_t k = 0; k < sp->ntrace; k++)
+    size_t over = 0, n = records_in_run(sp);
+    for (size_t k = 0; k < n; k++)
       over += (int64_t)tokens_at(in, 0, sp->trace[k].input_tokens) +
                   tokens_at(out, 0, sp->trace[k].output_tokens) >
               len;
-    return sp->ntrace ? (double)over / (double)sp->ntrace : 0;
+    return n ? (double)over / (double)n : 0;
   }
   size_t ni, no = 1;
   int32_t *iv = lengths(sp, in, true, &ni);

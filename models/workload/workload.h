@@ -87,8 +87,8 @@ int64_t wl_spec_span_us(const wl_spec *spec);
 double wl_spec_expected_count(const wl_spec *spec);
 /* The share (0 to 1) of requests that a context window of len tokens cannot hold: prompt plus
  * max_output_tokens above len when there is a cap (vLLM checks prompt + max_tokens), else prompt
- * plus output. Exact over a trace's records; otherwise the two independent length distributions
- * are taken at 1,024 quantiles each. */
+ * plus output. Exact over the trace records that arrive before duration_us (all when it is 0);
+ * otherwise the two independent length distributions are taken at 1,024 quantiles each. */
 double wl_spec_share_over(const wl_spec *spec, int32_t len);
 
 #endif

@@ -154,6 +154,25 @@ static bool load_top(jv *v, scenario *sc, const cJSON *root) {
   return size_ok(v, sc);
 }
 
+/* A num_requests_running target a pod can reach: at most its batch (max_num_seqs) or its slots.
+ * A higher one is never reached, so the autoscaler never scales up. */
+static bool running_target_reachable(const scenario *sc, uint32_t i, ps_err *err) {
+  for (uint32_t d = 0; d < sc->ndeployments; d++) {
+    const policy_config *cfg = sc_policy_config(&sc->policies[i], d);
+    const sc_deployment *dep = &sc->deployments[d];
+    int32_t most = dep->model == SC_MODEL_LLM ? dep->llm.max_num_seqs : dep->slots.slots;
+    if (cfg->kind == POLICY_FIXED || cfg->metric != METRIC_RUNNING || cfg->target_value <= most)
+      continue;
+    return ps_fail(err,
+                   "%s: policies[%u]: targetValue %g is outside num_requests_running's range for "
+                   "deployments[%u] (%s), whose pods run at most %d requests at once (%s): it is "
+                   "never reached, so the autoscaler never scales up",
+                   sc->path, i, cfg->target_value, d, dep->name, most,
+                   dep->model == SC_MODEL_LLM ? "max_num_seqs" : "slots");
+  }
+  return true;
+}
+
 /* Requests that a deployment's max_model_len cannot hold: vLLM refuses them at once. */
 static void warn_context_windows(scenario *sc) {
   strbuf w = {0};
@@ -204,6 +223,8 @@ bool scenario_load_tree(const char *path, const cJSON *root, const char *text, s
                    "%s: policies[%u] reads the GPU optimizer (vllm:deployment_replicas): add an "
                    "\"optimizer\" section (its SLOs, or profile files)",
                    path, i);
+  for (uint32_t i = 0; ok && i < sc->npolicies; i++)
+    ok = running_target_reachable(sc, i, err);
   if (ok && sc->optimizer.enabled) ok = scl_optimizer_profiles(sc, err);
   if (ok) warn_context_windows(sc);
   if (!ok) scenario_free(sc);
