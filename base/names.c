@@ -52,8 +52,8 @@ static const char *cand(const void *first, size_t stride, size_t i) {
   return s;
 }
 
-const char *names_hint(const char *name, const void *first, size_t stride, size_t ncands,
-                       char *buf, size_t n) {
+const char *names_hint(const char *name, const void *first, size_t stride, size_t ncands, char *buf,
+                       size_t n) {
   enum { SHOWN = 3, LISTED = 12 };
   size_t best[SHOWN];
   int score[SHOWN];
@@ -78,10 +78,10 @@ const char *names_hint(const char *name, const void *first, size_t stride, size_
     nbest--;
   size_t len = 0;
   buf[0] = '\0';
-#define PUT(...)                                                                                  \
-  do {                                                                                            \
-    int k = snprintf(buf + len, n - len, __VA_ARGS__);                                            \
-    if (k > 0) len = len + (size_t)k < n ? len + (size_t)k : n - 1;                               \
+#define PUT(...)                                                                                   \
+  do {                                                                                             \
+    int k = snprintf(buf + len, n - len, __VA_ARGS__);                                             \
+    if (k > 0) len = len + (size_t)k < n ? len + (size_t)k : n - 1;                                \
   } while (0)
   if (nbest > 0) {
     PUT("did you mean ");
