@@ -878,15 +878,21 @@ void plot_script_timeline(FILE *fp, const plot_run *run, plot_format fmt, const 
   enum { MAX_DEPLOYMENTS = 256 };
   const char *deps[MAX_DEPLOYMENTS];
   size_t ndeps = timeline_deployments(run, deps, MAX_DEPLOYMENTS);
-  double tmax = 0, ymax = 0;
+  double tmax = 0, ydesired = 0, yopt = 0;
   for (size_t i = 0; i < run->npolicies; i++)
     for (size_t k = 0; k < run->policies[i].ntracks; k++) {
       const plot_track *t = &run->policies[i].tracks[k];
       for (size_t j = 0; j < t->n; j++) {
         tmax = fmax(tmax, t->t_s[j]);
-        ymax = fmax(ymax, t->y[j]);
+        if (t->kind == PLOT_TRACK_DESIRED)
+          ydesired = fmax(ydesired, t->y[j]);
+        else
+          yopt = fmax(yopt, t->y[j]);
       }
     }
+  /* The replicas set the scale. The optimizer's value may be far above them: AIBrix charges
+   * traffic no profile can serve as a huge number of GPUs. It is cut at twice the replicas. */
+  double ymax = ydesired > 0 ? fmax(ydesired, fmin(yopt, 2 * ydesired)) : yopt;
   size_t np = run->npolicies;
   int height = 80 + 260 * (int)(np < 100 ? np : 100);
 
@@ -928,6 +934,18 @@ void plot_script_timeline(FILE *fp, const plot_run *run, plot_format fmt, const 
     fputs(i == np - 1 ? "set xlabel tlabel\n" : "set xlabel ''\n", fp);
     fputs(p->ntracks ? "unset label 1\n" : "set label 1 'no decisions' at graph 0.5, 0.5 center\n",
           fp);
+    double cut = 0;
+    for (size_t k = 0; k < p->ntracks; k++)
+      for (size_t j = 0; j < p->tracks[k].n; j++)
+        if (p->tracks[k].kind != PLOT_TRACK_DESIRED && p->tracks[k].y[j] > ceil(ymax) + 1)
+          cut = fmax(cut, p->tracks[k].y[j]);
+    if (cut > 0)
+      fprintf(fp,
+              "set label 2 'optimizer GPUs above %g cut (up to %.6g: unservable traffic)' at "
+              "graph 0.99, 0.93 right\n",
+              ceil(ymax) + 1, cut);
+    else
+      fputs("unset label 2\n", fp);
     fputs("plot NaN", fp);
     for (size_t k = 0; k < p->ntracks; k++, index++) {
       const plot_track *t = &p->tracks[k];

@@ -317,6 +317,42 @@ static void format_is_chosen_by_the_extension(void **state) {
   assert_false(plot_format_of("x.png/y", &fmt));
 }
 
+/* An optimizer value far above the replicas (unservable traffic, charged as AIBrix does) is cut
+ * at twice the highest replica count, and the subplot says so; a modest one sets the scale. */
+static void timeline_cuts_optimizer_values_far_above_the_replicas(void **state) {
+  fx_dir *f = *state;
+  write_file(f, "summary.csv", summary_csv);
+  write_file(f, "requests.csv", requests_csv);
+  write_file(f, "timeseries.csv", timeseries_csv);
+  for (int huge = 0; huge <= 1; huge++) {
+    char csv[2048];
+    snprintf(csv, sizeof csv,
+             "policy,time_s,deployment,autoscaler,current,ready,metric,value,stable,panic,"
+             "panic_mode,recommendation,desired,reason\n"
+             "fast,0.000000,d1,kpa/aibrix-legacy,1,1,vllm:deployment_replicas,100,100,100,0,1,3,"
+             "stable window\n"
+             "fast,2.000000,d1,gpu-optimizer,1,,vllm:deployment_replicas,%s,,,,,1,\"optimize\"\n",
+             huge ? "44321700" : "500");
+    write_file(f, "decisions.csv", csv);
+    plot_run run;
+    assert_true(plot_read(f->dir, true, &run, NULL));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&text, &len);
+    plot_script_timeline(fp, &run, PLOT_PNG, "t", "t.png");
+    fclose(fp);
+    plot_run_free(&run);
+    if (huge) {
+      assert_contains(text, "set yrange [0:7]\n"); /* twice the 3 replicas, plus 1 */
+      assert_contains(text, "optimizer GPUs above 7 cut (up to 443217: unservable traffic)");
+    } else {
+      assert_contains(text, "set yrange [0:6]\n"); /* the optimizer's 5 GPUs, plus 1 */
+      assert_null(strstr(text, " cut "));
+    }
+    free(text);
+  }
+}
+
 static void write_figure_keeps_script_and_data_and_no_temporary_file(void **state) {
   fx_dir *f = *state;
   write_run(f);
@@ -635,6 +671,7 @@ int main(void) {
       cmocka_unit_test(samples_of_one_time_sum_deployments_but_not_offered_load),
       T(read_keeps_ok_e2e_sorted_and_sums_deployments),
       T(read_without_timeline_ignores_decisions),
+      T(timeline_cuts_optimizer_values_far_above_the_replicas),
       T(read_rejects_a_policy_not_in_summary_naming_file_and_line),
       T(read_rejects_a_bad_number_naming_file_line_and_column),
       T(read_rejects_a_short_row),
