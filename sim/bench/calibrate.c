@@ -96,6 +96,9 @@ typedef struct fit_ctx {
   const bench_file *bf;
   int32_t *idx; /* runs that kept up */
   int32_t n;
+  int32_t evaluations;                              /* simulations of every fitted run so far */
+  void (*progress)(void *ctx, int32_t evaluations); /* after each, or NULL */
+  void *progress_ctx;
 } fit_ctx;
 
 /* Simulated TPUT and E2E mean of every fitted run under factors p. */
@@ -138,6 +141,8 @@ static int residuals(const gsl_vector *x, void *data, gsl_vector *f) {
   perf_params p = from_x(x);
   double *tput = xmalloc((size_t)c->n * sizeof *tput), *e2e = xmalloc((size_t)c->n * sizeof *e2e);
   bool ok = simulate(c, &p, tput, e2e);
+  c->evaluations++;
+  if (c->progress) c->progress(c->progress_ctx, c->evaluations);
   for (int32_t k = 0; k < c->n; k++) {
     const bench_run *r = &c->bf->runs[c->idx[k]];
     double rt = ok && tput[k] > 0 ? log(tput[k] / r->tput) : 5;
@@ -217,19 +222,8 @@ static void ctx_init(fit_ctx *c, const gpu_spec *g, const llm_spec *m, const llm
       c->idx[c->n++] = i;
 }
 
-typedef struct fit_progress {
-  void (*fn)(void *ctx, int32_t iterations);
-  void *ctx;
-} fit_progress;
-
-static void on_iteration(const size_t iter, void *params, const gsl_multifit_nlinear_workspace *w) {
-  (void)w;
-  const fit_progress *p = params;
-  if (p->fn) p->fn(p->ctx, (int32_t)iter); /* 0 at the start, then after each */
-}
-
 bool calibrate(const gpu_spec *g, const llm_spec *m, const llm_engine_args *args,
-               const bench_file *bf, void (*progress)(void *ctx, int32_t iterations),
+               const bench_file *bf, void (*progress)(void *ctx, int32_t evaluations),
                void *progress_ctx, calib_result *res, ps_err *err) {
   llmpod_config probe;
   char why[256];
@@ -258,12 +252,14 @@ bool calibrate(const gpu_spec *g, const llm_spec *m, const llm_engine_args *args
   gsl_vector_set(x, 1, log(s->eff_memory));
   gsl_vector_set(x, 2, log(fmax(s->overhead_s, 1e-6)));
   gsl_vector_set(x, 3, log(fmax(s->overhead_seq_s, 1e-8)));
+  c.progress = progress;
+  c.progress_ctx = progress_ctx;
   gsl_multifit_nlinear_init(x, &fdf, w);
   int info = 0;
-  fit_progress fp = {progress, progress_ctx};
-  gsl_multifit_nlinear_driver(30, 1e-4, 1e-6, 1e-6, on_iteration, &fp, &info, w);
+  gsl_multifit_nlinear_driver(30, 1e-4, 1e-6, 1e-6, NULL, NULL, &info, w);
   res->fitted = from_x(gsl_multifit_nlinear_position(w));
   res->iterations = (int32_t)gsl_multifit_nlinear_niter(w);
+  res->evaluations = c.evaluations;
   errors(&c, &res->fitted, &res->tput_median_err, &res->e2e_median_err);
   gsl_vector_free(x);
   gsl_multifit_nlinear_free(w);

@@ -63,6 +63,7 @@ typedef struct calib_result {
   perf_params fitted;
   int32_t runs_fitted;     /* runs where the measured server kept up */
   int32_t iterations;      /* solver iterations */
+  int32_t evaluations;     /* simulations of every fitted run the solver asked for */
   double tput_median_err;  /* median |sim/meas - 1| of TPUT over the fitted runs */
   double e2e_median_err;   /* the same for the E2E mean */
   double tput_median_err0; /* both before fitting (the starting factors) */
@@ -70,9 +71,9 @@ typedef struct calib_result {
 } calib_result;
 
 /* Fit from `start` (engine configuration of the GPU and LLM in `args`). progress, when not NULL,
- * is called at the start (0) and after each solver iteration with the iterations so far. */
+ * is called after each evaluation (a simulation of every fitted run) with the count so far. */
 bool calibrate(const gpu_spec *g, const llm_spec *m, const llm_engine_args *args,
-               const bench_file *bf, void (*progress)(void *ctx, int32_t iterations),
+               const bench_file *bf, void (*progress)(void *ctx, int32_t evaluations),
                void *progress_ctx, calib_result *res, ps_err *err);
 
 /* ---- from vLLM's stats lines ---- */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "analysis/compare.h"
+#include "base/clock.h"
 #include "base/xalloc.h"
 #include "models/pods/llmpod.h"
 #include "optimizer/store.h"
@@ -91,6 +92,25 @@ const llm_spec *cli_catalog_llm(const char *cmd, const char *name) {
     cli_usage_error("%s: --model: expected an LLM of the catalog, found '%s' (%s)", cmd,
                     name ? name : "", catalog_llm_hint(name ? name : "", hint, sizeof hint));
   return m;
+}
+
+cli_progress cli_progress_start(const char *what, const char *unit) {
+  return (cli_progress){.what = what, .unit = unit, .t0 = ps_mono_s()};
+}
+
+void cli_progress_count(cli_progress *p, long count) {
+  double now = ps_mono_s();
+  if (now - p->t0 < 1.0 || now - p->last < 0.1 || !isatty(STDERR_FILENO)) return;
+  fprintf(stderr, "\rpodscale: %s: %ld %s, %.0f s", p->what, count, p->unit, now - p->t0);
+  p->last = now;
+  p->shown = true;
+}
+
+void cli_progress_cb(void *ctx, int32_t count) { cli_progress_count(ctx, count); }
+
+void cli_progress_end(cli_progress *p) {
+  if (p->shown) fputc('\n', stderr);
+  p->shown = false;
 }
 
 void cli_print_warnings(const char *prefix, const char *warnings) {

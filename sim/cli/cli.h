@@ -26,6 +26,20 @@ int cli_usage_error(const char *fmt, ...);
  * error "podscale: CMD: --gpu: expected a GPU of the catalog, found 'A100' (did you mean ...)". */
 const gpu_spec *cli_catalog_gpu(const char *cmd, const char *name);
 const llm_spec *cli_catalog_llm(const char *cmd, const char *name);
+/* Progress of a long command on stderr, "\rpodscale: WHAT: COUNT UNIT, S s": only at a
+ * terminal, only once the command has run for a second, at most 10 times a second;
+ * cli_progress_end ends the line if one was shown. */
+typedef struct cli_progress {
+  const char *what, *unit; /* "calibrate", "iterations" */
+  double t0, last;         /* ps_mono_s at the start and at the last line shown */
+  bool shown;
+} cli_progress;
+cli_progress cli_progress_start(const char *what, const char *unit);
+void cli_progress_count(cli_progress *p, long count);
+void cli_progress_end(cli_progress *p);
+/* cli_progress_count with the signature of a library's progress callback (ctx a cli_progress). */
+void cli_progress_cb(void *ctx, int32_t count);
+
 /* A loaded scenario's warnings (scenario.warnings: lines), each as "podscale: warning: LINE" on
  * stderr, after `prefix` ("" for none). */
 void cli_print_warnings(const char *prefix, const char *warnings);

@@ -4,9 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "base/clock.h"
 #include "base/xalloc.h"
 #include "models/pods/catalog.h"
 #include "sim/bench/calibrate.h"
@@ -111,21 +109,6 @@ static void print_factors(const perf_params *s, const perf_params *f, unsigned f
          fit & VCAL_FIT_OVERHEAD_SEQ ? "" : fixed);
 }
 
-/* A fit's progress on stderr, at a terminal and once it has taken a second. */
-typedef struct progress {
-  double t0;        /* ps_mono_s at the start */
-  const char *unit; /* what is counted: "simulations", "iterations" */
-  bool shown;
-} progress;
-
-static void on_progress(void *ctx, int32_t count) {
-  progress *p = ctx;
-  double s = ps_mono_s() - p->t0;
-  if (s < 1.0 || !isatty(STDERR_FILENO)) return; /* only a fit that takes a while */
-  fprintf(stderr, "\rpodscale: calibrate: %d %s, %.0f s", count, p->unit, s);
-  p->shown = true;
-}
-
 static int calibrate_benchmark(const cal_opts *o, const gpu_spec *g, const llm_spec *m,
                                const char *path) {
   bench_file bf;
@@ -135,9 +118,9 @@ static int calibrate_benchmark(const cal_opts *o, const gpu_spec *g, const llm_s
     return EXIT_BADINPUT;
   }
   calib_result r;
-  progress p = {.t0 = ps_mono_s(), .unit = "iterations"};
-  bool ok = calibrate(g, m, &o->args, &bf, on_progress, &p, &r, &err);
-  if (p.shown) fputc('\n', stderr);
+  cli_progress p = cli_progress_start("calibrate", "simulations of the benchmark");
+  bool ok = calibrate(g, m, &o->args, &bf, cli_progress_cb, &p, &r, &err);
+  cli_progress_end(&p);
   bench_file_free(&bf);
   if (!ok) {
     fprintf(stderr, "podscale: calibrate: %s: %s\n", path, err.msg);
@@ -309,7 +292,7 @@ static int calibrate_logs(const cal_opts *o, const gpu_spec *g, const llm_spec *
   int32_t *ins = xmalloc(LENGTHS * sizeof *ins), *outs = xmalloc(LENGTHS * sizeof *outs);
   if (rc == EXIT_OK) {
     vcal_draw_lengths(&v.input, &v.output, v.max_output, v.seed, LENGTHS, ins, outs);
-    progress p = {.t0 = ps_mono_s(), .unit = "simulations"};
+    cli_progress p = cli_progress_start("calibrate", "simulations");
     vcal_input in = {.g = v.g,
                      .m = v.m,
                      .base = v.cfg,
@@ -318,11 +301,11 @@ static int calibrate_logs(const cal_opts *o, const gpu_spec *g, const llm_spec *
                      .output_tokens = outs,
                      .nrequests = LENGTHS,
                      .fit = o->fit,
-                     .progress = on_progress,
+                     .progress = cli_progress_cb,
                      .progress_ctx = &p};
     vcal_result r;
     bool ok = calibrate_vllm_log(&in, &logs, &r, &err);
-    if (p.shown) fputc('\n', stderr);
+    cli_progress_end(&p);
     if (!ok) {
       fprintf(stderr, "podscale: calibrate: %s\n", err.msg);
       rc = EXIT_BADINPUT;

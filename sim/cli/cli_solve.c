@@ -293,7 +293,9 @@ int cmd_regress(int argc, char **argv) {
   }
   int checked = 0, changed = 0, unproven = 0, rc = EXIT_OK, got;
   double worst_gap = 0;
+  cli_progress prog = cli_progress_start("regress", "decisions");
   while ((got = textin_next(&in, &e)) != 0) {
+    cli_progress_count(&prog, checked);
     if (got < 0) {
       fprintf(stderr, "podscale: %s\n", e.msg);
       rc = EXIT_BADINPUT;
@@ -350,6 +352,7 @@ int cmd_regress(int argc, char **argv) {
     opt_decision_free(&d);
     if (rc != EXIT_OK) break;
   }
+  cli_progress_end(&prog);
   textin_close(&in);
   for (int k = 0; k < s.n; k++)
     opt_profile_free(&s.p[k]);
