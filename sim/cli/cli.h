@@ -30,7 +30,7 @@ const llm_spec *cli_catalog_llm(const char *cmd, const char *name);
  * terminal, only once the command has run for a second, at most 10 times a second;
  * cli_progress_end ends the line if one was shown. */
 typedef struct cli_progress {
-  const char *what, *unit; /* "calibrate", "iterations" */
+  const char *what, *unit; /* "calibrate", "simulations of the benchmark" */
   double t0, last;         /* ps_mono_s at the start and at the last line shown */
   bool shown;
 } cli_progress;
