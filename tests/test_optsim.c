@@ -150,10 +150,41 @@ static void optimizer_scenario_errors_are_clear(void **state) {
   assert_load_fails(3, "", ", \"optimizer\": {\"slo\": {\"percentile\": 95}}", "0, 50, 90 or 99");
 }
 
+/* A generated profile is made on the grid of the scenario's profile file (AIBrix's shipped
+ * A100 profile: outputs 4..512, prompts 128..2048), so the two solve together. */
+static void generated_profiles_take_the_grid_of_the_profile_files(void **state) {
+  (void)state;
+  char dir[64], path[128], text[4096];
+  tu_tmpdir(dir);
+  snprintf(text, sizeof text,
+           "{\"workload\": {\"arrivals\": {\"type\": \"segments\", \"segments\": "
+           "[{\"duration_s\": 60, \"rate\": 1}]}, \"input_tokens\": {\"dist\": \"constant\", "
+           "\"value\": 100}, \"output_tokens\": {\"dist\": \"constant\", \"value\": 50}}, "
+           "\"gpus\": [{\"name\": \"A100-80GB\"}, {\"name\": \"A40-48GB\"}], \"deployments\": "
+           "[{\"name\": \"a100\", \"gpu\": \"A100-80GB\", \"model\": {\"type\": \"llm\", "
+           "\"llm\": \"llama-2-7b\"}}, {\"name\": \"a40\", \"gpu\": \"A40-48GB\", \"model\": "
+           "{\"type\": \"llm\", \"llm\": \"llama-2-7b\"}}], \"policies\": [{\"name\": \"f\", "
+           "\"type\": \"fixed\", \"replicas\": 1}], \"optimizer\": {\"slo\": {\"e2e_s\": 5, "
+           "\"percentile\": 99}, \"profiles\": {\"a100\": \"" PODSCALE_SOURCE_DIR
+           "/tests/data/aibrix-profiles/simulator-llama2-7b-a100.json\"}}}");
+  tu_write(dir, "s.json", text, path, sizeof path);
+  scenario sc;
+  ps_err err;
+  if (!scenario_load(path, &sc, &err)) fail_msg("%s", err.msg);
+  const opt_profile *file = &sc.optimizer.profiles[0], *made = &sc.optimizer.profiles[1];
+  assert_int_equal(made->n_out, file->n_out);
+  assert_int_equal(made->n_in, file->n_in);
+  assert_int_equal(made->in_tokens[0], 128);
+  assert_int_equal(made->out_tokens[made->n_out - 1], 512);
+  scenario_free(&sc);
+  tu_rmrf(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(optimizer_kpa_sizes_by_the_profile),
       cmocka_unit_test(optimizer_scenario_errors_are_clear),
+      cmocka_unit_test(generated_profiles_take_the_grid_of_the_profile_files),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,10 +57,35 @@ bool scl_load_optimizer(jv *v, scenario *sc, const cJSON *node) {
   return ok;
 }
 
-/* The wide grid (bench_grid_wide) against deployment d's simulated pod, then gen_profile. */
-static bool generate_profile(const scenario *sc, uint32_t d, opt_profile *out, ps_err *err) {
-  const sc_deployment *dep = &sc->deployments[d];
+/* Whether ticks double from the first to the last (a benchmark.sh grid). */
+static bool doubling(const int32_t *t, int32_t n) {
+  for (int32_t i = 1; i < n; i++)
+    if ((int64_t)t[i] != 2 * (int64_t)t[i - 1]) return false;
+  return n > 0;
+}
+
+/* The grid generated profiles are made on: the first profile file's, when it is a benchmark.sh
+ * grid, so that they can be solved together; else the wide grid (bench_grid_wide). */
+static bench_grid generated_grid(const sc_optimizer *o, uint32_t ndeployments) {
   bench_grid g = bench_grid_wide;
+  for (uint32_t d = 0; d < ndeployments; d++) {
+    const opt_profile *p = &o->profiles[d];
+    if (!o->profile_files[d]) continue;
+    if (doubling(p->in_tokens, p->n_in) && doubling(p->out_tokens, p->n_out)) {
+      g.input_start = p->in_tokens[0];
+      g.input_limit = p->in_tokens[p->n_in - 1];
+      g.output_start = p->out_tokens[0];
+      g.output_limit = p->out_tokens[p->n_out - 1];
+    }
+    break;
+  }
+  return g;
+}
+
+/* Grid g against deployment d's simulated pod, then gen_profile. */
+static bool generate_profile(const scenario *sc, uint32_t d, bench_grid g, opt_profile *out,
+                             ps_err *err) {
+  const sc_deployment *dep = &sc->deployments[d];
   g.model = sc->llms[dep->llm_index].name;
   int32_t runs = bench_grid_runs(&g);
   char source[300];
@@ -94,18 +119,24 @@ static bool generate_profile(const scenario *sc, uint32_t d, opt_profile *out, p
 bool scl_optimizer_profiles(scenario *sc, ps_err *err) {
   sc_optimizer *o = &sc->optimizer;
   o->profiles = xcalloc(sc->ndeployments, sizeof *o->profiles);
+  for (uint32_t d = 0; d < sc->ndeployments; d++) { /* the files first: they set the grid */
+    opt_err e;
+    if (o->profile_files[d] && !opt_profile_read(o->profile_files[d], &o->profiles[d], &e))
+      return ps_fail(err, "%s: optimizer.profiles.%s: %s", sc->path, sc->deployments[d].name,
+                     e.msg);
+  }
+  bench_grid g = generated_grid(o, sc->ndeployments);
   for (uint32_t d = 0; d < sc->ndeployments; d++) {
     const sc_deployment *dep = &sc->deployments[d];
     opt_err e;
     if (o->profile_files[d]) {
-      if (!opt_profile_read(o->profile_files[d], &o->profiles[d], &e))
-        return ps_fail(err, "%s: optimizer.profiles.%s: %s", sc->path, dep->name, e.msg);
+      /* read above */
     } else if (dep->model != SC_MODEL_LLM) {
       return ps_fail(err,
                      "%s: optimizer.profiles: deployment %s has a slots model, which has no "
                      "benchmark: give it a profile file",
                      sc->path, dep->name);
-    } else if (!generate_profile(sc, d, &o->profiles[d], err)) {
+    } else if (!generate_profile(sc, d, g, &o->profiles[d], err)) {
       return false;
     }
     if (d > 0 && !opt_profile_same_grid(&o->profiles[0], &o->profiles[d], &e))
