@@ -410,6 +410,10 @@ static bool doubling(const int32_t *t, int32_t n) {
   return n > 0;
 }
 
+bool opt_profile_doubling_grid(const opt_profile *p) {
+  return doubling(p->in_tokens, p->n_in) && doubling(p->out_tokens, p->n_out);
+}
+
 static bool same_ticks(const opt_profile *a, const opt_profile *b, int k, opt_err *err) {
   const int32_t *ta = k ? a->in_tokens : a->out_tokens, *tb = k ? b->in_tokens : b->out_tokens;
   int32_t na = k ? a->n_in : a->n_out, nb = k ? b->n_in : b->n_out;
@@ -419,7 +423,7 @@ static bool same_ticks(const opt_profile *a, const opt_profile *b, int k, opt_er
     if (i < na) snprintf(va, sizeof va, "%d", ta[i]);
     if (i < nb) snprintf(vb, sizeof vb, "%d", tb[i]);
     char how[200] = "";
-    if (doubling(a->in_tokens, a->n_in) && doubling(a->out_tokens, a->n_out))
+    if (opt_profile_doubling_grid(a))
       snprintf(how, sizeof how,
                "; to solve them together, benchmark \"%s\" on \"%s\"'s grid: --input-start %d "
                "--input-limit %d --output-start %d --output-limit %d",

@@ -111,6 +111,10 @@ size_t opt_float_repr(double x, char *buf, size_t n);
 /* A deep copy of src into dst (free it with opt_profile_free). */
 void opt_profile_copy(opt_profile *dst, const opt_profile *src);
 
+/* Whether the profile's output and input ticks each double from the first to the last, as the
+ * grids of aibrix_benchmark's benchmark.sh do (its --*-start and --*-limit then give the grid). */
+bool opt_profile_doubling_grid(const opt_profile *p);
+
 /* True if both profiles have the same output and input ticks; otherwise an error naming both
  * profiles and the first tick that differs. */
 bool opt_profile_same_grid(const opt_profile *a, const opt_profile *b, opt_err *err);

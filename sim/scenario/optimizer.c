@@ -57,13 +57,6 @@ bool scl_load_optimizer(jv *v, scenario *sc, const cJSON *node) {
   return ok;
 }
 
-/* Whether ticks double from the first to the last (a benchmark.sh grid). */
-static bool doubling(const int32_t *t, int32_t n) {
-  for (int32_t i = 1; i < n; i++)
-    if ((int64_t)t[i] != 2 * (int64_t)t[i - 1]) return false;
-  return n > 0;
-}
-
 /* The grid generated profiles are made on: the first profile file's, when it is a benchmark.sh
  * grid, so that they can be solved together; else the wide grid (bench_grid_wide). */
 static bench_grid generated_grid(const sc_optimizer *o, uint32_t ndeployments) {
@@ -71,7 +64,7 @@ static bench_grid generated_grid(const sc_optimizer *o, uint32_t ndeployments) {
   for (uint32_t d = 0; d < ndeployments; d++) {
     const opt_profile *p = &o->profiles[d];
     if (!o->profile_files[d]) continue;
-    if (doubling(p->in_tokens, p->n_in) && doubling(p->out_tokens, p->n_out)) {
+    if (opt_profile_doubling_grid(p)) {
       g.input_start = p->in_tokens[0];
       g.input_limit = p->in_tokens[p->n_in - 1];
       g.output_start = p->out_tokens[0];
