@@ -670,12 +670,14 @@ static void numpy_floats(strbuf *sb, const double *v, int32_t n) {
   sb_puts(sb, "]");
 }
 
-/* pandas' form of a float column value: six decimals, trailing zeros cut to one. */
-static void pandas_float(double x, char *buf, size_t n) {
-  snprintf(buf, n, "%.6f", x);
-  size_t len = strlen(buf);
-  while (len > 2 && buf[len - 1] == '0' && buf[len - 2] != '.')
-    buf[--len] = '\0';
+/* Decimals that x needs at pandas' precision (six, trailing zeros cut, at least one). */
+static int pandas_decimals(double x) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.6f", x);
+  int d = 6;
+  for (size_t len = strlen(buf); d > 1 && buf[len - 1] == '0'; len--)
+    d--;
+  return d;
 }
 
 /* The three DEBUG lines gen_profile -v logs for a bucket with qualifying rates. */
@@ -713,18 +715,24 @@ static void explain_bucket(const bucket *b, const opt_bench *bench, const opt_sl
   /* The TPUT lines at the chosen rate, as a DataFrame: index (the line's position among the
    * file's records), request_rate, mean; columns right-aligned, two spaces apart. */
   line.len = 0;
-  char cell[16][3][40];
+  char cell[16][3][64];
+  const opt_bench_record *row[16];
   int32_t nrows = 0;
-  size_t w[3] = {0, strlen("request_rate"), strlen("mean")};
+  int dec[3] = {0, 1, 1}; /* a float column has the decimals its values need, the same for all */
   for (int32_t k = 0; k < b->n && nrows < 16; k++) {
     const opt_bench_record *r = b->recs[k];
     if (r->metric != OPT_METRIC_TPUT || r->request_rate != chosen) continue;
-    snprintf(cell[nrows][0], sizeof cell[nrows][0], "%td", r - bench->recs);
-    pandas_float(r->request_rate, cell[nrows][1], sizeof cell[nrows][1]);
-    pandas_float(r->mean, cell[nrows][2], sizeof cell[nrows][2]);
+    row[nrows++] = r;
+    if (pandas_decimals(r->request_rate) > dec[1]) dec[1] = pandas_decimals(r->request_rate);
+    if (pandas_decimals(r->mean) > dec[2]) dec[2] = pandas_decimals(r->mean);
+  }
+  size_t w[3] = {0, strlen("request_rate"), strlen("mean")};
+  for (int32_t k = 0; k < nrows; k++) {
+    snprintf(cell[k][0], sizeof cell[k][0], "%td", row[k] - bench->recs);
+    snprintf(cell[k][1], sizeof cell[k][1], "%.*f", dec[1], row[k]->request_rate);
+    snprintf(cell[k][2], sizeof cell[k][2], "%.*f", dec[2], row[k]->mean);
     for (int c = 0; c < 3; c++)
-      if (strlen(cell[nrows][c]) > w[c]) w[c] = strlen(cell[nrows][c]);
-    nrows++;
+      if (strlen(cell[k][c]) > w[c]) w[c] = strlen(cell[k][c]);
   }
   sb_printf(&line, "Candidate for %d:%d tputs:\n%*s  %*s  %*s", in, out, (int)w[0], "", (int)w[1],
             "request_rate", (int)w[2], "mean");

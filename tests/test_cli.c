@@ -334,6 +334,24 @@ static void profile_gen_reproduces_the_shipped_a100_profile(void **state) {
   /* Standard output when there is no -o. */
   assert_exit(f, 0, "profile", "gen", "a100", "--benchmark", A100_BENCH);
   assert_contains(f->stdout_text, "{\"gpu\": \"a100\", \"cost\": 1.0, \"tputs\": [[");
+  /* -v: gen_profile's DEBUG lines for the worked bucket (out 64, in 512: every rate meets the
+   * SLO, 1 to 8 req/s keep up, 8 is chosen) and the JSON indented as json.dumps(indent=2). */
+  assert_exit(f, 0, "profile", "gen", "a100", "--benchmark", A100_BENCH, "--e2e", "5",
+              "--percentile", "99", "-v", "-o", "-");
+  assert_contains(f->stderr_text,
+                  "DEBUG:aibrix.gpu_optimizer.profiling:Candidate request rates for 512:64:\n"
+                  "[ 1.  2.  4.  8. 16. 32. 64.], [1.0791045853533707, 2.1391320430516005, "
+                  "4.2029147193765075, 8.084202765314256, 14.209913194792176, 17.455680137061332, "
+                  "17.981327336506435]\n"
+                  "DEBUG:aibrix.gpu_optimizer.profiling:Candidate request rates for 512:64:\n"
+                  "[1. 2. 4. 8.]\n"
+                  "DEBUG:aibrix.gpu_optimizer.profiling:Candidate for 512:64 tputs:\n"
+                  "     request_rate      mean\n"
+                  "715           8.0  8.084203\n");
+  assert_contains(f->stdout_text,
+                  "{\n  \"gpu\": \"a100\",\n  \"cost\": 1.0,\n  \"tputs\": [\n    [\n");
+  assert_contains(f->stdout_text,
+                  "  \"slos\": {\n    \"percentile\": 99,\n    \"e2e\": 5.0\n  }\n}\n");
 }
 
 static void profile_gen_bad_input_exits_2_naming_the_line(void **state) {
