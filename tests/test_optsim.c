@@ -180,11 +180,45 @@ static void generated_profiles_take_the_grid_of_the_profile_files(void **state) 
   tu_rmrf(dir);
 }
 
+/* Requests a deployment's context cannot hold are warned of at load, per deployment, with the
+ * share and the count; a workload that fits loads without a warning. */
+static void loads_warn_of_requests_longer_than_the_context(void **state) {
+  (void)state;
+  for (int fits = 0; fits <= 1; fits++) {
+    char dir[64], path[128], text[2048];
+    tu_tmpdir(dir);
+    snprintf(text, sizeof text,
+             "{\"workload\": {\"arrivals\": {\"type\": \"segments\", \"segments\": "
+             "[{\"duration_s\": 100, \"rate\": 1}]}, \"input_tokens\": {\"dist\": "
+             "\"constant\", \"value\": %d}, \"output_tokens\": {\"dist\": \"constant\", "
+             "\"value\": 2000}}, \"gpus\": [{\"name\": \"A100-80GB\"}], \"deployments\": "
+             "[{\"name\": \"a\", \"gpu\": \"A100-80GB\", \"model\": {\"type\": \"llm\", "
+             "\"llm\": \"llama-2-7b\"}}], \"policies\": [{\"name\": \"f\", \"type\": "
+             "\"fixed\", \"replicas\": 1}]}",
+             fits ? 100 : 3000);
+    tu_write(dir, "s.json", text, path, sizeof path);
+    scenario sc;
+    ps_err err;
+    if (!scenario_load(path, &sc, &err)) fail_msg("%s", err.msg);
+    if (fits) {
+      assert_int_equal(sc.nwarnings, 0);
+    } else {
+      assert_int_equal(sc.nwarnings, 1);
+      assert_non_null(strstr(sc.warnings[0], "workload: about 100% of requests (100 of 100) have "
+                                             "prompt + output above deployments[0] (a)'s "
+                                             "max_model_len 4096"));
+    }
+    scenario_free(&sc);
+    tu_rmrf(dir);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(optimizer_kpa_sizes_by_the_profile),
       cmocka_unit_test(optimizer_scenario_errors_are_clear),
       cmocka_unit_test(generated_profiles_take_the_grid_of_the_profile_files),
+      cmocka_unit_test(loads_warn_of_requests_longer_than_the_context),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,13 +113,9 @@ void cli_progress_end(cli_progress *p) {
   p->shown = false;
 }
 
-void cli_print_warnings(const char *prefix, const char *warnings) {
-  for (const char *l = warnings; l && *l;) {
-    const char *end = strchr(l, '\n');
-    int n = end ? (int)(end - l) : (int)strlen(l);
-    fprintf(stderr, "podscale: warning: %s%.*s\n", prefix, n, l);
-    l += n + (end != NULL);
-  }
+void cli_print_warnings(char *const *warnings, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    fprintf(stderr, "podscale: warning: %s\n", warnings[i]);
 }
 
 int cli_usage_error(const char *fmt, ...) {
@@ -375,7 +371,7 @@ static int cmd_run(int argc, char **argv) {
     free(policies);
     return EXIT_BADINPUT;
   }
-  cli_print_warnings("", sc.warnings);
+  cli_print_warnings(sc.warnings, sc.nwarnings);
   for (int i = 0; i < npolicies; i++) {
     if (scenario_policy_index(&sc, policies[i]) < 0) {
       fprintf(stderr, "podscale: %s: policies: expected the name of a policy, found '%s'\n",

@@ -40,9 +40,9 @@ void cli_progress_end(cli_progress *p);
 /* cli_progress_count with the signature of a library's progress callback (ctx a cli_progress). */
 void cli_progress_cb(void *ctx, int32_t count);
 
-/* A loaded scenario's warnings (scenario.warnings: lines), each as "podscale: warning: LINE" on
- * stderr, after `prefix` ("" for none). */
-void cli_print_warnings(const char *prefix, const char *warnings);
+/* A loaded scenario's warnings (scenario.warnings), each as "podscale: warning: ..." on
+ * stderr. */
+void cli_print_warnings(char *const *warnings, uint32_t n);
 /* Whole numbers and reals from option text; false on junk, trailing text or out of range. */
 bool cli_int(const char *s, int64_t min, int64_t max, int64_t *out);
 bool cli_real(const char *s, double min, double max, double *out);

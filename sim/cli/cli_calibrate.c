@@ -195,7 +195,7 @@ static int setup_from_scenario(const cal_opts *o, vsetup *v) {
     fprintf(stderr, "podscale: %s\n", err.msg);
     return EXIT_BADINPUT;
   }
-  cli_print_warnings("", v->sc.warnings);
+  cli_print_warnings(v->sc.warnings, v->sc.nwarnings);
   v->has_sc = true;
   const sc_deployment *d = NULL;
   for (uint32_t i = 0; i < v->sc.ndeployments && !d; i++) {

@@ -19,7 +19,6 @@
 #include "base/clock.h"
 #include "base/hash.h"
 #include "base/jsonv.h"
-#include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "sim/run/run.h"
 #include "sim/scenario/scenario.h"
@@ -226,7 +225,8 @@ typedef struct sweep {
   int status; /* first failure's status */
   ps_err err;
   char *summary_header;
-  strbuf warned; /* the scenario warnings printed so far: each is printed once */
+  char **warned; /* copies of the scenario warnings printed so far: each is printed once */
+  size_t nwarned;
 } sweep;
 
 static void fail_once(sweep *w, int status, const ps_err *e) {
@@ -241,22 +241,18 @@ static void fail_once(sweep *w, int status, const ps_err *e) {
 
 /* Point p's scenario warnings on stderr, those not printed for an earlier point. */
 static void warn_point(sweep *w, int p) {
-  const char *l = w->pts[p].sc.warnings;
+  const scenario *sc = &w->pts[p].sc;
   pthread_mutex_lock(&w->err_lock);
-  while (l && *l) {
-    const char *end = strchr(l, '\n');
-    size_t n = end ? (size_t)(end - l) : strlen(l);
-    strbuf one = {0};
-    sb_put(&one, l, n);
-    const char *line = one.s ? one.s : "";
-    if (!w->warned.s || !strstr(w->warned.s, line)) {
-      char where[1024];
-      describe_point(&w->g, p, where, sizeof where);
-      fprintf(stderr, "podscale: warning: sweep point %d (%.200s): %s\n", p, where, line);
-      sb_printf(&w->warned, "%s\n", line);
-    }
-    free(one.s);
-    l += n + (end != NULL);
+  for (uint32_t i = 0; i < sc->nwarnings; i++) {
+    size_t k = 0;
+    while (k < w->nwarned && strcmp(w->warned[k], sc->warnings[i]) != 0)
+      k++;
+    if (k < w->nwarned) continue;
+    char where[1024];
+    describe_point(&w->g, p, where, sizeof where);
+    fprintf(stderr, "podscale: warning: sweep point %d (%.200s): %s\n", p, where, sc->warnings[i]);
+    w->warned = xrealloc(w->warned, (w->nwarned + 1) * sizeof *w->warned);
+    w->warned[w->nwarned++] = xstrdup(sc->warnings[i]); /* points are freed as they finish */
   }
   pthread_mutex_unlock(&w->err_lock);
 }
@@ -798,7 +794,9 @@ done:
   free(w.todo);
   free(w.pts);
   free(w.summary_header);
-  free(w.warned.s);
+  for (size_t k = 0; k < w.nwarned; k++)
+    free(w.warned[k]);
+  free(w.warned);
   pthread_mutex_destroy(&w.err_lock);
   cJSON_Delete(root);
   free(text);

@@ -175,7 +175,6 @@ static bool running_target_reachable(const scenario *sc, uint32_t i, ps_err *err
 
 /* Requests that a deployment's max_model_len cannot hold: vLLM refuses them at once. */
 static void warn_context_windows(scenario *sc) {
-  strbuf w = {0};
   double n = wl_spec_expected_count(&sc->workload);
   for (uint32_t d = 0; d < sc->ndeployments; d++) {
     const sc_deployment *dep = &sc->deployments[d];
@@ -187,13 +186,15 @@ static void warn_context_windows(scenario *sc) {
     if (sc->workload.max_output_tokens > 0)
       snprintf(what, sizeof what, "prompt + max_output_tokens (%d)",
                sc->workload.max_output_tokens);
+    strbuf w = {0};
     sb_printf(&w,
               "%s: workload: about %.3g%% of requests (%.0f of %.0f) have %s above "
               "deployments[%u] (%s)'s max_model_len %d; vLLM refuses them at once (status "
-              "failed, reason exceeds_max_model_len in requests.csv)\n",
+              "failed, reason exceeds_max_model_len in requests.csv)",
               sc->path, share * 100, share * n, n, what, d, dep->name, len);
+    sc->warnings = xrealloc(sc->warnings, (sc->nwarnings + 1) * sizeof *sc->warnings);
+    sc->warnings[sc->nwarnings++] = sb_take(&w);
   }
-  sc->warnings = w.s ? sb_take(&w) : NULL;
 }
 
 bool scenario_load(const char *path, scenario *sc, ps_err *err) {
@@ -262,6 +263,8 @@ void scenario_free(scenario *sc) {
   for (uint32_t d = 0; sc->optimizer.profiles && d < sc->ndeployments; d++)
     opt_profile_free(&sc->optimizer.profiles[d]);
   free(sc->optimizer.profiles);
+  for (uint32_t i = 0; i < sc->nwarnings; i++)
+    free(sc->warnings[i]);
   free(sc->warnings);
   *sc = (scenario){0};
 }

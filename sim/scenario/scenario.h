@@ -117,7 +117,8 @@ typedef struct scenario {
   uint32_t npolicies;
   sc_output output;
   sc_optimizer optimizer;
-  char *warnings; /* what loads but is likely a mistake: lines "FILE: PLACE: ...\n"; NULL if none */
+  char **warnings; /* what loads but is likely a mistake: "FILE: PLACE: ..." each */
+  uint32_t nwarnings;
 } scenario;
 
 bool scenario_load(const char *path, scenario *out, ps_err *err);
